@@ -1,0 +1,57 @@
+"""The mProfi.pl HTTP API: client, typed results and errors. Knows nothing of Slack."""
+
+from bot.mprofi.client import DEFAULT_BASE_URL, MmsFile, MProfiClient, MProfiKeys, build_http_client
+from bot.mprofi.errors import (
+    AuthenticationError,
+    MProfiError,
+    NotFoundError,
+    ProtocolError,
+    RetryableError,
+    UncertainError,
+    ValidationError,
+)
+from bot.mprofi.models import (
+    BulkEntry,
+    BulkResult,
+    DeliveryStatus,
+    HlrReport,
+    HlrResult,
+    HlrUpload,
+    IncomingMessage,
+    MessageStatus,
+    MProfiMessageId,
+    OutgoingSms,
+    SendResult,
+    Survey,
+    SurveyDetail,
+    SurveyReportEntry,
+)
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "AuthenticationError",
+    "BulkEntry",
+    "BulkResult",
+    "DeliveryStatus",
+    "HlrReport",
+    "HlrResult",
+    "HlrUpload",
+    "IncomingMessage",
+    "MProfiClient",
+    "MProfiError",
+    "MProfiKeys",
+    "MProfiMessageId",
+    "MessageStatus",
+    "MmsFile",
+    "NotFoundError",
+    "OutgoingSms",
+    "ProtocolError",
+    "RetryableError",
+    "SendResult",
+    "Survey",
+    "SurveyDetail",
+    "SurveyReportEntry",
+    "UncertainError",
+    "ValidationError",
+    "build_http_client",
+]

@@ -1,0 +1,89 @@
+"""Serve an ASGI app with uvicorn on 127.0.0.1 inside the running event loop.
+
+The demo and the tests run the mProfi simulator (and later the Slack emulator and
+the app itself) as real HTTP servers on loopback ports chosen by the OS, in the
+same event loop as the code that drives them, so no thread shares their state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+__all__ = ["LoopbackServer"]
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # The host process owns signal handling; a background server must not.
+        yield
+
+
+class LoopbackServer:
+    """``async with LoopbackServer(app) as server: server.url`` → ``http://127.0.0.1:PORT``."""
+
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, lifespan: str = "auto") -> None:
+        self._app = app
+        self._host = host
+        self._port = port
+        self._lifespan = lifespan
+        self._server: _Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    async def start(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self._host, self._port))
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self._app,
+            lifespan=self._lifespan,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
+        self._server = _Server(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+                raise RuntimeError("the loopback server stopped during start-up")
+            await asyncio.sleep(0.005)
+
+    async def stop(self) -> None:
+        if self._server is None or self._task is None:
+            return
+        self._server.should_exit = True
+        try:
+            await asyncio.wait_for(self._task, timeout=5)
+        except asyncio.TimeoutError:
+            self._server.force_exit = True
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._server = None
+        self._task = None
+
+    async def __aenter__(self) -> LoopbackServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

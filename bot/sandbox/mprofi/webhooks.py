@@ -1,0 +1,92 @@
+"""Calls the simulator makes to the customer: inbound messages, PUSH statuses, surveys.
+
+mProfi tries a webhook three times, ten minutes apart, when the receiver does not
+answer 2xx; the simulator does the same with a configurable interval so tests can
+watch the retries in milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from bot.sandbox.mprofi.state import DeliveryAttempt, SimIncoming, SimSurvey, SimulatorState, now
+
+__all__ = ["deliver_inbound", "push_status", "notify_survey_answer", "inbound_request"]
+
+
+def inbound_request(state: SimulatorState, record: SimIncoming) -> dict[str, Any]:
+    """The keyword arguments of the webhook request for ``record``, as mProfi builds it."""
+    headers: dict[str, str] = {}
+    if state.config.webhook_token:
+        headers[state.config.webhook_header] = state.config.webhook_token
+    if record.webhook_format == "mms":
+        files = [
+            (f"image{i}", (name, content, content_type))
+            for i, (name, content, content_type) in enumerate(record.images, start=1)
+        ]
+        data = {"sender": record.sender, "recipient": record.recipient, "message": record.message}
+        return {"headers": headers, "data": data, "files": files or None}
+    if record.webhook_format == "3cx":
+        body: dict[str, Any] = {
+            "id": str(record.id),
+            "event_type": "message . Received",
+            "payload": {
+                "from": {"phone_number": "+" + record.sender.removeprefix("+")},
+                "to": {"phone_number": "+" + record.recipient.removeprefix("+")},
+                "text": record.message,
+                "received_at": record.ts.astimezone().isoformat().replace("+00:00", "Z"),
+            },
+        }
+        return {"headers": headers, "json": body}
+    body = {"sender": record.sender, "recipient": record.recipient, "message": record.message}
+    return {"headers": headers, "json": body}
+
+
+async def _attempts(state: SimulatorState, url: str, request: dict[str, Any], log: list[DeliveryAttempt]) -> bool:
+    client = await state.http()
+    for attempt in range(state.config.webhook_attempts):
+        if attempt:
+            await asyncio.sleep(state.config.webhook_retry_seconds)
+        try:
+            response = await client.post(url, **request)
+        except httpx.HTTPError as exc:
+            log.append(DeliveryAttempt(at=now(), status_code=None, error=type(exc).__name__))
+            continue
+        log.append(DeliveryAttempt(at=now(), status_code=response.status_code))
+        if 200 <= response.status_code < 300:
+            return True
+    return False
+
+
+async def deliver_inbound(state: SimulatorState, record: SimIncoming) -> None:
+    url = state.config.webhook_url
+    if not url:
+        return
+    if await _attempts(state, url, inbound_request(state, record), record.attempts):
+        record.delivered.set()
+
+
+async def push_status(state: SimulatorState, body: dict[str, Any]) -> None:
+    """PUSH one status change (``id``, ``status``, ``ts``, ``reference``) as mProfi does."""
+    url = state.config.push_url
+    if not url:
+        return
+    log: list[DeliveryAttempt] = []
+    request = {"json": body, "headers": {"User-Agent": "Mozilla/5.0"}}
+    await _attempts(state, url, request, log)
+    for attempt in log:
+        state.push_attempts.append((body, attempt))
+
+
+async def notify_survey_answer(state: SimulatorState, survey: SimSurvey, msisdn: str, answer: str) -> None:
+    url = state.config.survey_webhook_url
+    if not url:
+        return
+    body = {"survey_id": survey.id, "msisdn": msisdn, "answer": answer}
+    log: list[DeliveryAttempt] = []
+    await _attempts(state, url, {"json": body}, log)
+    for attempt in log:
+        state.survey_notifications.append((body, attempt))
