@@ -1,8 +1,12 @@
-"""Shared fixtures: the mProfi simulator, served in-process and over a real socket."""
+"""Shared fixtures: the mProfi simulator (in-process and over a real socket) and databases."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -59,3 +63,48 @@ async def sink() -> AsyncIterator[tuple[RequestSink, str]]:
     recorder = RequestSink()
     async with LoopbackServer(recorder, lifespan="off") as server:
         yield recorder, server.url
+
+
+# ---- databases: every storage test runs on SQLite and on a real PostgreSQL --------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[str]:
+    """A fresh, empty database: a SQLite file, or a new database on the PostgreSQL
+    server named by ``TEST_DATABASE_URL`` (``.ci/run`` starts one). Without that
+    server the PostgreSQL half is skipped locally, and fails under ``CI=true``.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'bridge.db'}"
+        return
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI")
+        pytest.skip("TEST_DATABASE_URL is not set (bash .ci/run starts PostgreSQL)")
+    async with scratch_postgres_database(server) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def scratch_postgres_database(server_url: str) -> AsyncIterator[str]:
+    """Create a uniquely named database on the server, yield its URL, drop it after."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(server_url)
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin_dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        connection = await asyncpg.connect(admin_dsn)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()

@@ -1,0 +1,18 @@
+"""Persistence: SQLAlchemy 2 models, engines and sessions, the job queue, migrations."""
+
+from storage.db import DEFAULT_DATABASE_URL, async_url, make_engine, make_sessionmaker
+from storage.models import Attachment, Base, Conversation, Job, Message, SlackEvent, StatusEvent
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "Attachment",
+    "Base",
+    "Conversation",
+    "Job",
+    "Message",
+    "SlackEvent",
+    "StatusEvent",
+    "async_url",
+    "make_engine",
+    "make_sessionmaker",
+]

@@ -1,0 +1,76 @@
+"""Engines and sessions: plain ``sqlite:///`` and ``postgresql://`` URLs in, async drivers out.
+
+No module-level engine: the app (or a test) makes one per database and disposes of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+__all__ = ["async_url", "make_engine", "make_sessionmaker", "DEFAULT_DATABASE_URL", "is_sqlite", "is_postgres"]
+
+DEFAULT_DATABASE_URL = "sqlite:///mprofi-slack.db"
+
+
+def async_url(url: str) -> URL:
+    """Pick the async driver for a plain URL: aiosqlite for SQLite, asyncpg for PostgreSQL."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend == "postgresql":
+        query = dict(parsed.query)
+        sslmode = query.pop("sslmode", None)
+        if sslmode and sslmode != "disable":
+            query["ssl"] = sslmode
+        return parsed.set(drivername="postgresql+asyncpg", query=query)
+    raise ValueError(f"DATABASE_URL must be a sqlite:/// or postgresql:// URL, not {backend}://")
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def is_postgres(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncEngine:
+    """An async engine for ``url``.
+
+    SQLite gets WAL and a busy timeout so the web handlers and the workers can write
+    side by side; PostgreSQL may be pinned to ``schema`` (tests use one per test).
+    """
+    target = async_url(url)
+    connect_args: dict[str, Any] = {}
+    if target.get_backend_name() == "sqlite":
+        connect_args["timeout"] = 30
+    elif schema:
+        connect_args["server_settings"] = {"search_path": schema}
+    engine = create_async_engine(target, connect_args=connect_args, pool_pre_ping=True, **kwargs)
+    if target.get_backend_name() == "sqlite":
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not the driver, open transactions (savepoints need it).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(connection: Any) -> None:
+            # Take the write lock up front: a read that later writes cannot deadlock.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,191 @@
+"""The bridge's tables.
+
+- ``conversations``: one row per (bridge channel, phone number) — the thread map.
+- ``messages``: every SMS/MMS in or out and every internal note, with its Slack
+  origin, mProfi id, our reference and current status.
+- ``attachments``: MMS images received, kept until they are in Slack.
+- ``status_events``: the history of each outgoing message's status.
+- ``jobs``: the durable queue of work still to do (post to Slack, send to mProfi…).
+- ``slack_events``: Slack event ids already seen, so Slack's retries do nothing twice.
+
+Idempotency lives in unique keys: a phone has one conversation per channel, a Slack
+message (channel + ts) produces at most one outgoing message, an mProfi id maps to
+one message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Base",
+    "Conversation",
+    "Message",
+    "Attachment",
+    "StatusEvent",
+    "Job",
+    "SlackEvent",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite forgets the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_inbound_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("channel_id", "phone"),
+        UniqueConstraint("channel_id", "thread_ts"),
+    )
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # "in" | "out"
+    kind: Mapped[str] = mapped_column(String(8))  # "sms" | "mms" | "note"
+    phone: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text, default="")
+    encoding: Mapped[str | None] = mapped_column(String(16))
+    parts: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20))
+    status_detail: Mapped[str | None] = mapped_column(Text)
+    status_at: Mapped[datetime | None]
+    mprofi_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    origin_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    received_via: Mapped[str | None] = mapped_column(String(20))
+    slack_channel: Mapped[str | None] = mapped_column(String(32))
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    status_message_ts: Mapped[str | None] = mapped_column(String(32))
+    author: Mapped[str | None] = mapped_column(String(32))
+    scheduled_for: Mapped[datetime | None]
+    next_poll_at: Mapped[datetime | None] = mapped_column(index=True)
+    polls: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_messages_slack_origin", "slack_channel", "slack_ts"),)
+
+    @property
+    def reference(self) -> str:
+        """The ``reference`` sent to mProfi: our id, so statuses find their way back."""
+        return f"mps-{self.id}"
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    slack_file_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class StatusEvent(Base):
+    __tablename__ = "status_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    raw_status: Mapped[str | None] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(10))  # "bridge" | "push" | "pull"
+    at: Mapped[datetime | None]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Job(Base):
+    """Work still to do. Jobs of one (conversation, lane) run one at a time, in order."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    lane: Mapped[str] = mapped_column(String(10))  # "slack" | "mprofi"
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    run_after: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_jobs_pending", "done_at", "run_after"),
+        Index("ix_jobs_lane_order", "conversation_id", "lane", "id"),
+    )
+
+
+class SlackEvent(Base):
+    __tablename__ = "slack_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,103 @@
+"""The durable job queue: work that must survive a crash, a restart or an outage.
+
+A job is claimed by taking a time-limited lease with one conditional ``UPDATE``; on
+PostgreSQL concurrent claimers (several replicas) serialise on the row and only one
+wins. Jobs of the same conversation and lane run one at a time and in order, which
+keeps a thread's messages in order and lets only one job open a thread.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from storage.models import Job, utcnow
+
+__all__ = ["enqueue", "claim", "complete", "retry_later", "pending_count"]
+
+
+def enqueue(
+    session: AsyncSession,
+    *,
+    kind: str,
+    lane: str,
+    conversation_id: int | None = None,
+    message_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    run_after: datetime | None = None,
+) -> Job:
+    """Add a job to ``session``; it is durable when the caller commits."""
+    job = Job(
+        kind=kind,
+        lane=lane,
+        conversation_id=conversation_id,
+        message_id=message_id,
+        payload=payload,
+        run_after=run_after or utcnow(),
+        attempts=0,
+    )
+    session.add(job)
+    return job
+
+
+async def claim(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    lanes: tuple[str, ...],
+    lease: timedelta,
+    now: datetime | None = None,
+) -> Job | None:
+    """Lease the oldest runnable job at the head of its (conversation, lane) line."""
+    now = now or utcnow()
+    earlier = aliased(Job)
+    blocked = exists().where(
+        earlier.conversation_id == Job.conversation_id,
+        earlier.lane == Job.lane,
+        earlier.id < Job.id,
+        earlier.done_at.is_(None),
+    )
+    free = or_(Job.locked_until.is_(None), Job.locked_until < now)
+    async with sessions() as session:
+        candidates = (
+            await session.scalars(
+                select(Job.id)
+                .where(Job.done_at.is_(None), Job.run_after <= now, Job.lane.in_(lanes), free, ~blocked)
+                .order_by(Job.id)
+                .limit(8)
+            )
+        ).all()
+        for job_id in candidates:
+            result = await session.execute(
+                update(Job)
+                .where(and_(Job.id == job_id, Job.done_at.is_(None), free))
+                .values(locked_until=now + lease, attempts=Job.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                return await session.get(Job, job_id, populate_existing=True)
+    return None
+
+
+async def complete(sessions: async_sessionmaker[AsyncSession], job_id: int) -> None:
+    async with sessions() as session, session.begin():
+        await session.execute(update(Job).where(Job.id == job_id).values(done_at=utcnow(), locked_until=None))
+
+
+async def retry_later(sessions: async_sessionmaker[AsyncSession], job_id: int, *, delay: float, error: str) -> None:
+    """Release the lease and run the job again after ``delay`` seconds."""
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(run_after=utcnow() + timedelta(seconds=delay), locked_until=None, last_error=error[:2000])
+        )
+
+
+async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        return len((await session.scalars(select(Job.id).where(Job.done_at.is_(None)))).all())

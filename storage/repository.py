@@ -1,0 +1,135 @@
+"""Queries the bridge needs, as keyword-only async functions over one session."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Attachment, Conversation, Job, Message, SlackEvent, StatusEvent, utcnow
+
+__all__ = [
+    "get_or_create_conversation",
+    "conversation_by_thread",
+    "conversation_by_phone",
+    "recent_inbound_with_fingerprint",
+    "outbound_by_slack_message",
+    "message_by_mprofi_id",
+    "message_by_reference",
+    "attachments_of",
+    "remember_slack_event",
+    "add_status_event",
+    "has_pending_job",
+    "messages_due_for_poll",
+]
+
+
+async def get_or_create_conversation(session: AsyncSession, *, channel_id: str, phone: str) -> Conversation:
+    """The conversation of ``phone`` in ``channel_id``; created once even under races.
+
+    The unique key (channel, phone) decides a race: the loser's insert fails inside a
+    savepoint and it reads the winner's row.
+    """
+    found = await conversation_by_phone(session, channel_id=channel_id, phone=phone)
+    if found is not None:
+        return found
+    try:
+        async with session.begin_nested():
+            conversation = Conversation(channel_id=channel_id, phone=phone, opted_out=False, created_at=utcnow())
+            session.add(conversation)
+    except IntegrityError:
+        found = await conversation_by_phone(session, channel_id=channel_id, phone=phone)
+        assert found is not None
+        return found
+    return conversation
+
+
+async def conversation_by_phone(session: AsyncSession, *, channel_id: str, phone: str) -> Conversation | None:
+    return await session.scalar(
+        select(Conversation).where(Conversation.channel_id == channel_id, Conversation.phone == phone)
+    )
+
+
+async def conversation_by_thread(session: AsyncSession, *, channel_id: str, thread_ts: str) -> Conversation | None:
+    return await session.scalar(
+        select(Conversation).where(Conversation.channel_id == channel_id, Conversation.thread_ts == thread_ts)
+    )
+
+
+async def recent_inbound_with_fingerprint(session: AsyncSession, *, fingerprint: str, since: datetime) -> Message | None:
+    """The first inbound message with this fingerprint received after ``since``."""
+    return await session.scalar(
+        select(Message)
+        .where(
+            Message.direction == "in",
+            Message.fingerprint == fingerprint,
+            Message.created_at >= since,
+            Message.repeat_of_id.is_(None),
+        )
+        .order_by(Message.id)
+        .limit(1)
+    )
+
+
+async def outbound_by_slack_message(session: AsyncSession, *, channel_id: str, ts: str) -> Message | None:
+    return await session.scalar(
+        select(Message).where(Message.slack_channel == channel_id, Message.slack_ts == ts, Message.direction == "out")
+    )
+
+
+async def message_by_mprofi_id(session: AsyncSession, mprofi_id: int) -> Message | None:
+    return await session.scalar(select(Message).where(Message.mprofi_id == mprofi_id))
+
+
+async def message_by_reference(session: AsyncSession, reference: str | None) -> Message | None:
+    """Our own ``reference`` (``mps-<id>``) leads back to the message."""
+    if not reference or not reference.startswith("mps-") or not reference[4:].isdigit():
+        return None
+    return await session.get(Message, int(reference[4:]))
+
+
+async def attachments_of(session: AsyncSession, message_id: int) -> list[Attachment]:
+    return list((await session.scalars(select(Attachment).where(Attachment.message_id == message_id).order_by(Attachment.id))).all())
+
+
+async def remember_slack_event(session: AsyncSession, event_id: str) -> bool:
+    """Record a Slack event id; False when it was seen before."""
+    try:
+        async with session.begin_nested():
+            session.add(SlackEvent(event_id=event_id, received_at=utcnow()))
+    except IntegrityError:
+        return False
+    return True
+
+
+def add_status_event(
+    session: AsyncSession, *, message_id: int, status: str, source: str, raw_status: str | None = None, at: datetime | None = None
+) -> None:
+    session.add(
+        StatusEvent(message_id=message_id, status=status, raw_status=raw_status, source=source, at=at, recorded_at=utcnow())
+    )
+
+
+async def has_pending_job(session: AsyncSession, *, kind: str, message_id: int) -> bool:
+    """A job of ``kind`` for the message that no worker has picked up yet."""
+    found = await session.scalar(
+        select(Job.id).where(
+            Job.kind == kind, Job.message_id == message_id, Job.done_at.is_(None), Job.locked_until.is_(None)
+        ).limit(1)
+    )
+    return found is not None
+
+
+async def messages_due_for_poll(session: AsyncSession, *, now: datetime, limit: int = 50) -> list[Message]:
+    return list(
+        (
+            await session.scalars(
+                select(Message)
+                .where(Message.next_poll_at.is_not(None), Message.next_poll_at <= now, Message.mprofi_id.is_not(None))
+                .order_by(Message.next_poll_at)
+                .limit(limit)
+            )
+        ).all()
+    )
