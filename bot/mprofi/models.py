@@ -77,7 +77,10 @@ def parse_timestamp(raw: object) -> datetime | None:
     if raw is None or raw == "":
         return None
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return datetime.fromtimestamp(raw, tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(raw, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
     if not isinstance(raw, str):
         return None
     text = raw.strip()
@@ -88,9 +91,9 @@ def parse_timestamp(raw: object) -> datetime | None:
         return naive.replace(tzinfo=WARSAW)
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=WARSAW)
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=WARSAW)
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,23 @@ import re
 
 __all__ = ["redact", "install_httpx_redaction"]
 
-_KEY_IN_TEXT = re.compile(r"(apikey=|\"apikey\"\s*:\s*\"|Authorization:\s*Token\s+)[^&\s\"']+", re.IGNORECASE)
+_KEY_IN_TEXT = re.compile(
+    r"(apikey=|[?&]token=|\"apikey\"\s*:\s*\"|Authorization:\s*Token\s+)[^&\s\"']+", re.IGNORECASE
+)
 
 
 def redact(text: str) -> str:
-    """Mask every ``apikey=…`` / ``"apikey": "…"`` / ``Token …`` in ``text``."""
+    """Mask every ``apikey=…`` / ``?token=…`` / ``"apikey": "…"`` / ``Token …`` in ``text``."""
     return _KEY_IN_TEXT.sub(r"\1***", text)
 
 
 class _RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            # Keep the arguments' shape: formatters such as uvicorn's unpack them.
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+            record.msg = redact(str(record.msg))
+            return True
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
@@ -34,8 +41,12 @@ _FILTER = _RedactingFilter(name="")
 
 
 def install_httpx_redaction() -> None:
-    """Attach the filter to httpx's and httpcore's loggers (once)."""
-    for name in ("httpx", "httpcore"):
+    """Attach the filter to the loggers that print URLs: httpx, httpcore, uvicorn's access log.
+
+    The PUSH status URL carries the webhook token as ``?token=`` (mProfi cannot send
+    headers there), so the access log must not print it either.
+    """
+    for name in ("httpx", "httpcore", "uvicorn.access"):
         target = logging.getLogger(name)
         if _FILTER not in target.filters:
             target.addFilter(_FILTER)

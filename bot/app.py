@@ -1,0 +1,112 @@
+"""The app factory: ``create_app(settings)`` builds the whole bridge as one Starlette app.
+
+Nothing starts at import time. The lifespan opens the database (migrating it first),
+the mProfi and Slack clients, the Bolt app and the background workers, and closes
+them again in reverse order, so tests can build as many apps as they like.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.bridge import Bridge, BridgeConfig, Workers
+from bot.config import Settings
+from bot.mprofi import MProfiClient
+from bot.mprofi.redact import install_httpx_redaction
+from bot.slack.app import build_bolt_app, build_web_client
+from bot.webhooks.routes import WebhookConfig, webhook_routes
+from storage import make_engine, make_sessionmaker
+from storage.migrate import upgrade
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger(__name__)
+
+
+def _secret(value: Any) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The bridge as an ASGI app; ``settings`` must already be complete for serving."""
+    bot_token = _secret(settings.slack_bot_token)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        install_httpx_redaction()
+        engine = make_engine(settings.database_url)
+        await upgrade(engine)
+        sessions = make_sessionmaker(engine)
+        http = httpx.AsyncClient(timeout=httpx.Timeout(settings.mprofi_timeout, connect=10.0))
+        slack = build_web_client(bot_token, settings.slack_api_url)
+        bridge = Bridge(
+            config=BridgeConfig(
+                channel_id=settings.slack_channel or "",
+                bot_token=bot_token,
+                note_prefix=settings.note_prefix,
+                status_mode=settings.mprofi_status_mode,
+                poll_first_seconds=settings.status_poll_first_seconds,
+                poll_max_seconds=settings.status_poll_max_seconds,
+                poll_give_up_hours=settings.status_poll_give_up_hours,
+                repeat_window_seconds=settings.inbound_repeat_window_seconds,
+            ),
+            sessions=sessions,
+            mprofi=MProfiClient(http, settings.mprofi_keys(), settings.mprofi_api_url),
+            slack=slack,
+            http=http,
+        )
+        bolt = build_bolt_app(bridge=bridge, client=slack, signing_secret=_secret(settings.slack_signing_secret))
+        workers = Workers(
+            bridge,
+            count=settings.worker_count,
+            idle_seconds=settings.worker_idle_seconds,
+            poll_statuses=settings.mprofi_status_mode == "pull",
+        )
+        socket_mode = None
+        await workers.start()
+        if settings.slack_app_token is not None:
+            socket_mode = AsyncSocketModeHandler(bolt, _secret(settings.slack_app_token))
+            await socket_mode.connect_async()
+            logger.info("connected to Slack in Socket Mode")
+        app.state.bridge = bridge
+        app.state.workers = workers
+        try:
+            yield {"bridge": bridge, "slack_handler": AsyncSlackRequestHandler(bolt)}
+        finally:
+            if socket_mode is not None:
+                await socket_mode.close_async()
+            await workers.stop()
+            await http.aclose()
+            await engine.dispose()
+
+    async def slack_events(request: Request) -> Response:
+        handler: AsyncSlackRequestHandler = request.state.slack_handler
+        return await handler.handle(request)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 404)
+        message = "no such route" if status == 404 else "method not allowed"
+        return JSONResponse({"ok": False, "error": message}, status_code=status)
+
+    routes = [
+        Route("/slack/events", slack_events, methods=["POST"]),
+        *webhook_routes(
+            WebhookConfig(
+                token=_secret(settings.mprofi_webhook_token) or None,
+                header=settings.mprofi_webhook_header,
+                max_body_bytes=settings.max_webhook_bytes,
+            )
+        ),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found})

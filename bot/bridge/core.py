@@ -1,0 +1,116 @@
+"""The bridge: what connects mProfi, Slack and storage. It knows nothing of HTTP routes.
+
+``Bridge`` holds the dependencies (session factory, mProfi client, Slack Web API
+client) and offers one method per thing that can happen; the work itself lives in
+``inbound.py`` (phone → Slack), ``outbound.py`` (Slack → phone) and ``statuses.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.bridge import inbound, outbound, statuses
+from bot.bridge.models import InboundSms, Received, StatusUpdate
+from bot.mprofi import MProfiClient
+from storage.models import Job
+
+__all__ = ["Bridge", "BridgeConfig"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    channel_id: str
+    bot_token: str
+    note_prefix: str = "note:"
+    status_mode: str = "push"
+    poll_first_seconds: float = 60.0
+    poll_max_seconds: float = 3600.0
+    poll_give_up_hours: float = 74.0
+    repeat_window_seconds: float = 35 * 60
+
+
+class Bridge:
+    """Everything the bridge does, as methods the listeners, routes and workers call."""
+
+    def __init__(
+        self,
+        *,
+        config: BridgeConfig,
+        sessions: async_sessionmaker[AsyncSession],
+        mprofi: MProfiClient,
+        slack: AsyncWebClient,
+        http: httpx.AsyncClient,
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.mprofi = mprofi
+        self.slack = slack
+        self.http = http  # for downloading files shared in Slack
+        self.work_ready = asyncio.Event()
+
+    def wake_workers(self) -> None:
+        self.work_ready.set()
+
+    # ---- phone → Slack -------------------------------------------------------------
+
+    async def receive_sms(self, sms: InboundSms) -> Received:
+        """Persist an inbound SMS/MMS and queue its post to Slack (answer the webhook after)."""
+        return await inbound.receive_sms(self, sms)
+
+    # ---- Slack → phone -------------------------------------------------------------
+
+    async def handle_slack_message(self, event: dict[str, Any], *, event_id: str = "") -> None:
+        """Store what a Slack ``message`` event asks for (an SMS, an MMS, a note, a warning)."""
+        await outbound.handle_slack_message(self, event, event_id=event_id)
+
+    async def resend(self, message_id: int, user_id: str) -> None:
+        await outbound.resend(self, message_id, user_id)
+
+    # ---- statuses ------------------------------------------------------------------
+
+    async def apply_status(self, update: StatusUpdate, *, source: str) -> bool:
+        """Record a delivery status; False when no message of ours has that id."""
+        return await statuses.apply_status(self, update, source=source)
+
+    async def poll_statuses(self) -> int:
+        return await statuses.poll_due(self)
+
+    # ---- health --------------------------------------------------------------------
+
+    async def database_reachable(self) -> bool:
+        try:
+            async with self.sessions() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as exc:  # any driver error means "not reachable"
+            logger.warning("database check failed: %s", type(exc).__name__)
+            return False
+        return True
+
+    # ---- jobs ----------------------------------------------------------------------
+
+    async def run_job(self, job: Job) -> None:
+        handler = _JOBS.get(job.kind)
+        if handler is None:
+            logger.error("job %s has unknown kind %r; dropping it", job.id, job.kind)
+            return
+        await handler(self, job)
+
+
+_JOBS = {
+    "post_inbound": inbound.post_inbound,
+    "send_outbound": outbound.send_outbound,
+    "render_status": statuses.render_status,
+    "react_note": outbound.react_note,
+    "notice": outbound.post_notice,
+    "tell": outbound.tell,
+}

@@ -1,0 +1,55 @@
+"""What crosses into the bridge: parsed inbound messages, status updates, job outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.sms.numbers import PhoneE164
+
+__all__ = ["InboundImage", "InboundSms", "StatusUpdate", "RetryLater", "Received"]
+
+
+@dataclass(frozen=True)
+class InboundImage:
+    filename: str
+    content_type: str
+    content: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    """One SMS/MMS that mProfi delivered, whatever the webhook format was."""
+
+    sender: PhoneE164
+    recipient: str
+    text: str
+    via: str  # "standard" | "3cx" | "mms" | "getincoming"
+    received_at: datetime | None = None
+    external_id: str | None = None
+    images: tuple[InboundImage, ...] = ()
+
+
+@dataclass(frozen=True)
+class Received:
+    """The answer to a webhook: the stored message and whether it repeats an earlier one."""
+
+    message_id: int
+    conversation_id: int
+    repeat_of: int | None
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    mprofi_id: int | None
+    raw_status: str
+    reference: str | None = None
+    ts: datetime | None = None
+
+
+class RetryLater(Exception):
+    """A job could not finish now; run it again after ``delay`` seconds."""
+
+    def __init__(self, reason: str, delay: float | None = None) -> None:
+        super().__init__(reason)
+        self.delay = delay

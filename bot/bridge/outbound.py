@@ -1,0 +1,381 @@
+"""Slack → phone: a person's reply in a conversation thread goes out as SMS (or MMS).
+
+Only human replies inside a bridged thread are sent. Each outgoing message is keyed by
+its Slack origin (channel + ts) under a unique constraint, so Slack's retries, a second
+delivery under another event id, or two replicas racing all produce one row and one
+SMS. A send that may or may not have reached mProfi is never retried by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
+
+from bot.bridge.formatting import slack_to_sms
+from bot.bridge.models import RetryLater
+from bot.bridge.statuses import queue_render, set_status
+from bot.mprofi import MmsFile, MProfiError, RetryableError, UncertainError
+from bot.mprofi.errors import AuthenticationError
+from bot.slack import blocks
+from bot.sms.numbers import display, recipient_digits
+from bot.sms.text import MMS_FILE_EXTENSIONS, MMS_MAX_FILE_BYTES, TextTooLong, analyze, check_mms_text, check_sms_text, wire_encoding
+from storage import repository
+from storage.models import Conversation, Job, Message, utcnow
+from storage.queue import enqueue
+
+if TYPE_CHECKING:
+    from bot.bridge.core import Bridge
+
+__all__ = ["handle_slack_message", "send_outbound", "resend", "react_note", "post_notice", "tell"]
+
+logger = logging.getLogger(__name__)
+
+_SENDABLE_SUBTYPES = (None, "file_share", "thread_broadcast")
+_IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg", b"GIF87a": "gif", b"GIF89a": "gif"}
+
+
+async def handle_slack_message(bridge: Bridge, event: dict[str, Any], *, event_id: str = "") -> None:
+    """Decide what a Slack ``message`` event means for the phone, and store it.
+
+    Runs before Slack gets its answer: when this raises, Slack delivers the event
+    again, and the unique keys make the second delivery a no-op if the first stored.
+    """
+    subtype = event.get("subtype")
+    if subtype == "message_changed":
+        await _edited(bridge, event, event_id)
+        return
+    if subtype == "message_deleted":
+        await _deleted(bridge, event, event_id)
+        return
+    if subtype not in _SENDABLE_SUBTYPES:
+        logger.debug("ignoring message subtype %s", subtype)
+        return
+    if event.get("bot_id") or not event.get("user"):
+        logger.debug("ignoring a message from a bot")  # other bots and integrations never text
+        return
+    channel, ts, thread_ts = event.get("channel"), event.get("ts"), event.get("thread_ts")
+    if not channel or not ts or not thread_ts or thread_ts == ts:
+        logger.debug("ignoring a message outside a thread")
+        return
+    async with bridge.sessions() as session:
+        conversation = await repository.conversation_by_thread(session, channel_id=channel, thread_ts=thread_ts)
+    if conversation is None:
+        logger.debug("ignoring a reply in a thread that is not a conversation")
+        return
+    text = slack_to_sms(event.get("text") or "")
+    files = event.get("files") or []
+    if text.lower().startswith(bridge.config.note_prefix.lower()):
+        await _store(bridge, conversation, event, kind="note", text=text, status="note")
+        return
+    kind = "mms" if files else "sms"
+    if not files and not text:
+        return  # nothing to send, nothing to complain about
+    problem = _check_outgoing(text, files)
+    if problem:
+        # Kept, and shown as not sent with the reason, so nobody thinks it went out.
+        await _store(bridge, conversation, event, kind=kind, text=text, status="failed", detail=problem)
+        return
+    await _store(bridge, conversation, event, kind=kind, text=text, status="queued", files=files)
+
+
+def _check_outgoing(text: str, files: list[dict[str, Any]]) -> str | None:
+    """One plain sentence saying why this reply cannot go out, or None."""
+    if not files:
+        try:
+            check_sms_text(text)
+        except TextTooLong as exc:
+            return str(exc)
+        return None
+    if len(files) > 1:
+        return "An MMS carries one file; share the files one at a time."
+    file = files[0]
+    name = str(file.get("name") or "")
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else str(file.get("filetype") or "").lower()
+    if extension not in MMS_FILE_EXTENSIONS:
+        return f"{name or 'This file'} cannot go by MMS; mProfi takes txt, png, jpg, jpeg or gif files."
+    size = int(file.get("size") or 0)
+    if size > MMS_MAX_FILE_BYTES:
+        return (
+            f"{name} is {size // 1024} kB and an MMS file may be at most "
+            f"{MMS_MAX_FILE_BYTES // 1024} kB; shrink it and share it again."
+        )
+    try:
+        check_mms_text(text)
+    except TextTooLong as exc:
+        return str(exc)
+    return None
+
+
+async def _store(
+    bridge: Bridge,
+    conversation: Conversation,
+    event: dict[str, Any],
+    *,
+    kind: str,
+    text: str,
+    status: str,
+    detail: str | None = None,
+    files: list[dict[str, Any]] | None = None,
+) -> None:
+    channel, ts = event["channel"], event["ts"]
+    encoding = wire_encoding(text) if kind != "note" else None
+    info = analyze(text, utf8=encoding == "utf-8")
+    try:
+        async with bridge.sessions() as session, session.begin():
+            message = Message(
+                conversation_id=conversation.id,
+                direction="out",
+                kind=kind,
+                phone=conversation.phone,
+                text=text,
+                encoding=encoding,
+                parts=info.parts if kind == "sms" else 1,
+                status=status,
+                status_detail=detail,
+                status_at=utcnow(),
+                origin_key=f"slack:{channel}:{ts}",
+                slack_channel=channel,
+                slack_ts=ts,
+                author=event.get("user"),
+                polls=0,
+                created_at=utcnow(),
+            )
+            session.add(message)
+            await session.flush()
+            if kind == "note":
+                enqueue(session, kind="react_note", lane="slack", conversation_id=conversation.id, message_id=message.id)
+            else:
+                repository.add_status_event(session, message_id=message.id, status=status, source="bridge")
+            if status == "queued":
+                payload = {"file": _file_ref(files[0])} if files else None
+                enqueue(
+                    session,
+                    kind="send_outbound",
+                    lane="mprofi",
+                    conversation_id=conversation.id,
+                    message_id=message.id,
+                    payload=payload,
+                )
+            if kind != "note":
+                enqueue(session, kind="render_status", lane="slack", conversation_id=conversation.id, message_id=message.id)
+    except IntegrityError:
+        logger.info("Slack message %s:%s was already taken; not sending it again", channel, ts)
+        return
+    bridge.wake_workers()
+
+
+def _file_ref(file: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": file.get("id"),
+        "name": file.get("name") or "file",
+        "mimetype": file.get("mimetype") or "application/octet-stream",
+        "url": file.get("url_private_download") or file.get("url_private"),
+        "size": file.get("size"),
+    }
+
+
+async def _edited(bridge: Bridge, event: dict[str, Any], event_id: str) -> None:
+    new, old = event.get("message") or {}, event.get("previous_message") or {}
+    if new.get("bot_id") or not new.get("user") or new.get("text") == old.get("text"):
+        return
+    await _warn_if_sent(bridge, event, new.get("ts", ""), new.get("user", ""), new.get("thread_ts"), "edit", event_id)
+
+
+async def _deleted(bridge: Bridge, event: dict[str, Any], event_id: str) -> None:
+    old = event.get("previous_message") or {}
+    if old.get("bot_id") or not old.get("user"):
+        return
+    ts = event.get("deleted_ts") or old.get("ts", "")
+    await _warn_if_sent(bridge, event, ts, old["user"], old.get("thread_ts"), "delete", event_id)
+
+
+async def _warn_if_sent(
+    bridge: Bridge, event: dict[str, Any], ts: str, user: str, thread_ts: str | None, action: str, event_id: str
+) -> None:
+    """Tell the person, privately, that an SMS already sent cannot be changed."""
+    channel = str(event.get("channel") or "")
+    async with bridge.sessions() as session, session.begin():
+        message = await repository.outbound_by_slack_message(session, channel_id=channel, ts=ts)
+        if message is None or message.kind == "note" or message.status == "failed":
+            return
+        if event_id and not await repository.remember_slack_event(session, event_id):
+            return  # Slack delivered this event before; the person was told then
+        what = "MMS" if message.kind == "mms" else "SMS"
+        verb = "Editing" if action == "edit" else "Deleting"
+        text = (
+            f"{verb} this reply does not change the {what} to {display(message.phone)}: it was already handed to "
+            "mProfi and a text message cannot be changed or recalled. Write a new reply to correct it."
+        )
+        payload = {"channel": channel, "user": user, "thread_ts": thread_ts, "text": text}
+        enqueue(session, kind="tell", lane="slack", payload=payload)
+    bridge.wake_workers()
+
+
+async def tell(bridge: Bridge, job: Job) -> None:
+    """Post a private (ephemeral) sentence to one person."""
+    payload = job.payload or {}
+    try:
+        await bridge.slack.chat_postEphemeral(
+            channel=payload["channel"], user=payload["user"], text=payload["text"], thread_ts=payload.get("thread_ts")
+        )
+    except SlackApiError as exc:
+        if exc.response.status_code == 429:
+            raise
+        # Ephemeral messages fail for people who left the channel; nothing to keep.
+        logger.warning("could not tell %s privately: %s", payload.get("user"), exc.response.get("error"))
+
+
+async def resend(bridge: Bridge, message_id: int, user_id: str) -> None:
+    """A person chose "Send again" on an uncertain message: one new attempt, once."""
+    async with bridge.sessions() as session:
+        original = await session.get(Message, message_id)
+    if original is None or original.status != "uncertain" or original.conversation_id is None:
+        return
+    try:
+        async with bridge.sessions() as session, session.begin():
+            again = Message(
+                conversation_id=original.conversation_id,
+                direction="out",
+                kind=original.kind,
+                phone=original.phone,
+                text=original.text,
+                encoding=original.encoding,
+                parts=original.parts,
+                status="queued",
+                status_at=utcnow(),
+                origin_key=f"resend:{original.id}",  # a double click makes one resend
+                author=user_id,
+                polls=0,
+                created_at=utcnow(),
+            )
+            session.add(again)
+            await session.flush()
+            repository.add_status_event(session, message_id=again.id, status="queued", source="bridge")
+            enqueue(session, kind="send_outbound", lane="mprofi", conversation_id=again.conversation_id, message_id=again.id)
+            enqueue(session, kind="render_status", lane="slack", conversation_id=again.conversation_id, message_id=again.id)
+    except IntegrityError:
+        return
+    bridge.wake_workers()
+
+
+async def send_outbound(bridge: Bridge, job: Job) -> None:
+    async with bridge.sessions() as session:
+        message = await session.get(Message, job.message_id)
+        assert message is not None
+        if message.status == "sending":
+            # A previous attempt died between asking mProfi and hearing back.
+            await set_status(session, message, "uncertain", detail="The bridge stopped while sending; check the phone before sending again.")
+            await queue_render(session, message)
+            await session.commit()
+            bridge.wake_workers()
+            return
+        if message.status != "queued":
+            return
+        file = None
+        if message.kind == "mms":
+            try:
+                file = await _download((job.payload or {}).get("file"), bridge)
+            except FileUnavailable as exc:
+                await set_status(session, message, "failed", detail=f"{exc} Nothing was sent.")
+                await queue_render(session, message)
+                await session.commit()
+                bridge.wake_workers()
+                return
+        message.status = "sending"
+        await session.commit()
+        try:
+            if message.kind == "mms":
+                result = await bridge.mprofi.send_mms(
+                    recipient_digits(message.phone), message.text, file=file, reference=message.reference,
+                    encoding=message.encoding,
+                )
+            else:
+                result = await bridge.mprofi.send_sms(
+                    recipient_digits(message.phone), message.text, reference=message.reference, encoding=message.encoding
+                )
+        except RetryableError as exc:
+            message.status = "queued"
+            await session.commit()
+            raise RetryLater(exc.message, exc.retry_after) from None
+        except UncertainError as exc:
+            await set_status(session, message, "uncertain", detail=f"{exc.message} Check with the customer before sending again.")
+        except AuthenticationError:
+            await set_status(session, message, "failed", detail="mProfi refused our sending key; an admin must check MPROFI_API_KEY. Nothing was sent.")
+        except MProfiError as exc:
+            await set_status(session, message, "failed", detail=f"{exc.message} Nothing was sent.")
+        else:
+            message.mprofi_id = result.id
+            await set_status(session, message, "accepted")
+            if bridge.config.status_mode == "pull":
+                message.next_poll_at = utcnow() + timedelta(seconds=bridge.config.poll_first_seconds)
+        await queue_render(session, message)
+        await session.commit()
+    bridge.wake_workers()
+
+
+class FileUnavailable(Exception):
+    """A file shared in Slack that cannot go out as MMS; the text says why."""
+
+
+def _sniff(content: bytes, name: str) -> str | None:
+    """Check the bytes, not the name: a problem sentence, or None when they match."""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension == "txt":
+        if b"\x00" in content:
+            return f"{name} is not a text file."
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError:
+            return f"{name} is not UTF-8 text."
+        return None
+    found = next((kind for magic, kind in _IMAGE_MAGIC.items() if content.startswith(magic)), None)
+    expected = "jpg" if extension == "jpeg" else extension
+    if found != expected:
+        return f"{name} is not really a {extension.upper()} image."
+    return None
+
+
+async def _download(ref: dict[str, Any] | None, bridge: Bridge) -> MmsFile:
+    """Fetch a file shared in Slack with the bot token and check its bytes."""
+    if not ref or not ref.get("url"):
+        raise FileUnavailable("Slack gave no download address for the file.")
+    try:
+        response = await bridge.http.get(ref["url"], headers={"Authorization": f"Bearer {bridge.config.bot_token}"})
+    except httpx.HTTPError as exc:
+        raise RetryLater(f"could not download the file from Slack ({type(exc).__name__})") from None
+    if response.status_code >= 500:
+        raise RetryLater(f"Slack answered HTTP {response.status_code} for the file")
+    if response.status_code != 200 or response.headers.get("content-type", "").startswith("text/html"):
+        raise FileUnavailable("Slack did not hand over the file (the app needs the files:read scope).")
+    content = response.content
+    name = str(ref.get("name") or "file")
+    if len(content) > MMS_MAX_FILE_BYTES:
+        raise FileUnavailable(f"{name} is over the MMS limit of {MMS_MAX_FILE_BYTES // 1024} kB.")
+    problem = _sniff(content, name)
+    if problem:
+        raise FileUnavailable(problem)
+    return MmsFile(name=name, content=content, content_type=str(ref.get("mimetype")))
+
+
+async def react_note(bridge: Bridge, job: Job) -> None:
+    async with bridge.sessions() as session:
+        message = await session.get(Message, job.message_id)
+    assert message is not None and message.slack_channel and message.slack_ts
+    try:
+        await bridge.slack.reactions_add(channel=message.slack_channel, timestamp=message.slack_ts, name=blocks.note_marker())
+    except SlackApiError as exc:
+        if exc.response.get("error") != "already_reacted":
+            raise
+
+
+async def post_notice(bridge: Bridge, job: Job) -> None:
+    async with bridge.sessions() as session:
+        conversation = await session.get(Conversation, job.conversation_id)
+    assert conversation is not None
+    text = str((job.payload or {}).get("text") or "")
+    await bridge.slack.chat_postMessage(channel=conversation.channel_id, thread_ts=conversation.thread_ts, **blocks.notice(text))

@@ -1,0 +1,175 @@
+"""Delivery statuses: recorded from PUSH, PULL or the bridge itself, shown live in Slack.
+
+Each outgoing message has one status line in its thread, posted once and then
+updated in place (``chat.update``) from the database, so late or out-of-order
+statuses can never show an older state: a status only ever moves forward.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.bridge.models import StatusUpdate
+from bot.mprofi import DeliveryStatus, MProfiError
+from bot.slack import blocks
+from bot.sms.numbers import PhoneE164
+from storage import repository
+from storage.models import Conversation, Job, Message, utcnow
+from storage.queue import enqueue
+
+if TYPE_CHECKING:
+    from bot.bridge.core import Bridge
+
+__all__ = ["apply_status", "render_status", "poll_due", "set_status", "queue_render", "FINAL"]
+
+logger = logging.getLogger(__name__)
+
+FINAL = frozenset({"delivered", "not_delivered", "error", "failed"})
+_RANK = {
+    "queued": 0,
+    "sending": 1,
+    "uncertain": 1,
+    "accepted": 2,
+    "sent": 3,
+    "delivered": 4,
+    "not_delivered": 4,
+    "error": 4,
+    "failed": 4,
+    "unknown": 4,
+}
+_FROM_MPROFI = {
+    DeliveryStatus.PROCESSING: "accepted",
+    DeliveryStatus.SENT: "sent",
+    DeliveryStatus.DELIVERED: "delivered",
+    DeliveryStatus.NOT_DELIVERED: "not_delivered",
+    DeliveryStatus.ERROR: "error",
+}
+
+
+async def set_status(session: AsyncSession, message: Message, status: str, *, detail: str | None = None, source: str = "bridge") -> None:
+    message.status = status
+    message.status_detail = detail
+    message.status_at = utcnow()
+    if status in FINAL:
+        message.next_poll_at = None
+    repository.add_status_event(session, message_id=message.id, status=status, source=source)
+
+
+async def queue_render(session: AsyncSession, message: Message) -> None:
+    """Queue a redraw of the message's status line, unless one is already waiting."""
+    if not await repository.has_pending_job(session, kind="render_status", message_id=message.id):
+        enqueue(session, kind="render_status", lane="slack", conversation_id=message.conversation_id, message_id=message.id)
+
+
+async def apply_status(bridge: Bridge, status_update: StatusUpdate, *, source: str) -> bool:
+    parsed = DeliveryStatus.parse(status_update.raw_status)
+    async with bridge.sessions() as session, session.begin():
+        message = None
+        if status_update.mprofi_id is not None:
+            message = await repository.message_by_mprofi_id(session, status_update.mprofi_id)
+        if message is None:
+            message = await repository.message_by_reference(session, status_update.reference)
+            if message is not None and message.direction != "out":
+                message = None
+        if message is None:
+            return False
+        repository.add_status_event(
+            session, message_id=message.id, status=_FROM_MPROFI.get(parsed, "unknown"), source=source,
+            raw_status=status_update.raw_status[:40], at=status_update.ts,
+        )
+        if message.mprofi_id is None and status_update.mprofi_id is not None:
+            message.mprofi_id = status_update.mprofi_id  # an "uncertain" send did reach mProfi
+        new = _FROM_MPROFI.get(parsed)
+        if new is None or _RANK[new] <= _RANK.get(message.status, 0):
+            return True  # statuses only move forward; late or repeated ones are history
+        message.status = new
+        message.status_detail = None
+        message.status_at = status_update.ts or utcnow()
+        if new in FINAL:
+            message.next_poll_at = None
+        await queue_render(session, message)
+    bridge.wake_workers()
+    return True
+
+
+async def render_status(bridge: Bridge, job: Job) -> None:
+    async with bridge.sessions() as session:
+        message = await session.get(Message, job.message_id)
+        assert message is not None and message.conversation_id is not None
+        conversation = await session.get(Conversation, message.conversation_id)
+        assert conversation is not None and conversation.thread_ts is not None
+        payload = blocks.status_line(
+            message_id=message.id,
+            kind=message.kind,
+            phone=PhoneE164(message.phone),
+            status=message.status,
+            at=message.status_at,
+            detail=message.status_detail,
+            author=message.author,
+            parts=message.parts,
+            encoding=message.encoding,
+        )
+        if message.status_message_ts is None:
+            posted = await bridge.slack.chat_postMessage(
+                channel=conversation.channel_id, thread_ts=conversation.thread_ts, **payload
+            )
+            message.status_message_ts = str(posted["ts"])
+            await session.commit()
+        else:
+            await bridge.slack.chat_update(channel=conversation.channel_id, ts=message.status_message_ts, **payload)
+
+
+async def poll_due(bridge: Bridge) -> int:
+    """PULL: ask ``status/`` for messages still in flight whose next check is due.
+
+    Checks back off as a message ages (first after ``poll_first_seconds``, doubling up
+    to ``poll_max_seconds``) and stop at a final state or after the give-up time.
+    """
+    now = utcnow()
+    config = bridge.config
+    async with bridge.sessions() as session:
+        due = await repository.messages_due_for_poll(session, now=now)
+        claimed = []
+        for message in due:
+            # Push the next check out first: another worker or replica skips it.
+            result = await session.execute(
+                update(Message)
+                .where(Message.id == message.id, Message.next_poll_at == message.next_poll_at)
+                .values(next_poll_at=now + timedelta(seconds=config.poll_max_seconds))
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                claimed.append((message.id, message.mprofi_id, message.created_at, message.polls))
+        await session.commit()
+    for message_id, mprofi_id, created_at, polls in claimed:
+        assert mprofi_id is not None
+        try:
+            status = await bridge.mprofi.get_status(mprofi_id)
+        except MProfiError as exc:
+            logger.warning("status check of message %s failed: %s", message_id, exc.message)
+        else:
+            await apply_status(
+                bridge, StatusUpdate(mprofi_id=mprofi_id, raw_status=status.raw_status, reference=status.reference, ts=status.ts),
+                source="pull",
+            )
+        async with bridge.sessions() as session, session.begin():
+            message = await session.get(Message, message_id)
+            assert message is not None
+            message.polls = polls + 1
+            if message.status in FINAL:
+                message.next_poll_at = None
+            elif utcnow() - created_at > timedelta(hours=config.poll_give_up_hours):
+                await set_status(session, message, "unknown", detail="mProfi gave no final status in time.")
+                message.next_poll_at = None
+                await queue_render(session, message)
+            else:
+                gap = min(config.poll_max_seconds, config.poll_first_seconds * 2 ** (polls + 1))
+                message.next_poll_at = utcnow() + timedelta(seconds=gap)
+    if claimed:
+        bridge.wake_workers()
+    return len(claimed)

@@ -1,0 +1,124 @@
+"""Background workers: drain the job queue and, for PULL accounts, poll statuses.
+
+Started in the app's lifespan. Several workers run side by side (and several replicas
+may too): the queue's leases keep any job from running twice at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from slack_sdk.errors import SlackApiError
+
+from bot.bridge.core import Bridge
+from bot.bridge.models import RetryLater
+from storage.queue import claim, complete, retry_later
+
+__all__ = ["Workers", "backoff"]
+
+logger = logging.getLogger(__name__)
+
+
+def backoff(attempts: int, *, cap: float = 300.0) -> float:
+    """1 s, 2 s, 4 s … up to ``cap``: how long a failed job waits before its next try."""
+    return float(min(cap, 2 ** max(0, attempts - 1)))
+
+
+def _slack_delay(exc: SlackApiError, attempts: int) -> float:
+    """Slack's own ``Retry-After`` when it rate-limits us, else the usual back-off."""
+    if exc.response.status_code == 429:
+        value = next((v for k, v in (exc.response.headers or {}).items() if k.lower() == "retry-after"), "1")
+        try:
+            return max(1.0, float(value[0] if isinstance(value, list) else value))
+        except (TypeError, ValueError):
+            return 1.0
+    return backoff(attempts)
+
+
+class Workers:
+    def __init__(
+        self,
+        bridge: Bridge,
+        *,
+        count: int = 4,
+        idle_seconds: float = 0.5,
+        lease_seconds: float = 120.0,
+        poll_statuses: bool = False,
+    ) -> None:
+        self._bridge = bridge
+        self._count = count
+        self._idle = idle_seconds
+        self._lease = timedelta(seconds=lease_seconds)
+        self._poll = poll_statuses
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._run(n), name=f"worker-{n}") for n in range(self._count)]
+        if self._poll:
+            self._tasks.append(asyncio.create_task(self._poll_loop(), name="status-poller"))
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._bridge.wake_workers()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _wait_for_work(self) -> None:
+        ready = self._bridge.work_ready
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(ready.wait(), self._idle)
+        ready.clear()
+
+    async def run_once(self) -> bool:
+        """Claim and run one job; False when there was none. Tests call this directly."""
+        job = await claim(self._bridge.sessions, lanes=("slack", "mprofi"), lease=self._lease)
+        if job is None:
+            return False
+        try:
+            await self._bridge.run_job(job)
+        except RetryLater as exc:
+            delay = exc.delay if exc.delay is not None else backoff(job.attempts)
+            logger.info("job %s (%s) will retry in %.0f s: %s", job.id, job.kind, delay, exc)
+            await retry_later(self._bridge.sessions, job.id, delay=delay, error=str(exc))
+        except SlackApiError as exc:
+            delay = _slack_delay(exc, job.attempts)
+            logger.warning("job %s (%s): Slack answered %s, retry in %.0f s", job.id, job.kind, exc.response.get("error") or exc.response.status_code, delay)
+            await retry_later(self._bridge.sessions, job.id, delay=delay, error=f"Slack: {exc.response.get('error')}")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # any failure: keep the job, try again later
+            delay = backoff(job.attempts)
+            logger.warning("job %s (%s) failed, retry in %.0f s: %s", job.id, job.kind, delay, exc, exc_info=logger.isEnabledFor(logging.DEBUG))
+            await retry_later(self._bridge.sessions, job.id, delay=delay, error=f"{type(exc).__name__}: {exc}")
+        else:
+            await complete(self._bridge.sessions, job.id)
+        return True
+
+    async def _run(self, number: int) -> None:
+        while not self._stopping.is_set():
+            try:
+                if not await self.run_once():
+                    await self._wait_for_work()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database itself failed: wait, then go on
+                logger.exception("worker %s could not reach the queue", number)
+                await asyncio.sleep(self._idle)
+
+    async def _poll_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self._bridge.poll_statuses()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("status polling failed")
+            await asyncio.sleep(self._idle)

@@ -1,0 +1,125 @@
+"""Settings: environment variables (or a ``.env`` file), validated once at start.
+
+The variable names are a contract with operators (see the README); ``serve`` refuses
+to start with one clear line per missing or bad setting.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.mprofi import DEFAULT_BASE_URL, MProfiKeys
+from storage.db import DEFAULT_DATABASE_URL, async_url
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+# Values copied from documentation must not reach production.
+_PLACEHOLDERS = {"xoxb-your-token", "changeme", "your-signing-secret", "YOUR-KEY", "C0123456789"}
+
+
+class SettingsError(Exception):
+    """Configuration that cannot work; ``problems`` holds one plain line per setting."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_channel: str | None = None
+
+    mprofi_api_key: SecretStr | None = None
+    mprofi_receive_key: SecretStr | None = None
+    mprofi_hlr_key: SecretStr | None = None
+    mprofi_mms_key: SecretStr | None = None
+    mprofi_api_url: str = DEFAULT_BASE_URL
+    mprofi_webhook_token: SecretStr | None = None
+    mprofi_webhook_header: str = "Authorization"
+    mprofi_timeout: float = Field(default=60.0, gt=0)
+    # How the mProfi sending key returns statuses: PUSH to /mprofi/status, or PULL.
+    mprofi_status_mode: Literal["push", "pull"] = "push"
+
+    database_url: str = DEFAULT_DATABASE_URL
+    port: int = Field(default=3000, ge=1, le=65535)
+
+    note_prefix: str = "note:"
+    # PULL status polling: first check, longest gap, and when to give up (hours).
+    status_poll_first_seconds: float = Field(default=60.0, gt=0)
+    status_poll_max_seconds: float = Field(default=3600.0, gt=0)
+    status_poll_give_up_hours: float = Field(default=74.0, gt=0)
+    # A repeat of the same inbound text within this window is shown as a repeat.
+    inbound_repeat_window_seconds: float = Field(default=35 * 60, ge=0)
+    worker_count: int = Field(default=4, ge=1, le=64)
+    worker_idle_seconds: float = Field(default=0.5, gt=0)
+    max_webhook_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+
+    @field_validator("slack_api_url", "mprofi_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/") + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        async_url(value)  # raises ValueError with a plain sentence
+        return value
+
+    def mprofi_keys(self) -> MProfiKeys:
+        main = self.mprofi_api_key.get_secret_value() if self.mprofi_api_key else ""
+
+        def pick(key: SecretStr | None) -> str:
+            return key.get_secret_value() if key else main
+
+        return MProfiKeys(
+            send=main,
+            receive=pick(self.mprofi_receive_key),
+            hlr=pick(self.mprofi_hlr_key),
+            mms=pick(self.mprofi_mms_key),
+        )
+
+    def problems_for_serve(self) -> list[str]:
+        """Everything that stops ``serve`` from working, one sentence each."""
+        problems: list[str] = []
+        required = {
+            "SLACK_BOT_TOKEN": self.slack_bot_token,
+            "SLACK_SIGNING_SECRET": self.slack_signing_secret,
+            "MPROFI_API_KEY": self.mprofi_api_key,
+        }
+        for name, value in required.items():
+            if value is None or not value.get_secret_value().strip():
+                problems.append(f"{name} is missing: set it in the environment or in .env.")
+            elif value.get_secret_value() in _PLACEHOLDERS:
+                problems.append(f"{name} still holds the example value; put the real one in.")
+        if not self.slack_channel:
+            problems.append("SLACK_CHANNEL is missing: set it to the ID (C…) of the channel where conversations open.")
+        elif not self.slack_channel.startswith(("C", "G")) or self.slack_channel in _PLACEHOLDERS:
+            problems.append(f"SLACK_CHANNEL must be a channel ID such as C0ABC1234, not {self.slack_channel!r}.")
+        token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
+        if token and not token.startswith("xoxb-"):
+            problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
+        app_token = self.slack_app_token.get_secret_value() if self.slack_app_token else ""
+        if app_token and not app_token.startswith("xapp-"):
+            problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
+        return problems
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; raise :class:`SettingsError` with one line per bad value."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "setting"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(f"{name}: {message}.")
+        raise SettingsError(lines) from None

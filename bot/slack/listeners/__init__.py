@@ -1,0 +1,19 @@
+"""Every Bolt listener, registered by area."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.slack.listeners import actions, events
+
+if TYPE_CHECKING:
+    from bot.bridge import Bridge
+
+__all__ = ["register_listeners"]
+
+
+def register_listeners(app: AsyncApp, bridge: Bridge) -> None:
+    events.register(app, bridge)
+    actions.register(app, bridge)

@@ -1,0 +1,1 @@
+"""HTTP endpoints mProfi calls: inbound messages and delivery statuses, plus health."""

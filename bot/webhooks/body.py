@@ -1,0 +1,45 @@
+"""Reading a webhook body with a size limit, before anything parses it."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.types import Message
+
+__all__ = ["BodyTooLarge", "read_body", "replay"]
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, or :class:`BodyTooLarge` as soon as it passes ``limit`` bytes.
+
+    A declared ``Content-Length`` over the limit is refused before a byte is read; a
+    chunked body is cut off the moment it grows past the limit.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def replay(request: Request, body: bytes) -> Request:
+    """A copy of ``request`` whose body is ``body`` (so the form parser can read it)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(request.scope, receive)
