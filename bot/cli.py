@@ -7,6 +7,8 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+from bot.config import Settings, SettingsError, load_settings
+
 __all__ = ["main"]
 
 
@@ -29,6 +31,67 @@ def _run_simulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings_or_complain() -> Settings | None:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        for line in exc.problems:
+            print(f"mprofi-slack: {line}", file=sys.stderr)
+        return None
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from bot.app import create_app
+
+    settings = _settings_or_complain()
+    if settings is None:
+        return 2
+    problems = settings.problems_for_serve()
+    if problems:
+        for line in problems:
+            print(f"mprofi-slack: {line}", file=sys.stderr)
+        print("mprofi-slack: not started; see the README's configuration table.", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.mprofi_webhook_token is None:
+        logging.getLogger("bot").warning(
+            "MPROFI_WEBHOOK_TOKEN is not set: anyone who finds /mprofi/incoming can post messages into Slack"
+        )
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port or settings.port,
+        log_level=args.log_level,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def _run_migrate(args: argparse.Namespace) -> int:
+    from storage import make_engine
+    from storage.migrate import current_revision, upgrade
+
+    settings = _settings_or_complain()
+    if settings is None:
+        return 2
+
+    async def migrate() -> str | None:
+        engine = make_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    print(f"database is at revision {asyncio.run(migrate())}")
+    return 0
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -38,6 +101,15 @@ def _run_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mprofi-slack", description="The mProfi.pl SMS gateway inside Slack.")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the bridge (settings from the environment or .env)")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=None, help="default: PORT, or 3000")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(run=_run_serve)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date (serve does this too)")
+    migrate.set_defaults(run=_run_migrate)
 
     demo = commands.add_parser("demo", help="play a scripted conversation on loopback, no accounts needed")
     demo.set_defaults(run=_run_demo)

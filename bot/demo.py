@@ -1,24 +1,20 @@
-"""``mprofi-slack demo``: a scripted run on loopback with no account anywhere.
+"""``mprofi-slack demo``: the whole bridge on loopback, with no account anywhere.
 
-It starts the local mProfi simulator and a stand-in webhook receiver, then drives the
-real mProfi client through a short story and prints what the phone and the receiver
-saw.
+It starts the local mProfi simulator, the local Slack emulator and the real app
+between them (SQLite, migrations, workers, Bolt), plays a short conversation and
+prints what the phone and the Slack channel saw.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
-import httpx
-
-from bot.mprofi import DeliveryStatus, MmsFile, MProfiClient, MProfiKeys
-from bot.sandbox.loopback import LoopbackServer
-from bot.sandbox.mprofi import SimulatorConfig, SimulatorState, create_simulator_app
-from bot.sandbox.sink import RequestSink
+from bot.sandbox.slack import SlackMessage
+from bot.sandbox.stack import SandboxStack
 from bot.sms.numbers import display, normalize
-from bot.sms.text import analyze, wire_encoding
 
 __all__ = ["run_demo"]
 
@@ -27,76 +23,99 @@ TINY_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c"
     "6360000002000154a24f5d0000000049454e44ae426082"
 )
+CUSTOMER = "48600100200"
+FINAL = ("delivered", "not delivered", "delivery error", "not sent", "may or may not")
 
 
-async def run_demo(out: TextIO) -> int:
+async def run_demo(out: TextIO, *, database_url: str | None = None) -> int:
     def say(line: str = "") -> None:
         print(line, file=out, flush=True)
 
-    receiver = RequestSink()
-    state = SimulatorState(SimulatorConfig(status_step_seconds=0.2, webhook_retry_seconds=0.2))
-    async with LoopbackServer(receiver, lifespan="off") as hooks, LoopbackServer(create_simulator_app(state)) as api:
-        state.config.webhook_url = hooks.url + "/mprofi/incoming"
-        state.config.push_url = hooks.url + "/mprofi/status"
-        state.config.webhook_token = "demo-webhook-token"
-        say(f"mProfi simulator  {api.url}/1.0/")
-        say(f"webhook receiver  {hooks.url}/mprofi/incoming and /mprofi/status")
-        say()
-        async with httpx.AsyncClient(timeout=10) as http:
-            client = MProfiClient(http, MProfiKeys(**state.config.keys), api.url + "/1.0/")
-            customer = normalize("600 100 200")
+    with tempfile.TemporaryDirectory(prefix="mprofi-slack-demo-") as scratch:
+        url = database_url or f"sqlite:///{Path(scratch) / 'demo.db'}"
+        async with SandboxStack(url, status_step_seconds=0.3) as stack:
+            await _play(stack, say, url if database_url else "a fresh SQLite file")
+    return 0
 
-            say(f"1. A customer texts in from {display(customer)}.")
-            receiver.fail_next(1, 503)
-            state.inject_inbound("48600100200", "Dzień dobry, kiedy dostawa?")
-            requests = await receiver.wait_for(2)
-            say(f"   webhook attempt 1 answered {requests[0].answered}; mProfi retried;"
-                f" attempt 2 answered {requests[1].answered}")
-            say(f"   receiver got: {requests[1].body.decode()}")
-            say()
 
-            reply = "Dzień dobry! Kurier będzie jutro między 9 a 12."
-            info = analyze(reply)
-            plain = analyze(reply, utf8=False)
-            say("2. The team replies by SMS.")
-            say(f"   text: {reply!r}")
-            say(f"   {info.chars} characters, {info.encoding.value}, {info.parts} part(s);"
-                f" without utf-8 the phone would read {plain.delivered!r}")
-            sent = await client.send_sms(customer, reply, reference="demo-1", encoding=wire_encoding(reply))
-            say(f"   mProfi accepted it as message {sent.id}")
-            for _ in range(50):
-                status = await client.get_status(sent.id)
-                if status.status.is_final:
-                    break
-                await asyncio.sleep(0.1)
-            history = " → ".join(s for s, _ in state.messages[sent.id].history)
-            say(f"   status (PULL): {status.status.value}; history: {history}")
-            pushes = [json.loads(r.body) for r in receiver.requests if r.path == "/mprofi/status"]
-            say(f"   PUSH calls received: {[p['status'] for p in pushes]}")
-            say(f"   the phone shows: {state.messages[sent.id].text!r}")
-            say()
+def _slack_line(stack: SandboxStack, message: SlackMessage) -> str:
+    config = stack.slack.config
+    who = "bridge" if message.user == config.bot_user_id else config.users.get(message.user, message.user)
+    text = message.text.replace("\n", " ")
+    if message.files:
+        text = f"[file {message.files[0]['name']}, {message.files[0]['size']} bytes]"
+    return f"  Slack │ {who}: {text}"
 
-            say("3. The customer sends a photo (MMS).")
-            state.inject_inbound("48600100200", "Tak wygląda paczka", images=[("paczka.png", TINY_PNG, "image/png")])
-            mms = await receiver.wait_for(len(receiver.requests) + 1)
-            last = [r for r in mms if r.path == "/mprofi/incoming"][-1]
-            say(f"   receiver got multipart fields {last.form} and files "
-                f"{ {k: (v[0], len(v[1])) for k, v in last.files.items()} }")
-            say()
 
-            say("4. Before a campaign, the team checks the number (HLR).")
-            check = await client.hlr_single(customer)
-            say(f"   {display(customer)}: {'valid' if check.valid else 'invalid'}, network {check.provider},"
-                f" MCC {check.mcc} MNC {check.mnc}")
-            say()
+async def _play(stack: SandboxStack, emit: Callable[..., None], where: str) -> None:
+    channel = stack.slack.config.channels[stack.channel]
+    shown: set[str] = set()
 
-            say("5. An MMS goes out with a picture.")
-            mms_sent = await client.send_mms(customer, "Potwierdzenie", file=MmsFile("ok.png", TINY_PNG, "image/png"))
-            say(f"   mProfi accepted MMS {mms_sent.id} ({state.messages[mms_sent.id].file_size} bytes attached)")
-            await asyncio.sleep(0.5)
-            delivered = state.messages[mms_sent.id].status
-            say(f"   its status now: {delivered}")
-        await state.aclose()
-    say()
-    say("Done: every call above went over HTTP on 127.0.0.1.")
-    return 0 if status.status is DeliveryStatus.DELIVERED else 1
+    def show_new(parent: SlackMessage) -> None:
+        for message in stack.slack.thread(parent.channel, parent.ts):
+            if message.ts not in shown:
+                shown.add(message.ts)
+                emit(_slack_line(stack, message))
+
+    emit(f"mprofi-slack demo: the real bridge between a local mProfi and a local Slack (#{channel}), database: {where}")
+    emit()
+
+    phone = display(normalize(CUSTOMER))
+    text = "Dzień dobry! Czy zamówienie 4471 już wyszło?"
+    emit(f"1. A customer texts in from {phone}: “{text}”")
+    record = await stack.phone_texts(CUSTOMER, text)
+    emit(f"  mProfi → POST /mprofi/incoming (standard JSON) → HTTP {record.attempts[-1].status_code}")
+    parent = await stack.until(lambda: stack.thread_of(phone), what="the thread")
+    await stack.until(lambda: stack.replies(parent), what="the message in the thread")
+    emit(f"  Slack │ a new thread opens in #{channel}")
+    show_new(parent)
+    emit()
+
+    reply = "Tak, wyszło dziś rano. Kurier będzie jutro między 9 a 12."
+    emit("2. Anna answers in the thread")
+    await stack.person_replies(parent, reply, user="U0ANNA")
+    sent = await stack.until(lambda: stack.sent_to(CUSTOMER), what="the SMS")
+    line = await stack.until(lambda: _status_line(stack, parent), what="the status line")
+    shown.add(line.ts)  # shown below, as it changes
+    show_new(parent)
+    sms = sent[0]
+    emit(f"  mProfi ← send/ recipient {sms.recipient}, encoding {sms.encoding or 'default'}, reference {sms.reference}")
+    emit(f"  phone │ {phone} receives: “{sms.text}”")
+    seen = ""
+    while True:
+        current = stack.slack.messages[(line.channel, line.ts)].text
+        if current != seen:
+            emit(f"  Slack │ status line now reads: {current}")
+            seen = current
+        if any(word in current for word in FINAL):
+            break
+        await stack.until(lambda: stack.slack.messages[(line.channel, line.ts)].text != seen, timeout=10, what="a status change")
+    emit()
+
+    emit("3. Piotr leaves an internal note in the thread")
+    note = await stack.person_replies(parent, "note: stały klient, zadzwonić jutro po 12", user="U0PIOTR")
+    await stack.until(lambda: "memo" in note.reactions, what="the note marker")
+    show_new(parent)
+    emit(f"  Slack │ the note is marked :memo: and mProfi received nothing (SMS sent so far: {len(stack.sent_to(CUSTOMER))})")
+    emit()
+
+    emit("4. The customer sends a photo by MMS")
+    before = len(stack.replies(parent))
+    mms = await stack.phone_texts(CUSTOMER, "Paczka przyszła uszkodzona", images=[("paczka.png", TINY_PNG, "image/png")])
+    emit(f"  mProfi → POST /mprofi/incoming (multipart MMS, image1) → HTTP {mms.attempts[-1].status_code}")
+    await stack.until(lambda: len(stack.replies(parent)) >= before + 2, what="the MMS in the thread")
+    show_new(parent)
+    emit()
+
+    threads = len(stack.slack.top_level(stack.channel))
+    emit(
+        f"Done: {threads} thread in #{channel}, {len(stack.replies(parent))} messages in it, "
+        f"{len(stack.sim.messages)} SMS sent through mProfi, {len(stack.slack.calls)} Slack Web API calls."
+    )
+
+
+def _status_line(stack: SandboxStack, parent: SlackMessage) -> SlackMessage | None:
+    for message in stack.replies(parent):
+        if message.user == stack.slack.config.bot_user_id and message.text.startswith(("SMS to", "MMS to")):
+            return message
+    return None

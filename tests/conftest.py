@@ -15,6 +15,8 @@ from bot.mprofi import MProfiClient, MProfiKeys
 from bot.sandbox.loopback import LoopbackServer
 from bot.sandbox.mprofi import SimulatorConfig, SimulatorState, create_simulator_app
 from bot.sandbox.sink import RequestSink
+from bot.sandbox.stack import SandboxStack
+from tests.support import StackFactory
 
 
 @pytest.fixture
@@ -108,3 +110,23 @@ async def scratch_postgres_database(server_url: str) -> AsyncIterator[str]:
             await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await connection.close()
+
+
+# ---- the whole bridge on loopback ---------------------------------------------------
+
+
+@pytest.fixture
+def make_stack(database_url: str) -> StackFactory:
+    """``async with make_stack(status_mode="pull") as stack`` on this test's database."""
+
+    def factory(**kwargs: Any) -> SandboxStack:
+        return SandboxStack(database_url, **kwargs)
+
+    return factory
+
+
+@pytest.fixture
+async def stack(make_stack: StackFactory) -> AsyncIterator[SandboxStack]:
+    """The real app between the mProfi simulator and the Slack emulator, all on loopback."""
+    async with make_stack() as running:
+        yield running

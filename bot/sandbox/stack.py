@@ -90,12 +90,14 @@ class SandboxStack:
             self.sim.config.push_url = app.url + f"/mprofi/status?token={WEBHOOK_TOKEN}"
 
     async def stop(self) -> None:
-        for server in reversed(self._servers):
-            await server.stop()
-        self._servers = []
+        # Close our clients first: open keep-alive connections hold a server's shutdown.
+        await self.http.aclose()
         await self.sim.aclose()
         await self.slack.aclose()
-        await self.http.aclose()
+        servers, self._servers = self._servers, []
+        if len(servers) == 3:
+            await servers.pop().stop()  # the app first: its workers still call the other two
+        await asyncio.gather(*(server.stop() for server in servers))
 
     async def __aenter__(self) -> SandboxStack:
         try:

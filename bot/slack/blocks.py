@@ -73,7 +73,7 @@ def inbound_message(phone: PhoneE164, text: str, received_at: datetime | None, *
     shown = _mrkdwn_escape(text) if text else "_(no text)_"
     extra = f" · {images} image{'s' if images != 1 else ''}" if images else ""
     return {
-        "text": f"SMS from {display(phone)}: {text}" if text else f"MMS from {display(phone)}",
+        "text": f"{'MMS' if images else 'SMS'} from {display(phone)}" + (f": {text}" if text else ""),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": shown}},
             {

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-
 from bot.sandbox.stack import WEBHOOK_TOKEN, SandboxStack
-
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-)
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+from tests.support import JPEG, PNG
 
 
 async def test_first_sms_opens_a_thread_and_later_ones_join_it_whatever_the_number_format(stack: SandboxStack) -> None:

@@ -4,36 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
-from bot.sandbox.slack import SlackMessage
 from bot.sandbox.stack import WEBHOOK_TOKEN, SandboxStack
-from tests.bridge.conftest import StackFactory
-from tests.bridge.test_inbound import PNG
-
-NUMBER = "48600100200"
-
-
-async def open_thread(stack: SandboxStack, sender: str = NUMBER) -> SlackMessage:
-    await stack.phone_texts(sender, "Dzień dobry")
-    parent = await stack.until(lambda: stack.thread_of(sender[-3:]), what="the thread")
-    await stack.until(lambda: stack.replies(parent), what="the inbound message")
-    return parent
-
-
-def status_lines(stack: SandboxStack, parent: SlackMessage) -> list[SlackMessage]:
-    return [m for m in stack.replies(parent) if m.user == stack.slack.config.bot_user_id and " to +48" in m.text]
-
-
-async def settle(stack: SandboxStack, seconds: float = 0.4) -> None:
-    """Give the app's workers time to act on anything they should not act on."""
-    import asyncio
-
-    await asyncio.sleep(seconds)
-
+from tests.support import NUMBER, PNG, StackFactory, click, open_thread, settle, status_lines
 
 async def test_a_reply_in_the_thread_goes_out_once_and_its_status_turns_delivered(stack: SandboxStack) -> None:
     parent = await open_thread(stack)
@@ -61,7 +36,7 @@ async def test_slack_retries_and_second_deliveries_never_send_twice(stack: Sandb
     other_id = await stack.slack.deliver({**envelope, "event_id": "Ev-another-delivery"})
     assert first.status_code == retry.status_code == other_id.status_code == 200
     await stack.until(lambda: stack.sent_to(NUMBER), what="the SMS")
-    await settle(stack)
+    await settle()
     assert len(stack.sent_to(NUMBER)) == 1
 
 
@@ -69,7 +44,7 @@ async def test_a_note_stays_in_the_team_and_is_marked(stack: SandboxStack) -> No
     parent = await open_thread(stack)
     note = await stack.person_replies(parent, "Note: to ten klient od reklamacji")
     await stack.until(lambda: "memo" in note.reactions, what="the note marker")
-    await settle(stack)
+    await settle()
     assert stack.sent_to(NUMBER) == []
     assert status_lines(stack, parent) == []
 
@@ -90,7 +65,7 @@ async def test_bot_messages_top_level_messages_and_foreign_threads_send_nothing(
     await stack.slack.user_says(stack.channel, "U0ANNA", "top-level chatter")
     other_thread = await stack.slack.user_says(stack.channel, "U0ANNA", "a team discussion")
     await stack.slack.user_says(stack.channel, "U0PIOTR", "reply there", thread_ts=other_thread[0].ts)
-    await settle(stack)
+    await settle()
     assert stack.sim.messages == {}
 
 
@@ -105,7 +80,7 @@ async def test_editing_or_deleting_a_sent_reply_sends_nothing_and_tells_the_pers
     await stack.slack.user_deletes(reply)
     await stack.until(lambda: len(stack.slack.ephemeral) == 2, what="the second warning")
     assert "Deleting this reply" in stack.slack.ephemeral[1]["text"]
-    await settle(stack)
+    await settle()
     assert [m.text for m in stack.sent_to(NUMBER)] == ["Wysyłka w piątek"]
 
 
@@ -137,7 +112,7 @@ async def test_a_file_that_cannot_go_as_mms_is_not_sent_and_the_thread_says_why(
     await stack.person_replies(parent, "", files=[file])
     line = await stack.until(lambda: [m for m in status_lines(stack, parent) if "not sent" in m.text], what="the refusal")
     assert reason in line[0].text
-    await settle(stack)
+    await settle()
     assert stack.sent_to(NUMBER) == []
 
 
@@ -158,7 +133,7 @@ async def test_pull_mode_polls_status_until_final(make_stack: StackFactory) -> N
         stack.sim.set_status(sent[0].id, "delivered")
         await stack.until(lambda: [m for m in status_lines(stack, parent) if ": delivered" in m.text], what="polled status")
         polls_after_final = len([r for r in stack.sim.requests if r[0] == "status"])
-        await settle(stack, 0.8)
+        await settle(0.8)
         assert len([r for r in stack.sim.requests if r[0] == "status"]) == polls_after_final  # polling stopped
 
 
@@ -174,27 +149,8 @@ async def test_an_uncertain_send_offers_a_resend_that_sends_exactly_once(stack: 
         response = await click(stack, line[0], button)
         assert response.status_code == 200
     await stack.until(lambda: len(stack.sent_to(NUMBER)) == 2, what="the resend")
-    await settle(stack)
+    await settle()
     assert len(stack.sent_to(NUMBER)) == 2
-
-
-async def click(stack: SandboxStack, message: SlackMessage, button: dict[str, Any]) -> Any:
-    payload = {
-        "type": "block_actions",
-        "team": {"id": stack.slack.config.team_id},
-        "user": {"id": "U0ANNA"},
-        "api_app_id": "A0SANDBOX",
-        "container": {"type": "message", "channel_id": message.channel, "message_ts": message.ts, "thread_ts": message.thread_ts},
-        "channel": {"id": message.channel},
-        "message": {"ts": message.ts, "text": message.text},
-        "trigger_id": "1.2.3",
-        "response_url": stack.slack.config.public_url + "/hooks/resend",
-        "actions": [{"type": "button", "action_id": button["action_id"], "value": button["value"], "block_id": "b", "action_ts": "1"}],
-    }
-    body = urlencode({"payload": json.dumps(payload)}).encode()
-    headers = stack.slack.signed_headers(body, "application/x-www-form-urlencoded")
-    client = await stack.slack.http()
-    return await client.post(stack.slack.config.events_url or "", content=body, headers=headers)
 
 
 async def test_requests_with_a_bad_or_stale_signature_are_refused(stack: SandboxStack) -> None:
@@ -208,7 +164,7 @@ async def test_requests_with_a_bad_or_stale_signature_are_refused(stack: Sandbox
     for headers in (forged, stale, {"Content-Type": "application/json"}):
         response = await client.post(stack.slack.config.events_url or "", content=body, headers=headers)
         assert response.status_code == 401
-    await settle(stack)
+    await settle()
     assert stack.sim.messages == {}
 
 

@@ -1,0 +1,169 @@
+"""The mProfi webhook routes: authentication, bad bodies, size limits, health.
+
+Every refusal is a 4xx with a JSON ``error``, and nothing is stored or posted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.sandbox.stack import WEBHOOK_TOKEN, SandboxStack
+from storage import make_engine, make_sessionmaker
+from storage.models import Conversation, Message
+from tests.support import PNG, StackFactory
+
+GOOD = {"sender": "48600100200", "recipient": "48664400100", "message": "hello"}
+
+
+@pytest.fixture
+async def stack(make_stack: StackFactory) -> AsyncIterator[SandboxStack]:
+    async with make_stack(settings={"max_webhook_bytes": 64 * 1024}) as running:
+        yield running
+
+
+async def stored_counts(stack: SandboxStack) -> tuple[int, int]:
+    engine = make_engine(stack.settings().database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            conversations = await session.scalar(select(func.count()).select_from(Conversation))
+            messages = await session.scalar(select(func.count()).select_from(Message))
+    finally:
+        await engine.dispose()
+    return int(conversations or 0), int(messages or 0)
+
+
+def incoming(stack: SandboxStack) -> str:
+    return stack.app_url + "/mprofi/incoming"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "wrong"}, {"Authorization": ""}, {"X-Other": WEBHOOK_TOKEN}],
+)
+async def test_an_unauthenticated_webhook_gets_401_and_changes_nothing(stack: SandboxStack, headers: dict[str, str]) -> None:
+    response = await stack.http.post(incoming(stack), json=GOOD, headers=headers)
+    assert response.status_code == 401
+    assert response.json() == {"ok": False, "error": "missing or wrong webhook token"}
+    status = await stack.http.post(stack.app_url + "/mprofi/status", json={"id": 1, "status": "delivered"}, headers=headers)
+    assert status.status_code == 401
+    await asyncio.sleep(0.2)
+    assert await stored_counts(stack) == (0, 0)
+    assert stack.slack.calls_to("chat.postMessage") == []
+
+
+@pytest.mark.parametrize(
+    ("headers", "query"),
+    [
+        ({"Authorization": WEBHOOK_TOKEN}, ""),
+        ({"Authorization": f"Bearer {WEBHOOK_TOKEN}"}, ""),
+        ({}, f"?token={WEBHOOK_TOKEN}"),
+    ],
+)
+async def test_the_token_is_taken_from_the_header_or_the_query(stack: SandboxStack, headers: dict[str, str], query: str) -> None:
+    response = await stack.http.post(incoming(stack) + query, json=GOOD, headers=headers)
+    assert response.status_code == 200 and response.json()["ok"] is True
+
+
+async def test_a_custom_header_name_is_honoured(make_stack: StackFactory) -> None:
+    async with make_stack(settings={"mprofi_webhook_header": "X-Custom-Header"}) as stack:
+        refused = await stack.http.post(incoming(stack), json=GOOD, headers={"Authorization": WEBHOOK_TOKEN})
+        taken = await stack.http.post(incoming(stack), json=GOOD, headers={"X-Custom-Header": WEBHOOK_TOKEN})
+        assert (refused.status_code, taken.status_code) == (401, 200)
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status", "error"),
+    [
+        (b"{not json", "application/json", 400, "not valid JSON"),
+        (b"[1, 2]", "application/json", 400, "must be a JSON object"),
+        (b'{"recipient": "1"}', "application/json", 400, "sender, recipient and message"),
+        (b'{"sender": "abc", "message": "x"}', "application/json", 400, "sender is not a phone number"),
+        (b'{"sender": "48600100200", "message": 5}', "application/json", 400, "message must be a string"),
+        (b'{"sender": true, "message": "x"}', "application/json", 400, "sender is missing"),
+        (b'{"id": "1", "event_type": "message.Sent", "payload": {}}', "application/json", 400, "unsupported 3CX"),
+        (b'{"id": "1", "event_type": "message.Received", "payload": []}', "application/json", 400, "payload must be an object"),
+        (b"\xff\xfe\x00", "application/json", 400, "not valid JSON"),
+        (b"sender=48600100200&message=x", "application/x-www-form-urlencoded", 415, "application/json"),
+        (b"hello", "text/plain", 415, "application/json"),
+    ],
+)
+async def test_bad_bodies_get_a_4xx_json_error_and_store_nothing(
+    stack: SandboxStack, content: bytes, content_type: str, status: int, error: str
+) -> None:
+    response = await stack.http.post(
+        incoming(stack), content=content, headers={"Authorization": WEBHOOK_TOKEN, "Content-Type": content_type}
+    )
+    assert response.status_code == status
+    assert response.json()["ok"] is False and error in response.json()["error"]
+    assert await stored_counts(stack) == (0, 0)
+
+
+async def test_an_mms_with_a_file_that_is_not_an_image_is_refused(stack: SandboxStack) -> None:
+    files = [("image1", ("photo.png", b"MZ\x90\x00 not an image", "image/png"))]
+    response = await stack.http.post(
+        incoming(stack), data={"sender": "48600100200", "message": "x"}, files=files, headers={"Authorization": WEBHOOK_TOKEN}
+    )
+    assert response.status_code == 400 and "is not a JPEG or PNG image" in response.json()["error"]
+    odd_field = [("document", ("a.png", PNG, "image/png"))]
+    response = await stack.http.post(
+        incoming(stack), data={"sender": "48600100200"}, files=odd_field, headers={"Authorization": WEBHOOK_TOKEN}
+    )
+    assert response.status_code == 400 and "image1, image2" in response.json()["error"]
+    broken = await stack.http.post(
+        incoming(stack),
+        content=b"--xyz\r\nContent-Disposition: form-data; name=\"sender\"\r\n\r\n4860",
+        headers={"Authorization": WEBHOOK_TOKEN, "Content-Type": "multipart/form-data; boundary=xyz"},
+    )
+    assert broken.status_code == 400
+    assert await stored_counts(stack) == (0, 0)
+
+
+async def test_a_body_over_the_limit_gets_413_before_it_is_read(stack: SandboxStack) -> None:
+    big = b'{"sender": "48600100200", "message": "' + b"x" * (70 * 1024) + b'"}'
+    response = await stack.http.post(incoming(stack), content=big, headers={"Authorization": WEBHOOK_TOKEN, "Content-Type": "application/json"})
+    assert response.status_code == 413 and "larger than" in response.json()["error"]
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: cut off while streaming
+        for _ in range(100):
+            yield b"x" * 1024
+
+    streamed = await stack.http.post(incoming(stack), content=chunks(), headers={"Authorization": WEBHOOK_TOKEN, "Content-Type": "application/json"})
+    assert streamed.status_code == 413
+    assert await stored_counts(stack) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b"nonsense", "not valid JSON"),
+        (b"[]", "holds no status"),
+        (b'{"status": "delivered"}', "id is missing"),
+        (b'{"id": -4, "status": "delivered"}', "positive whole number"),
+        (b'{"id": 12}', "status is missing"),
+        (b'[{"id": 12, "status": "sent"}, 5]', "status 2"),
+    ],
+)
+async def test_bad_status_bodies_get_400(stack: SandboxStack, body: bytes, error: str) -> None:
+    response = await stack.http.post(
+        stack.app_url + f"/mprofi/status?token={WEBHOOK_TOKEN}", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400 and error in response.json()["error"]
+
+
+async def test_health_and_unknown_routes_answer_json(stack: SandboxStack) -> None:
+    health = await stack.http.get(stack.app_url + "/healthz")
+    assert health.status_code == 200 and health.json() == {"ok": True, "database": "ok"}
+    missing = await stack.http.get(stack.app_url + "/nothing-here")
+    assert missing.status_code == 404 and missing.json()["ok"] is False
+    wrong_method = await stack.http.get(incoming(stack))
+    assert wrong_method.status_code == 405 and wrong_method.json()["ok"] is False
+
+
+async def test_an_open_webhook_is_allowed_when_no_token_is_configured(make_stack: StackFactory) -> None:
+    async with make_stack(settings={"mprofi_webhook_token": None}) as stack:
+        response = await stack.http.post(incoming(stack), json=GOOD)
+        assert response.status_code == 200
