@@ -1,8 +1,9 @@
 """The durable job queue: work that must survive a crash, a restart or an outage.
 
-A job is claimed by taking a time-limited lease with one conditional ``UPDATE``; on
-PostgreSQL concurrent claimers (several replicas) serialise on the row and only one
-wins. Jobs of the same conversation and lane run one at a time and in order, which
+A job is claimed by taking a time-limited lease inside one transaction: on PostgreSQL
+the candidate row is locked with ``FOR UPDATE SKIP LOCKED`` so concurrent claimers
+(workers, replicas) each take a different job; on SQLite the transaction holds the
+write lock from its start. Jobs of the same conversation and lane run one at a time and in order, which
 keeps a thread's messages in order and lets only one job open a thread.
 """
 
@@ -61,26 +62,30 @@ async def claim(
         earlier.done_at.is_(None),
     )
     free = or_(Job.locked_until.is_(None), Job.locked_until < now)
+    runnable = (
+        select(Job.id)
+        .where(Job.done_at.is_(None), Job.run_after <= now, Job.lane.in_(lanes), free, ~blocked)
+        .order_by(Job.id)
+    )
     async with sessions() as session:
-        candidates = (
-            await session.scalars(
-                select(Job.id)
-                .where(Job.done_at.is_(None), Job.run_after <= now, Job.lane.in_(lanes), free, ~blocked)
-                .order_by(Job.id)
-                .limit(8)
-            )
-        ).all()
-        for job_id in candidates:
-            result = await session.execute(
-                update(Job)
-                .where(and_(Job.id == job_id, Job.done_at.is_(None), free))
-                .values(locked_until=now + lease, attempts=Job.attempts + 1)
-                .execution_options(synchronize_session=False)
-            )
-            await session.commit()
-            if result.rowcount == 1:  # type: ignore[attr-defined]
-                return await session.get(Job, job_id, populate_existing=True)
-    return None
+        if session.bind.dialect.name == "postgresql":
+            # Concurrent claimers (workers, replicas) each lock a different row.
+            candidates = (await session.scalars(runnable.limit(1).with_for_update(skip_locked=True, of=Job))).all()
+        else:
+            # SQLite: the transaction began with BEGIN IMMEDIATE, so claimers take turns.
+            candidates = (await session.scalars(runnable.limit(1))).all()
+        if not candidates:
+            await session.rollback()
+            return None
+        job_id = candidates[0]
+        await session.execute(
+            update(Job)
+            .where(and_(Job.id == job_id, Job.done_at.is_(None), free))
+            .values(locked_until=now + lease, attempts=Job.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+        return await session.get(Job, job_id, populate_existing=True)
 
 
 async def complete(sessions: async_sessionmaker[AsyncSession], job_id: int) -> None:

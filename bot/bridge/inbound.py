@@ -105,7 +105,7 @@ async def post_inbound(bridge: Bridge, job: Job) -> None:
         phone = PhoneE164(conversation.phone)
         if conversation.thread_ts is None:
             parent = await bridge.slack.chat_postMessage(
-                channel=conversation.channel_id, **blocks.thread_parent(phone, conversation.contact_name)
+                channel=conversation.channel_id, **blocks.thread_parent(phone, conversation.contact_name, note_prefix=bridge.config.note_prefix)
             )
             conversation.thread_ts = str(parent["ts"])
             await session.commit()

@@ -22,11 +22,20 @@ def redact(text: str) -> str:
     return _KEY_IN_TEXT.sub(r"\1***", text)
 
 
+def _clean(value: object) -> object:
+    """A log argument with secrets masked; numbers stay numbers for ``%d``."""
+    if isinstance(value, (int, float)):
+        return value
+    text = str(value)
+    cleaned = redact(text)
+    return cleaned if cleaned != text else value
+
+
 class _RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and record.args:
             # Keep the arguments' shape: formatters such as uvicorn's unpack them.
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(_clean(a) for a in record.args)
             record.msg = redact(str(record.msg))
             return True
         message = record.getMessage()

@@ -48,7 +48,7 @@ def _mrkdwn_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def thread_parent(phone: PhoneE164, contact_name: str | None) -> dict[str, Any]:
+def thread_parent(phone: PhoneE164, contact_name: str | None, *, note_prefix: str = "note:") -> dict[str, Any]:
     """The message that opens a number's thread: who it is, and how replies work."""
     who = f"{contact_name} · {display(phone)}" if contact_name else display(phone)
     return {
@@ -61,7 +61,7 @@ def thread_parent(phone: PhoneE164, contact_name: str | None) -> dict[str, Any]:
                     {
                         "type": "mrkdwn",
                         "text": "Replies in this thread are sent to this number as SMS (a shared file as MMS). "
-                        "Start a reply with `note:` to keep it inside the team.",
+                        f"Start a reply with `{note_prefix}` to keep it inside the team.",
                     }
                 ],
             },
