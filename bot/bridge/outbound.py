@@ -288,6 +288,8 @@ async def send_outbound(bridge: Bridge, job: Job) -> None:
                 return
         message.status = "sending"
         await session.commit()
+        outcome: tuple[str, str | None] = ("accepted", None)
+        mprofi_id: int | None = None
         try:
             if message.kind == "mms":
                 result = await bridge.mprofi.send_mms(
@@ -298,20 +300,29 @@ async def send_outbound(bridge: Bridge, job: Job) -> None:
                 result = await bridge.mprofi.send_sms(
                     recipient_digits(message.phone), message.text, reference=message.reference, encoding=message.encoding
                 )
+            mprofi_id = result.id
         except RetryableError as exc:
-            message.status = "queued"
-            await session.commit()
-            raise RetryLater(exc.message, exc.retry_after) from None
+            outcome = ("queued", None)
+            retry = RetryLater(exc.message, exc.retry_after)
         except UncertainError as exc:
-            await set_status(session, message, "uncertain", detail=f"{exc.message} Check with the customer before sending again.")
+            outcome = ("uncertain", f"{exc.message} Check with the customer before sending again.")
         except AuthenticationError:
-            await set_status(session, message, "failed", detail="mProfi refused our sending key; an admin must check MPROFI_API_KEY. Nothing was sent.")
+            outcome = ("failed", "mProfi refused our sending key; an admin must check MPROFI_API_KEY. Nothing was sent.")
         except MProfiError as exc:
-            await set_status(session, message, "failed", detail=f"{exc.message} Nothing was sent.")
-        else:
-            message.mprofi_id = result.id
-            await set_status(session, message, "accepted")
-            if bridge.config.status_mode == "pull":
+            outcome = ("failed", f"{exc.message} Nothing was sent.")
+        # A PUSH status can arrive before mProfi's answer does: re-read the row under a
+        # lock and move it on only if nothing else has.
+        await session.refresh(message, with_for_update=True)
+        if mprofi_id is not None and message.mprofi_id is None:
+            message.mprofi_id = mprofi_id
+        status, detail = outcome
+        if message.status == "sending":
+            if status == "queued":
+                message.status = "queued"
+                await session.commit()
+                raise retry
+            await set_status(session, message, status, detail=detail)
+            if status == "accepted" and bridge.config.status_mode == "pull":
                 message.next_poll_at = utcnow() + timedelta(seconds=bridge.config.poll_first_seconds)
         await queue_render(session, message)
         await session.commit()

@@ -132,9 +132,9 @@ async def test_pull_mode_polls_status_until_final(make_stack: StackFactory) -> N
         sent = await stack.until(lambda: stack.sent_to(NUMBER))
         stack.sim.set_status(sent[0].id, "delivered")
         await stack.until(lambda: [m for m in status_lines(stack, parent) if ": delivered" in m.text], what="polled status")
-        polls_after_final = len([r for r in stack.sim.requests if r[0] == "status"])
+        polls_after_final = len([r for r in stack.sim.requests if r[0] == "/1.0/status/"])
         await settle(0.8)
-        assert len([r for r in stack.sim.requests if r[0] == "status"]) == polls_after_final  # polling stopped
+        assert len([r for r in stack.sim.requests if r[0] == "/1.0/status/"]) == polls_after_final  # polling stopped
 
 
 async def test_an_uncertain_send_offers_a_resend_that_sends_exactly_once(stack: SandboxStack) -> None:
@@ -174,3 +174,31 @@ async def test_push_statuses_for_unknown_messages_are_accepted_and_ignored(stack
         json={"id": 999999, "status": "delivered", "ts": None, "reference": None},
     )
     assert response.status_code == 200 and response.json() == {"ok": True, "applied": 0, "unknown": 1}
+
+
+@pytest.mark.parametrize(("raw", "shown"), [("not delivered", "not delivered"), ("ERROR", "delivery error")])
+async def test_a_failed_delivery_is_shown_and_a_late_status_cannot_undo_it(stack: SandboxStack, raw: str, shown: str) -> None:
+    parent = await open_thread(stack)
+    await stack.person_replies(parent, "To nie dotrze")
+    sent = await stack.until(lambda: stack.sent_to(NUMBER))
+    stack.sim.set_status(sent[0].id, raw)
+    await stack.until(lambda: [m for m in status_lines(stack, parent) if shown in m.text], what=shown)
+    late = await stack.http.post(
+        stack.app_url + f"/mprofi/status?token={WEBHOOK_TOKEN}",
+        json={"id": sent[0].id, "status": "sent", "ts": None, "reference": sent[0].reference},
+    )
+    assert late.json()["applied"] == 1
+    await settle()
+    assert shown in status_lines(stack, parent)[0].text  # statuses only move forward
+
+
+async def test_pull_checks_back_off_as_a_message_ages(make_stack: StackFactory) -> None:
+    settings = {"status_poll_first_seconds": 0.1, "status_poll_max_seconds": 0.8}
+    async with make_stack(status_mode="pull", settings=settings) as stack:
+        parent = await open_thread(stack)
+        await stack.person_replies(parent, "Bez raportu doręczenia")
+        await stack.until(lambda: stack.sent_to(NUMBER))
+        await settle(2.0)
+        polls = len([r for r in stack.sim.requests if r[0] == "/1.0/status/"])
+        # 0.1, 0.2, 0.4, 0.8, 0.8 … s apart: about 4 checks in 2 s, not 20.
+        assert 2 <= polls <= 6
