@@ -6,10 +6,11 @@ to start with one clear line per missing or bad setting.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.mprofi import DEFAULT_BASE_URL, MProfiKeys
 from storage.db import DEFAULT_DATABASE_URL, async_url
@@ -61,6 +62,35 @@ class Settings(BaseSettings):
     worker_count: int = Field(default=4, ge=1, le=64)
     worker_idle_seconds: float = Field(default=0.5, gt=0)
     max_webhook_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+
+    # Who may send (/sms and thread replies). Empty = everyone in any channel.
+    sms_allowed_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    sms_allowed_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # An inbound SMS that is exactly one of these words opts its number out (or back in).
+    opt_out_words: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["STOP", "STOP SMS", "STOPSMS", "UNSUBSCRIBE", "WYPISZ", "REZYGNACJA"]
+    )
+    opt_in_words: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["START", "START SMS"])
+    # /sms to many numbers: recipients per sendbulk call.
+    sms_bulk_batch_size: int = Field(default=1000, ge=1, le=10000)
+    # Time zone for "/sms at …" when Slack does not tell a person's own.
+    default_timezone: str = "Europe/Warsaw"
+
+    @field_validator("sms_allowed_channels", "sms_allowed_users", "opt_out_words", "opt_in_words", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone name such as Europe/Warsaw") from None
+        return value
 
     @field_validator("slack_api_url", "mprofi_api_url")
     @classmethod

@@ -7,6 +7,8 @@
 - ``status_events``: the history of each outgoing message's status.
 - ``jobs``: the durable queue of work still to do (post to Slack, send to mProfi…).
 - ``slack_events``: Slack event ids already seen, so Slack's retries do nothing twice.
+- ``dispatches``: one ``/sms`` (or its form) and what became of each recipient.
+- ``opt_outs``: numbers that texted STOP; nothing is sent to them.
 
 Idempotency lives in unique keys: a phone has one conversation per channel, a Slack
 message (channel + ts) produces at most one outgoing message, an mProfi id maps to
@@ -43,6 +45,8 @@ __all__ = [
     "StatusEvent",
     "Job",
     "SlackEvent",
+    "Dispatch",
+    "OptOut",
     "utcnow",
 ]
 
@@ -124,6 +128,7 @@ class Message(Base):
     status_message_ts: Mapped[str | None] = mapped_column(String(32))
     author: Mapped[str | None] = mapped_column(String(32))
     scheduled_for: Mapped[datetime | None]
+    dispatch_id: Mapped[int | None] = mapped_column(ForeignKey("dispatches.id"), index=True)
     next_poll_at: Mapped[datetime | None] = mapped_column(index=True)
     polls: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -170,6 +175,7 @@ class Job(Base):
     lane: Mapped[str] = mapped_column(String(10))  # "slack" | "mprofi"
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    dispatch_id: Mapped[int | None] = mapped_column(ForeignKey("dispatches.id"))
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     run_after: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -189,3 +195,40 @@ class SlackEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Dispatch(Base):
+    """One ``/sms`` command (or form): who sent what to whom, and how it went.
+
+    ``trigger_id`` is unique per invocation, so a repeated delivery of the same
+    command stores nothing twice.
+    """
+
+    __tablename__ = "dispatches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trigger_id: Mapped[str] = mapped_column(String(200), unique=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    encoding: Mapped[str | None] = mapped_column(String(16))
+    send_at: Mapped[datetime | None]
+    response_url: Mapped[str | None] = mapped_column(Text)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    # Numbers refused before sending: [[as typed, reason], …]
+    refused: Mapped[list[Any] | None] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(12), default="queued")  # queued | sending | done
+    progress_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OptOut(Base):
+    """A number that asked not to be texted (STOP); removed when it texts START."""
+
+    __tablename__ = "opt_outs"
+
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    word: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -28,6 +28,7 @@ def enqueue(
     lane: str,
     conversation_id: int | None = None,
     message_id: int | None = None,
+    dispatch_id: int | None = None,
     payload: dict[str, Any] | None = None,
     run_after: datetime | None = None,
 ) -> Job:
@@ -37,6 +38,7 @@ def enqueue(
         lane=lane,
         conversation_id=conversation_id,
         message_id=message_id,
+        dispatch_id=dispatch_id,
         payload=payload,
         run_after=run_after or utcnow(),
         attempts=0,

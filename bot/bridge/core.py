@@ -11,14 +11,15 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.bridge import inbound, outbound, statuses
-from bot.bridge.models import InboundSms, Received, StatusUpdate
+from bot.bridge import commands, inbound, outbound, statuses
+from bot.bridge.models import InboundSms, Received, SmsAccepted, SmsRequest, StatusUpdate
 from bot.mprofi import MProfiClient
 from storage.models import Job
 
@@ -37,6 +38,12 @@ class BridgeConfig:
     poll_max_seconds: float = 3600.0
     poll_give_up_hours: float = 74.0
     repeat_window_seconds: float = 35 * 60
+    allowed_channels: frozenset[str] = frozenset()
+    allowed_users: frozenset[str] = frozenset()
+    opt_out_words: frozenset[str] = frozenset({"STOP"})
+    opt_in_words: frozenset[str] = frozenset({"START"})
+    bulk_batch_size: int = 1000
+    default_timezone: str = "Europe/Warsaw"
 
 
 class Bridge:
@@ -57,6 +64,7 @@ class Bridge:
         self.slack = slack
         self.http = http  # for downloading files shared in Slack
         self.work_ready = asyncio.Event()
+        self.timezones: dict[str, ZoneInfo] = {}
 
     def wake_workers(self) -> None:
         self.work_ready.set()
@@ -75,6 +83,26 @@ class Bridge:
 
     async def resend(self, message_id: int, user_id: str) -> None:
         await outbound.resend(self, message_id, user_id)
+
+    def may_send(self, *, user_id: str, channel_id: str) -> str | None:
+        """Why this person may not send SMS from this channel, or None when they may."""
+        config = self.config
+        if config.allowed_users and user_id not in config.allowed_users:
+            return "Sorry, you are not on the list of people who may send SMS from Slack; ask an admin to add you."
+        if config.allowed_channels and channel_id not in config.allowed_channels and channel_id != config.channel_id:
+            return "Sorry, SMS cannot be sent from this channel; use one of the channels your admin allowed."
+        return None
+
+    async def start_sms(self, request: SmsRequest) -> SmsAccepted:
+        """Store a ``/sms`` (one number or many) and queue its sending; answer Slack after."""
+        return await commands.start_sms(self, request)
+
+    async def tell_privately(self, *, channel_id: str, user_id: str, text: str) -> None:
+        """Queue a private (ephemeral) sentence to one person."""
+        await outbound.queue_tell(self, channel_id=channel_id, user_id=user_id, text=text)
+
+    async def user_timezone(self, user_id: str) -> ZoneInfo:
+        return await commands.user_timezone(self, user_id)
 
     # ---- statuses ------------------------------------------------------------------
 
@@ -113,4 +141,7 @@ _JOBS = {
     "react_note": outbound.react_note,
     "notice": outbound.post_notice,
     "tell": outbound.tell,
+    "send_bulk": commands.send_bulk,
+    "render_dispatch": commands.render_dispatch,
+    "respond": commands.respond,
 }

@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.bridge.models import InboundSms, Received
+from bot.bridge.threads import ensure_thread
 from bot.slack import blocks
-from bot.sms.numbers import PhoneE164
+from bot.sms.numbers import PhoneE164, display
 from storage import repository
-from storage.models import Attachment, Conversation, Job, Message, utcnow
+from storage.models import Attachment, Conversation, Job, Message, OptOut, utcnow
 from storage.queue import enqueue
 
 if TYPE_CHECKING:
     from bot.bridge.core import Bridge
 
-__all__ = ["receive_sms", "post_inbound", "fingerprint"]
+__all__ = ["receive_sms", "post_inbound", "fingerprint", "opt_word"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +84,9 @@ async def receive_sms(bridge: Bridge, sms: InboundSms) -> Received:
             )
         conversation.last_inbound_at = now
         enqueue(session, kind="post_inbound", lane="slack", conversation_id=conversation.id, message_id=message.id)
+        notice = await _opt_out_or_in(bridge, session, sms, now)
+        if notice:
+            enqueue(session, kind="notice", lane="slack", conversation_id=conversation.id, payload={"text": notice})
         received = Received(message_id=message.id, conversation_id=conversation.id, repeat_of=message.repeat_of_id)
     bridge.wake_workers()
     logger.info(
@@ -89,6 +96,29 @@ async def receive_sms(bridge: Bridge, sms: InboundSms) -> Received:
         f" (repeat of {received.repeat_of})" if received.repeat_of else "",
     )
     return received
+
+
+def opt_word(text: str) -> str:
+    """``Stop.`` / `` stop sms! `` → ``STOP`` / ``STOP SMS``: what the message says, if it is a keyword."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text).upper().split())
+
+
+async def _opt_out_or_in(bridge: Bridge, session: AsyncSession, sms: InboundSms, now: datetime) -> str | None:
+    """Record an opt-out (STOP) or opt-in (START); the sentence to show in the thread."""
+    word = opt_word(sms.text)
+    if word in bridge.config.opt_out_words:
+        existing = await session.get(OptOut, sms.sender)
+        if existing is None:
+            session.add(OptOut(phone=sms.sender, word=word, at=now))
+        start = sorted(bridge.config.opt_in_words)[0] if bridge.config.opt_in_words else None
+        back = f" until it texts {start}" if start else ""
+        return f"{display(sms.sender)} texted {word}: no SMS will be sent to this number{back}."
+    if word in bridge.config.opt_in_words:
+        existing = await session.get(OptOut, sms.sender)
+        if existing is not None:
+            await session.delete(existing)
+            return f"{display(sms.sender)} texted {word}: this number can be texted again."
+    return None
 
 
 async def post_inbound(bridge: Bridge, job: Job) -> None:
@@ -103,12 +133,7 @@ async def post_inbound(bridge: Bridge, job: Job) -> None:
         conversation = await session.get(Conversation, message.conversation_id)
         assert conversation is not None
         phone = PhoneE164(conversation.phone)
-        if conversation.thread_ts is None:
-            parent = await bridge.slack.chat_postMessage(
-                channel=conversation.channel_id, **blocks.thread_parent(phone, conversation.contact_name, note_prefix=bridge.config.note_prefix)
-            )
-            conversation.thread_ts = str(parent["ts"])
-            await session.commit()
+        thread_ts = await ensure_thread(bridge, session, conversation)
         if message.slack_ts is None:
             if message.repeat_of_id is not None:
                 first = await session.get(Message, message.repeat_of_id)
@@ -117,7 +142,7 @@ async def post_inbound(bridge: Bridge, job: Job) -> None:
                 attachments = await repository.attachments_of(session, message.id)
                 payload = blocks.inbound_message(phone, message.text, message.status_at, images=len(attachments))
             posted = await bridge.slack.chat_postMessage(
-                channel=conversation.channel_id, thread_ts=conversation.thread_ts, **payload
+                channel=conversation.channel_id, thread_ts=thread_ts, **payload
             )
             message.slack_channel = conversation.channel_id
             message.slack_ts = str(posted["ts"])
@@ -128,7 +153,7 @@ async def post_inbound(bridge: Bridge, job: Job) -> None:
                 continue
             upload = await bridge.slack.files_upload_v2(
                 channel=conversation.channel_id,
-                thread_ts=conversation.thread_ts,
+                thread_ts=thread_ts,
                 file=attachment.content,
                 filename=attachment.filename,
                 title=attachment.filename,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.sms.numbers import PhoneE164
 
-__all__ = ["InboundImage", "InboundSms", "StatusUpdate", "RetryLater", "Received"]
+__all__ = ["InboundImage", "InboundSms", "StatusUpdate", "RetryLater", "Received", "SmsRequest", "SmsAccepted"]
 
 
 @dataclass(frozen=True)
@@ -53,3 +53,31 @@ class RetryLater(Exception):
     def __init__(self, reason: str, delay: float | None = None) -> None:
         super().__init__(reason)
         self.delay = delay
+
+
+@dataclass(frozen=True)
+class SmsRequest:
+    """A checked ``/sms`` (from the command line or the form), ready to be stored."""
+
+    trigger_id: str
+    user_id: str
+    channel_id: str
+    text: str
+    recipients: tuple[PhoneE164, ...]
+    refused: tuple[tuple[str, str], ...] = ()
+    duplicates: int = 0
+    send_at: datetime | None = None
+    encoding: str | None = None
+    response_url: str | None = None
+
+
+@dataclass(frozen=True)
+class SmsAccepted:
+    """What happened to a ``/sms`` at once: who will get it, who will not and why."""
+
+    dispatch_id: int
+    sending: tuple[PhoneE164, ...]
+    opted_out: tuple[PhoneE164, ...]
+    refused: tuple[tuple[str, str], ...]
+    duplicates: int
+    again: bool = False  # the same command was stored before

@@ -16,16 +16,17 @@ import httpx
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
+from bot.bridge.commands import queue_outcome_reply
 from bot.bridge.formatting import slack_to_sms
 from bot.bridge.models import RetryLater
 from bot.bridge.statuses import queue_render, set_status
 from bot.mprofi import MmsFile, MProfiError, RetryableError, UncertainError
 from bot.mprofi.errors import AuthenticationError
 from bot.slack import blocks
-from bot.sms.numbers import display, recipient_digits
+from bot.sms.numbers import PhoneE164, display, recipient_digits
 from bot.sms.text import MMS_FILE_EXTENSIONS, MMS_MAX_FILE_BYTES, TextTooLong, analyze, check_mms_text, check_sms_text, wire_encoding
 from storage import repository
-from storage.models import Conversation, Job, Message, utcnow
+from storage.models import Conversation, Job, Message, OptOut, utcnow
 from storage.queue import enqueue
 
 if TYPE_CHECKING:
@@ -75,12 +76,21 @@ async def handle_slack_message(bridge: Bridge, event: dict[str, Any], *, event_i
     kind = "mms" if files else "sms"
     if not files and not text:
         return  # nothing to send, nothing to complain about
-    problem = _check_outgoing(text, files)
+    problem = bridge.may_send(user_id=str(event.get("user")), channel_id=channel) or await _opted_out(bridge, conversation.phone)
+    problem = problem or _check_outgoing(text, files)
     if problem:
         # Kept, and shown as not sent with the reason, so nobody thinks it went out.
         await _store(bridge, conversation, event, kind=kind, text=text, status="failed", detail=problem)
         return
     await _store(bridge, conversation, event, kind=kind, text=text, status="queued", files=files)
+
+
+async def _opted_out(bridge: Bridge, phone: str) -> str | None:
+    async with bridge.sessions() as session:
+        found = await session.get(OptOut, phone)
+    if found is None:
+        return None
+    return f"{display(PhoneE164(phone))} texted {found.word} and is not sent to any more (until it texts START)."
 
 
 def _check_outgoing(text: str, files: list[dict[str, Any]]) -> str | None:
@@ -216,6 +226,13 @@ async def _warn_if_sent(
     bridge.wake_workers()
 
 
+async def queue_tell(bridge: Bridge, *, channel_id: str, user_id: str, text: str, thread_ts: str | None = None) -> None:
+    async with bridge.sessions() as session, session.begin():
+        payload = {"channel": channel_id, "user": user_id, "thread_ts": thread_ts, "text": text}
+        enqueue(session, kind="tell", lane="slack", payload=payload)
+    bridge.wake_workers()
+
+
 async def tell(bridge: Bridge, job: Job) -> None:
     """Post a private (ephemeral) sentence to one person."""
     payload = job.payload or {}
@@ -298,7 +315,11 @@ async def send_outbound(bridge: Bridge, job: Job) -> None:
                 )
             else:
                 result = await bridge.mprofi.send_sms(
-                    recipient_digits(message.phone), message.text, reference=message.reference, encoding=message.encoding
+                    recipient_digits(message.phone),
+                    message.text,
+                    reference=message.reference,
+                    encoding=message.encoding,
+                    date=message.scheduled_for,
                 )
             mprofi_id = result.id
         except RetryableError as exc:
@@ -319,12 +340,15 @@ async def send_outbound(bridge: Bridge, job: Job) -> None:
         if message.status == "sending":
             if status == "queued":
                 message.status = "queued"
+                if job.attempts == 1:
+                    await queue_outcome_reply(session, message, unreachable=True)
                 await session.commit()
                 raise retry
             await set_status(session, message, status, detail=detail)
             if status == "accepted" and bridge.config.status_mode == "pull":
                 message.next_poll_at = utcnow() + timedelta(seconds=bridge.config.poll_first_seconds)
         await queue_render(session, message)
+        await queue_outcome_reply(session, message)
         await session.commit()
     bridge.wake_workers()
 

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge.models import StatusUpdate
+from bot.bridge.threads import ensure_thread
 from bot.mprofi import DeliveryStatus, MProfiError
 from bot.slack import blocks
 from bot.sms.numbers import PhoneE164
@@ -92,7 +93,8 @@ async def apply_status(bridge: Bridge, status_update: StatusUpdate, *, source: s
         message.status_at = status_update.ts or utcnow()
         if new in FINAL:
             message.next_poll_at = None
-        await queue_render(session, message)
+        if message.conversation_id is not None:  # many-number /sms messages have no status line
+            await queue_render(session, message)
     bridge.wake_workers()
     return True
 
@@ -102,7 +104,8 @@ async def render_status(bridge: Bridge, job: Job) -> None:
         message = await session.get(Message, job.message_id)
         assert message is not None and message.conversation_id is not None
         conversation = await session.get(Conversation, message.conversation_id)
-        assert conversation is not None and conversation.thread_ts is not None
+        assert conversation is not None
+        thread_ts = await ensure_thread(bridge, session, conversation)
         payload = blocks.status_line(
             message_id=message.id,
             kind=message.kind,
@@ -113,11 +116,11 @@ async def render_status(bridge: Bridge, job: Job) -> None:
             author=message.author,
             parts=message.parts,
             encoding=message.encoding,
+            text=message.text if message.dispatch_id is not None else None,
+            scheduled_for=message.scheduled_for,
         )
         if message.status_message_ts is None:
-            posted = await bridge.slack.chat_postMessage(
-                channel=conversation.channel_id, thread_ts=conversation.thread_ts, **payload
-            )
+            posted = await bridge.slack.chat_postMessage(channel=conversation.channel_id, thread_ts=thread_ts, **payload)
             message.status_message_ts = str(posted["ts"])
             await session.commit()
         else:

@@ -21,6 +21,8 @@ __all__ = [
     "notice",
     "STATUS_LABELS",
     "RESEND_ACTION",
+    "dispatch_progress",
+    "sms_outcome",
 ]
 
 RESEND_ACTION = "resend_sms"
@@ -42,6 +44,10 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
 
 def _clock(when: datetime | None) -> str:
     return when.astimezone(WARSAW).strftime("%H:%M") if when else ""
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(WARSAW).strftime("%d.%m.%Y %H:%M")
 
 
 def _mrkdwn_escape(text: str) -> str:
@@ -110,21 +116,32 @@ def status_line(
     author: str | None = None,
     parts: int = 1,
     encoding: str | None = None,
+    text: str | None = None,
+    scheduled_for: datetime | None = None,
 ) -> dict[str, Any]:
-    """The live status of one outgoing SMS/MMS, re-rendered whole on every change."""
+    """The live status of one outgoing SMS/MMS, re-rendered whole on every change.
+
+    ``text`` is shown for messages sent with ``/sms`` (a reply typed in the thread is
+    already there to read).
+    """
     emoji, label = STATUS_LABELS.get(status, (":grey_question:", status))
     what = "MMS" if kind == "mms" else "SMS"
+    if scheduled_for is not None and status in ("queued", "sending", "accepted"):
+        emoji, label = ":alarm_clock:", f"scheduled for {_when(scheduled_for)}" + (", accepted by mProfi" if status == "accepted" else "")
     pieces = [f"{emoji} {what} to {display(phone)}: *{label}*"]
     if at:
         pieces.append(_clock(at))
     if kind == "sms":
         pieces.append(f"{parts} part{'s' if parts != 1 else ''}{', Unicode' if encoding == 'utf-8' else ''}")
     if author:
-        pieces.append(f"by <@{author}>")
-    text = " · ".join(pieces)
+        pieces.append(f"by <@{author}>" + (" with /sms" if text is not None else ""))
+    line = " · ".join(pieces)
     if detail:
-        text += f"\n{_mrkdwn_escape(detail)}"
-    blocks: list[dict[str, Any]] = [{"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}]
+        line += f"\n{_mrkdwn_escape(detail)}"
+    blocks: list[dict[str, Any]] = []
+    if text is not None:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn_escape(text)}})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line}]})
     if status == "uncertain":
         blocks.append(
             {
@@ -150,6 +167,8 @@ def status_line(
             }
         )
     plain = f"{what} to {display(phone)}: {label}" + (f" — {detail}" if detail else "")
+    if text is not None:
+        plain += f" — “{text}”"
     return {"text": plain, "blocks": blocks}
 
 
@@ -161,3 +180,117 @@ def note_marker() -> str:
 def notice(text: str) -> dict[str, Any]:
     """One plain sentence from the bridge in a thread."""
     return {"text": text, "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"ℹ️ {text}"}]}]}
+
+
+def sms_outcome(
+    *,
+    phone: PhoneE164,
+    status: str,
+    detail: str | None,
+    scheduled_for: datetime | None,
+    link: str | None,
+    unreachable: bool = False,
+) -> str:
+    """The private answer to a one-number ``/sms`` once mProfi has answered."""
+    where = f" <{link}|Open the conversation thread.>" if link else ""
+    who = display(phone)
+    if unreachable:
+        return (
+            f"mProfi could not be reached, so nothing has been sent to {who} yet; "
+            f"the bridge keeps trying and the thread shows when it goes out.{where}"
+        )
+    if status in ("failed", "error"):
+        return f"Not sent to {who}: {detail or 'mProfi refused it.'}{where}"
+    if status == "uncertain":
+        return f"It is not certain whether the SMS to {who} was sent: {detail or ''} The thread has a Send again button.{where}".replace("  ", " ")
+    if scheduled_for is not None:
+        return f"Scheduled: mProfi will send it to {who} at {_when(scheduled_for)}.{where}"
+    return f"Sent to {who}: mProfi accepted it; the delivery status shows in the thread.{where}"
+
+
+def dispatch_progress(
+    *,
+    user_id: str,
+    text: str,
+    total: int,
+    counts: dict[str, int],
+    failures: list[tuple[PhoneE164, str, str]],
+    refused: list[tuple[str, str]],
+    send_at: datetime | None,
+    done: bool,
+) -> dict[str, Any]:
+    """The channel message of a many-number ``/sms``: progress while it runs, a summary after."""
+    accepted = sum(counts.get(s, 0) for s in ("accepted", "sent", "delivered", "not_delivered", "error"))
+    failed = counts.get("failed", 0)
+    uncertain = counts.get("uncertain", 0)
+    waiting = counts.get("queued", 0) + counts.get("sending", 0)
+    when = f", scheduled for {_when(send_at)}" if send_at else ""
+    head = (
+        f"{':white_check_mark:' if done and not failed and not uncertain else ':outbox_tray:'} "
+        f"SMS from <@{user_id}> to {total:,} number{'s' if total != 1 else ''}{when}"
+    )
+    figures = [f"*{accepted:,}* accepted by mProfi"]
+    if failed:
+        figures.append(f"*{failed:,}* refused")
+    if uncertain:
+        figures.append(f"*{uncertain:,}* uncertain (may have been sent; not retried)")
+    if waiting:
+        figures.append(f"*{waiting:,}* still to send")
+    lines = [head, " · ".join(figures)]
+    if failures:
+        shown = "; ".join(f"{display(phone)} ({detail or status})" for phone, status, detail in failures)
+        more = failed + uncertain - len(failures)
+        lines.append("Not sent: " + _mrkdwn_escape(shown) + (f"; and {more:,} more" if more > 0 else ""))
+    if refused:
+        shown = "; ".join(f"{raw} ({reason})" for raw, reason in refused[:10])
+        more = len(refused) - 10
+        lines.append("Skipped before sending: " + _mrkdwn_escape(shown) + (f"; and {more:,} more" if more > 0 else ""))
+    body = "\n".join(lines)
+    return {
+        "text": f"SMS to {total:,} numbers: {accepted:,} accepted, {failed + uncertain:,} not sent, {waiting:,} waiting",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": body}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": "“" + _mrkdwn_escape(text[:200]) + ("…" if len(text) > 200 else "") + "”"}]},
+        ],
+    }
+
+
+def sms_ack(
+    *,
+    sending: tuple[PhoneE164, ...],
+    opted_out: tuple[PhoneE164, ...],
+    refused: tuple[tuple[str, str], ...],
+    duplicates: int,
+    parts: int,
+    send_at: datetime | None,
+    bridge_channel: str,
+    again: bool = False,
+) -> str:
+    """The immediate private answer to ``/sms``: what will happen, and what will not."""
+    if again:
+        return "This /sms was already received; it is not sent twice."
+    skipped: list[str] = []
+    if refused:
+        shown = "; ".join(f"{raw} ({reason})" for raw, reason in refused[:10])
+        more = f"; and {len(refused) - 10} more" if len(refused) > 10 else ""
+        skipped.append(f"Not numbers that can be texted: {shown}{more}.")
+    if opted_out:
+        names = ", ".join(display(n) for n in opted_out[:10])
+        more = f" and {len(opted_out) - 10} more" if len(opted_out) > 10 else ""
+        skipped.append(f"Not sent to {names}{more}: {'they' if len(opted_out) > 1 else 'it'} texted STOP.")
+    if duplicates:
+        skipped.append(f"{duplicates} repeated number{'s were' if duplicates > 1 else ' was'} sent once.")
+    tail = (" " + " ".join(skipped)) if skipped else ""
+    if not sending:
+        return "Nothing was sent." + tail
+    size = f"{parts} SMS part{'s' if parts != 1 else ''}"
+    verb = f"Scheduling for {_when(send_at)}" if send_at else "Sending"
+    if len(sending) == 1:
+        return (
+            f"{verb}: {display(sending[0])} ({size}). It shows in the number's conversation thread in "
+            f"<#{bridge_channel}> with its delivery status.{tail}"
+        )
+    return (
+        f"{verb}: {len(sending):,} numbers ({size} each, {parts * len(sending):,} SMS in all). "
+        f"Progress shows in this channel.{tail}"
+    )

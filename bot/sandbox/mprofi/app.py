@@ -54,6 +54,8 @@ def create_simulator_app(state: SimulatorState) -> Starlette:
                 return JSONResponse({"detail": "Service unavailable."}, status_code=503)
             if fault == "500":
                 return JSONResponse({"detail": "Server error."}, status_code=500)
+            if fault == "400":
+                return error(400, "Recipient is on the account's blocked list.")
             if fault == "hang":
                 await asyncio.sleep(state.config.hang_seconds)
             try:

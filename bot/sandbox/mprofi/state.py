@@ -30,7 +30,7 @@ __all__ = [
     "FaultKind",
 ]
 
-FaultKind = Literal["429", "503", "500", "500_after_accept", "hang", "hang_after_accept"]
+FaultKind = Literal["400", "429", "503", "500", "500_after_accept", "hang", "hang_after_accept"]
 KeyPurpose = Literal["send", "receive", "hlr", "mms"]
 WebhookFormat = Literal["standard", "3cx", "mms"]
 

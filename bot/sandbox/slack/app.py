@@ -143,6 +143,14 @@ def create_slack_emulator(state: SlackState) -> Starlette:
         messages = [{**m.as_event(), "blocks": m.blocks} for m in state.thread(channel, thread_ts)]
         return {"messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
 
+    async def permalink(params: Params) -> dict[str, Any]:
+        channel = channel_of(params)
+        message = message_of(channel, str(params.get("message_ts") or ""))
+        link = f"https://sandbox.slack.test/archives/{channel}/p{message.ts.replace('.', '')}"
+        if message.thread_ts and message.thread_ts != message.ts:
+            link += f"?thread_ts={message.thread_ts}&cid={channel}"
+        return {"channel": channel, "permalink": link}
+
     async def conversations_info(params: Params) -> dict[str, Any]:
         channel = channel_of(params)
         return {"channel": {"id": channel, "name": config.channels[channel], "is_channel": not channel.startswith("G"), "is_member": True}}
@@ -161,7 +169,7 @@ def create_slack_emulator(state: SlackState) -> Starlette:
                 "name": name.split()[0].lower(),
                 "real_name": name,
                 "is_bot": is_bot,
-                "tz": "Europe/Warsaw",
+                "tz": config.timezones.get(user, "Europe/Warsaw"),
                 "profile": {"display_name": name.split()[0], "real_name": name},
             }
         }
@@ -219,23 +227,26 @@ def create_slack_emulator(state: SlackState) -> Starlette:
         view = params.get("view")
         view = json.loads(view) if isinstance(view, str) else view
         view_id = state.next_id("V")
-        state.views[view_id] = view
-        return {"view": {"id": view_id, **view}}
+        state.views[view_id] = {**view, "id": view_id, "hash": state.next_id("h")}
+        return {"view": state.views[view_id]}
 
     async def views_update(params: Params) -> dict[str, Any]:
         view_id = str(params.get("view_id") or "")
         if view_id not in state.views:
             raise SlackError("not_found")
+        if params.get("hash") and params["hash"] != state.views[view_id].get("hash"):
+            raise SlackError("hash_conflict")
         view = params.get("view")
         view = json.loads(view) if isinstance(view, str) else view
-        state.views[view_id] = view
-        return {"view": {"id": view_id, **view}}
+        state.views[view_id] = {**view, "id": view_id, "hash": state.next_id("h")}
+        return {"view": state.views[view_id]}
 
     methods: dict[str, Method] = {
         "auth.test": auth_test,
         "chat.postMessage": post_message,
         "chat.update": update,
         "chat.postEphemeral": post_ephemeral,
+        "chat.getPermalink": permalink,
         "reactions.add": reactions_add,
         "reactions.remove": reactions_remove,
         "conversations.replies": replies,

@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import json
 import time
+from urllib.parse import urlencode
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ class SlackConfig:
     bot_id: str = "B0BRIDGEBOT"
     channels: dict[str, str] = field(default_factory=lambda: {"C0SMSBRIDGE": "sms-bridge", "C0GENERAL": "general"})
     users: dict[str, str] = field(default_factory=lambda: {"U0ANNA": "Anna Nowak", "U0PIOTR": "Piotr Kowalski"})
+    timezones: dict[str, str] = field(default_factory=dict)  # user → tz (default Europe/Warsaw)
     # Where the emulator delivers signed events (the app's /slack/events).
     events_url: str | None = None
     # Base URL the emulator is reachable at (for upload and download links).
@@ -272,3 +274,67 @@ class SlackState:
             "previous_message": message.as_event(),
         }
         return await self.deliver(self.envelope(event))
+
+    # ---- slash commands and the interactive surfaces ------------------------------
+
+    async def _post_signed(self, body: bytes, content_type: str) -> httpx.Response:
+        if not self.config.events_url:
+            raise RuntimeError("SlackConfig.events_url is not set")
+        client = await self.http()
+        return await client.post(self.config.events_url, content=body, headers=self.signed_headers(body, content_type))
+
+    async def run_command(
+        self, command: str, text: str, *, user: str = "U0ANNA", channel: str = "C0GENERAL"
+    ) -> tuple[httpx.Response, str]:
+        """A person types ``/command text``; returns the app's answer and the response_url's hook id."""
+        hook = self.next_id("H")
+        fields = {
+            "token": "legacy-verification-token",
+            "team_id": self.config.team_id,
+            "team_domain": "sandbox",
+            "channel_id": channel,
+            "channel_name": self.config.channels.get(channel, "unknown"),
+            "user_id": user,
+            "user_name": self.config.users.get(user, user).split()[0].lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A0SANDBOX",
+            "is_enterprise_install": "false",
+            "response_url": f"{self.config.public_url}/hooks/{hook}",
+            "trigger_id": self.next_id("trig."),
+        }
+        response = await self._post_signed(urlencode(fields).encode(), "application/x-www-form-urlencoded")
+        return response, hook
+
+    def hook_posts(self, hook: str) -> list[dict[str, Any]]:
+        """What the app posted to one command's response_url."""
+        return [payload for hook_id, payload in self.hooks if hook_id == hook]
+
+    async def _interact(self, payload: dict[str, Any]) -> httpx.Response:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self._post_signed(body, "application/x-www-form-urlencoded")
+
+    def _view_payload(self, kind: str, view_id: str, user: str, values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        view = self.views[view_id]
+        return {
+            "type": kind,
+            "team": {"id": self.config.team_id},
+            "user": {"id": user},
+            "api_app_id": "A0SANDBOX",
+            "trigger_id": self.next_id("trig."),
+            "view": {**view, "state": {"values": values}},
+        }
+
+    async def type_in_view(
+        self, view_id: str, user: str, values: dict[str, dict[str, Any]], *, block_id: str, action_id: str
+    ) -> httpx.Response:
+        """A person types into an input that dispatches actions (``block_actions`` from a modal)."""
+        payload = self._view_payload("block_actions", view_id, user, values)
+        typed = values.get(block_id, {}).get(action_id, {})
+        payload["actions"] = [{"type": "plain_text_input", "block_id": block_id, "action_id": action_id, "value": typed.get("value"), "action_ts": "1"}]
+        payload["container"] = {"type": "view", "view_id": view_id}
+        return await self._interact(payload)
+
+    async def submit_view(self, view_id: str, user: str, values: dict[str, dict[str, Any]]) -> httpx.Response:
+        """A person presses the modal's submit button."""
+        return await self._interact(self._view_payload("view_submission", view_id, user, values))

@@ -1,0 +1,347 @@
+"""``/sms``: one number goes through its conversation thread, many go out in batches.
+
+The listener checks what was typed and calls :func:`start_sms`, which stores the
+whole request (a ``dispatches`` row, one ``messages`` row per recipient and the jobs)
+in one transaction before Slack gets its answer. Workers do the rest:
+
+- one recipient: the message shows in the number's thread (opened if needed) with its
+  live status, exactly like a reply typed there; the person gets a link to it;
+- many recipients: ``sendbulk/`` with ``default_message`` + ``recipients``, one batch
+  per job run, and a progress message in the channel updated after every batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.bridge.models import RetryLater, SmsAccepted, SmsRequest
+from bot.mprofi import MProfiError, RetryableError, UncertainError
+from bot.slack import blocks
+from bot.sms.numbers import PhoneE164, display, recipient_digits
+from bot.sms.text import analyze
+from storage import repository
+from storage.models import Dispatch, Job, Message, OptOut, utcnow
+from storage.queue import enqueue
+
+if TYPE_CHECKING:
+    from bot.bridge.core import Bridge
+
+__all__ = ["start_sms", "send_bulk", "render_dispatch", "respond", "user_timezone", "queue_outcome_reply"]
+
+logger = logging.getLogger(__name__)
+
+
+async def user_timezone(bridge: Bridge, user_id: str) -> ZoneInfo:
+    """The person's own time zone from Slack (cached), else the configured default.
+
+    Asked before the command is answered, so it waits at most one second.
+    """
+    cached = bridge.timezones.get(user_id)
+    if cached is not None:
+        return cached
+    zone = ZoneInfo(bridge.config.default_timezone)
+    try:
+        answer = await asyncio.wait_for(bridge.slack.users_info(user=user_id), timeout=1.0)
+        name = (answer.get("user") or {}).get("tz")
+        if name:
+            zone = ZoneInfo(str(name))
+            bridge.timezones[user_id] = zone
+    except (asyncio.TimeoutError, SlackApiError, ValueError, KeyError, OSError) as exc:
+        logger.info("time zone of %s unknown (%s); using %s", user_id, type(exc).__name__, zone.key)
+    return zone
+
+
+async def start_sms(bridge: Bridge, request: SmsRequest) -> SmsAccepted:
+    now = utcnow()
+    try:
+        async with bridge.sessions() as session, session.begin():
+            opted = set(
+                (await session.scalars(select(OptOut.phone).where(OptOut.phone.in_(request.recipients)))).all()
+            ) if len(request.recipients) <= 5000 else await _opted_out_in_chunks(session, request.recipients)
+            sending = tuple(n for n in request.recipients if n not in opted)
+            dispatch = Dispatch(
+                trigger_id=request.trigger_id,
+                user_id=request.user_id,
+                channel_id=request.channel_id,
+                text=request.text,
+                encoding=request.encoding,
+                send_at=request.send_at,
+                response_url=request.response_url,
+                total=len(sending),
+                accepted=0,
+                failed=0,
+                refused=[list(r) for r in request.refused] + [[display(n), "texted STOP"] for n in request.recipients if n in opted],
+                state="queued",
+                created_at=now,
+            )
+            session.add(dispatch)
+            await session.flush()
+            if len(sending) == 1:
+                await _queue_single(bridge, session, dispatch, sending[0])
+            elif sending:
+                await _queue_many(bridge, session, dispatch, sending)
+            else:
+                dispatch.state = "done"
+            accepted = SmsAccepted(
+                dispatch_id=dispatch.id,
+                sending=sending,
+                opted_out=tuple(n for n in request.recipients if n in opted),
+                refused=request.refused,
+                duplicates=request.duplicates,
+            )
+    except IntegrityError:
+        # The same command arrived twice (same trigger): it was stored the first time.
+        async with bridge.sessions() as session:
+            existing = await session.scalar(select(Dispatch).where(Dispatch.trigger_id == request.trigger_id))
+        assert existing is not None
+        return SmsAccepted(dispatch_id=existing.id, sending=(), opted_out=(), refused=(), duplicates=0, again=True)
+    bridge.wake_workers()
+    return accepted
+
+
+async def _opted_out_in_chunks(session: AsyncSession, numbers: tuple[PhoneE164, ...]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(numbers), 5000):
+        chunk = numbers[start : start + 5000]
+        found.update((await session.scalars(select(OptOut.phone).where(OptOut.phone.in_(chunk)))).all())
+    return found
+
+
+async def _queue_single(bridge: Bridge, session: AsyncSession, dispatch: Dispatch, number: PhoneE164) -> None:
+    """One number: the message lives in the number's thread like a reply typed there."""
+    conversation = await repository.get_or_create_conversation(session, channel_id=bridge.config.channel_id, phone=number)
+    encoding = dispatch.encoding
+    message = Message(
+        conversation_id=conversation.id,
+        dispatch_id=dispatch.id,
+        direction="out",
+        kind="sms",
+        phone=number,
+        text=dispatch.text,
+        encoding=encoding,
+        parts=analyze(dispatch.text, utf8=encoding == "utf-8").parts,
+        status="queued",
+        status_at=utcnow(),
+        origin_key=f"dispatch:{dispatch.id}",
+        author=dispatch.user_id,
+        scheduled_for=dispatch.send_at,
+        polls=0,
+        created_at=utcnow(),
+    )
+    session.add(message)
+    await session.flush()
+    repository.add_status_event(session, message_id=message.id, status="queued", source="bridge")
+    enqueue(session, kind="send_outbound", lane="mprofi", conversation_id=conversation.id, message_id=message.id)
+    enqueue(session, kind="render_status", lane="slack", conversation_id=conversation.id, message_id=message.id)
+
+
+async def _queue_many(bridge: Bridge, session: AsyncSession, dispatch: Dispatch, numbers: tuple[PhoneE164, ...]) -> None:
+    """Many numbers: one row each (in one bulk insert), sent in batches by one job at a time."""
+    now = utcnow()
+    parts = analyze(dispatch.text, utf8=dispatch.encoding == "utf-8").parts
+    rows = [
+        {
+            "dispatch_id": dispatch.id,
+            "direction": "out",
+            "kind": "sms",
+            "phone": number,
+            "text": dispatch.text,
+            "encoding": dispatch.encoding,
+            "parts": parts,
+            "status": "queued",
+            "status_at": now,
+            "author": dispatch.user_id,
+            "scheduled_for": dispatch.send_at,
+            "polls": 0,
+            "created_at": now,
+        }
+        for number in numbers
+    ]
+    await session.execute(insert(Message), rows)
+    enqueue(session, kind="send_bulk", lane="mprofi", dispatch_id=dispatch.id)
+    enqueue(session, kind="render_dispatch", lane="slack", dispatch_id=dispatch.id)
+
+
+async def send_bulk(bridge: Bridge, job: Job) -> None:
+    """Send the next batch of a dispatch through ``sendbulk/``; queue the next batch after it."""
+    async with bridge.sessions() as session:
+        dispatch = await session.get(Dispatch, job.dispatch_id)
+        assert dispatch is not None
+        # A batch left "sending" by a crash may or may not have reached mProfi.
+        interrupted = await session.execute(
+            update(Message)
+            .where(Message.dispatch_id == dispatch.id, Message.status == "sending")
+            .values(status="uncertain", status_detail="The bridge stopped while sending this batch.", status_at=utcnow())
+        )
+        batch = (
+            await session.execute(
+                select(Message.id, Message.phone)
+                .where(Message.dispatch_id == dispatch.id, Message.status == "queued")
+                .order_by(Message.id)
+                .limit(bridge.config.bulk_batch_size)
+            )
+        ).all()
+        if not batch:
+            dispatch.state = "done"
+            await _queue_progress(session, dispatch)
+            await session.commit()
+            bridge.wake_workers()
+            return
+        ids = [row.id for row in batch]
+        await session.execute(update(Message).where(Message.id.in_(ids)).values(status="sending"))
+        dispatch.state = "sending"
+        await session.commit()
+        if interrupted.rowcount:  # type: ignore[attr-defined]
+            logger.warning("dispatch %s: %s messages were being sent when the bridge stopped", dispatch.id, interrupted.rowcount)  # type: ignore[attr-defined]
+        try:
+            result = await bridge.mprofi.send_bulk_default(
+                dispatch.text,
+                [recipient_digits(PhoneE164(row.phone)) for row in batch],
+                encoding=dispatch.encoding,
+                date=dispatch.send_at,
+            )
+        except RetryableError as exc:
+            await session.execute(update(Message).where(Message.id.in_(ids)).values(status="queued"))
+            await session.commit()
+            raise RetryLater(exc.message, exc.retry_after) from None
+        except (UncertainError, MProfiError) as exc:
+            status = "uncertain" if isinstance(exc, UncertainError) else "failed"
+            await session.execute(
+                update(Message).where(Message.id.in_(ids)).values(status=status, status_detail=exc.message, status_at=utcnow())
+            )
+        else:
+            changes: list[dict[str, Any]] = []
+            for entry, row in zip(result.entries, batch, strict=True):
+                if entry.ok:
+                    changes.append({"id": row.id, "mprofi_id": entry.id, "status": "accepted", "status_detail": None})
+                else:
+                    reason = f"{entry.error_code or 'error'} {entry.error_text or ''}".strip()
+                    changes.append({"id": row.id, "mprofi_id": None, "status": "failed", "status_detail": reason})
+            await session.execute(update(Message), changes)
+        await _count(session, dispatch)
+        enqueue(session, kind="send_bulk", lane="mprofi", dispatch_id=dispatch.id)
+        await _queue_progress(session, dispatch)
+        await session.commit()
+    bridge.wake_workers()
+
+
+async def _count(session: AsyncSession, dispatch: Dispatch) -> None:
+    counts = dict(
+        (await session.execute(select(Message.status, func.count()).where(Message.dispatch_id == dispatch.id).group_by(Message.status))).all()
+    )
+    dispatch.accepted = int(counts.get("accepted", 0)) + sum(int(counts.get(s, 0)) for s in ("sent", "delivered", "not_delivered", "error"))
+    dispatch.failed = int(counts.get("failed", 0)) + int(counts.get("uncertain", 0))
+
+
+async def _queue_progress(session: AsyncSession, dispatch: Dispatch) -> None:
+    """A redraw of the progress message, unless one is already waiting (redraws coalesce)."""
+    waiting = await session.scalar(
+        select(Job.id).where(
+            Job.kind == "render_dispatch", Job.dispatch_id == dispatch.id, Job.done_at.is_(None), Job.locked_until.is_(None)
+        ).limit(1)
+    )
+    if waiting is None:
+        enqueue(session, kind="render_dispatch", lane="slack", dispatch_id=dispatch.id)
+
+
+async def render_dispatch(bridge: Bridge, job: Job) -> None:
+    """Post or update the progress message of a many-number ``/sms`` in its channel."""
+    async with bridge.sessions() as session:
+        dispatch = await session.get(Dispatch, job.dispatch_id)
+        assert dispatch is not None
+        counts = Counter(
+            dict((await session.execute(select(Message.status, func.count()).where(Message.dispatch_id == dispatch.id).group_by(Message.status))).all())
+        )
+        failures = (
+            await session.execute(
+                select(Message.phone, Message.status, Message.status_detail)
+                .where(Message.dispatch_id == dispatch.id, Message.status.in_(("failed", "uncertain")))
+                .order_by(Message.id)
+                .limit(10)
+            )
+        ).all()
+        payload = blocks.dispatch_progress(
+            user_id=dispatch.user_id,
+            text=dispatch.text,
+            total=dispatch.total,
+            counts=dict(counts),
+            failures=[(PhoneE164(f.phone), f.status, f.status_detail or "") for f in failures],
+            refused=[(str(r[0]), str(r[1])) for r in (dispatch.refused or [])],
+            send_at=dispatch.send_at,
+            done=dispatch.state == "done",
+        )
+        try:
+            if dispatch.progress_ts is None:
+                posted = await bridge.slack.chat_postMessage(channel=dispatch.channel_id, **payload)
+                dispatch.progress_ts = str(posted["ts"])
+                await session.commit()
+            else:
+                await bridge.slack.chat_update(channel=dispatch.channel_id, ts=dispatch.progress_ts, **payload)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in ("not_in_channel", "channel_not_found", "is_archived"):
+                raise
+            # The bot cannot post there (a private channel it was not invited to): tell
+            # the person privately when the dispatch is finished.
+            if dispatch.state == "done" and dispatch.response_url:
+                await _post_response(bridge, dispatch.response_url, payload)
+
+
+async def queue_outcome_reply(session: AsyncSession, message: Message, *, unreachable: bool = False) -> None:
+    """After a one-number ``/sms`` was handed over (or not), answer the person who typed it."""
+    if message.dispatch_id is None:
+        return
+    enqueue(
+        session,
+        kind="respond",
+        lane="slack",
+        conversation_id=message.conversation_id,
+        message_id=message.id,
+        dispatch_id=message.dispatch_id,
+        payload={"unreachable": unreachable},
+    )
+
+
+async def respond(bridge: Bridge, job: Job) -> None:
+    """Tell the person how their one-number ``/sms`` went, with a link to the thread."""
+    async with bridge.sessions() as session:
+        dispatch = await session.get(Dispatch, job.dispatch_id)
+        message = await session.get(Message, job.message_id)
+    if dispatch is None or message is None:
+        return
+    link = None
+    if message.status_message_ts and message.conversation_id is not None:
+        try:
+            answer = await bridge.slack.chat_getPermalink(channel=bridge.config.channel_id, message_ts=message.status_message_ts)
+            link = str(answer.get("permalink") or "") or None
+        except SlackApiError as exc:
+            logger.info("no permalink for the status line: %s", exc.response.get("error"))
+    text = blocks.sms_outcome(
+        phone=PhoneE164(message.phone),
+        status=message.status,
+        detail=message.status_detail,
+        scheduled_for=message.scheduled_for,
+        link=link,
+        unreachable=bool((job.payload or {}).get("unreachable")),
+    )
+    if dispatch.response_url:
+        await _post_response(bridge, dispatch.response_url, {"text": text})
+    else:  # sent from the form, which has no response_url
+        await bridge.slack.chat_postEphemeral(channel=dispatch.channel_id, user=dispatch.user_id, text=text)
+
+
+async def _post_response(bridge: Bridge, url: str, payload: dict[str, Any]) -> None:
+    body = {"response_type": "ephemeral", "replace_original": False, **payload}
+    response = await bridge.http.post(url, json=body, timeout=10.0)
+    if response.status_code >= 500:
+        raise RetryLater(f"Slack answered HTTP {response.status_code} to the response_url")
+    if response.status_code >= 400:
+        logger.info("the response_url refused the answer (HTTP %s); it may have expired", response.status_code)

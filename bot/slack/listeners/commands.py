@@ -1,0 +1,143 @@
+"""``/sms``: read what was typed, refuse plainly, or hand a checked request to the bridge.
+
+Everything here answers inside Slack's 3 seconds: parsing is pure, storing is one
+database transaction, and the sending happens in the bridge's workers.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.bridge.models import SmsRequest
+from bot.slack import blocks, views
+from bot.sms.command import CommandError, parse_recipients, parse_sms_command, split_numbers
+from bot.sms.text import TextTooLong, analyze, check_sms_text, wire_encoding
+
+if TYPE_CHECKING:
+    from bot.bridge import Bridge
+
+__all__ = ["register"]
+
+
+def register(app: AsyncApp, bridge: Bridge) -> None:
+    @app.command("/sms")
+    async def on_sms(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
+        user, channel = str(command.get("user_id") or ""), str(command.get("channel_id") or "")
+        refusal = bridge.may_send(user_id=user, channel_id=channel)
+        if refusal:
+            await ack(refusal)
+            return
+        zone = await bridge.user_timezone(user)
+        try:
+            parsed = parse_sms_command(str(command.get("text") or ""), now=datetime.now(timezone.utc), tz=zone)
+        except CommandError as exc:
+            await ack(str(exc))
+            return
+        if parsed is None:
+            await ack()
+            await client.views_open(trigger_id=command["trigger_id"], view=views.sms_form(channel_id=channel, timezone=zone.key))
+            return
+        encoding = wire_encoding(parsed.text)
+        try:
+            check_sms_text(parsed.text, utf8=encoding == "utf-8")
+        except TextTooLong as exc:
+            await ack(str(exc))
+            return
+        request = SmsRequest(
+            trigger_id=f"command:{command.get('trigger_id') or command.get('response_url')}",
+            user_id=user,
+            channel_id=channel,
+            text=parsed.text,
+            recipients=parsed.recipients.valid,
+            refused=parsed.recipients.refused,
+            duplicates=parsed.recipients.duplicates,
+            send_at=parsed.send_at,
+            encoding=encoding,
+            response_url=command.get("response_url"),
+        )
+        await ack(_ack_text(bridge, request, await bridge.start_sms(request)))
+
+    @app.action(views.TEXT_ACTION)
+    async def on_text_typed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The live hint: characters, parts, and what the phone reads without Unicode."""
+        await ack()
+        view = body.get("view") or {}
+        values = views.form_values(view)
+        meta = json.loads(view.get("private_metadata") or "{}")
+        await client.views_update(
+            view_id=view["id"],
+            hash=view.get("hash"),
+            view=views.sms_form(
+                channel_id=meta.get("channel", ""),
+                timezone=meta.get("tz", bridge.config.default_timezone),
+                hint=views.text_hint(values["text"], values["encoding"]),
+            ),
+        )
+
+    @app.view(views.SMS_FORM)
+    async def on_form(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = str((body.get("user") or {}).get("id") or "")
+        meta = json.loads(view.get("private_metadata") or "{}")
+        channel = str(meta.get("channel") or bridge.config.channel_id)
+        values = views.form_values(view)
+        errors: dict[str, str] = {}
+        numbers, leftover = split_numbers(values["recipients"])
+        recipients = parse_recipients(numbers)
+        if leftover:
+            errors["recipients"] = f"“{leftover[:40]}” is not a phone number; put only numbers here."
+        elif not numbers:
+            errors["recipients"] = "Type at least one number."
+        elif recipients.refused:
+            raw, reason = recipients.refused[0]
+            errors["recipients"] = f"{raw} is not a number that can be texted: {reason}; correct or remove it."
+        encoding = views.wire_encoding_for(values["text"], values["encoding"])
+        try:
+            check_sms_text(values["text"], utf8=encoding == "utf-8")
+        except TextTooLong as exc:
+            errors["text"] = str(exc)
+        except ValueError as exc:
+            errors["text"] = str(exc)
+        send_at = None
+        if values["when"] is not None:
+            send_at = datetime.fromtimestamp(values["when"], tz=ZoneInfo(meta.get("tz") or bridge.config.default_timezone))
+            if send_at <= datetime.now(timezone.utc):
+                errors["when"] = "That time has already passed; pick a time in the future or leave it empty."
+        refusal = bridge.may_send(user_id=user, channel_id=channel)
+        if refusal:
+            errors["recipients"] = refusal
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        request = SmsRequest(
+            trigger_id=f"view:{view.get('id')}",
+            user_id=user,
+            channel_id=channel,
+            text=values["text"],
+            recipients=recipients.valid,
+            refused=recipients.refused,
+            duplicates=recipients.duplicates,
+            send_at=send_at,
+            encoding=encoding,
+        )
+        accepted = await bridge.start_sms(request)
+        await ack()
+        await bridge.tell_privately(channel_id=channel, user_id=user, text=_ack_text(bridge, request, accepted))
+
+
+def _ack_text(bridge: Bridge, request: SmsRequest, accepted: Any) -> str:
+    return blocks.sms_ack(
+        sending=accepted.sending,
+        opted_out=accepted.opted_out,
+        refused=accepted.refused,
+        duplicates=accepted.duplicates,
+        parts=analyze(request.text, utf8=request.encoding == "utf-8").parts,
+        send_at=request.send_at,
+        bridge_channel=bridge.config.channel_id,
+        again=accepted.again,
+    )

@@ -1,0 +1,125 @@
+"""The ``/sms`` form (a modal) and the live hint under its text field."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.sms.text import SMS_MAX_CHARS, analyze, needs_utf8
+
+__all__ = ["SMS_FORM", "TEXT_ACTION", "sms_form", "text_hint", "form_values", "ENCODINGS", "wire_encoding_for"]
+
+SMS_FORM = "sms_form"
+TEXT_ACTION = "sms_text"
+ENCODINGS = {
+    "auto": "Automatic (Unicode only when the text needs it)",
+    "utf-8": "Unicode (utf-8): Polish letters and emoji as typed",
+    "plain": "Plain letters only: cheaper, diacritics dropped",
+}
+
+
+def text_hint(text: str, encoding_choice: str = "auto") -> str:
+    """Characters, SMS parts and what the phone reads without ``utf-8``."""
+    if not text:
+        return "Type the message to see its length and how many SMS it takes."
+    utf8 = encoding_choice == "utf-8" or (encoding_choice == "auto" and needs_utf8(text))
+    info = analyze(text, utf8=utf8)
+    parts = f"{info.parts} SMS part{'s' if info.parts != 1 else ''}"
+    line = f"{info.chars} of {SMS_MAX_CHARS} characters · {parts} ({info.encoding.value})"
+    if info.chars > SMS_MAX_CHARS:
+        line = f":warning: {info.chars} characters, {info.chars - SMS_MAX_CHARS} over the limit of {SMS_MAX_CHARS}"
+    plain = analyze(text, utf8=False).delivered
+    if plain != text:
+        if encoding_choice == "plain":
+            line += f"\nThe phone will read: “{plain[:300]}”"
+        else:
+            line += f"\nWithout Unicode the phone would read: “{plain[:300]}”"
+    return line
+
+
+def sms_form(*, channel_id: str, timezone: str, hint: str | None = None) -> dict[str, Any]:
+    """The modal ``/sms`` opens with no arguments."""
+    return {
+        "type": "modal",
+        "callback_id": SMS_FORM,
+        "private_metadata": json.dumps({"channel": channel_id, "tz": timezone}),
+        "title": {"type": "plain_text", "text": "Send SMS"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "recipients",
+                "label": {"type": "plain_text", "text": "Numbers"},
+                "hint": {"type": "plain_text", "text": "Separate numbers with commas, spaces or new lines; 9-digit numbers are Polish."},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "multiline": True,
+                    "placeholder": {"type": "plain_text", "text": "600100200, +48 600 100 201"},
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "text",
+                "label": {"type": "plain_text", "text": "Message"},
+                "dispatch_action": True,
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": TEXT_ACTION,
+                    "multiline": True,
+                    "max_length": 1000,
+                    "dispatch_action_config": {"trigger_actions_on": ["on_character_entered"]},
+                },
+            },
+            {"type": "context", "block_id": "hint", "elements": [{"type": "mrkdwn", "text": hint or text_hint("")}]},
+            {
+                "type": "input",
+                "block_id": "when",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Send at (leave empty to send now)"},
+                "element": {"type": "datetimepicker", "action_id": "value"},
+            },
+            {
+                "type": "input",
+                "block_id": "encoding",
+                "label": {"type": "plain_text", "text": "Characters"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "initial_option": _option("auto"),
+                    "options": [_option(key) for key in ENCODINGS],
+                },
+            },
+        ],
+    }
+
+
+def _option(key: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": ENCODINGS[key]}, "value": key}
+
+
+def form_values(view: dict[str, Any]) -> dict[str, Any]:
+    """What was typed in the form: recipients, text, when (unix time or None), encoding."""
+    values = (view.get("state") or {}).get("values") or {}
+
+    def pick(block: str, action: str) -> dict[str, Any]:
+        return (values.get(block) or {}).get(action) or {}
+
+    selected = pick("encoding", "value").get("selected_option") or {}
+    when = pick("when", "value").get("selected_date_time")
+    return {
+        "recipients": pick("recipients", "value").get("value") or "",
+        "text": pick("text", TEXT_ACTION).get("value") or "",
+        "when": int(when) if isinstance(when, (int, str)) and str(when).isdigit() else None,
+        "encoding": selected.get("value") or "auto",
+    }
+
+
+def wire_encoding_for(text: str, choice: str) -> str | None:
+    """mProfi's ``encoding`` for the form's choice: ``utf-8`` or nothing (plain GSM)."""
+    if choice == "utf-8":
+        return "utf-8"
+    if choice == "plain":
+        return None
+    return "utf-8" if needs_utf8(text) else None

@@ -1,0 +1,200 @@
+"""Reading what a person typed after ``/sms``: when, to whom, and what.
+
+``/sms [at 2026-12-01 09:00] <numbers…> <text>``. Numbers are separated by commas or
+spaces and may themselves contain spaces (``+48 600 100 200``): digit groups are
+joined until they make a valid number. The text is everything after the numbers,
+exactly as typed. Pure functions: no Slack, no mProfi, no clock of their own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from bot.sms.numbers import InvalidNumber, PhoneE164, display, normalize
+
+__all__ = [
+    "SmsCommand",
+    "CommandError",
+    "parse_sms_command",
+    "parse_recipients",
+    "parse_when",
+    "split_numbers",
+    "Recipients",
+    "describe_refused",
+]
+
+_NUMBERISH = re.compile(r"^[+(\d][\d+\-().,]*$")
+_AT = re.compile(
+    r"^\s*at\s+(?:(\d{4}-\d{1,2}-\d{1,2})|(\d{1,2}\.\d{1,2}\.\d{4}))?\s*(\d{1,2}):(\d{2})(?=\s|$)", re.IGNORECASE
+)
+HELP_WORDS = {"", "help", "pomoc", "?"}
+
+
+class CommandError(ValueError):
+    """What is wrong with the command, as one sentence the person can act on."""
+
+
+@dataclass(frozen=True)
+class Recipients:
+    valid: tuple[PhoneE164, ...] = ()
+    refused: tuple[tuple[str, str], ...] = ()  # (as typed, why)
+    duplicates: int = 0
+
+
+@dataclass(frozen=True)
+class SmsCommand:
+    recipients: Recipients
+    text: str
+    send_at: datetime | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+@dataclass
+class _Group:
+    raw: str
+    start: int
+    after_comma: bool
+
+
+def _valid(raw: str) -> bool:
+    try:
+        normalize(raw)
+    except InvalidNumber:
+        return False
+    return True
+
+
+def _groups(tokens: list[tuple[str, int, bool]]) -> list[_Group]:
+    """Join digit groups typed with spaces (``600 100 200``) into numbers."""
+    groups: list[_Group] = []
+    current: _Group | None = None
+    for piece, start, after_comma in tokens:
+        digits = sum(ch.isdigit() for ch in piece)
+        if current is not None and (after_comma or _valid(current.raw) or digits >= 7):
+            groups.append(current)
+            current = None
+        if current is None:
+            current = _Group(raw=piece, start=start, after_comma=after_comma)
+        else:
+            current.raw += " " + piece
+    if current is not None:
+        groups.append(current)
+    return groups
+
+
+def _split(text: str, *, text_follows: bool = True) -> tuple[list[_Group], int]:
+    """Number groups at the start of ``text`` and where the message text begins."""
+    tokens: list[tuple[str, int, bool]] = []
+    end = len(text)
+    comma_before = False
+    for match in re.finditer(r"\S+", text):
+        word = match.group()
+        if not _NUMBERISH.match(word):
+            end = match.start()
+            break
+        offset = match.start()
+        for index, piece in enumerate(word.split(",")):
+            if piece:
+                tokens.append((piece, offset, comma_before or index > 0))
+                comma_before = False
+            offset += len(piece) + 1
+        comma_before = word.endswith(",")
+    groups = _groups(tokens)
+    # "/sms 600100200 10 minutes late": a short figure after a good number starts the
+    # text; a longer one (7+ digits) is a mistyped number and is reported as such.
+    while (
+        text_follows
+        and len(groups) > 1
+        and not groups[-1].after_comma
+        and sum(ch.isdigit() for ch in groups[-1].raw) < 7
+        and not _valid(groups[-1].raw)
+        and _valid(groups[-2].raw)
+    ):
+        end = groups.pop().start
+    return groups, end
+
+
+def split_numbers(text: str) -> tuple[list[str], str]:
+    """The numbers in a field that should hold only numbers, and anything left over."""
+    groups, end = _split(text, text_follows=False)
+    return [g.raw for g in groups], text[end:].strip()
+
+
+def parse_recipients(raw_numbers: list[str]) -> Recipients:
+    """Normalise, de-duplicate and sort out refused numbers, keeping the typed order."""
+    seen: set[PhoneE164] = set()
+    valid: list[PhoneE164] = []
+    refused: list[tuple[str, str]] = []
+    duplicates = 0
+    for raw in raw_numbers:
+        try:
+            number = normalize(raw)
+        except InvalidNumber as exc:
+            refused.append((raw, exc.reason))
+            continue
+        if number in seen:
+            duplicates += 1
+            continue
+        seen.add(number)
+        valid.append(number)
+    return Recipients(valid=tuple(valid), refused=tuple(refused), duplicates=duplicates)
+
+
+def parse_when(day: str | None, hour: int, minute: int, *, now: datetime, tz: ZoneInfo) -> datetime:
+    """A send time typed by a person in their zone; it must lie in the future."""
+    try:
+        if day is None:
+            when_day = now.astimezone(tz).date()
+        elif "." in day:
+            d, m, y = (int(x) for x in day.split("."))
+            when_day = date(y, m, d)
+        else:
+            y, m, d = (int(x) for x in day.split("-"))
+            when_day = date(y, m, d)
+        when = datetime.combine(when_day, time(hour, minute), tzinfo=tz)
+    except ValueError:
+        raise CommandError("That send time is not a real date and time; write it as at 2026-12-01 09:00.") from None
+    if when <= now:
+        shown = when.strftime("%Y-%m-%d %H:%M")
+        raise CommandError(f"{shown} ({tz.key}) has already passed; give a time in the future.")
+    return when
+
+
+def parse_sms_command(text: str, *, now: datetime, tz: ZoneInfo) -> SmsCommand | None:
+    """The command's parts, or None when the person asked for the form (no arguments, ``help``)."""
+    if text.strip().lower() in HELP_WORDS:
+        return None
+    send_at = None
+    rest = text
+    at = _AT.match(text)
+    if at:
+        send_at = parse_when(at.group(1) or at.group(2), int(at.group(3)), int(at.group(4)), now=now, tz=tz)
+        rest = text[at.end():]
+    elif re.match(r"^\s*at\s", text, re.IGNORECASE):
+        raise CommandError("Write the send time as at 2026-12-01 09:00 (or at 09:00 for today), then the numbers and the text.")
+    groups, end = _split(rest)
+    message = rest[end:].strip()
+    if not groups:
+        raise CommandError("Start with the number to text, then the message: /sms 600100200 Your parcel is on its way.")
+    if not message:
+        raise CommandError("Add the message after the number(s): /sms 600100200 Your parcel is on its way.")
+    recipients = parse_recipients([g.raw for g in groups])
+    if not recipients.valid:
+        raw, reason = recipients.refused[0]
+        raise CommandError(f"{raw} is not a number that can be texted: {reason}.")
+    return SmsCommand(recipients=recipients, text=message, send_at=send_at)
+
+
+def describe_refused(refused: tuple[tuple[str, str], ...] | list[list[str]], limit: int = 10) -> str:
+    """``600 100 20 (too few digits); abc (letters)`` — the first few, then a count."""
+    shown = [f"{raw} ({reason})" for raw, reason in list(refused)[:limit]]
+    extra = len(refused) - limit
+    return "; ".join(shown) + (f"; and {extra} more" if extra > 0 else "")
+
+
+def display_all(numbers: tuple[PhoneE164, ...], limit: int = 5) -> str:
+    shown = ", ".join(display(n) for n in numbers[:limit])
+    return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
