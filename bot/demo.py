@@ -107,6 +107,20 @@ async def _play(stack: SandboxStack, emit: Callable[..., None], where: str) -> N
     show_new(parent)
     emit()
 
+    emit("5. Piotr texts two more customers from #general with /sms")
+    typed = "600100300, 600 100 400 Zapraszamy po odbiór zamówienia"
+    response, _ = await stack.slack.run_command("/sms", typed, user="U0PIOTR", channel="C0GENERAL")
+    emit(f"  Slack │ Piotr Kowalski: /sms {typed}")
+    emit(f"  Slack │ (only Piotr sees) {response.text}")
+    summary = await stack.until(
+        lambda: [m for m in stack.slack.top_level("C0GENERAL") if "accepted by mProfi" in str(m.blocks) and "still to send" not in str(m.blocks)],
+        what="the summary",
+    )
+    emit(f"  Slack │ #general: {summary[0].text}")
+    for message in sorted(stack.sim.messages.values(), key=lambda m: m.id)[1:]:
+        emit(f"  phone │ {display(normalize(message.recipient))} receives: “{message.text}”")
+    emit()
+
     threads = len(stack.slack.top_level(stack.channel))
     emit(
         f"Done: {threads} thread in #{channel}, {len(stack.replies(parent))} messages in it, "

@@ -23,7 +23,10 @@ async def test_demo_plays_the_whole_conversation_through_the_real_app() -> None:
     assert "status line now reads: SMS to +48 600 100 200: delivered" in text
     assert "mProfi received nothing (SMS sent so far: 1)" in text
     assert "[file paczka.png" in text
-    assert "1 SMS sent through mProfi" in text
+    assert "(only Piotr sees) Sending: 2 numbers (1 SMS part each, 2 SMS in all)." in text
+    assert "#general: SMS to 2 numbers: 2 accepted, 0 not sent, 0 waiting" in text
+    assert "+48 600 100 400 receives: “Zapraszamy po odbiór zamówienia”" in text
+    assert "3 SMS sent through mProfi" in text
 
 
 def test_parser_knows_the_commands() -> None:
