@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     opt_in_words: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["START", "START SMS"])
     # /sms to many numbers: recipients per sendbulk call.
     sms_bulk_batch_size: int = Field(default=1000, ge=1, le=10000)
+    # /hlr with many numbers: how often to ask for mProfi's report, and for how long.
+    hlr_poll_first_seconds: float = Field(default=2.0, gt=0)
+    hlr_poll_max_seconds: float = Field(default=60.0, gt=0)
+    hlr_report_timeout_seconds: float = Field(default=900.0, gt=0)
+    # Where survey answers and end-of-survey reports from mProfi are posted.
+    survey_channel: str | None = None
     # Time zone for "/sms at …" when Slack does not tell a person's own.
     default_timezone: str = "Europe/Warsaw"
 

@@ -9,6 +9,9 @@
 - ``slack_events``: Slack event ids already seen, so Slack's retries do nothing twice.
 - ``dispatches``: one ``/sms`` (or its form) and what became of each recipient.
 - ``opt_outs``: numbers that texted STOP; nothing is sent to them.
+- ``hlr_checks``: one ``/hlr`` (single or bulk) and how far it got.
+- ``survey_threads``: the thread where each survey's answers are posted.
+- ``survey_notifications``: every call to ``/mprofi/surveys``, kept as received.
 
 Idempotency lives in unique keys: a phone has one conversation per channel, a Slack
 message (channel + ts) produces at most one outgoing message, an mProfi id maps to
@@ -47,6 +50,9 @@ __all__ = [
     "SlackEvent",
     "Dispatch",
     "OptOut",
+    "HlrCheck",
+    "SurveyThread",
+    "SurveyNotification",
     "utcnow",
 ]
 
@@ -232,3 +238,53 @@ class OptOut(Base):
     phone: Mapped[str] = mapped_column(String(32), primary_key=True)
     word: Mapped[str] = mapped_column(String(40))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HlrCheck(Base):
+    """One ``/hlr``: the numbers, mProfi's upload id once it has one, and the outcome.
+
+    ``state`` moves queued → uploading → waiting → done (or failed). A check found in
+    ``uploading`` after a restart is not uploaded again: HLR look-ups are paid.
+    """
+
+    __tablename__ = "hlr_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trigger_id: Mapped[str] = mapped_column(String(200), unique=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    response_url: Mapped[str | None] = mapped_column(Text)
+    numbers: Mapped[list[Any]] = mapped_column(JSON)  # 48XXXXXXXXX
+    skipped: Mapped[list[Any] | None] = mapped_column(JSON)  # [[line or text, why], …]
+    upload_id: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(12), default="queued")
+    detail: Mapped[str | None] = mapped_column(Text)
+    progress_ts: Mapped[str | None] = mapped_column(String(32))
+    polls: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyThread(Base):
+    __tablename__ = "survey_threads"
+
+    survey_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class SurveyNotification(Base):
+    """A call to ``/mprofi/surveys`` exactly as it came, and what could be read from it."""
+
+    __tablename__ = "survey_notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(10))  # answer | report | unreadable
+    survey_id: Mapped[int | None] = mapped_column(BigInteger)
+    msisdn: Mapped[str | None] = mapped_column(String(32))
+    answer: Mapped[str | None] = mapped_column(Text)
+    report: Mapped[list[Any] | None] = mapped_column(JSON)
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -35,7 +35,7 @@ from storage.queue import enqueue
 if TYPE_CHECKING:
     from bot.bridge.core import Bridge
 
-__all__ = ["start_sms", "send_bulk", "render_dispatch", "respond", "user_timezone", "queue_outcome_reply"]
+__all__ = ["start_sms", "send_bulk", "render_dispatch", "respond", "user_timezone", "queue_outcome_reply", "post_response"]
 
 logger = logging.getLogger(__name__)
 
@@ -292,7 +292,7 @@ async def render_dispatch(bridge: Bridge, job: Job) -> None:
             # The bot cannot post there (a private channel it was not invited to): tell
             # the person privately when the dispatch is finished.
             if dispatch.state == "done" and dispatch.response_url:
-                await _post_response(bridge, dispatch.response_url, payload)
+                await post_response(bridge, dispatch.response_url, payload)
 
 
 async def queue_outcome_reply(session: AsyncSession, message: Message, *, unreachable: bool = False) -> None:
@@ -333,12 +333,12 @@ async def respond(bridge: Bridge, job: Job) -> None:
         unreachable=bool((job.payload or {}).get("unreachable")),
     )
     if dispatch.response_url:
-        await _post_response(bridge, dispatch.response_url, {"text": text})
+        await post_response(bridge, dispatch.response_url, {"text": text})
     else:  # sent from the form, which has no response_url
         await bridge.slack.chat_postEphemeral(channel=dispatch.channel_id, user=dispatch.user_id, text=text)
 
 
-async def _post_response(bridge: Bridge, url: str, payload: dict[str, Any]) -> None:
+async def post_response(bridge: Bridge, url: str, payload: dict[str, Any]) -> None:
     body = {"response_type": "ephemeral", "replace_original": False, **payload}
     response = await bridge.http.post(url, json=body, timeout=10.0)
     if response.status_code >= 500:

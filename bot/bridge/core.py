@@ -18,8 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.bridge import commands, inbound, outbound, statuses
-from bot.bridge.models import InboundSms, Received, SmsAccepted, SmsRequest, StatusUpdate
+from bot.bridge import commands, inbound, lookups, outbound, statuses, surveys
+from bot.bridge.models import HlrRequest, InboundSms, Received, SmsAccepted, SmsRequest, StatusUpdate, SurveyRequest
 from bot.mprofi import MProfiClient
 from storage.models import Job
 
@@ -44,6 +44,10 @@ class BridgeConfig:
     opt_in_words: frozenset[str] = frozenset({"START"})
     bulk_batch_size: int = 1000
     default_timezone: str = "Europe/Warsaw"
+    hlr_poll_first_seconds: float = 2.0
+    hlr_poll_max_seconds: float = 60.0
+    hlr_report_timeout_seconds: float = 900.0
+    survey_channel: str = ""
 
 
 class Bridge:
@@ -77,9 +81,9 @@ class Bridge:
 
     # ---- Slack → phone -------------------------------------------------------------
 
-    async def handle_slack_message(self, event: dict[str, Any], *, event_id: str = "") -> None:
+    async def handle_slack_message(self, event: dict[str, Any], *, event_id: str = "", bot_user_id: str | None = None) -> None:
         """Store what a Slack ``message`` event asks for (an SMS, an MMS, a note, a warning)."""
-        await outbound.handle_slack_message(self, event, event_id=event_id)
+        await outbound.handle_slack_message(self, event, event_id=event_id, bot_user_id=bot_user_id)
 
     async def resend(self, message_id: int, user_id: str) -> None:
         await outbound.resend(self, message_id, user_id)
@@ -96,6 +100,27 @@ class Bridge:
     async def start_sms(self, request: SmsRequest) -> SmsAccepted:
         """Store a ``/sms`` (one number or many) and queue its sending; answer Slack after."""
         return await commands.start_sms(self, request)
+
+    async def start_hlr(self, request: HlrRequest) -> bool:
+        """Store an HLR check and queue it; False when the same trigger came before."""
+        return await lookups.start_hlr(self, request)
+
+    async def run_survey_command(self, request: SurveyRequest) -> None:
+        await surveys.queue_survey_command(self, request)
+
+    async def receive_survey_notification(self, *, content_type: str, body: bytes, data: Any) -> tuple[int, str]:
+        """Keep a call to /mprofi/surveys as it came and queue its post; (id, kind)."""
+        return await surveys.receive_notification(self, content_type=content_type, body=body, data=data)
+
+    async def check_numbers_in_file(
+        self, *, trigger_id: str, user_id: str, channel_id: str, thread_ts: str, file: dict[str, Any]
+    ) -> None:
+        """A CSV shared with a mention of the bot: check its numbers (read in a job)."""
+        await lookups.queue_file_check(self, trigger_id=trigger_id, user_id=user_id, channel_id=channel_id, thread_ts=thread_ts, file=file)
+
+    async def download_slack_file(self, url: str) -> bytes | None:
+        """A file shared in Slack (with the bot token); None when Slack does not hand it over."""
+        return await outbound.download_text_file(self, url)
 
     async def tell_privately(self, *, channel_id: str, user_id: str, text: str) -> None:
         """Queue a private (ephemeral) sentence to one person."""
@@ -144,4 +169,8 @@ _JOBS = {
     "send_bulk": commands.send_bulk,
     "render_dispatch": commands.render_dispatch,
     "respond": commands.respond,
+    "hlr_run": lookups.run_hlr,
+    "hlr_from_file": lookups.check_file,
+    "survey_command": surveys.run_survey_command,
+    "post_survey_notification": surveys.post_notification,
 }

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.sms.numbers import PhoneE164
 
-__all__ = ["InboundImage", "InboundSms", "StatusUpdate", "RetryLater", "Received", "SmsRequest", "SmsAccepted"]
+__all__ = ["InboundImage", "InboundSms", "StatusUpdate", "RetryLater", "Received", "SmsRequest", "SmsAccepted", "HlrRequest", "SurveyRequest"]
 
 
 @dataclass(frozen=True)
@@ -81,3 +81,28 @@ class SmsAccepted:
     refused: tuple[tuple[str, str], ...]
     duplicates: int
     again: bool = False  # the same command was stored before
+
+
+@dataclass(frozen=True)
+class HlrRequest:
+    """A checked ``/hlr`` (typed numbers or a CSV file shared with the bot)."""
+
+    trigger_id: str
+    user_id: str
+    channel_id: str
+    numbers: tuple[PhoneE164, ...]
+    skipped: tuple[tuple[str, str], ...] = ()  # (what was given, why it was not used)
+    thread_ts: str | None = None
+    response_url: str | None = None
+
+
+@dataclass(frozen=True)
+class SurveyRequest:
+    """A checked ``/survey`` command: ``list``, ``show``, ``start`` or ``report``."""
+
+    action: str
+    user_id: str
+    channel_id: str
+    survey_id: int | None = None
+    numbers: tuple[str, ...] = ()  # 48XXXXXXXXX
+    response_url: str | None = None

@@ -40,7 +40,9 @@ _SENDABLE_SUBTYPES = (None, "file_share", "thread_broadcast")
 _IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg", b"GIF87a": "gif", b"GIF89a": "gif"}
 
 
-async def handle_slack_message(bridge: Bridge, event: dict[str, Any], *, event_id: str = "") -> None:
+async def handle_slack_message(
+    bridge: Bridge, event: dict[str, Any], *, event_id: str = "", bot_user_id: str | None = None
+) -> None:
     """Decide what a Slack ``message`` event means for the phone, and store it.
 
     Runs before Slack gets its answer: when this raises, Slack delivers the event
@@ -62,6 +64,9 @@ async def handle_slack_message(bridge: Bridge, event: dict[str, Any], *, event_i
     channel, ts, thread_ts = event.get("channel"), event.get("ts"), event.get("thread_ts")
     if not channel or not ts or not thread_ts or thread_ts == ts:
         logger.debug("ignoring a message outside a thread")
+        return
+    if bot_user_id and f"<@{bot_user_id}>" in str(event.get("text") or ""):
+        logger.debug("ignoring a message addressed to the bot")  # e.g. a CSV shared for /hlr
         return
     async with bridge.sessions() as session:
         conversation = await repository.conversation_by_thread(session, channel_id=channel, thread_ts=thread_ts)
@@ -395,6 +400,14 @@ async def _download(ref: dict[str, Any] | None, bridge: Bridge) -> MmsFile:
     if problem:
         raise FileUnavailable(problem)
     return MmsFile(name=name, content=content, content_type=str(ref.get("mimetype")))
+
+
+async def download_text_file(bridge: Bridge, url: str, limit: int = 10 * 1024 * 1024) -> bytes | None:
+    """A (CSV/text) file shared in Slack, fetched with the bot token; None if refused."""
+    response = await bridge.http.get(url, headers={"Authorization": f"Bearer {bridge.config.bot_token}"})
+    if response.status_code != 200 or response.headers.get("content-type", "").startswith("text/html"):
+        return None
+    return response.content[:limit]
 
 
 async def react_note(bridge: Bridge, job: Job) -> None:

@@ -6,6 +6,7 @@ and blocks for the channel.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -294,3 +295,180 @@ def sms_ack(
         f"{verb}: {len(sending):,} numbers ({size} each, {parts * len(sending):,} SMS in all). "
         f"Progress shows in this channel.{tail}"
     )
+
+
+# ---- /hlr ------------------------------------------------------------------------
+
+
+def _country(msisdn_digits: str) -> str:
+    import phonenumbers
+    from phonenumbers import geocoder
+
+    try:
+        return geocoder.country_name_for_number(phonenumbers.parse("+" + msisdn_digits, None), "en") or "unknown country"
+    except phonenumbers.NumberParseException:
+        return "unknown country"
+
+
+def _digits_display(msisdn_digits: str) -> str:
+    return display(PhoneE164("+" + msisdn_digits))
+
+
+def hlr_single(result: Any, *, user_id: str) -> dict[str, Any]:
+    """One checked number, as a person wants to read it."""
+    number = _digits_display(result.msisdn)
+    verdict = ":large_green_circle: valid" if result.valid else ":red_circle: not valid (switched off, unknown or disconnected)"
+    facts = [f"network *{result.provider or 'unknown'}*", _country(result.msisdn)]
+    if result.mccmnc:
+        facts.append(f"MCC {result.mcc} / MNC {result.mnc}")
+    checked = f"checked {_when(result.checked_at)}" if result.checked_at else "checked just now"
+    line = f"*{number}*: {verdict}\n" + " · ".join(facts) + f"\n{checked} · asked by <@{user_id}>"
+    plain = f"HLR {number}: {'valid' if result.valid else 'not valid'}, {result.provider or 'unknown network'}"
+    return {"text": plain, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": line}}]}
+
+
+def _skipped_line(skipped: list[Any]) -> str:
+    if not skipped:
+        return ""
+    shown = "; ".join(f"{_mrkdwn_escape(str(what))} ({why})" for what, why in skipped[:10])
+    more = f"; and {len(skipped) - 10} more" if len(skipped) > 10 else ""
+    return f"\nNot checked: {shown}{more}."
+
+
+def hlr_progress(total: int, skipped: list[Any], *, user_id: str, waited: str | None = None, polls: int = 0) -> dict[str, Any]:
+    state = f"waiting for mProfi's report ({waited} so far)" if waited else "uploading the numbers to mProfi"
+    text = f":mag: HLR check of *{total:,}* numbers for <@{user_id}>: {state}…" + _skipped_line(skipped)
+    return {"text": f"HLR check of {total:,} numbers: {state}", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+def hlr_summary(total: int, valid: int, networks: list[tuple[str, int]], skipped: list[Any], *, user_id: str) -> dict[str, Any]:
+    invalid = total - valid
+    lines = [f":white_check_mark: HLR check of *{total:,}* numbers for <@{user_id}>: *{valid:,}* valid, *{invalid:,}* not valid"]
+    if networks:
+        lines.append("By network: " + ", ".join(f"{name} {count:,}" for name, count in networks[:8]))
+    lines.append("The full report is in the thread as a CSV file.")
+    text = "\n".join(lines) + _skipped_line(skipped)
+    return {
+        "text": f"HLR check of {total:,} numbers: {valid:,} valid, {invalid:,} not valid",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+    }
+
+
+def hlr_failed(numbers: list[Any], detail: str, *, user_id: str) -> dict[str, Any]:
+    what = _digits_display(str(numbers[0])) if len(numbers) == 1 else f"{len(numbers):,} numbers"
+    text = f":x: HLR check of {what} for <@{user_id}> did not finish: {_mrkdwn_escape(detail)}"
+    return {"text": f"HLR check of {what} failed: {detail}", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+# ---- /survey ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnnamedSurvey:
+    """A survey known only by its id (mProfi did not say more)."""
+
+    id: int
+    name: str = ""
+    active: bool = False
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.astimezone(WARSAW).strftime("%d.%m.%Y") if moment else "?"
+
+
+def survey_list(surveys: list[Any]) -> dict[str, Any]:
+    if not surveys:
+        return {"text": "There are no surveys on this mProfi account."}
+    lines = [
+        f"*{s.id}* · {_mrkdwn_escape(s.name)} · {'active' if s.active else 'inactive'} · {_day(s.start)} → {_day(s.end)}"
+        for s in surveys[:40]
+    ]
+    more = f"\n…and {len(surveys) - 40} more" if len(surveys) > 40 else ""
+    body = "\n".join(lines) + more + "\n`/survey show <id>` for details, `/survey report <id>` to post the results."
+    return {"text": f"{len(surveys)} surveys", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": body}}]}
+
+
+def survey_detail(survey: Any) -> dict[str, Any]:
+    number = _digits_display(survey.msisdn) if getattr(survey, "msisdn", "") else "none"
+    body = (
+        f"*Survey {survey.id}: {_mrkdwn_escape(survey.name)}*\n"
+        f"{'Active' if survey.active else 'Not active'} · runs {_day(survey.start)} → {_day(survey.end)}\n"
+        f"Answers come to {number} · {survey.participants} participant{'s' if survey.participants != 1 else ''} so far"
+    )
+    return {"text": f"Survey {survey.id}: {survey.name}", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": body}}]}
+
+
+def survey_started(survey: Any, results: dict[str, str]) -> dict[str, Any]:
+    started = [n for n, r in results.items() if r == "ok"]
+    failed = [(n, r) for n, r in results.items() if r != "ok"]
+    lines = [f"Survey {survey.id} ({_mrkdwn_escape(survey.name)}):"]
+    if started:
+        lines.append(f"started for {', '.join(_digits_display(n) for n in started[:20])}" + (f" and {len(started) - 20} more" if len(started) > 20 else ""))
+    for number, reason in failed[:20]:
+        lines.append(f"not started for {_digits_display(number)}: {_mrkdwn_escape(reason)}")
+    return {"text": "\n".join(lines)}
+
+
+def _bar(count: int, total: int, width: int = 20) -> str:
+    filled = round(width * count / total) if total else 0
+    return "█" * filled + "░" * (width - filled)
+
+
+def survey_report(survey: Any, entries: list[Any], *, user_id: str | None) -> dict[str, Any]:
+    """Participants, completion and, per question, the answers drawn as bars."""
+    from collections import Counter
+
+    participants = len(entries)
+    finished = sum(1 for e in entries if e.finished)
+    share = f" ({round(100 * finished / participants)}%)" if participants else ""
+    title = f"Survey {survey.id}" + (f": {survey.name}" if survey.name else "")
+    who = f" · asked by <@{user_id}>" if user_id else ""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"📊 {title}"[:150], "emoji": True}},
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"*{participants}* participants · *{finished}* completed{share}{who}"}],
+        },
+    ]
+    questions = max((len(e.answers) for e in entries), default=0)
+    for index in range(min(questions, 20)):
+        answers = [e.answers[index].strip() for e in entries if len(e.answers) > index and e.answers[index].strip()]
+        counts = Counter(a.lower() for a in answers)
+        spelled = {a.lower(): a for a in answers}
+        lines = [
+            f"`{_bar(n, len(answers))}` {n} ({round(100 * n / len(answers))}%) {_mrkdwn_escape(spelled[key][:60])}"
+            for key, n in counts.most_common(8)
+        ]
+        others = len(counts) - 8
+        if others > 0:
+            lines.append(f"…and {others} other answers")
+        body = f"*Question {index + 1}* · {len(answers)} answered\n" + ("\n".join(lines) if lines else "_no answers yet_")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body[:2900]}})
+    if not entries:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "_Nobody has answered yet._"}})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "The raw report is in the thread as a CSV file."}]})
+    return {"text": f"{title}: {participants} participants, {finished} completed", "blocks": blocks}
+
+
+def survey_thread_parent(survey_id: int, name: str | None) -> dict[str, Any]:
+    title = f"Survey {survey_id}" + (f": {name}" if name else "")
+    return {
+        "text": f"Answers to {title}",
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": f"📋 {title}"[:150], "emoji": True}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": "Answers from mProfi appear in this thread as they come."}]},
+        ],
+    }
+
+
+def survey_answer(msisdn_digits: str, answer: str) -> dict[str, Any]:
+    number = _digits_display(msisdn_digits) if msisdn_digits.isdigit() else msisdn_digits
+    return {"text": f"{number} answered: {answer}", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{number}* answered: “{_mrkdwn_escape(answer[:2000])}”"}}]}
+
+
+def survey_unreadable(notification_id: int, body: str) -> dict[str, Any]:
+    shown = body[:300].replace("`", "'")
+    text = f":warning: mProfi sent a survey notification the bridge could not read; it is kept as #{notification_id}.\n```{shown or '(empty)'}```"
+    return {"text": f"Unreadable survey notification #{notification_id}", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}

@@ -42,7 +42,8 @@ def _text(value: Any, field: str) -> str:
         raise BadPayload(f"{field} must be a string")
     if len(value) > MAX_TEXT:
         raise BadPayload(f"{field} is longer than {MAX_TEXT} characters")
-    return value
+    # NUL cannot be shown in Slack nor stored in PostgreSQL text; nothing readable is lost.
+    return value.replace("\x00", "")
 
 
 def parse_json(body: Any) -> InboundSms:

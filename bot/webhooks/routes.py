@@ -1,4 +1,4 @@
-"""mProfi → bridge HTTP routes: inbound messages, PUSH statuses, and health.
+"""mProfi → bridge HTTP routes: inbound messages, PUSH statuses, survey notifications, health.
 
 Every answer is JSON. Bad input gets a 4xx that says what is wrong; a message is
 acknowledged (200) only once it is stored.
@@ -6,12 +6,16 @@ acknowledged (200) only once it is stored.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -84,6 +88,23 @@ async def _read_multipart(request: Request, body: bytes) -> tuple[dict[str, str]
     return fields, files
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _storage_guard(endpoint: Endpoint) -> Endpoint:
+    """The database is down: 503 (mProfi tries again later), never a bare 500."""
+
+    @functools.wraps(endpoint)
+    async def guarded(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except (SQLAlchemyError, OSError) as exc:
+            logger.error("could not store a webhook call: %s", type(exc).__name__)
+            return _error(503, "the bridge cannot store this right now; try again later")
+
+    return guarded
+
+
 def webhook_routes(config: WebhookConfig) -> list[Route]:
     async def incoming(request: Request) -> Response:
         body = await _guarded_body(request, config)
@@ -124,6 +145,25 @@ def webhook_routes(config: WebhookConfig) -> list[Route]:
             logger.info("%s of %s PUSH statuses are for messages this bridge did not send", len(updates) - known, len(updates))
         return JSONResponse({"ok": True, "applied": known, "unknown": len(updates) - known})
 
+    async def surveys(request: Request) -> Response:
+        """Survey answers and reports: no documented shape, so anything is kept."""
+        body = await _guarded_body(request, config)
+        if isinstance(body, Response):
+            return body
+        media_type = _media_type(request)
+        data: Any = None
+        try:
+            if media_type == "multipart/form-data":
+                data = (await _read_multipart(request, body))[0]
+            elif media_type == "application/x-www-form-urlencoded":
+                data = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+            else:
+                data = _load_json(body)
+        except BadPayload:
+            data = None  # kept as text and shown as unreadable
+        stored, kind = await _bridge(request).receive_survey_notification(content_type=media_type or "unknown", body=body, data=data)
+        return JSONResponse({"ok": True, "id": stored, "kind": kind})
+
     async def healthz(request: Request) -> Response:
         healthy = await _bridge(request).database_reachable()
         if not healthy:
@@ -131,8 +171,9 @@ def webhook_routes(config: WebhookConfig) -> list[Route]:
         return JSONResponse({"ok": True, "database": "ok"})
 
     return [
-        Route("/mprofi/incoming", incoming, methods=["POST"]),
-        Route("/mprofi/status", status, methods=["POST"]),
+        Route("/mprofi/incoming", _storage_guard(incoming), methods=["POST"]),
+        Route("/mprofi/status", _storage_guard(status), methods=["POST"]),
+        Route("/mprofi/surveys", _storage_guard(surveys), methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
 

@@ -167,3 +167,12 @@ async def test_an_open_webhook_is_allowed_when_no_token_is_configured(make_stack
     async with make_stack(settings={"mprofi_webhook_token": None}) as stack:
         response = await stack.http.post(incoming(stack), json=GOOD)
         assert response.status_code == 200
+
+
+async def test_a_nul_character_in_a_message_is_dropped_not_a_reason_to_lose_it(stack: SandboxStack) -> None:
+    body = {"sender": "48600100200", "recipient": "1", "message": "abc\u0000def"}
+    response = await stack.http.post(incoming(stack), json=body, headers={"Authorization": WEBHOOK_TOKEN})
+    assert response.status_code == 200
+    parent = await stack.until(lambda: stack.thread_of("600 100 200"))
+    replies = await stack.until(lambda: stack.replies(parent))
+    assert replies[0].text.endswith("abcdef")

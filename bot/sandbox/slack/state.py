@@ -247,6 +247,17 @@ class SlackState:
         response = await self.deliver(envelope)
         return message, envelope, response
 
+    async def user_mentions_bot(
+        self, channel: str, user: str, text: str, *, files: list[dict[str, Any]] | None = None, thread_ts: str | None = None
+    ) -> tuple[SlackMessage, httpx.Response]:
+        """A person mentions the bot: Slack sends a ``message`` and an ``app_mention`` event."""
+        full = f"<@{self.config.bot_user_id}> {text}"
+        message, _, _ = await self.user_says(channel, user, full, thread_ts=thread_ts, files=files)
+        mention = {**message.as_event(), "type": "app_mention"}
+        mention.pop("subtype", None)
+        response = await self.deliver(self.envelope(mention))
+        return message, response
+
     async def user_edits(self, message: SlackMessage, new_text: str) -> httpx.Response:
         previous = message.as_event()
         message.text = new_text

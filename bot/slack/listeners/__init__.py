@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import actions, commands, events
+from bot.slack.listeners import actions, commands, events, lookups
 
 if TYPE_CHECKING:
     from bot.bridge import Bridge
@@ -18,3 +18,4 @@ def register_listeners(app: AsyncApp, bridge: Bridge) -> None:
     events.register(app, bridge)
     actions.register(app, bridge)
     commands.register(app, bridge)
+    lookups.register(app, bridge)

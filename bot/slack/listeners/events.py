@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 if TYPE_CHECKING:
@@ -31,10 +31,5 @@ def register(app: AsyncApp, bridge: Bridge) -> None:
         await next()
 
     @app.event("message")
-    async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
-        await bridge.handle_slack_message(event, event_id=str(body.get("event_id") or ""))
-
-    @app.event("app_mention")
-    async def on_mention() -> None:
-        # The same reply also arrives as a ``message`` event; that one is handled.
-        return None
+    async def on_message(event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await bridge.handle_slack_message(event, event_id=str(body.get("event_id") or ""), bot_user_id=context.bot_user_id)

@@ -1,0 +1,276 @@
+"""``/hlr``: number checks, one at once or many through mProfi's bulk report.
+
+A check is stored first (``hlr_checks``) and then moved on by one job at a time:
+single → ``hlr/single/`` and post; many → upload (``hlr/bulk/``), then ask
+``hlr/download/`` with growing gaps until the report is ready or the time limit
+passes, then a summary and the whole report as a CSV file in the thread. A check
+never uploads twice: look-ups are paid.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
+
+from bot.bridge.commands import post_response
+from bot.bridge.models import HlrRequest, RetryLater
+from bot.mprofi import MProfiError, RetryableError, UncertainError
+from bot.mprofi.errors import AuthenticationError
+from bot.mprofi.models import HlrReport, HlrResult
+from bot.slack import blocks
+from bot.sms.lists import read_number_lines
+from bot.sms.numbers import msisdn
+from storage.models import HlrCheck, Job, utcnow
+from storage.queue import enqueue
+
+if TYPE_CHECKING:
+    from bot.bridge.core import Bridge
+
+__all__ = ["start_hlr", "run_hlr", "queue_file_check", "check_file"]
+
+logger = logging.getLogger(__name__)
+
+_VIA_RESPONSE_URL = "response_url"
+
+
+async def start_hlr(bridge: Bridge, request: HlrRequest) -> bool:
+    """Store the check and queue it; False when this trigger was stored before."""
+    try:
+        async with bridge.sessions() as session, session.begin():
+            check = HlrCheck(
+                trigger_id=request.trigger_id,
+                user_id=request.user_id,
+                channel_id=request.channel_id,
+                thread_ts=request.thread_ts,
+                response_url=request.response_url,
+                numbers=[msisdn(n) for n in request.numbers],
+                skipped=[list(s) for s in request.skipped],
+                state="queued",
+                polls=0,
+                created_at=utcnow(),
+            )
+            session.add(check)
+            await session.flush()
+            enqueue(session, kind="hlr_run", lane="mprofi", payload={"check": check.id})
+    except IntegrityError:
+        return False
+    bridge.wake_workers()
+    return True
+
+
+async def queue_file_check(bridge: Bridge, *, trigger_id: str, user_id: str, channel_id: str, thread_ts: str, file: dict[str, Any]) -> None:
+    """A CSV shared with the bot: fetch and read it in a job (never before Slack's answer)."""
+    ref = {"url": file.get("url_private_download") or file.get("url_private"), "name": file.get("name") or "file"}
+    payload = {"trigger": trigger_id, "user": user_id, "channel": channel_id, "thread_ts": thread_ts, "file": ref}
+    async with bridge.sessions() as session, session.begin():
+        enqueue(session, kind="hlr_from_file", lane="slack", payload=payload)
+    bridge.wake_workers()
+
+
+async def check_file(bridge: Bridge, job: Job) -> None:
+    payload = job.payload or {}
+    ref = payload["file"]
+    name = str(ref.get("name") or "file")
+    where = {"channel": payload["channel"], "thread_ts": payload["thread_ts"]}
+    problem = None
+    content = await bridge.download_slack_file(str(ref["url"])) if ref.get("url") else None
+    if content is None:
+        problem = f"Slack did not hand over {name} (the app needs the files:read scope)."
+    elif b"\x00" in content[:4096]:
+        problem = f"{name} is not a text file; share a CSV with one number per line."
+    numbers = read_number_lines(content.decode("utf-8-sig", "replace")) if content is not None and problem is None else None
+    if numbers is not None and not numbers.numbers:
+        problem = f"{name} holds no numbers that can be checked." + (
+            " " + "; ".join(f"line {n}: “{line}” ({why})" for n, line, why in numbers.unusable[:5]) if numbers.unusable else ""
+        )
+    if problem or numbers is None:
+        await bridge.slack.chat_postMessage(**where, **blocks.notice(problem or "Nothing to check."))
+        return
+    skipped = tuple((f"line {n}: {line}", why) for n, line, why in numbers.unusable)
+    await start_hlr(
+        bridge,
+        HlrRequest(
+            trigger_id=str(payload["trigger"]),
+            user_id=str(payload["user"]),
+            channel_id=str(payload["channel"]),
+            thread_ts=str(payload["thread_ts"]),
+            numbers=numbers.numbers,
+            skipped=skipped,
+        ),
+    )
+
+
+def _refusal(exc: MProfiError) -> str:
+    if isinstance(exc, AuthenticationError):
+        return "mProfi refused the HLR key; an admin must check MPROFI_HLR_KEY (or MPROFI_API_KEY)."
+    return exc.message
+
+
+async def run_hlr(bridge: Bridge, job: Job) -> None:
+    check_id = int((job.payload or {})["check"])
+    async with bridge.sessions() as session:
+        check = await session.get(HlrCheck, check_id)
+        assert check is not None
+        if check.state in ("done", "failed"):
+            return
+        if len(check.numbers) == 1:
+            await _single(bridge, session, check)
+        else:
+            await _bulk(bridge, session, check)
+
+
+async def _post(bridge: Bridge, check: HlrCheck, payload: dict[str, Any]) -> None:
+    """Post a new message for the check (in its thread when it has one), or update it.
+
+    Where the bot may not post (a private channel it is not in), the command's
+    response_url still can, visibly for the channel.
+    """
+    if check.progress_ts == _VIA_RESPONSE_URL:
+        assert check.response_url is not None
+        await post_response(bridge, check.response_url, {**payload, "response_type": "in_channel", "replace_original": True})
+        return
+    try:
+        if check.progress_ts is None:
+            posted = await bridge.slack.chat_postMessage(channel=check.channel_id, thread_ts=check.thread_ts, **payload)
+            check.progress_ts = str(posted["ts"])
+        else:
+            await bridge.slack.chat_update(channel=check.channel_id, ts=check.progress_ts, **payload)
+    except SlackApiError as exc:
+        if exc.response.get("error") not in ("not_in_channel", "channel_not_found") or not check.response_url:
+            raise
+        check.progress_ts = _VIA_RESPONSE_URL
+        await post_response(bridge, check.response_url, {**payload, "response_type": "in_channel"})
+
+
+async def _single(bridge: Bridge, session: Any, check: HlrCheck) -> None:
+    if check.state == "queued":
+        try:
+            result = await bridge.mprofi.hlr_single(check.numbers[0])
+        except RetryableError as exc:
+            raise RetryLater(exc.message, exc.retry_after) from None
+        except MProfiError as exc:
+            check.state, check.detail = "failed", _refusal(exc)
+        else:
+            check.state, check.detail = "checked", json.dumps(_result_json(result))
+        await session.commit()  # the answer is kept before Slack hears of it: no second look-up
+    if check.state == "failed":
+        await _post(bridge, check, blocks.hlr_failed(check.numbers, check.detail or "", user_id=check.user_id))
+    else:
+        await _post(bridge, check, blocks.hlr_single(_result_from_json(json.loads(check.detail or "{}")), user_id=check.user_id))
+        check.state = "done"
+    await session.commit()
+
+
+async def _bulk(bridge: Bridge, session: Any, check: HlrCheck) -> None:
+    config = bridge.config
+    if check.state == "uploading":
+        check.state = "failed"
+        check.detail = (
+            "The bridge stopped while uploading the numbers to mProfi, so it is not known whether the check "
+            "started; it was not uploaded again to avoid paying twice. Run /hlr again if no report comes."
+        )
+    if check.state == "queued":
+        await _post(bridge, check, blocks.hlr_progress(len(check.numbers), check.skipped or [], user_id=check.user_id))
+        check.state = "uploading"
+        await session.commit()
+        try:
+            upload = await bridge.mprofi.hlr_bulk(check.numbers)
+        except RetryableError as exc:
+            check.state = "queued"
+            await session.commit()
+            raise RetryLater(exc.message, exc.retry_after) from None
+        except UncertainError as exc:
+            check.state, check.detail = "failed", f"{exc.message} The check may have started; it is not uploaded again."
+        except MProfiError as exc:
+            check.state, check.detail = "failed", _refusal(exc)
+        else:
+            check.upload_id, check.state = upload.upload_id, "waiting"
+            enqueue(session, kind="hlr_run", lane="mprofi", payload={"check": check.id},
+                    run_after=utcnow() + timedelta(seconds=config.hlr_poll_first_seconds))
+        await session.commit()
+    if check.state == "waiting":
+        assert check.upload_id is not None
+        try:
+            report = await bridge.mprofi.hlr_download(check.upload_id)
+        except RetryableError as exc:
+            report = HlrReport(upload_id=check.upload_id, ready=False)
+            logger.info("HLR report %s: %s", check.upload_id, exc.message)
+        except MProfiError as exc:
+            check.state, check.detail = "failed", _refusal(exc)
+            report = None
+        if report is not None and report.ready:
+            await _finish(bridge, check, report)
+            check.state = "done"
+        elif report is not None:
+            check.polls += 1
+            waited = (utcnow() - check.created_at).total_seconds()
+            if waited > config.hlr_report_timeout_seconds:
+                check.state = "failed"
+                check.detail = (
+                    f"mProfi's report was not ready after {_duration(waited)}; the check may still finish at mProfi "
+                    f"(upload id {check.upload_id}). Try /hlr again later."
+                )
+            else:
+                gap = min(config.hlr_poll_max_seconds, config.hlr_poll_first_seconds * 2 ** check.polls)
+                await _post(bridge, check, blocks.hlr_progress(len(check.numbers), check.skipped or [], user_id=check.user_id,
+                                                               waited=_duration(waited), polls=check.polls))
+                enqueue(session, kind="hlr_run", lane="mprofi", payload={"check": check.id},
+                        run_after=utcnow() + timedelta(seconds=gap))
+        await session.commit()
+    if check.state == "failed":
+        await _post(bridge, check, blocks.hlr_failed(check.numbers, check.detail or "", user_id=check.user_id))
+        await session.commit()
+
+
+async def _finish(bridge: Bridge, check: HlrCheck, report: HlrReport) -> None:
+    valid = sum(1 for row in report.rows if row.valid)
+    networks = Counter(row.provider or "unknown network" for row in report.rows if row.valid)
+    await _post(
+        bridge,
+        check,
+        blocks.hlr_summary(
+            total=len(report.rows), valid=valid, networks=networks.most_common(), skipped=check.skipped or [], user_id=check.user_id
+        ),
+    )
+    thread = check.thread_ts or (check.progress_ts if check.progress_ts != _VIA_RESPONSE_URL else None)
+    content = report.raw or "\n".join(row.msisdn for row in report.rows).encode()
+    await bridge.slack.files_upload_v2(
+        channel=check.channel_id,
+        thread_ts=thread,
+        file=content,
+        filename=f"hlr-report-{check.id}.csv",
+        title=f"HLR report: {len(report.rows)} numbers",
+    )
+
+
+def _duration(seconds: float) -> str:
+    whole = max(1, round(seconds))
+    if whole < 120:
+        return f"{whole} s"
+    return f"{whole // 60} min"
+
+
+def _result_json(result: HlrResult) -> dict[str, Any]:
+    data = asdict(result)
+    data["checked_at"] = result.checked_at.isoformat() if result.checked_at else None
+    return data
+
+
+def _result_from_json(data: dict[str, Any]) -> HlrResult:
+    checked = data.get("checked_at")
+    return HlrResult(
+        msisdn=str(data.get("msisdn") or ""),
+        valid=bool(data.get("valid")),
+        status_code=str(data.get("status_code") or ""),
+        message_id=str(data.get("message_id") or ""),
+        mccmnc=str(data.get("mccmnc") or ""),
+        provider=str(data.get("provider") or ""),
+        checked_at=datetime.fromisoformat(checked) if checked else None,
+    )

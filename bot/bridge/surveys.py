@@ -1,0 +1,284 @@
+"""``/survey`` and mProfi's survey notifications, posted where the team talks.
+
+Commands run as jobs (mProfi may be slow): ``list`` and ``show`` answer the person
+privately, ``start`` reports each number's result, ``report`` posts a summary with
+answer bars to the channel and the raw report as a CSV file in its thread.
+
+``POST /mprofi/surveys`` has no documented shape: every call is kept as it came,
+what can be read is posted (answers into one thread per survey, end-of-survey reports
+like ``/survey report``), and what cannot is posted as such, never dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from bot.bridge.commands import post_response
+from bot.bridge.models import RetryLater, SurveyRequest
+from bot.mprofi import MProfiError, NotFoundError, RetryableError, UncertainError
+from bot.mprofi.errors import AuthenticationError
+from bot.mprofi.models import SurveyReportEntry, parse_timestamp
+from bot.slack import blocks
+from bot.sms.numbers import InvalidNumber, msisdn, normalize
+from storage.models import Job, SurveyNotification, SurveyThread, utcnow
+from storage.queue import enqueue
+
+if TYPE_CHECKING:
+    from bot.bridge.core import Bridge
+
+__all__ = [
+    "queue_survey_command",
+    "run_survey_command",
+    "receive_notification",
+    "post_notification",
+    "read_notification",
+    "post_report",
+    "report_csv",
+]
+
+logger = logging.getLogger(__name__)
+
+
+async def queue_survey_command(bridge: Bridge, request: SurveyRequest) -> None:
+    async with bridge.sessions() as session, session.begin():
+        payload = {
+            "action": request.action,
+            "survey_id": request.survey_id,
+            "numbers": list(request.numbers),
+            "user": request.user_id,
+            "channel": request.channel_id,
+            "response_url": request.response_url,
+            "results": {},
+        }
+        enqueue(session, kind="survey_command", lane="mprofi", payload=payload)
+    bridge.wake_workers()
+
+
+def _sentence(exc: MProfiError, survey_id: int | None) -> str:
+    if isinstance(exc, NotFoundError):
+        return f"There is no survey {survey_id}; /survey list shows the surveys there are."
+    if isinstance(exc, AuthenticationError):
+        return "mProfi refused the sending key; an admin must check MPROFI_API_KEY."
+    return exc.message
+
+
+async def run_survey_command(bridge: Bridge, job: Job) -> None:
+    payload = dict(job.payload or {})
+    action, survey_id = payload["action"], payload.get("survey_id")
+    reply_to = payload.get("response_url")
+    try:
+        if action == "list":
+            surveys = await bridge.mprofi.list_surveys()
+            await _answer(bridge, payload, blocks.survey_list(surveys))
+        elif action == "show":
+            detail = await bridge.mprofi.get_survey(int(survey_id))
+            await _answer(bridge, payload, blocks.survey_detail(detail))
+        elif action == "start":
+            detail = await bridge.mprofi.get_survey(int(survey_id))
+            results: dict[str, str] = dict(payload.get("results") or {})
+            for number in payload["numbers"]:
+                if number in results:
+                    continue  # started before a restart: never twice
+                try:
+                    await bridge.mprofi.start_survey(int(survey_id), number)
+                    results[number] = "ok"
+                except RetryableError:
+                    raise
+                except UncertainError as exc:
+                    results[number] = f"uncertain: {exc.message}"
+                except MProfiError as exc:
+                    results[number] = exc.message
+                payload["results"] = results
+                async with bridge.sessions() as session, session.begin():
+                    await session.execute(update(Job).where(Job.id == job.id).values(payload=payload))
+            await _answer(bridge, payload, blocks.survey_started(detail, results))
+        elif action == "report":
+            detail = await bridge.mprofi.get_survey(int(survey_id))
+            entries = await bridge.mprofi.get_survey_report(int(survey_id))
+            await post_report(bridge, channel=payload["channel"], survey=detail, entries=entries, user_id=payload.get("user"))
+            if reply_to:
+                await post_response(bridge, reply_to, {"text": f"The report of survey {survey_id} is posted in the channel."})
+    except RetryableError as exc:
+        raise RetryLater(exc.message, exc.retry_after) from None
+    except MProfiError as exc:
+        await _answer(bridge, payload, {"text": _sentence(exc, survey_id)})
+
+
+async def _answer(bridge: Bridge, payload: Mapping[str, Any], message: dict[str, Any]) -> None:
+    if payload.get("response_url"):
+        await post_response(bridge, str(payload["response_url"]), message)
+    else:
+        await bridge.slack.chat_postEphemeral(channel=payload["channel"], user=payload["user"], **message)
+
+
+def report_csv(entries: list[SurveyReportEntry]) -> bytes:
+    questions = max((len(e.answers) for e in entries), default=0)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["msisdn", "finished", *[f"answer_{i}" for i in range(1, questions + 1)]])
+    for entry in entries:
+        finished = entry.finished.isoformat() if entry.finished else ""
+        writer.writerow([entry.msisdn, finished, *entry.answers, *[""] * (questions - len(entry.answers))])
+    return out.getvalue().encode("utf-8")
+
+
+async def post_report(bridge: Bridge, *, channel: str, survey: Any, entries: list[SurveyReportEntry], user_id: str | None) -> str:
+    """The readable summary in the channel, the raw report as CSV in its thread."""
+    posted = await bridge.slack.chat_postMessage(channel=channel, **blocks.survey_report(survey, entries, user_id=user_id))
+    ts = str(posted["ts"])
+    await bridge.slack.files_upload_v2(
+        channel=channel,
+        thread_ts=ts,
+        file=report_csv(entries),
+        filename=f"survey-{survey.id}-report.csv",
+        title=f"Survey {survey.id} report ({len(entries)} participants)",
+    )
+    return ts
+
+
+# ---- notifications from mProfi ---------------------------------------------------------
+
+
+def _pick(data: Mapping[str, Any], *names: str) -> Any:
+    low = {str(k).strip().lower(): v for k, v in data.items()}
+    return next((low[n] for n in names if low.get(n) not in (None, "")), None)
+
+
+def _entries(items: Any) -> list[SurveyReportEntry] | None:
+    if not isinstance(items, list) or not items or not all(isinstance(i, Mapping) for i in items):
+        return None
+    entries = []
+    for item in items:
+        number, answers = _pick(item, "msisdn", "phone", "number"), _pick(item, "answers")
+        if number is None or not isinstance(answers, list):
+            return None
+        finished = _pick(item, "finished")
+        entries.append(
+            SurveyReportEntry(
+                msisdn=str(number),
+                answers=tuple(str(a) for a in answers),
+                finished=parse_timestamp(finished) if isinstance(finished, (str, int, float)) else None,
+            )
+        )
+    return entries
+
+
+def read_notification(data: Any) -> tuple[str, int | None, str | None, str | None, list[SurveyReportEntry] | None]:
+    """(kind, survey id, msisdn, answer, report entries) from whatever mProfi sent."""
+    if isinstance(data, list):
+        entries = _entries(data)
+        return ("report", None, None, None, entries) if entries is not None else ("unreadable", None, None, None, None)
+    if not isinstance(data, Mapping):
+        return "unreadable", None, None, None, None
+    raw_id = _pick(data, "survey_id", "survey", "id")
+    survey_id = int(raw_id) if isinstance(raw_id, (int, str)) and str(raw_id).strip().isdigit() and int(raw_id) < 2**62 else None
+    report = _entries(_pick(data, "report", "results", "responses", "participants"))
+    if report is not None:
+        return "report", survey_id, None, None, report
+    number, answer = _pick(data, "msisdn", "phone", "number", "sender"), _pick(data, "answer", "text", "message")
+    if number is not None and answer is not None:
+        try:
+            phone = msisdn(normalize(str(number)))
+        except InvalidNumber:
+            phone = str(number)[:32]
+        return "answer", survey_id, phone, str(answer).replace("\x00", ""), None
+    return "unreadable", survey_id, None, None, None
+
+
+async def receive_notification(bridge: Bridge, *, content_type: str, body: bytes, data: Any) -> tuple[int, str]:
+    """Keep the call as it came, queue its post; (stored id, kind)."""
+    kind, survey_id, number, answer, entries = read_notification(data)
+    report = [
+        {"msisdn": e.msisdn, "answers": list(e.answers), "finished": e.finished.isoformat() if e.finished else None}
+        for e in entries or []
+    ]
+    async with bridge.sessions() as session, session.begin():
+        notification = SurveyNotification(
+            content_type=content_type[:200],
+            body=body.decode("utf-8", "backslashreplace").replace("\x00", "\\x00"),  # PostgreSQL text holds no NUL
+            kind=kind,
+            survey_id=survey_id,
+            msisdn=number,
+            answer=answer,
+            report=report or None,
+            received_at=utcnow(),
+        )
+        session.add(notification)
+        await session.flush()
+        enqueue(session, kind="post_survey_notification", lane="slack", payload={"notification": notification.id})
+        stored = notification.id
+    bridge.wake_workers()
+    return stored, kind
+
+
+async def _survey_thread(bridge: Bridge, survey_id: int, *, attempts: int) -> str:
+    """The thread of one survey's answers, opened once.
+
+    The unique key on the survey decides which job posts the parent; another job
+    that finds the parent still missing waits for it (and takes over when the first
+    job evidently died).
+    """
+    channel = bridge.config.survey_channel
+    async with bridge.sessions() as session:
+        thread = await session.get(SurveyThread, survey_id)
+        mine = False
+        if thread is None:
+            session.add(SurveyThread(survey_id=survey_id, channel_id=channel, thread_ts=None))
+            try:
+                await session.commit()
+            except IntegrityError:
+                raise RetryLater("another job is opening this survey's thread", 1.0) from None
+            thread = await session.get(SurveyThread, survey_id)
+            assert thread is not None
+            mine = True
+        if thread.thread_ts is None:
+            if not mine and attempts < 5:
+                raise RetryLater("waiting for the survey's thread to open", 1.0)
+            name = None
+            try:
+                name = (await bridge.mprofi.get_survey(survey_id)).name
+            except MProfiError as exc:
+                logger.info("survey %s name unknown: %s", survey_id, exc.message)
+            posted = await bridge.slack.chat_postMessage(channel=thread.channel_id, **blocks.survey_thread_parent(survey_id, name))
+            thread.thread_ts = str(posted["ts"])
+            await session.commit()
+        return thread.thread_ts
+
+
+async def post_notification(bridge: Bridge, job: Job) -> None:
+    async with bridge.sessions() as session:
+        notification = await session.get(SurveyNotification, int((job.payload or {})["notification"]))
+    assert notification is not None
+    if notification.slack_ts is not None:
+        return
+    channel = bridge.config.survey_channel
+    if notification.kind == "answer" and notification.survey_id is not None:
+        thread_ts = await _survey_thread(bridge, notification.survey_id, attempts=job.attempts)
+        posted = await bridge.slack.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, **blocks.survey_answer(notification.msisdn or "", notification.answer or "")
+        )
+        ts = str(posted["ts"])
+    elif notification.kind == "report":
+        entries = _entries(notification.report) or []
+        survey: Any = None
+        if notification.survey_id is not None:
+            try:
+                survey = await bridge.mprofi.get_survey(notification.survey_id)
+            except MProfiError as exc:
+                logger.info("survey %s details unknown: %s", notification.survey_id, exc.message)
+        survey = survey or blocks.UnnamedSurvey(id=notification.survey_id or 0)
+        ts = await post_report(bridge, channel=channel, survey=survey, entries=entries, user_id=None)
+    else:
+        posted = await bridge.slack.chat_postMessage(channel=channel, **blocks.survey_unreadable(notification.id, notification.body))
+        ts = str(posted["ts"])
+    async with bridge.sessions() as session, session.begin():
+        await session.execute(update(SurveyNotification).where(SurveyNotification.id == notification.id).values(slack_ts=ts))
+
+
