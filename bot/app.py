@@ -49,7 +49,9 @@ def create_app(settings: Settings) -> Starlette:
         await upgrade(engine)
         sessions = make_sessionmaker(engine)
         http = httpx.AsyncClient(timeout=httpx.Timeout(settings.mprofi_timeout, connect=10.0))
-        slack = build_web_client(bot_token, settings.slack_api_url)
+        slack = build_web_client(
+            bot_token, settings.slack_api_url, posts_per_second=settings.slack_posts_per_second, burst=settings.slack_post_burst
+        )
         bridge = Bridge(
             config=BridgeConfig(
                 channel_id=settings.slack_channel or "",

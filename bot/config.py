@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     opt_in_words: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["START", "START SMS"])
     # /sms to many numbers: recipients per sendbulk call.
     sms_bulk_batch_size: int = Field(default=1000, ge=1, le=10000)
+    # Slack's posting allowance per channel (about one message a second, short bursts).
+    slack_posts_per_second: float = Field(default=1.0, gt=0)
+    slack_post_burst: int = Field(default=1, ge=1, le=100)
     # /hlr with many numbers: how often to ask for mProfi's report, and for how long.
     hlr_poll_first_seconds: float = Field(default=2.0, gt=0)
     hlr_poll_max_seconds: float = Field(default=60.0, gt=0)

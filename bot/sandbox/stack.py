@@ -67,6 +67,8 @@ class SandboxStack:
             "worker_idle_seconds": 0.05,
             "status_poll_first_seconds": 0.1,
             "status_poll_max_seconds": 0.4,
+            # The emulator enforces no posting limit unless asked to (SlackConfig.post_rate).
+            "slack_posts_per_second": 1000.0,
         }
         values.update(self._extra)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

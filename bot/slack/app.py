@@ -6,13 +6,11 @@ import logging
 from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.listeners import register_listeners
+from bot.slack.pacing import ChannelPacer, PacedWebClient
 
 if TYPE_CHECKING:
     from bot.bridge import Bridge
@@ -22,17 +20,20 @@ __all__ = ["build_bolt_app", "build_web_client"]
 logger = logging.getLogger(__name__)
 
 
-def build_web_client(token: str, base_url: str) -> AsyncWebClient:
-    """A Web API client that waits out one rate limit (``Retry-After``) by itself.
+def build_web_client(token: str, base_url: str, *, posts_per_second: float = 1.0, burst: int = 1) -> AsyncWebClient:
+    """A Web API client that keeps to Slack's per-channel posting pace.
 
-    Longer rate limits surface as errors; the job queue then reschedules the work
-    after ``Retry-After`` instead of holding a worker.
+    Message posts wait their turn per channel (:mod:`bot.slack.pacing`); a 429 is
+    waited out (``Retry-After``) a few times inside the call, pausing the whole
+    channel. Longer rate limits surface as errors and the job queue reschedules the
+    work after ``Retry-After``.
     """
-    return AsyncWebClient(
+    return PacedWebClient(
         token=token,
         base_url=base_url,
         timeout=15,
-        retry_handlers=[AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=1)],
+        pacer=ChannelPacer(rate=posts_per_second, burst=burst),
+        retry_handlers=[AsyncConnectionErrorRetryHandler()],
     )
 
 

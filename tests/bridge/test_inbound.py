@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bot.sandbox.slack import SlackConfig
 from bot.sandbox.stack import WEBHOOK_TOKEN, SandboxStack
-from tests.support import JPEG, PNG
+from tests.support import JPEG, PNG, StackFactory
 
 
 async def test_first_sms_opens_a_thread_and_later_ones_join_it_whatever_the_number_format(stack: SandboxStack) -> None:
@@ -86,3 +87,15 @@ async def test_the_panel_test_button_format_is_accepted(stack: SandboxStack) -> 
     response = await stack.http.post(stack.app_url + "/mprofi/incoming", json=body, headers={"Authorization": WEBHOOK_TOKEN})
     assert response.status_code == 200
     await stack.until(lambda: stack.thread_of("600 100 200"))
+
+
+async def test_a_burst_keeps_to_slacks_pace_in_order_without_a_429(make_stack: StackFactory) -> None:
+    slack = SlackConfig(post_rate=8.0, post_burst=2)
+    async with make_stack(slack=slack, settings={"slack_posts_per_second": 8.0, "slack_post_burst": 1}) as stack:
+        texts = [f"wiadomość {i}" for i in range(12)]
+        for text in texts:
+            await stack.phone_texts("48600100200", text)
+        parent = await stack.until(lambda: stack.thread_of("600 100 200"))
+        replies = await stack.until(lambda: len(stack.replies(parent)) == 12 and stack.replies(parent), timeout=20)
+        assert [r.text.split(": ", 1)[1] for r in replies] == texts
+        assert [c for c in stack.slack.calls if c.status == 429] == []

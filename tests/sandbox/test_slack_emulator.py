@@ -72,10 +72,10 @@ async def test_private_downloads_need_the_bot_token_or_get_a_login_page(slack: S
 
 async def test_faults_rate_limit_with_retry_after_and_fail_with_500(slack: SlackState) -> None:
     slack.fail("chat.postMessage", 429, times=1, retry_after=1)
-    posted = await client(slack).chat_postMessage(channel="C0SMSBRIDGE", text="waits out one 429")
+    posted = await client(slack).chat_postMessage(channel="C0SMSBRIDGE", text="waits out a 429")
     assert posted["ok"]
     assert [c.status for c in slack.calls if c.method == "chat.postMessage"] == [429, 200]
-    slack.fail("chat.postMessage", 429, times=2, retry_after=1)
+    slack.fail("chat.postMessage", 429, times=4, retry_after=1)
     with pytest.raises(SlackApiError) as limited:
         await client(slack).chat_postMessage(channel="C0SMSBRIDGE", text="x")
     assert limited.value.response.status_code == 429

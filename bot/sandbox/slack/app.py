@@ -8,6 +8,7 @@ Serve ``create_slack_emulator(state)`` on loopback and point ``SLACK_API_URL`` a
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -275,6 +276,12 @@ def create_slack_emulator(state: SlackState) -> Starlette:
                 return PlainTextResponse("Internal Server Error", status_code=fault.status)
             if fault is not None:
                 raise SlackError(fault.error or "fatal_error")
+            if name in ("chat.postMessage", "files.completeUploadExternal") and params.get("channel", params.get("channel_id")):
+                wait = state.post_allowed(str(params.get("channel") or params.get("channel_id")))
+                if wait is not None:
+                    call.status = 429
+                    retry = str(max(1, math.ceil(wait)))
+                    return JSONResponse({"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": retry})
             if token != config.bot_token:
                 raise SlackError("not_authed" if not token else "invalid_auth")
             method = methods.get(name)

@@ -35,6 +35,9 @@ class SlackConfig:
     events_url: str | None = None
     # Base URL the emulator is reachable at (for upload and download links).
     public_url: str = "http://127.0.0.1"
+    # Slack's posting limit per channel, when set: messages a second and the burst.
+    post_rate: float | None = None
+    post_burst: int = 3
 
 
 @dataclass
@@ -104,6 +107,7 @@ class SlackState:
         self.hooks: list[tuple[str, dict[str, Any]]] = []
         self.downloads: list[tuple[str, bool]] = []
         self.faults: dict[str, deque[Fault]] = {}
+        self._post_buckets: dict[str, tuple[float, float]] = {}
         self._clock = itertools.count(1)
         self._base = int(time.time())
         self._ids = itertools.count(1)
@@ -128,6 +132,20 @@ class SlackState:
     def take_fault(self, method: str) -> Fault | None:
         queue = self.faults.get(method)
         return queue.popleft() if queue else None
+
+    def post_allowed(self, channel: str) -> float | None:
+        """Slack's per-channel posting limit: None when a post may go, else seconds to wait."""
+        rate = self.config.post_rate
+        if rate is None:
+            return None
+        now = time.monotonic()
+        tokens, updated = self._post_buckets.get(channel, (float(self.config.post_burst), now))
+        tokens = min(float(self.config.post_burst), tokens + (now - updated) * rate)
+        if tokens >= 1.0:
+            self._post_buckets[channel] = (tokens - 1.0, now)
+            return None
+        self._post_buckets[channel] = (tokens, now)
+        return (1.0 - tokens) / rate
 
     # ---- what Slack shows ----------------------------------------------------------
 
