@@ -99,6 +99,7 @@ def create_app(settings: Settings) -> Starlette:
             if socket_mode is not None:
                 await socket_mode.close_async()
             await workers.stop()
+            await bridge.close()
             await http.aclose()
             await engine.dispose()
 

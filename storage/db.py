@@ -49,9 +49,17 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncE
     connect_args: dict[str, Any] = {}
     if target.get_backend_name() == "sqlite":
         connect_args["timeout"] = 30
+        # One connection, handed out first come, first served: SQLite takes one writer
+        # at a time anyway, and queueing here is far cheaper than SQLite's busy-wait
+        # sleeps. Nothing holds a transaction across a network call, so turns are short.
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_timeout", 60)
     elif schema:
         connect_args["server_settings"] = {"search_path": schema}
-    engine = create_async_engine(target, connect_args=connect_args, pool_pre_ping=True, **kwargs)
+    # A file needs no liveness ping; a server connection may have been dropped.
+    kwargs.setdefault("pool_pre_ping", target.get_backend_name() != "sqlite")
+    engine = create_async_engine(target, connect_args=connect_args, **kwargs)
     if target.get_backend_name() == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +12,8 @@ from storage.models import Attachment, Conversation, Job, Message, SlackEvent, S
 
 __all__ = [
     "get_or_create_conversation",
+    "conversation_ids_by_phone",
+    "first_inbound_by_fingerprint",
     "conversation_by_thread",
     "conversation_by_phone",
     "recent_inbound_with_fingerprint",
@@ -44,6 +46,28 @@ async def get_or_create_conversation(session: AsyncSession, *, channel_id: str, 
         assert found is not None
         return found
     return conversation
+
+
+async def conversation_ids_by_phone(session: AsyncSession, *, channel_id: str, phones: set[str]) -> dict[str, int]:
+    rows = await session.execute(
+        select(Conversation.phone, Conversation.id).where(Conversation.channel_id == channel_id, Conversation.phone.in_(phones))
+    )
+    return {phone: int(conversation_id) for phone, conversation_id in rows.all()}
+
+
+async def first_inbound_by_fingerprint(session: AsyncSession, *, fingerprints: set[str], since: datetime) -> dict[str, int]:
+    """For each fingerprint, the first inbound message received after ``since`` (its id)."""
+    rows = await session.execute(
+        select(Message.fingerprint, func.min(Message.id))
+        .where(
+            Message.direction == "in",
+            Message.fingerprint.in_(fingerprints),
+            Message.created_at >= since,
+            Message.repeat_of_id.is_(None),
+        )
+        .group_by(Message.fingerprint)
+    )
+    return {str(key): int(first) for key, first in rows.all()}
 
 
 async def conversation_by_phone(session: AsyncSession, *, channel_id: str, phone: str) -> Conversation | None:

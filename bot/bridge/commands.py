@@ -279,6 +279,7 @@ async def render_dispatch(bridge: Bridge, job: Job) -> None:
             send_at=dispatch.send_at,
             done=dispatch.state == "done",
         )
+        await session.commit()  # reads done: no transaction stays open across Slack calls
         try:
             if dispatch.progress_ts is None:
                 posted = await bridge.slack.chat_postMessage(channel=dispatch.channel_id, **payload)

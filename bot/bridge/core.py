@@ -69,6 +69,11 @@ class Bridge:
         self.http = http  # for downloading files shared in Slack
         self.work_ready = asyncio.Event()
         self.timezones: dict[str, ZoneInfo] = {}
+        self._ingest = inbound.IngestBatcher(self)
+
+    async def close(self) -> None:
+        """Let webhooks already being stored finish."""
+        await self._ingest.close()
 
     def wake_workers(self) -> None:
         self.work_ready.set()
@@ -77,7 +82,7 @@ class Bridge:
 
     async def receive_sms(self, sms: InboundSms) -> Received:
         """Persist an inbound SMS/MMS and queue its post to Slack (answer the webhook after)."""
-        return await inbound.receive_sms(self, sms)
+        return await self._ingest.submit(sms)
 
     # ---- Slack → phone -------------------------------------------------------------
 

@@ -8,12 +8,15 @@ stored and shown as a repeat — never dropped, never a new conversation.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
 import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge.models import InboundSms, Received
@@ -27,7 +30,7 @@ from storage.queue import enqueue
 if TYPE_CHECKING:
     from bot.bridge.core import Bridge
 
-__all__ = ["receive_sms", "post_inbound", "fingerprint", "opt_word"]
+__all__ = ["receive_many", "IngestBatcher", "post_inbound", "fingerprint", "opt_word"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,57 +48,131 @@ def fingerprint(sms: InboundSms) -> str:
     return digest.hexdigest()
 
 
-async def receive_sms(bridge: Bridge, sms: InboundSms) -> Received:
-    key = fingerprint(sms)
+async def receive_many(bridge: Bridge, batch: list[InboundSms]) -> list[Received]:
+    """Store inbound messages in one transaction (the group commit behind the webhook).
+
+    Each message gets its conversation (created once, even under races), its repeat
+    check, its attachments and its ``post_inbound`` job. The caller acknowledges the
+    webhooks only after this returns.
+    """
     now = utcnow()
+    keys = [fingerprint(sms) for sms in batch]
+    since = now - timedelta(seconds=bridge.config.repeat_window_seconds)
     async with bridge.sessions() as session, session.begin():
-        conversation = await repository.get_or_create_conversation(
-            session, channel_id=bridge.config.channel_id, phone=sms.sender
+        conversations = await repository.conversation_ids_by_phone(
+            session, channel_id=bridge.config.channel_id, phones={sms.sender for sms in batch}
         )
-        earlier = await repository.recent_inbound_with_fingerprint(
-            session, fingerprint=key, since=now - timedelta(seconds=bridge.config.repeat_window_seconds)
+        for sms in batch:
+            if sms.sender not in conversations:
+                created = await repository.get_or_create_conversation(session, channel_id=bridge.config.channel_id, phone=sms.sender)
+                conversations[sms.sender] = created.id
+        earlier = await repository.first_inbound_by_fingerprint(session, fingerprints=set(keys), since=since)
+        # Core statements, one round trip each for the whole batch: the ORM's per-object
+        # bookkeeping would cost more than SQLite itself.
+        rows = [
+            {
+                "conversation_id": conversations[sms.sender],
+                "direction": "in",
+                "kind": "mms" if sms.images else "sms",
+                "phone": sms.sender,
+                "text": sms.text,
+                "status": "received",
+                "fingerprint": key,
+                "repeat_of_id": earlier.get(key),
+                "received_via": sms.via,
+                "status_at": sms.received_at or now,
+                "parts": 1,
+                "polls": 0,
+                "created_at": now,
+            }
+            for sms, key in zip(batch, keys, strict=True)
+        ]
+        inserted = await session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows)
+        ids = [row.id for row in inserted]
+        repeat_of = [row["repeat_of_id"] for row in rows]
+        first_in_batch: dict[str, int] = {}
+        for index, key in enumerate(keys):
+            first = first_in_batch.setdefault(key, ids[index])
+            if repeat_of[index] is None and first != ids[index]:
+                repeat_of[index] = first  # the same text twice in one batch
+                await session.execute(update(Message).where(Message.id == ids[index]).values(repeat_of_id=first))
+        attachments = [
+            {"message_id": ids[index], "filename": image.filename, "content_type": image.content_type, "size": len(image.content), "content": image.content}
+            for index, sms in enumerate(batch)
+            for image in sms.images
+        ]
+        if attachments:
+            await session.execute(insert(Attachment), attachments)
+        jobs = [
+            {"kind": "post_inbound", "lane": "slack", "conversation_id": conversations[sms.sender], "message_id": ids[index],
+             "run_after": now, "attempts": 0, "created_at": now}
+            for index, sms in enumerate(batch)
+        ]
+        await session.execute(insert(Job), jobs)
+        await session.execute(
+            update(Conversation).where(Conversation.id.in_(set(conversations.values()))).values(last_inbound_at=now)
         )
-        message = Message(
-            conversation_id=conversation.id,
-            direction="in",
-            kind="mms" if sms.images else "sms",
-            phone=sms.sender,
-            text=sms.text,
-            status="received",
-            fingerprint=key,
-            repeat_of_id=earlier.id if earlier else None,
-            received_via=sms.via,
-            status_at=sms.received_at or now,
-            parts=1,
-            polls=0,
-            created_at=now,
-        )
-        session.add(message)
-        await session.flush()
-        for image in sms.images:
-            session.add(
-                Attachment(
-                    message_id=message.id,
-                    filename=image.filename,
-                    content_type=image.content_type,
-                    size=len(image.content),
-                    content=image.content,
-                )
-            )
-        conversation.last_inbound_at = now
-        enqueue(session, kind="post_inbound", lane="slack", conversation_id=conversation.id, message_id=message.id)
-        notice = await _opt_out_or_in(bridge, session, sms, now)
-        if notice:
-            enqueue(session, kind="notice", lane="slack", conversation_id=conversation.id, payload={"text": notice})
-        received = Received(message_id=message.id, conversation_id=conversation.id, repeat_of=message.repeat_of_id)
+        for sms in batch:
+            if opt_word(sms.text) in bridge.config.opt_out_words | bridge.config.opt_in_words:
+                notice = await _opt_out_or_in(bridge, session, sms, now)
+                if notice:
+                    enqueue(session, kind="notice", lane="slack", conversation_id=conversations[sms.sender], payload={"text": notice})
+        received = [
+            Received(message_id=ids[index], conversation_id=conversations[sms.sender], repeat_of=repeat_of[index])
+            for index, sms in enumerate(batch)
+        ]
     bridge.wake_workers()
-    logger.info(
-        "inbound %s stored as message %s%s",
-        sms.via,
-        received.message_id,
-        f" (repeat of {received.repeat_of})" if received.repeat_of else "",
-    )
+    for sms, item in zip(batch, received, strict=True):
+        logger.info(
+            "inbound %s stored as message %s%s",
+            sms.via,
+            item.message_id,
+            f" (repeat of {item.repeat_of})" if item.repeat_of else "",
+        )
     return received
+
+
+class IngestBatcher:
+    """Webhooks that arrive together are stored together: one commit for many.
+
+    Each webhook waits for the commit that holds its message (persist first,
+    acknowledge second); under load one commit serves dozens of webhooks, which is
+    what lets SQLite keep up. Alone, a webhook is committed at once.
+    """
+
+    def __init__(self, bridge: Bridge, *, max_batch: int = 200) -> None:
+        self._bridge = bridge
+        self._max = max_batch
+        self._queue: asyncio.Queue[tuple[InboundSms, asyncio.Future[Received]]] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+
+    async def submit(self, sms: InboundSms) -> Received:
+        future: asyncio.Future[Received] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((sms, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="ingest-writer")
+        return await future
+
+    async def _write(self) -> None:
+        while not self._queue.empty():
+            batch = [self._queue.get_nowait()]
+            while not self._queue.empty() and len(batch) < self._max:
+                batch.append(self._queue.get_nowait())
+            try:
+                stored = await receive_many(self._bridge, [sms for sms, _ in batch])
+            except Exception as exc:  # every webhook of the batch learns it was not stored
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for (_, future), item in zip(batch, stored, strict=True):
+                    if not future.done():
+                        future.set_result(item)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
 
 
 def opt_word(text: str) -> str:
@@ -132,23 +209,22 @@ async def post_inbound(bridge: Bridge, job: Job) -> None:
         assert message is not None and message.conversation_id is not None
         conversation = await session.get(Conversation, message.conversation_id)
         assert conversation is not None
+        first = await session.get(Message, message.repeat_of_id) if message.repeat_of_id is not None else None
+        attachments = await repository.attachments_of(session, message.id)
+        await session.commit()  # reads done: no transaction stays open across Slack calls
         phone = PhoneE164(conversation.phone)
         thread_ts = await ensure_thread(bridge, session, conversation)
         if message.slack_ts is None:
             if message.repeat_of_id is not None:
-                first = await session.get(Message, message.repeat_of_id)
                 payload = blocks.inbound_repeat(phone, message.text, first.created_at if first else None)
             else:
-                attachments = await repository.attachments_of(session, message.id)
                 payload = blocks.inbound_message(phone, message.text, message.status_at, images=len(attachments))
-            posted = await bridge.slack.chat_postMessage(
-                channel=conversation.channel_id, thread_ts=thread_ts, **payload
-            )
+            posted = await bridge.slack.chat_postMessage(channel=conversation.channel_id, thread_ts=thread_ts, **payload)
             message.slack_channel = conversation.channel_id
             message.slack_ts = str(posted["ts"])
             message.status = "posted"
             await session.commit()
-        for attachment in await repository.attachments_of(session, message.id):
+        for attachment in attachments:
             if attachment.slack_file_id:
                 continue
             upload = await bridge.slack.files_upload_v2(

@@ -120,6 +120,7 @@ async def run_hlr(bridge: Bridge, job: Job) -> None:
         assert check is not None
         if check.state in ("done", "failed"):
             return
+        await session.commit()  # no transaction stays open across mProfi or Slack calls
         if len(check.numbers) == 1:
             await _single(bridge, session, check)
         else:

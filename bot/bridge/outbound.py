@@ -300,6 +300,7 @@ async def send_outbound(bridge: Bridge, job: Job) -> None:
             return
         file = None
         if message.kind == "mms":
+            await session.commit()  # no transaction stays open across the download
             try:
                 file = await _download((job.payload or {}).get("file"), bridge)
             except FileUnavailable as exc:

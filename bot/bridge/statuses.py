@@ -105,6 +105,7 @@ async def render_status(bridge: Bridge, job: Job) -> None:
         assert message is not None and message.conversation_id is not None
         conversation = await session.get(Conversation, message.conversation_id)
         assert conversation is not None
+        await session.commit()  # reads done: no transaction stays open across Slack calls
         thread_ts = await ensure_thread(bridge, session, conversation)
         payload = blocks.status_line(
             message_id=message.id,

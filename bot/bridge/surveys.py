@@ -241,6 +241,7 @@ async def _survey_thread(bridge: Bridge, survey_id: int, *, attempts: int) -> st
         if thread.thread_ts is None:
             if not mine and attempts < 5:
                 raise RetryLater("waiting for the survey's thread to open", 1.0)
+            await session.commit()  # no transaction stays open across mProfi or Slack calls
             name = None
             try:
                 name = (await bridge.mprofi.get_survey(survey_id)).name

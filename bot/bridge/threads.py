@@ -24,6 +24,7 @@ async def ensure_thread(bridge: Bridge, session: AsyncSession, conversation: Con
     post cannot open a second thread.
     """
     if conversation.thread_ts is None:
+        await session.commit()  # no transaction stays open across a Slack call
         parent = await bridge.slack.chat_postMessage(
             channel=conversation.channel_id,
             **blocks.thread_parent(PhoneE164(conversation.phone), conversation.contact_name, note_prefix=bridge.config.note_prefix),

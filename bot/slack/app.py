@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -18,6 +19,16 @@ if TYPE_CHECKING:
 __all__ = ["build_bolt_app", "build_web_client"]
 
 logger = logging.getLogger(__name__)
+
+
+class _SkipTokenNotice(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN is unused when a client is given; that is the plan."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_TOKEN_NOTICE = _SkipTokenNotice()
 
 
 def build_web_client(token: str, base_url: str, *, posts_per_second: float = 1.0, burst: int = 1) -> AsyncWebClient:
@@ -45,6 +56,9 @@ def build_bolt_app(*, bridge: Bridge, client: AsyncWebClient, signing_secret: st
     reply is never acknowledged and then lost. Listeners only write to the database,
     which keeps them far inside Slack's 3 seconds.
     """
+    bolt_logger = logging.getLogger("bot.slack.bolt")
+    if _TOKEN_NOTICE not in bolt_logger.filters:
+        bolt_logger.addFilter(_TOKEN_NOTICE)
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,
@@ -52,7 +66,7 @@ def build_bolt_app(*, bridge: Bridge, client: AsyncWebClient, signing_secret: st
         ignoring_self_events_enabled=True,
         url_verification_enabled=True,
         raise_error_for_unhandled_request=False,
-        logger=logging.getLogger("bot.slack.bolt"),
+        logger=bolt_logger,
     )
     register_listeners(app, bridge)
     return app
