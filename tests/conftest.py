@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,6 +11,7 @@ import pytest
 
 from bot.mprofi import MProfiClient, MProfiKeys
 from bot.sandbox.loopback import LoopbackServer
+from bot.sandbox.postgres import scratch_database
 from bot.sandbox.mprofi import SimulatorConfig, SimulatorState, create_simulator_app
 from bot.sandbox.sink import RequestSink
 from bot.sandbox.stack import SandboxStack
@@ -84,32 +83,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIt
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI")
         pytest.skip("TEST_DATABASE_URL is not set (bash .ci/run starts PostgreSQL)")
-    async with scratch_postgres_database(server) as url:
+    async with scratch_database(server) as url:
         yield url
-
-
-@contextlib.asynccontextmanager
-async def scratch_postgres_database(server_url: str) -> AsyncIterator[str]:
-    """Create a uniquely named database on the server, yield its URL, drop it after."""
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    base = make_url(server_url)
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    admin_dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(admin_dsn)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        connection = await asyncpg.connect(admin_dsn)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
 
 
 # ---- the whole bridge on loopback ---------------------------------------------------

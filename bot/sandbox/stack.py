@@ -19,6 +19,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.sandbox.loopback import LoopbackServer
 from bot.sandbox.mprofi import SimulatorConfig, SimulatorState, create_simulator_app
+from bot.sandbox.process import AppProcess
 from bot.sandbox.slack import SlackConfig, SlackMessage, SlackState, create_slack_emulator
 
 __all__ = ["SandboxStack", "WEBHOOK_TOKEN"]
@@ -36,6 +37,7 @@ class SandboxStack:
         settings: dict[str, Any] | None = None,
         simulator: SimulatorConfig | None = None,
         slack: SlackConfig | None = None,
+        app_process: bool = False,
     ) -> None:
         self.sim = SimulatorState(simulator or SimulatorConfig(status_step_seconds=status_step_seconds))
         self.sim.config.webhook_token = WEBHOOK_TOKEN
@@ -46,6 +48,8 @@ class SandboxStack:
         self._database_url = database_url
         self._extra = settings or {}
         self._servers: list[LoopbackServer] = []
+        self._use_process = app_process
+        self.process: AppProcess | None = None
         self.app_url = ""
         self.http = httpx.AsyncClient(timeout=10.0)
 
@@ -82,20 +86,27 @@ class SandboxStack:
         await emulator.start()
         self._servers.append(emulator)
         self.slack.config.public_url = emulator.url
-        app = LoopbackServer(create_app(self.settings()), lifespan="on")
-        await app.start()
-        self._servers.append(app)
-        self.app_url = app.url
-        self.slack.config.events_url = app.url + "/slack/events"
-        self.sim.config.webhook_url = app.url + "/mprofi/incoming"
+        if self._use_process:
+            self.process = AppProcess(self.settings())
+            await self.process.start()
+            self.app_url = self.process.url
+        else:
+            app = LoopbackServer(create_app(self.settings()), lifespan="on")
+            await app.start()
+            self._servers.append(app)
+            self.app_url = app.url
+        self.slack.config.events_url = self.app_url + "/slack/events"
+        self.sim.config.webhook_url = self.app_url + "/mprofi/incoming"
         if self._status_mode == "push":
-            self.sim.config.push_url = app.url + f"/mprofi/status?token={WEBHOOK_TOKEN}"
+            self.sim.config.push_url = self.app_url + f"/mprofi/status?token={WEBHOOK_TOKEN}"
 
     async def stop(self) -> None:
         # Close our clients first: open keep-alive connections hold a server's shutdown.
         await self.http.aclose()
         await self.sim.aclose()
         await self.slack.aclose()
+        if self.process is not None:
+            await self.process.stop()
         servers, self._servers = self._servers, []
         if len(servers) == 3:
             await servers.pop().stop()  # the app first: its workers still call the other two

@@ -47,6 +47,7 @@ class SlackCall:
     token: str | None
     status: int = 200
     error: str | None = None
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass

@@ -1,0 +1,118 @@
+"""``python -m bench``: every benchmark, side by side, on this machine, in one run.
+
+Prints a table (with the targets each figure is held against) and writes the figures
+as JSON to ``bench/results.json``. ``--quick`` runs each measurement briefly (the
+test suite's smoke test uses it); PostgreSQL is measured when ``BENCH_DATABASE_URL``
+or ``TEST_DATABASE_URL`` names a server where databases may be created.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from bench import scenarios
+from bot.sandbox.postgres import scratch_database
+
+FULL = {"duration": 10.0, "offered": 200.0, "connections": 64, "samples": 40, "ceiling": (1.0, 2, 60), "numbers": 10_000}
+QUICK = {"duration": 1.0, "offered": 50.0, "connections": 4, "samples": 3, "ceiling": (20.0, 2, 10), "numbers": 1_000}
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {"cpus": os.cpu_count(), "cpu": model, "python": platform.python_version(), "system": platform.platform()}
+
+
+@contextlib.asynccontextmanager
+async def database(kind: str) -> AsyncIterator[str]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="mprofi-bench-") as folder:
+            yield f"sqlite:///{Path(folder) / 'bench.db'}"
+        return
+    server = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    assert server
+    async with scratch_database(server) as url:
+        yield url
+
+
+async def run(quick: bool) -> dict[str, Any]:
+    plan = QUICK if quick else FULL
+    kinds = ["sqlite"] + (["postgresql"] if os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") else [])
+    results: dict[str, Any] = {"machine": machine(), "quick": quick, "databases": kinds}
+    started = time.perf_counter()
+    results["bare"] = await scenarios.bare_ingest(duration=plan["duration"], offered=plan["offered"], connections=plan["connections"])
+    for kind in kinds:
+        async with database(kind) as url:
+            results[f"ingest_{kind}"] = await scenarios.ingest(url, duration=plan["duration"], offered=plan["offered"], connections=plan["connections"])
+        async with database(kind) as url:
+            results[f"latency_{kind}"] = await scenarios.latency(url, samples=plan["samples"])
+        async with database(kind) as url:
+            results[f"bulk_{kind}"] = await scenarios.bulk_sms(url, numbers=plan["numbers"])
+    rate, burst, messages = plan["ceiling"]
+    async with database("sqlite") as url:
+        results["slack_ceiling"] = await scenarios.slack_ceiling(url, rate=rate, burst=burst, messages=messages)
+    results["total_s"] = round(time.perf_counter() - started, 1)
+    return results
+
+
+def _check(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+def table(results: dict[str, Any]) -> str:
+    rows: list[tuple[str, str, str, str]] = []
+    bare = results["bare"]["saturation"]["rate"]
+    rows.append(("bare Starlette + uvicorn, saturation", f"{bare:,.0f} req/s", "", ""))
+    for kind in results["databases"]:
+        ingest = results[f"ingest_{kind}"]
+        ratio = ingest["saturation"]["rate"] / bare if bare else 0
+        fixed = ingest["fixed"]
+        rows.append((f"ingest {kind}, saturation", f"{ingest['saturation']['rate']:,.0f} req/s = {ratio:.0%} of bare", "≥ 50% (SQLite)", _check(ratio >= 0.5) if kind == "sqlite" else ""))
+        rows.append((f"ingest {kind}, {fixed['offered_rate']:.0f} req/s offered", f"p50 {fixed['p50_ms']} ms, p99 {fixed['p99_ms']} ms, {fixed['errors']} errors", "p99 ≤ 25 ms", _check(fixed["p99_ms"] <= 25 and fixed["errors"] == 0)))
+        rows.append((f"ingest {kind}, every 200 stored", f"{ingest['stored']:,} of {ingest['answered_200']:,}", "all", _check(ingest["durable"])))
+        latency = results[f"latency_{kind}"]
+        rows.append((f"webhook → Slack post, {kind}", f"p50 {latency['webhook_to_slack']['p50_ms']} ms, p99 {latency['webhook_to_slack']['p99_ms']} ms", "p50 ≤ 50 ms", _check(latency["webhook_to_slack"]["p50_ms"] <= 50)))
+        rows.append((f"Slack reply → mProfi send/, {kind}", f"p50 {latency['slack_to_mprofi']['p50_ms']} ms, p99 {latency['slack_to_mprofi']['p99_ms']} ms", "", ""))
+        bulk = results[f"bulk_{kind}"]
+        rows.append((f"/sms to {bulk['numbers']:,} numbers, {kind}", f"{bulk['mprofi_calls']} calls, {bulk['wall_s']} s, peak {bulk['peak_rss_mb']} MB, ack {bulk['ack_ms']} ms", "≤ 20 calls, ≤ 10 s, ≤ 200 MB", _check(bulk["mprofi_calls"] <= 20 and bulk["wall_s"] <= 10 and bulk["peak_rss_mb"] <= 200)))
+        rows.append((f"memory {kind}: idle / peak under ingest", f"{ingest['idle_rss_mb']} MB / {ingest['peak_rss_mb']} MB", "idle ≤ 150 MB", _check(ingest["idle_rss_mb"] <= 150)))
+    ceiling = results["slack_ceiling"]
+    rows.append((f"Slack ceiling ({ceiling['rate_limit']}), {ceiling['messages']} posts", f"{ceiling['share_of_allowed']:.1%} of allowed, {ceiling['responses_429']} × 429, in order: {ceiling['in_order']}", "≥ 95%, ≤ 1 × 429/min", _check(ceiling["share_of_allowed"] >= 0.95 and ceiling["429_per_minute"] <= 1)))
+    widths = [max(len(r[i]) for r in rows + [("measure", "figure", "target", "met")]) for i in range(4)]
+    lines = []
+    for row in [("measure", "figure", "target", "met"), *rows]:
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if row[0] == "measure":
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="run every measurement briefly (smoke test)")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results.json"), help="where the JSON goes")
+    args = parser.parse_args()
+    results = asyncio.run(run(args.quick))
+    m = results["machine"]
+    print(f"machine: {m['cpus']} CPUs, {m['cpu']}, Python {m['python']}; {results['total_s']} s in all{' (quick)' if args.quick else ''}")
+    print(table(results))
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(f"figures written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""The measurements. Each starts what it needs on loopback and returns plain figures.
+
+The app always runs as its own process (``mprofi-slack serve``), so its CPU and memory
+are its own; the mProfi simulator, the Slack emulator and the load generator share
+this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from bench.loadgen import LoadResult, build_request, closed_loop, open_loop, percentile
+from bot.sandbox.process import free_port
+from bot.sandbox.slack import SlackConfig
+from bot.sandbox.stack import WEBHOOK_TOKEN, SandboxStack
+from storage import make_engine, make_sessionmaker
+from storage.models import Message
+
+__all__ = ["ingest", "bare_ingest", "latency", "slack_ceiling", "bulk_sms"]
+
+MB = 1024 * 1024
+
+
+def _figures(result: LoadResult) -> dict[str, Any]:
+    return {
+        "requests_ok": result.ok,
+        "errors": result.errors + sum(n for s, n in result.statuses.items() if not 200 <= s < 300),
+        "rate": round(result.rate, 1),
+        "p50_ms": round(percentile(result.latencies, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(result.latencies, 0.99) * 1000, 2),
+    }
+
+
+def _webhook(port: int, path: str = "/mprofi/incoming") -> Any:
+    headers = {"Content-Type": "application/json", "Authorization": WEBHOOK_TOKEN}
+
+    def make(index: int) -> bytes:
+        body = json.dumps({"sender": f"48600{index % 50:06d}", "recipient": "48664400100", "message": f"bench {index}"})
+        return build_request("127.0.0.1", port, path, body.encode(), headers)
+
+    return make
+
+
+async def _stored(database_url: str) -> int:
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return int(await session.scalar(select(func.count()).select_from(Message)) or 0)
+    finally:
+        await engine.dispose()
+
+
+async def ingest(database_url: str, *, duration: float, offered: float, connections: int) -> dict[str, Any]:
+    """Authenticated standard webhooks into the bridge: fixed load, then saturation.
+
+    Slack is paced as in production (one post a second per channel), so the workers
+    post in the background at Slack's speed while the webhooks are measured.
+    """
+    async with SandboxStack(database_url, app_process=True, settings={"slack_posts_per_second": 1.0}) as stack:
+        assert stack.process is not None
+        port = stack.process.port
+        await asyncio.sleep(1.0)
+        idle = stack.process.memory()
+        make = _webhook(port)
+        warm = await closed_loop("127.0.0.1", port, make, connections=4, duration=min(1.0, duration / 2))
+        fixed = await open_loop("127.0.0.1", port, make, rate=offered, duration=duration)
+        saturated = await closed_loop("127.0.0.1", port, make, connections=connections, duration=duration)
+        loaded = stack.process.memory()
+        durable = await _stored(database_url)
+        answered = warm.ok + fixed.ok + saturated.ok
+        return {
+            "fixed": {"offered_rate": offered, **_figures(fixed)},
+            "saturation": {"connections": connections, **_figures(saturated)},
+            "durable": durable == answered,
+            "stored": durable,
+            "answered_200": answered,
+            "idle_rss_mb": round(idle.get("rss", 0) / MB, 1),
+            "peak_rss_mb": round(loaded.get("peak_rss", 0) / MB, 1),
+        }
+
+
+@contextlib.asynccontextmanager
+async def _bare_server() -> AsyncIterator[int]:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.bare", "--port", str(port))
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(200):
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+async def bare_ingest(*, duration: float, offered: float, connections: int) -> dict[str, Any]:
+    async with _bare_server() as port:
+        make = _webhook(port)
+        await closed_loop("127.0.0.1", port, make, connections=4, duration=min(1.0, duration / 2))
+        fixed = await open_loop("127.0.0.1", port, make, rate=offered, duration=duration)
+        saturated = await closed_loop("127.0.0.1", port, make, connections=connections, duration=duration)
+    return {"fixed": {"offered_rate": offered, **_figures(fixed)}, "saturation": {"connections": connections, **_figures(saturated)}}
+
+
+async def latency(database_url: str, *, samples: int) -> dict[str, Any]:
+    """Webhook → Slack emulator, and signed Slack thread event → mProfi ``send/``."""
+    async with SandboxStack(database_url, app_process=True) as stack:
+        headers = {"Authorization": WEBHOOK_TOKEN}
+        await stack.phone_texts("48600100200", "first")
+        parent = await stack.until(lambda: stack.thread_of("600 100 200"), timeout=30)
+        await stack.until(lambda: stack.replies(parent), timeout=30)
+        inbound: list[float] = []
+        for index in range(samples):
+            text = f"latency probe {index}"
+            started = time.monotonic()
+            await stack.http.post(stack.app_url + "/mprofi/incoming", json={"sender": "48600100200", "recipient": "1", "message": text}, headers=headers)
+            call = await stack.until(
+                lambda: next((c for c in stack.slack.calls if c.method == "chat.postMessage" and text in str(c.params.get("text"))), None),
+                timeout=30,
+            )
+            inbound.append(call.at - started)
+            await asyncio.sleep(0.02)
+        outbound: list[float] = []
+        for index in range(samples):
+            text = f"reply probe {index}"
+            started = datetime.now(timezone.utc)
+            await stack.slack.user_says(parent.channel, "U0ANNA", text, thread_ts=parent.ts)
+            sent = await stack.until(lambda: next((m for m in stack.sim.messages.values() if m.text == text), None), timeout=30)
+            outbound.append((sent.created_at - started).total_seconds())
+            await asyncio.sleep(0.02)
+    return {
+        "webhook_to_slack": {"p50_ms": round(percentile(inbound, 0.5) * 1000, 1), "p99_ms": round(percentile(inbound, 0.99) * 1000, 1), "samples": samples},
+        "slack_to_mprofi": {"p50_ms": round(percentile(outbound, 0.5) * 1000, 1), "p99_ms": round(percentile(outbound, 0.99) * 1000, 1), "samples": samples},
+    }
+
+
+async def slack_ceiling(database_url: str, *, rate: float, burst: int, messages: int) -> dict[str, Any]:
+    """A long burst into one thread while the emulator enforces Slack's per-channel limit."""
+    slack = SlackConfig(post_rate=rate, post_burst=burst)
+    settings = {"slack_posts_per_second": rate, "slack_post_burst": 1}
+    async with SandboxStack(database_url, app_process=True, slack=slack, settings=settings) as stack:
+        headers = {"Authorization": WEBHOOK_TOKEN}
+        await stack.phone_texts("48600100200", "first")
+        parent = await stack.until(lambda: stack.thread_of("600 100 200"), timeout=30)
+        await stack.until(lambda: stack.replies(parent), timeout=30)
+        await asyncio.sleep(burst / rate)  # the allowance refills before the burst
+        mark = len(stack.slack.calls)
+        for index in range(messages):
+            body = {"sender": "48600100200", "recipient": "1", "message": f"burst {index}"}
+            await stack.http.post(stack.app_url + "/mprofi/incoming", json=body, headers=headers)
+
+        def posted() -> list[Any]:
+            return [c for c in stack.slack.calls[mark:] if c.method == "chat.postMessage" and c.status == 200]
+
+        await stack.until(lambda: len(posted()) >= messages, timeout=messages / rate * 3 + 30)
+        posts = posted()
+        window = posts[-1].at - posts[0].at
+        allowed = burst + rate * window
+        limited = [c for c in stack.slack.calls[mark:] if c.status == 429]
+        in_order = [str(c.params.get("text")).rsplit(" ", 1)[-1] for c in posts] == [str(i) for i in range(messages)]
+    return {
+        "rate_limit": f"{rate:g}/s, burst {burst}",
+        "messages": messages,
+        "window_s": round(window, 1),
+        "share_of_allowed": round(len(posts) / allowed, 3),
+        "responses_429": len(limited),
+        "429_per_minute": round(len(limited) / max(window / 60, 1 / 60), 2),
+        "in_order": in_order,
+    }
+
+
+async def bulk_sms(database_url: str, *, numbers: int) -> dict[str, Any]:
+    """``/sms`` to many numbers: mProfi calls, wall time, the app's peak memory."""
+    async with SandboxStack(database_url, app_process=True) as stack:
+        assert stack.process is not None
+        typed = " ".join(str(500_000_000 + i) for i in range(numbers)) + " Benchmark"
+        started = time.perf_counter()
+        response, _ = await stack.slack.run_command("/sms", typed, channel="C0GENERAL")
+        acked = time.perf_counter() - started
+        await stack.until(lambda: len(stack.sim.messages) >= numbers, timeout=300)
+        await stack.until(
+            lambda: [m for m in stack.slack.top_level("C0GENERAL") if f"{numbers:,}* accepted" in str(m.blocks) and "still to send" not in str(m.blocks)],
+            timeout=120,
+        )
+        elapsed = time.perf_counter() - started
+        calls = len([r for r in stack.sim.requests if r[0] == "/1.0/sendbulk/"])
+        memory = stack.process.memory()
+    return {
+        "numbers": numbers,
+        "ack_ms": round(acked * 1000, 1),
+        "ack_status": response.status_code,
+        "mprofi_calls": calls,
+        "wall_s": round(elapsed, 2),
+        "peak_rss_mb": round(memory.get("peak_rss", 0) / MB, 1),
+    }
