@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         default_factory=lambda: ["STOP", "STOP SMS", "STOPSMS", "UNSUBSCRIBE", "WYPISZ", "REZYGNACJA"]
     )
     opt_in_words: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["START", "START SMS"])
+    # Abuse limits: SMS a person / a channel may send per hour (0 = no limit), and the
+    # number of recipients above which /sms asks "are you sure?" first.
+    sms_user_limit_per_hour: int = Field(default=0, ge=0)
+    sms_channel_limit_per_hour: int = Field(default=0, ge=0)
+    sms_confirm_above: int = Field(default=100, ge=1)
     # /sms to many numbers: recipients per sendbulk call.
     sms_bulk_batch_size: int = Field(default=1000, ge=1, le=10000)
     # Slack's posting allowance per channel (about one message a second, short bursts).

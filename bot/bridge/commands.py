@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -35,7 +36,7 @@ from storage.queue import enqueue
 if TYPE_CHECKING:
     from bot.bridge.core import Bridge
 
-__all__ = ["start_sms", "send_bulk", "render_dispatch", "respond", "user_timezone", "queue_outcome_reply", "post_response"]
+__all__ = ["start_sms", "send_bulk", "render_dispatch", "respond", "user_timezone", "queue_outcome_reply", "post_response", "over_limit", "answer_confirmation"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +61,41 @@ async def user_timezone(bridge: Bridge, user_id: str) -> ZoneInfo:
     return zone
 
 
+async def over_limit(bridge: Bridge, *, user_id: str, channel_id: str, adding: int) -> str | None:
+    """Per-hour limits on what one person and one channel may send (0 = no limit)."""
+    config = bridge.config
+    if not config.user_limit_per_hour and not config.channel_limit_per_hour:
+        return None
+    since = utcnow() - timedelta(hours=1)
+    counted = (Message.direction == "out", Message.created_at >= since, Message.kind != "note", Message.status.notin_(_NOT_SENT))
+    async with bridge.sessions() as session:
+        if config.user_limit_per_hour:
+            sent = int(await session.scalar(select(func.count()).select_from(Message).where(*counted, Message.author == user_id)) or 0)
+            if sent + adding > config.user_limit_per_hour:
+                return (
+                    f"Not sent: this would make {sent + adding:,} SMS from you in an hour, and the limit is "
+                    f"{config.user_limit_per_hour:,} (SMS_USER_LIMIT_PER_HOUR). Nothing was sent."
+                )
+        if config.channel_limit_per_hour:
+            from_dispatches = select(func.count()).select_from(Message).join(Dispatch, Message.dispatch_id == Dispatch.id)
+            sent = int(await session.scalar(from_dispatches.where(*counted, Dispatch.channel_id == channel_id)) or 0)
+            sent += int(await session.scalar(select(func.count()).select_from(Message).where(*counted, Message.slack_channel == channel_id)) or 0)
+            if sent + adding > config.channel_limit_per_hour:
+                return (
+                    f"Not sent: this would make {sent + adding:,} SMS from this channel in an hour, and the limit is "
+                    f"{config.channel_limit_per_hour:,} (SMS_CHANNEL_LIMIT_PER_HOUR). Nothing was sent."
+                )
+    return None
+
+
+_NOT_SENT = ("failed", "held", "cancelled")
+
+
 async def start_sms(bridge: Bridge, request: SmsRequest) -> SmsAccepted:
     now = utcnow()
+    refusal = await over_limit(bridge, user_id=request.user_id, channel_id=request.channel_id, adding=len(request.recipients))
+    if refusal:
+        return SmsAccepted(dispatch_id=0, sending=(), opted_out=(), refused=request.refused, duplicates=request.duplicates, refusal=refusal)
     try:
         async with bridge.sessions() as session, session.begin():
             opted = set(
@@ -85,10 +119,11 @@ async def start_sms(bridge: Bridge, request: SmsRequest) -> SmsAccepted:
             )
             session.add(dispatch)
             await session.flush()
+            held = len(sending) > bridge.config.confirm_above
             if len(sending) == 1:
                 await _queue_single(bridge, session, dispatch, sending[0])
             elif sending:
-                await _queue_many(bridge, session, dispatch, sending)
+                await _queue_many(bridge, session, dispatch, sending, held=held)
             else:
                 dispatch.state = "done"
             accepted = SmsAccepted(
@@ -97,6 +132,7 @@ async def start_sms(bridge: Bridge, request: SmsRequest) -> SmsAccepted:
                 opted_out=tuple(n for n in request.recipients if n in opted),
                 refused=request.refused,
                 duplicates=request.duplicates,
+                needs_confirmation=held and len(sending) > 1,
             )
     except IntegrityError:
         # The same command arrived twice (same trigger): it was stored the first time.
@@ -144,8 +180,14 @@ async def _queue_single(bridge: Bridge, session: AsyncSession, dispatch: Dispatc
     enqueue(session, kind="render_status", lane="slack", conversation_id=conversation.id, message_id=message.id)
 
 
-async def _queue_many(bridge: Bridge, session: AsyncSession, dispatch: Dispatch, numbers: tuple[PhoneE164, ...]) -> None:
-    """Many numbers: one row each (in one bulk insert), sent in batches by one job at a time."""
+async def _queue_many(
+    bridge: Bridge, session: AsyncSession, dispatch: Dispatch, numbers: tuple[PhoneE164, ...], *, held: bool = False
+) -> None:
+    """Many numbers: one row each (in one bulk insert), sent in batches by one job at a time.
+
+    ``held``: more numbers than ``SMS_CONFIRM_ABOVE``; the rows wait until the person
+    presses Send (or Cancel) and no job runs before that.
+    """
     now = utcnow()
     parts = analyze(dispatch.text, utf8=dispatch.encoding == "utf-8").parts
     rows = [
@@ -157,7 +199,7 @@ async def _queue_many(bridge: Bridge, session: AsyncSession, dispatch: Dispatch,
             "text": dispatch.text,
             "encoding": dispatch.encoding,
             "parts": parts,
-            "status": "queued",
+            "status": "held" if held else "queued",
             "status_at": now,
             "author": dispatch.user_id,
             "scheduled_for": dispatch.send_at,
@@ -167,8 +209,37 @@ async def _queue_many(bridge: Bridge, session: AsyncSession, dispatch: Dispatch,
         for number in numbers
     ]
     await session.execute(insert(Message), rows)
+    if held:
+        dispatch.state = "unconfirmed"
+        return
     enqueue(session, kind="send_bulk", lane="mprofi", dispatch_id=dispatch.id)
     enqueue(session, kind="render_dispatch", lane="slack", dispatch_id=dispatch.id)
+
+
+async def answer_confirmation(bridge: Bridge, dispatch_id: int, *, user_id: str, send: bool) -> str:
+    """Send or cancel a held dispatch, once; only the person who typed it may decide."""
+    async with bridge.sessions() as session, session.begin():
+        dispatch = await session.get(Dispatch, dispatch_id)
+        if dispatch is None:
+            return "That /sms is not known any more."
+        if dispatch.user_id != user_id:
+            return "Only the person who typed this /sms can send or cancel it."
+        if dispatch.state != "unconfirmed":
+            return "This /sms was already " + ("cancelled." if dispatch.state == "cancelled" else "confirmed; it is not sent twice.")
+        if not send:
+            dispatch.state = "cancelled"
+            await session.execute(update(Message).where(Message.dispatch_id == dispatch.id).values(status="cancelled"))
+            return f"Cancelled: nothing was sent to the {dispatch.total:,} numbers."
+        refusal = await over_limit(bridge, user_id=user_id, channel_id=dispatch.channel_id, adding=dispatch.total)
+        if refusal:
+            return refusal
+        dispatch.state = "queued"
+        await session.execute(update(Message).where(Message.dispatch_id == dispatch.id, Message.status == "held").values(status="queued"))
+        enqueue(session, kind="send_bulk", lane="mprofi", dispatch_id=dispatch.id)
+        enqueue(session, kind="render_dispatch", lane="slack", dispatch_id=dispatch.id)
+        total = dispatch.total
+    bridge.wake_workers()
+    return f"Sending to {total:,} numbers. Progress shows in this channel."
 
 
 async def send_bulk(bridge: Bridge, job: Job) -> None:

@@ -44,6 +44,9 @@ class BridgeConfig:
     opt_in_words: frozenset[str] = frozenset({"START"})
     bulk_batch_size: int = 1000
     default_timezone: str = "Europe/Warsaw"
+    user_limit_per_hour: int = 0
+    channel_limit_per_hour: int = 0
+    confirm_above: int = 100
     hlr_poll_first_seconds: float = 2.0
     hlr_poll_max_seconds: float = 60.0
     hlr_report_timeout_seconds: float = 900.0
@@ -127,9 +130,17 @@ class Bridge:
         """A file shared in Slack (with the bot token); None when Slack does not hand it over."""
         return await outbound.download_text_file(self, url)
 
-    async def tell_privately(self, *, channel_id: str, user_id: str, text: str) -> None:
-        """Queue a private (ephemeral) sentence to one person."""
-        await outbound.queue_tell(self, channel_id=channel_id, user_id=user_id, text=text)
+    async def tell_privately(self, *, channel_id: str, user_id: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        """Queue a private (ephemeral) message to one person."""
+        await outbound.queue_tell(self, channel_id=channel_id, user_id=user_id, text=text, blocks=blocks)
+
+    async def answer_confirmation(self, dispatch_id: int, *, user_id: str, send: bool) -> str:
+        """The person pressed Send or Cancel on a large /sms; the sentence to show them."""
+        return await commands.answer_confirmation(self, dispatch_id, user_id=user_id, send=send)
+
+    async def over_limit(self, *, user_id: str, channel_id: str, adding: int) -> str | None:
+        """Why sending ``adding`` more SMS now would break a per-hour limit, or None."""
+        return await commands.over_limit(self, user_id=user_id, channel_id=channel_id, adding=adding)
 
     async def user_timezone(self, user_id: str) -> ZoneInfo:
         return await commands.user_timezone(self, user_id)

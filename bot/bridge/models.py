@@ -81,6 +81,8 @@ class SmsAccepted:
     refused: tuple[tuple[str, str], ...]
     duplicates: int
     again: bool = False  # the same command was stored before
+    needs_confirmation: bool = False  # many numbers: nothing goes until the person confirms
+    refusal: str | None = None  # a limit would be broken: nothing was stored
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,7 @@ async def handle_slack_message(
         return  # nothing to send, nothing to complain about
     problem = bridge.may_send(user_id=str(event.get("user")), channel_id=channel) or await _opted_out(bridge, conversation.phone)
     problem = problem or _check_outgoing(text, files)
+    problem = problem or await bridge.over_limit(user_id=str(event.get("user")), channel_id=channel, adding=1)
     if problem:
         # Kept, and shown as not sent with the reason, so nobody thinks it went out.
         await _store(bridge, conversation, event, kind=kind, text=text, status="failed", detail=problem)
@@ -231,9 +232,11 @@ async def _warn_if_sent(
     bridge.wake_workers()
 
 
-async def queue_tell(bridge: Bridge, *, channel_id: str, user_id: str, text: str, thread_ts: str | None = None) -> None:
+async def queue_tell(
+    bridge: Bridge, *, channel_id: str, user_id: str, text: str, thread_ts: str | None = None, blocks: list[dict[str, Any]] | None = None
+) -> None:
     async with bridge.sessions() as session, session.begin():
-        payload = {"channel": channel_id, "user": user_id, "thread_ts": thread_ts, "text": text}
+        payload = {"channel": channel_id, "user": user_id, "thread_ts": thread_ts, "text": text, "blocks": blocks}
         enqueue(session, kind="tell", lane="slack", payload=payload)
     bridge.wake_workers()
 
@@ -243,7 +246,11 @@ async def tell(bridge: Bridge, job: Job) -> None:
     payload = job.payload or {}
     try:
         await bridge.slack.chat_postEphemeral(
-            channel=payload["channel"], user=payload["user"], text=payload["text"], thread_ts=payload.get("thread_ts")
+            channel=payload["channel"],
+            user=payload["user"],
+            text=payload["text"],
+            thread_ts=payload.get("thread_ts"),
+            blocks=payload.get("blocks"),
         )
     except SlackApiError as exc:
         if exc.response.status_code == 429:

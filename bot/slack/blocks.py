@@ -472,3 +472,31 @@ def survey_unreadable(notification_id: int, body: str) -> dict[str, Any]:
     shown = body[:300].replace("`", "'")
     text = f":warning: mProfi sent a survey notification the bridge could not read; it is kept as #{notification_id}.\n```{shown or '(empty)'}```"
     return {"text": f"Unreadable survey notification #{notification_id}", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+CONFIRM_ACTION = "sms_confirm"
+CANCEL_ACTION = "sms_cancel"
+
+
+def sms_confirm(*, dispatch_id: int, numbers: int, parts: int, text: str, skipped: str) -> dict[str, Any]:
+    """The "are you sure?" for a large /sms: nothing is sent until Send is pressed."""
+    total = numbers * parts
+    question = (
+        f":warning: This sends *{numbers:,} SMS* ({parts} part{'s' if parts != 1 else ''} each, {total:,} SMS to pay for). "
+        f"Nothing goes out until you press Send.{(' ' + _mrkdwn_escape(skipped)) if skipped else ''}"
+    )
+    return {
+        "text": f"Send {numbers:,} SMS? Nothing goes out until you press Send.",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": question}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": "“" + _mrkdwn_escape(text[:200]) + ("…" if len(text) > 200 else "") + "”"}]},
+            {
+                "type": "actions",
+                "elements": [
+                    {"type": "button", "action_id": CONFIRM_ACTION, "style": "danger", "value": str(dispatch_id),
+                     "text": {"type": "plain_text", "text": f"Send {numbers:,} SMS"}},
+                    {"type": "button", "action_id": CANCEL_ACTION, "value": str(dispatch_id), "text": {"type": "plain_text", "text": "Cancel"}},
+                ],
+            },
+        ],
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -13,6 +14,12 @@ from bot.sandbox.stack import SandboxStack
 from tests.support import NUMBER, StackFactory, open_thread, settle
 
 GENERAL = "C0GENERAL"
+
+
+def confirm_button(answer: str, action: str = "sms_confirm") -> dict[str, Any]:
+    """The Send (or Cancel) button of a large /sms's "are you sure?" answer."""
+    blocks = json.loads(answer)["blocks"]
+    return next(e for b in blocks if b["type"] == "actions" for e in b["elements"] if e["action_id"] == action)
 
 
 def sendbulk_calls(stack: SandboxStack) -> list[tuple[str, str]]:
@@ -223,7 +230,12 @@ async def test_ten_thousand_numbers_go_in_ten_calls_with_progress(make_stack: St
         numbers = [f"{500_000_000 + i}" for i in range(10_000)]
         started = time.perf_counter()
         answer, _ = await sms(stack, " ".join(numbers) + " Wielka promocja")
-        assert "Sending: 10,000 numbers" in answer
+        send = confirm_button(answer)
+        assert send["text"]["text"] == "Send 10,000 SMS"
+        pressed, hook = await stack.slack.press_button(send, user="U0ANNA", channel=GENERAL)
+        assert pressed.status_code == 200
+        told = await stack.until(lambda: stack.slack.hook_posts(hook))
+        assert told[0]["text"] == "Sending to 10,000 numbers. Progress shows in this channel."
         await stack.until(lambda: len(stack.sim.messages) == 10_000, timeout=120, what="10,000 SMS")
         progress = await stack.until(
             lambda: [m for m in stack.slack.top_level(GENERAL) if "10,000* accepted by mProfi" in str(m.blocks)],
@@ -236,3 +248,54 @@ async def test_ten_thousand_numbers_go_in_ten_calls_with_progress(make_stack: St
         updates = [c for c in stack.slack.calls_to("chat.update") if c.params.get("ts") == progress[0].ts]
         assert updates, "the progress message was updated as batches completed"
         print(f"\n10,000 numbers: {calls} sendbulk calls, {len(updates)} progress updates, {elapsed:.1f} s")
+
+
+async def test_a_large_list_waits_for_send_and_cancel_sends_nothing(make_stack: StackFactory) -> None:
+    async with make_stack(settings={"sms_confirm_above": 3}) as stack:
+        answer, _ = await sms(stack, "600100200 600100201 600100202 600100203 Promocja")
+        body = json.loads(answer)
+        assert body["text"] == "Send 4 SMS? Nothing goes out until you press Send."
+        await settle()
+        assert stack.sim.messages == {}
+        cancel = confirm_button(answer, "sms_cancel")
+        _, hook = await stack.slack.press_button(cancel, user="U0PIOTR", channel=GENERAL)
+        told = await stack.until(lambda: stack.slack.hook_posts(hook))
+        assert told[0]["text"] == "Only the person who typed this /sms can send or cancel it."
+        _, hook = await stack.slack.press_button(cancel, user="U0ANNA", channel=GENERAL)
+        told = await stack.until(lambda: stack.slack.hook_posts(hook))
+        assert told[0]["text"] == "Cancelled: nothing was sent to the 4 numbers." and told[0]["replace_original"] is True
+        _, hook = await stack.slack.press_button(confirm_button(answer), user="U0ANNA", channel=GENERAL)
+        told = await stack.until(lambda: stack.slack.hook_posts(hook))
+        assert told[0]["text"] == "This /sms was already cancelled."
+        await settle()
+        assert stack.sim.messages == {}
+
+
+async def test_a_double_click_on_send_sends_once(make_stack: StackFactory) -> None:
+    async with make_stack(settings={"sms_confirm_above": 2}) as stack:
+        answer, _ = await sms(stack, "600100200 600100201 600100202 Hej")
+        send = confirm_button(answer)
+        await stack.slack.press_button(send, user="U0ANNA", channel=GENERAL)
+        _, hook = await stack.slack.press_button(send, user="U0ANNA", channel=GENERAL)
+        told = await stack.until(lambda: stack.slack.hook_posts(hook))
+        assert told[0]["text"] == "This /sms was already confirmed; it is not sent twice."
+        await stack.until(lambda: len(stack.sim.messages) == 3)
+        await settle()
+        assert len(stack.sim.messages) == 3 and len(sendbulk_calls(stack)) == 1
+
+
+async def test_hourly_limits_stop_a_person_and_a_channel(make_stack: StackFactory) -> None:
+    async with make_stack(settings={"sms_user_limit_per_hour": 3, "sms_channel_limit_per_hour": 4}) as stack:
+        answer, _ = await sms(stack, "600100200 600100201 Hej")
+        assert answer.startswith("Sending: 2 numbers")
+        await stack.until(lambda: len(stack.sim.messages) == 2)
+        answer, _ = await sms(stack, "600100202 600100203 Hej")
+        assert answer == (
+            "Not sent: this would make 4 SMS from you in an hour, and the limit is 3 (SMS_USER_LIMIT_PER_HOUR). Nothing was sent."
+        )
+        answer, _ = await sms(stack, "600100202 600100203 600100204 Hej", user="U0PIOTR")
+        assert answer == (
+            "Not sent: this would make 5 SMS from this channel in an hour, and the limit is 4 (SMS_CHANNEL_LIMIT_PER_HOUR). Nothing was sent."
+        )
+        await settle()
+        assert len(stack.sim.messages) == 2

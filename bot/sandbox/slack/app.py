@@ -118,7 +118,9 @@ def create_slack_emulator(state: SlackState) -> Starlette:
         user = str(params.get("user") or "")
         if user not in config.users:
             raise SlackError("user_not_in_channel")
-        state.ephemeral.append({"channel": channel, "user": user, "text": params.get("text"), "thread_ts": params.get("thread_ts")})
+        state.ephemeral.append(
+            {"channel": channel, "user": user, "text": params.get("text"), "thread_ts": params.get("thread_ts"), "blocks": _blocks(params.get("blocks"))}
+        )
         return {"message_ts": state.next_ts()}
 
     async def reactions_add(params: Params) -> dict[str, Any]:

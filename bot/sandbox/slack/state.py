@@ -340,6 +340,22 @@ class SlackState:
         """What the app posted to one command's response_url."""
         return [payload for hook_id, payload in self.hooks if hook_id == hook]
 
+    async def press_button(self, button: dict[str, Any], *, user: str, channel: str, message_ts: str | None = None) -> tuple[httpx.Response, str]:
+        """A person presses a button (on a message or an ephemeral answer); returns the answer and the response_url hook."""
+        hook = self.next_id("H")
+        payload = {
+            "type": "block_actions",
+            "team": {"id": self.config.team_id},
+            "user": {"id": user},
+            "api_app_id": "A0SANDBOX",
+            "container": {"type": "message", "channel_id": channel, "message_ts": message_ts or self.next_ts(), "is_ephemeral": message_ts is None},
+            "channel": {"id": channel},
+            "trigger_id": self.next_id("trig."),
+            "response_url": f"{self.config.public_url}/hooks/{hook}",
+            "actions": [{"type": "button", "action_id": button["action_id"], "value": button.get("value"), "block_id": "b", "action_ts": "1"}],
+        }
+        return await self._interact(payload), hook
+
     async def _interact(self, payload: dict[str, Any]) -> httpx.Response:
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return await self._post_signed(body, "application/x-www-form-urlencoded")

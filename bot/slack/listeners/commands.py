@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bridge.models import SmsRequest
@@ -61,7 +61,25 @@ def register(app: AsyncApp, bridge: Bridge) -> None:
             encoding=encoding,
             response_url=command.get("response_url"),
         )
-        await ack(_ack_text(bridge, request, await bridge.start_sms(request)))
+        accepted = await bridge.start_sms(request)
+        if accepted.refusal:
+            await ack(accepted.refusal)
+        elif accepted.needs_confirmation:
+            await ack(**_confirmation(request, accepted))
+        else:
+            await ack(_ack_text(bridge, request, accepted))
+
+    @app.action(blocks.CONFIRM_ACTION)
+    @app.action(blocks.CANCEL_ACTION)
+    async def on_confirmation(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        value = str(action.get("value") or "")
+        if not value.isdigit():
+            return
+        answer = await bridge.answer_confirmation(
+            int(value), user_id=str((body.get("user") or {}).get("id") or ""), send=action.get("action_id") == blocks.CONFIRM_ACTION
+        )
+        await respond(text=answer, replace_original=True)
 
     @app.action(views.TEXT_ACTION)
     async def on_text_typed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -126,8 +144,28 @@ def register(app: AsyncApp, bridge: Bridge) -> None:
             encoding=encoding,
         )
         accepted = await bridge.start_sms(request)
+        if accepted.refusal:
+            await ack(response_action="errors", errors={"recipients": accepted.refusal})
+            return
         await ack()
-        await bridge.tell_privately(channel_id=channel, user_id=user, text=_ack_text(bridge, request, accepted))
+        if accepted.needs_confirmation:
+            await bridge.tell_privately(channel_id=channel, user_id=user, **_confirmation(request, accepted))
+        else:
+            await bridge.tell_privately(channel_id=channel, user_id=user, text=_ack_text(bridge, request, accepted))
+
+
+def _confirmation(request: SmsRequest, accepted: Any) -> dict[str, Any]:
+    skipped = blocks.sms_ack(
+        sending=(), opted_out=accepted.opted_out, refused=accepted.refused, duplicates=accepted.duplicates,
+        parts=1, send_at=None, bridge_channel="",
+    ).removeprefix("Nothing was sent.").strip()
+    return blocks.sms_confirm(
+        dispatch_id=accepted.dispatch_id,
+        numbers=len(accepted.sending),
+        parts=analyze(request.text, utf8=request.encoding == "utf-8").parts,
+        text=request.text,
+        skipped=skipped,
+    )
 
 
 def _ack_text(bridge: Bridge, request: SmsRequest, accepted: Any) -> str:
