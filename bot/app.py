@@ -71,6 +71,8 @@ def create_app(settings: Settings) -> Starlette:
                 channel_limit_per_hour=settings.sms_channel_limit_per_hour,
                 confirm_above=settings.sms_confirm_above,
                 default_timezone=settings.default_timezone,
+                catchup_interval_seconds=settings.catchup_interval_seconds,
+                catchup_lookback_minutes=settings.catchup_lookback_minutes,
                 hlr_poll_first_seconds=settings.hlr_poll_first_seconds,
                 hlr_poll_max_seconds=settings.hlr_poll_max_seconds,
                 hlr_report_timeout_seconds=settings.hlr_report_timeout_seconds,
@@ -86,7 +88,9 @@ def create_app(settings: Settings) -> Starlette:
             bridge,
             count=settings.worker_count,
             idle_seconds=settings.worker_idle_seconds,
+            lease_seconds=settings.worker_lease_seconds,
             poll_statuses=settings.mprofi_status_mode == "pull",
+            catch_up_every=settings.catchup_interval_seconds,
         )
         socket_mode = None
         await workers.start()

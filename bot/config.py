@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     inbound_repeat_window_seconds: float = Field(default=35 * 60, ge=0)
     worker_count: int = Field(default=4, ge=1, le=64)
     worker_idle_seconds: float = Field(default=0.5, gt=0)
+    # How long a worker owns a job; after a crash the job runs again once this passes.
+    worker_lease_seconds: float = Field(default=120.0, gt=0)
     max_webhook_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
 
     # Who may send (/sms and thread replies). Empty = everyone in any channel.
@@ -71,6 +73,9 @@ class Settings(BaseSettings):
         default_factory=lambda: ["STOP", "STOP SMS", "STOPSMS", "UNSUBSCRIBE", "WYPISZ", "REZYGNACJA"]
     )
     opt_in_words: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["START", "START SMS"])
+    # Catch-up through getincoming/: seconds between passes (0 = off), first look-back.
+    catchup_interval_seconds: float = Field(default=300.0, ge=0)
+    catchup_lookback_minutes: float = Field(default=60.0, gt=0)
     # Abuse limits: SMS a person / a channel may send per hour (0 = no limit), and the
     # number of recipients above which /sms asks "are you sure?" first.
     sms_user_limit_per_hour: int = Field(default=0, ge=0)

@@ -53,6 +53,7 @@ __all__ = [
     "HlrCheck",
     "SurveyThread",
     "SurveyNotification",
+    "Cursor",
     "utcnow",
 ]
 
@@ -288,3 +289,16 @@ class SurveyNotification(Base):
     report: Mapped[list[Any] | None] = mapped_column(JSON)
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Cursor(Base):
+    """How far a background poller has read (e.g. ``getincoming``), and who reads now.
+
+    ``locked_until`` is a lease: with several replicas only one polls at a time.
+    """
+
+    __tablename__ = "cursors"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]

@@ -84,5 +84,5 @@ def test_settings_come_from_a_dotenv_file_too(tmp_path: Path) -> None:
 def test_migrate_creates_the_sqlite_database_where_it_is_told(tmp_path: Path) -> None:
     result = run_cli(["migrate"], {"DATABASE_URL": f"sqlite:///{tmp_path / 'bridge.db'}"}, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "database is at revision 0003" in result.stdout
+    assert "database is at revision 0004" in result.stdout
     assert (tmp_path / "bridge.db").exists()

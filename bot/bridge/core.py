@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.bridge import commands, inbound, lookups, outbound, statuses, surveys
+from bot.bridge import catchup, commands, inbound, lookups, outbound, statuses, surveys
 from bot.bridge.models import HlrRequest, InboundSms, Received, SmsAccepted, SmsRequest, StatusUpdate, SurveyRequest
 from bot.mprofi import MProfiClient
 from storage.models import Job
@@ -47,6 +47,8 @@ class BridgeConfig:
     user_limit_per_hour: int = 0
     channel_limit_per_hour: int = 0
     confirm_above: int = 100
+    catchup_interval_seconds: float = 0.0
+    catchup_lookback_minutes: float = 60.0
     hlr_poll_first_seconds: float = 2.0
     hlr_poll_max_seconds: float = 60.0
     hlr_report_timeout_seconds: float = 900.0
@@ -150,6 +152,10 @@ class Bridge:
     async def apply_status(self, update: StatusUpdate, *, source: str) -> bool:
         """Record a delivery status; False when no message of ours has that id."""
         return await statuses.apply_status(self, update, source=source)
+
+    async def catch_up(self) -> int:
+        """Store what ``getincoming/`` lists and the webhook never brought."""
+        return await catchup.catch_up(self)
 
     async def poll_statuses(self) -> int:
         return await statuses.poll_due(self)

@@ -80,6 +80,7 @@ async def receive_many(bridge: Bridge, batch: list[InboundSms]) -> list[Received
                 "fingerprint": key,
                 "repeat_of_id": earlier.get(key),
                 "received_via": sms.via,
+                "origin_key": sms.external_id if sms.via in ("getincoming", "mobileapp") else None,
                 "status_at": sms.received_at or now,
                 "parts": 1,
                 "polls": 0,

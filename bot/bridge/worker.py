@@ -47,12 +47,14 @@ class Workers:
         idle_seconds: float = 0.5,
         lease_seconds: float = 120.0,
         poll_statuses: bool = False,
+        catch_up_every: float = 0.0,
     ) -> None:
         self._bridge = bridge
         self._count = count
         self._idle = idle_seconds
         self._lease = timedelta(seconds=lease_seconds)
         self._poll = poll_statuses
+        self._catch_up_every = catch_up_every
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
 
@@ -60,6 +62,8 @@ class Workers:
         self._tasks = [asyncio.create_task(self._run(n), name=f"worker-{n}") for n in range(self._count)]
         if self._poll:
             self._tasks.append(asyncio.create_task(self._poll_loop(), name="status-poller"))
+        if self._catch_up_every > 0:
+            self._tasks.append(asyncio.create_task(self._catch_up_loop(), name="catch-up"))
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -122,3 +126,13 @@ class Workers:
             except Exception:
                 logger.exception("status polling failed")
             await asyncio.sleep(self._idle)
+
+    async def _catch_up_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self._bridge.catch_up()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("catch-up through getincoming failed")
+            await asyncio.sleep(self._catch_up_every)

@@ -28,6 +28,7 @@ from bot.mprofi.errors import (
     ValidationError,
 )
 from bot.mprofi.models import (
+    WARSAW,
     BulkEntry,
     BulkResult,
     DeliveryStatus,
@@ -426,7 +427,10 @@ class MProfiClient:
 
     async def _incoming(self, endpoint: str, date_from: datetime | str, date_to: datetime | str) -> list[IncomingMessage]:
         def fmt(value: datetime | str) -> str:
-            return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else value
+            # mProfi reads these in Polish local time.
+            if isinstance(value, datetime):
+                return (value.astimezone(WARSAW) if value.tzinfo else value).strftime("%Y-%m-%d %H:%M:%S")
+            return value
 
         response = await self._request(
             "POST", endpoint, purpose="receive", json_body={"date_from": fmt(date_from), "date_to": fmt(date_to)}

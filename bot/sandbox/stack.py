@@ -9,6 +9,7 @@ and the end-to-end tests both stand on it.
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -99,6 +100,13 @@ class SandboxStack:
         self.sim.config.webhook_url = self.app_url + "/mprofi/incoming"
         if self._status_mode == "push":
             self.sim.config.push_url = self.app_url + f"/mprofi/status?token={WEBHOOK_TOKEN}"
+
+    async def restart_app(self, *, kill: bool = True) -> None:
+        """Stop the app process (SIGKILL by default: no clean shutdown) and start it again."""
+        assert self.process is not None, "restart_app needs SandboxStack(app_process=True)"
+        await self.process.stop(signal.SIGKILL if kill else signal.SIGTERM)
+        self.process = AppProcess(self.settings(), port=self.process.port)
+        await self.process.start()
 
     async def stop(self) -> None:
         # Close our clients first: open keep-alive connections hold a server's shutdown.

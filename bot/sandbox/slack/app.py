@@ -7,6 +7,7 @@ Serve ``create_slack_emulator(state)`` on loopback and point ``SLACK_API_URL`` a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Awaitable, Callable
@@ -17,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.sandbox.slack.state import SlackCall, SlackFile, SlackMessage, SlackState
+from bot.sandbox.slack.state import HANG, SlackCall, SlackFile, SlackMessage, SlackState
 
 __all__ = ["create_slack_emulator"]
 
@@ -273,6 +274,10 @@ def create_slack_emulator(state: SlackState) -> Starlette:
             if fault is not None and fault.status == 429:
                 call.status = 429
                 return JSONResponse({"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": str(fault.retry_after)})
+            if fault is not None and fault.status == HANG:
+                await asyncio.sleep(fault.retry_after)  # the caller may be gone by now
+                call.status = 500
+                return PlainTextResponse("Internal Server Error", status_code=500)
             if fault is not None and fault.status >= 500:
                 call.status = fault.status
                 return PlainTextResponse("Internal Server Error", status_code=fault.status)

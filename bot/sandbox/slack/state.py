@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
-__all__ = ["SlackConfig", "SlackState", "SlackCall", "SlackMessage", "SlackFile", "Fault"]
+__all__ = ["SlackConfig", "SlackState", "SlackCall", "SlackMessage", "SlackFile", "Fault", "HANG"]
 
 
 @dataclass
@@ -90,9 +90,12 @@ class SlackFile:
     uploaded: bool = False
 
 
+HANG = -1  # a fault that answers nothing for ``retry_after`` seconds, then 500 without acting
+
+
 @dataclass
 class Fault:
-    status: int  # 429, 500, or 200 with an ``ok: false`` error
+    status: int  # 429, 500, HANG, or 200 with an ``ok: false`` error
     error: str | None = None
     retry_after: int = 1
 

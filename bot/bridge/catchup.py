@@ -1,0 +1,136 @@
+"""Catch-up: read ``getincoming/`` (and ``getincoming_mobileapp/``) for what the webhook missed.
+
+The bridge may have been down, or mProfi gave up after its three tries, or the
+install has no public URL at all and this is the only inbound path. Every message
+mProfi lists is matched against what is stored — by its listing key, or (for one a
+webhook already brought, which has no id) by number, text and time — and only the
+unmatched ones are stored, through the same path as the webhook. A lease on the
+cursor row lets one replica poll at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.bridge.inbound import receive_many
+from bot.bridge.models import InboundSms
+from bot.mprofi import MProfiError
+from bot.mprofi.models import IncomingMessage
+from bot.sms.numbers import InvalidNumber, normalize
+from storage.models import Cursor, Message, utcnow
+
+if TYPE_CHECKING:
+    from bot.bridge.core import Bridge
+
+__all__ = ["catch_up", "listing_key"]
+
+logger = logging.getLogger(__name__)
+
+CURSOR = "getincoming"
+# A webhook can come up to ~30 minutes after the message (mProfi's retries).
+MATCH_BEFORE = timedelta(minutes=5)
+MATCH_AFTER = timedelta(minutes=40)
+
+
+def listing_key(item: IncomingMessage, source: str) -> str:
+    if item.id is not None:
+        return f"mprofi:{source}:{item.id}"
+    digest = hashlib.sha256(f"{item.sender}|{item.ts.isoformat() if item.ts else ''}|{item.message}".encode()).hexdigest()
+    return f"mprofi:{source}:{digest[:32]}"
+
+
+async def _lease(bridge: Bridge, now: datetime, hold: timedelta) -> datetime | None:
+    """Take the poller's lease; the position to read from, or None when another holds it."""
+    async with bridge.sessions() as session:
+        if await session.get(Cursor, CURSOR) is None:
+            session.add(Cursor(name=CURSOR, position=None, locked_until=None))
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+        taken = await session.execute(
+            update(Cursor)
+            .where(Cursor.name == CURSOR, (Cursor.locked_until.is_(None)) | (Cursor.locked_until < now))
+            .values(locked_until=now + hold)
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        cursor = await session.get(Cursor, CURSOR, populate_existing=True)
+        assert cursor is not None
+        return cursor.position or now - timedelta(minutes=bridge.config.catchup_lookback_minutes)
+
+
+async def _already_here(bridge: Bridge, item: IncomingMessage, phone: str, key: str) -> bool:
+    """Stored before: under this key, or brought by the webhook (then it takes the key)."""
+    async with bridge.sessions() as session, session.begin():
+        if await session.scalar(select(Message.id).where(Message.origin_key == key)) is not None:
+            return True
+        when = item.ts or utcnow()
+        twin = await session.scalar(
+            select(Message.id)
+            .where(
+                Message.direction == "in",
+                Message.phone == phone,
+                Message.text == item.message,
+                Message.origin_key.is_(None),
+                Message.created_at >= when - MATCH_BEFORE,
+                Message.created_at <= when + MATCH_AFTER,
+            )
+            .order_by(Message.id)
+            .limit(1)
+        )
+        if twin is None:
+            return False
+        await session.execute(update(Message).where(Message.id == twin).values(origin_key=key))
+        return True
+
+
+async def catch_up(bridge: Bridge) -> int:
+    """One pass over mProfi's listings; the number of messages it stored."""
+    config = bridge.config
+    now = utcnow()
+    start = await _lease(bridge, now, timedelta(seconds=max(60.0, config.catchup_interval_seconds * 2)))
+    if start is None:
+        return 0
+    stored = 0
+    try:
+        for source, read in (("incoming", bridge.mprofi.get_incoming), ("mobileapp", bridge.mprofi.get_incoming_mobileapp)):
+            try:
+                items = await read(start - timedelta(minutes=10), now)
+            except MProfiError as exc:
+                logger.warning("catch-up: mProfi did not list %s messages: %s", source, exc.message)
+                return stored  # keep the position: the next pass reads the same time again
+            for item in items:
+                try:
+                    phone = normalize(item.sender)
+                except InvalidNumber:
+                    logger.warning("catch-up: skipping a listed message from an unusable number")
+                    continue
+                key = listing_key(item, source)
+                if await _already_here(bridge, item, phone, key):
+                    continue
+                sms = InboundSms(
+                    sender=phone, recipient=item.recipient, text=item.message.replace("\x00", ""),
+                    via="getincoming" if source == "incoming" else "mobileapp", received_at=item.ts, external_id=key,
+                )
+                try:
+                    await receive_many(bridge, [sms])  # alone, so a clash cannot fail anyone's webhook
+                except IntegrityError:
+                    continue  # another replica stored it a moment ago
+                stored += 1
+        async with bridge.sessions() as session, session.begin():
+            await session.execute(update(Cursor).where(Cursor.name == CURSOR).values(position=now))
+    finally:
+        async with bridge.sessions() as session, session.begin():
+            await session.execute(update(Cursor).where(Cursor.name == CURSOR).values(locked_until=None))
+    if stored:
+        logger.info("catch-up stored %s message(s) the webhook had not brought", stored)
+    return stored

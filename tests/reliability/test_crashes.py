@@ -1,0 +1,61 @@
+"""The server process killed hard (SIGKILL) mid-message, then started again.
+
+Each test runs the real ``mprofi-slack serve`` as a child process on loopback, kills
+it at one step of a message's way and asserts on what Slack and mProfi finally
+received: everything arrives once, or the message is shown as uncertain with a
+button to resend — never twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.sandbox.slack import HANG
+from tests.support import NUMBER, StackFactory, open_thread, settle, status_lines
+
+FAST_RECOVERY = {"worker_lease_seconds": 1.0}
+
+
+async def test_killed_after_mprofi_accepted_the_sms_it_is_shown_uncertain_and_not_sent_again(make_stack: StackFactory) -> None:
+    async with make_stack(app_process=True, settings=FAST_RECOVERY) as stack:
+        parent = await open_thread(stack)
+        stack.sim.config.hang_seconds = 3.0
+        stack.sim.queue_fault("send", "hang_after_accept")  # mProfi takes it, then never answers
+        await stack.person_replies(parent, "Czy to doszło?")
+        await stack.until(lambda: stack.sent_to(NUMBER), what="mProfi holding the SMS")
+        await stack.restart_app(kill=True)
+        line = await stack.until(
+            lambda: [m for m in status_lines(stack, parent) if "may or may not" in m.text], timeout=20, what="uncertain"
+        )
+        assert "resend_sms" in str(line[0].blocks)
+        await settle(1.5)
+        assert len(stack.sent_to(NUMBER)) == 1
+
+
+async def test_killed_after_storing_an_inbound_sms_it_reaches_slack_once_after_restart(make_stack: StackFactory) -> None:
+    async with make_stack(app_process=True, settings=FAST_RECOVERY) as stack:
+        stack.slack.fail("chat.postMessage", HANG, retry_after=2)  # the first post never lands
+        record = await stack.phone_texts(NUMBER, "Zapisane, jeszcze nie w Slacku")
+        assert record.attempts[-1].status_code == 200  # persisted and acknowledged
+        await stack.until(lambda: not stack.slack.faults.get("chat.postMessage"), what="the post under way")
+        await stack.restart_app(kill=True)
+        parent = await stack.until(lambda: stack.thread_of("600 100 200"), timeout=20, what="the thread after restart")
+        await stack.until(lambda: stack.replies(parent), timeout=20, what="the message after restart")
+        await settle(1.5)
+        assert len(stack.slack.top_level(stack.channel)) == 1
+        assert [r.text for r in stack.replies(parent)] == ["SMS from +48 600 100 200: Zapisane, jeszcze nie w Slacku"]
+
+
+async def test_a_webhook_that_arrives_while_the_server_is_down_is_delivered_by_mprofis_retry(make_stack: StackFactory) -> None:
+    async with make_stack(app_process=True) as stack:
+        stack.sim.config.webhook_retry_seconds = 1.5
+        assert stack.process is not None
+        await stack.process.stop()
+        record = stack.sim.inject_inbound(NUMBER, "Wysłane, gdy serwer stał")
+        await asyncio.sleep(0.3)
+        assert record.attempts and record.attempts[0].status_code is None  # connection refused
+        await stack.restart_app(kill=False)
+        await asyncio.wait_for(record.delivered.wait(), 10)
+        parent = await stack.until(lambda: stack.thread_of("600 100 200"), timeout=10)
+        await stack.until(lambda: stack.replies(parent), timeout=10)
+        assert [r.text for r in stack.replies(parent)] == ["SMS from +48 600 100 200: Wysłane, gdy serwer stał"]
