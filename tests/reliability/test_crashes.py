@@ -59,3 +59,32 @@ async def test_a_webhook_that_arrives_while_the_server_is_down_is_delivered_by_m
         parent = await stack.until(lambda: stack.thread_of("600 100 200"), timeout=10)
         await stack.until(lambda: stack.replies(parent), timeout=10)
         assert [r.text for r in stack.replies(parent)] == ["SMS from +48 600 100 200: Wysłane, gdy serwer stał"]
+
+
+async def test_a_burst_while_slack_rate_limits_arrives_in_order_none_twice(make_stack: StackFactory) -> None:
+    from bot.sandbox.slack import SlackConfig
+    from bot.sandbox.stack import WEBHOOK_TOKEN
+
+    slack = SlackConfig(post_rate=250.0, post_burst=2)  # Slack's limit, sped up so the test stays short
+    settings = {"slack_posts_per_second": 250.0, "slack_post_burst": 1}
+    async with make_stack(slack=slack, settings=settings) as stack:
+        stack.slack.fail("chat.postMessage", 429, times=3, retry_after=1)  # Slack is also briefly unhappy
+        senders = ["48600100200", "48600100201", "48600100202", "48600100203"]
+        headers = {"Authorization": WEBHOOK_TOKEN}
+
+        async def phone(sender: str) -> list[int]:  # each phone texts 250 times, one after another
+            statuses = []
+            for index in range(250):
+                body = {"sender": sender, "recipient": "1", "message": f"burst {index}"}
+                statuses.append((await stack.http.post(stack.app_url + "/mprofi/incoming", json=body, headers=headers)).status_code)
+            return statuses
+
+        results = await asyncio.gather(*(phone(sender) for sender in senders))  # four phones at once
+        assert {status for statuses in results for status in statuses} == {200}
+        await stack.until(lambda: sum(len(stack.replies(p)) for p in stack.slack.top_level(stack.channel)) >= 1000, timeout=60)
+        await settle(0.5)
+        parents = stack.slack.top_level(stack.channel)
+        assert len(parents) == 4
+        for parent in parents:
+            numbers = [int(m.text.rsplit(" ", 1)[-1]) for m in stack.replies(parent)]
+            assert numbers == list(range(250))  # in order, none twice, none missing
