@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.bridge.models import RetryLater, SmsAccepted, SmsRequest
 from bot.mprofi import MProfiError, RetryableError, UncertainError
 from bot.slack import blocks
+from bot.slack.errors import slack_error
 from bot.sms.numbers import PhoneE164, display, recipient_digits
 from bot.sms.text import analyze
 from storage import repository
@@ -359,7 +360,7 @@ async def render_dispatch(bridge: Bridge, job: Job) -> None:
             else:
                 await bridge.slack.chat_update(channel=dispatch.channel_id, ts=dispatch.progress_ts, **payload)
         except SlackApiError as exc:
-            if exc.response.get("error") not in ("not_in_channel", "channel_not_found", "is_archived"):
+            if slack_error(exc) not in ("not_in_channel", "channel_not_found", "is_archived"):
                 raise
             # The bot cannot post there (a private channel it was not invited to): tell
             # the person privately when the dispatch is finished.
@@ -395,7 +396,7 @@ async def respond(bridge: Bridge, job: Job) -> None:
             answer = await bridge.slack.chat_getPermalink(channel=bridge.config.channel_id, message_ts=message.status_message_ts)
             link = str(answer.get("permalink") or "") or None
         except SlackApiError as exc:
-            logger.info("no permalink for the status line: %s", exc.response.get("error"))
+            logger.info("no permalink for the status line: %s", slack_error(exc))
     text = blocks.sms_outcome(
         phone=PhoneE164(message.phone),
         status=message.status,

@@ -25,6 +25,7 @@ from bot.mprofi import MProfiError, RetryableError, UncertainError
 from bot.mprofi.errors import AuthenticationError
 from bot.mprofi.models import HlrReport, HlrResult
 from bot.slack import blocks
+from bot.slack.errors import slack_error
 from bot.sms.lists import read_number_lines
 from bot.sms.numbers import msisdn
 from storage.models import HlrCheck, Job, utcnow
@@ -144,7 +145,7 @@ async def _post(bridge: Bridge, check: HlrCheck, payload: dict[str, Any]) -> Non
         else:
             await bridge.slack.chat_update(channel=check.channel_id, ts=check.progress_ts, **payload)
     except SlackApiError as exc:
-        if exc.response.get("error") not in ("not_in_channel", "channel_not_found") or not check.response_url:
+        if slack_error(exc) not in ("not_in_channel", "channel_not_found") or not check.response_url:
             raise
         check.progress_ts = _VIA_RESPONSE_URL
         await post_response(bridge, check.response_url, {**payload, "response_type": "in_channel"})

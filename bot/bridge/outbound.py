@@ -23,6 +23,7 @@ from bot.bridge.statuses import queue_render, set_status
 from bot.mprofi import MmsFile, MProfiError, RetryableError, UncertainError
 from bot.mprofi.errors import AuthenticationError
 from bot.slack import blocks
+from bot.slack.errors import slack_error
 from bot.sms.numbers import PhoneE164, display, recipient_digits
 from bot.sms.text import MMS_FILE_EXTENSIONS, MMS_MAX_FILE_BYTES, TextTooLong, analyze, check_mms_text, check_sms_text, wire_encoding
 from storage import repository
@@ -256,7 +257,7 @@ async def tell(bridge: Bridge, job: Job) -> None:
         if exc.response.status_code == 429:
             raise
         # Ephemeral messages fail for people who left the channel; nothing to keep.
-        logger.warning("could not tell %s privately: %s", payload.get("user"), exc.response.get("error"))
+        logger.warning("could not tell %s privately: %s", payload.get("user"), slack_error(exc))
 
 
 async def resend(bridge: Bridge, message_id: int, user_id: str) -> None:
@@ -425,7 +426,7 @@ async def react_note(bridge: Bridge, job: Job) -> None:
     try:
         await bridge.slack.reactions_add(channel=message.slack_channel, timestamp=message.slack_ts, name=blocks.note_marker())
     except SlackApiError as exc:
-        if exc.response.get("error") != "already_reacted":
+        if slack_error(exc) != "already_reacted":
             raise
 
 

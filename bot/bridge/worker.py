@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.bridge.core import Bridge
 from bot.bridge.models import RetryLater
+from bot.slack.errors import slack_error
 from storage.queue import claim, complete, retry_later
 
 __all__ = ["Workers", "backoff"]
@@ -94,8 +95,8 @@ class Workers:
             await retry_later(self._bridge.sessions, job.id, delay=delay, error=str(exc))
         except SlackApiError as exc:
             delay = _slack_delay(exc, job.attempts)
-            logger.warning("job %s (%s): Slack answered %s, retry in %.0f s", job.id, job.kind, exc.response.get("error") or exc.response.status_code, delay)
-            await retry_later(self._bridge.sessions, job.id, delay=delay, error=f"Slack: {exc.response.get('error')}")
+            logger.warning("job %s (%s): Slack answered %s, retry in %.0f s", job.id, job.kind, slack_error(exc), delay)
+            await retry_later(self._bridge.sessions, job.id, delay=delay, error=f"Slack: {slack_error(exc)}")
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # any failure: keep the job, try again later

@@ -101,6 +101,15 @@ class SandboxStack:
         if self._status_mode == "push":
             self.sim.config.push_url = self.app_url + f"/mprofi/status?token={WEBHOOK_TOKEN}"
 
+    async def mprofi_outage(self, seconds: float) -> None:
+        """mProfi refuses connections for ``seconds`` (its server is stopped), then comes back."""
+        simulator = self._servers[0]
+        port = simulator.port
+        await simulator.stop()
+        await asyncio.sleep(seconds)
+        self._servers[0] = LoopbackServer(create_simulator_app(self.sim), port=port, lifespan="off")
+        await self._servers[0].start()
+
     async def restart_app(self, *, kill: bool = True) -> None:
         """Stop the app process (SIGKILL by default: no clean shutdown) and start it again."""
         assert self.process is not None, "restart_app needs SandboxStack(app_process=True)"

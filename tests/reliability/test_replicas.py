@@ -1,6 +1,6 @@
 """Two ``serve`` processes on one PostgreSQL: one thread per number, every SMS once.
 
-Skipped on SQLite, which serves one process (replicas need PostgreSQL).
+PostgreSQL only: SQLite serves one process (replicas need PostgreSQL).
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from bot.sandbox.stack import WEBHOOK_TOKEN
 from tests.support import StackFactory, settle
 
 
-async def test_two_replicas_open_one_thread_and_send_each_reply_once(make_stack: StackFactory, database_url: str) -> None:
-    if database_url.startswith("sqlite"):
-        pytest.skip("replicas share a PostgreSQL database; SQLite serves one process")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_replicas_open_one_thread_and_send_each_reply_once(make_stack: StackFactory) -> None:
     async with make_stack(app_process=True) as stack:
         second = AppProcess(stack.settings())
         await second.start()
