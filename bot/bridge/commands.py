@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge.models import RetryLater, SmsAccepted, SmsRequest
+from bot.bridge.statuses import queue_send
 from bot.mprofi import MProfiError, RetryableError, UncertainError
 from bot.slack import blocks
 from bot.slack.errors import slack_error
@@ -99,9 +100,7 @@ async def start_sms(bridge: Bridge, request: SmsRequest) -> SmsAccepted:
         return SmsAccepted(dispatch_id=0, sending=(), opted_out=(), refused=request.refused, duplicates=request.duplicates, refusal=refusal)
     try:
         async with bridge.sessions() as session, session.begin():
-            opted = set(
-                (await session.scalars(select(OptOut.phone).where(OptOut.phone.in_(request.recipients)))).all()
-            ) if len(request.recipients) <= 5000 else await _opted_out_in_chunks(session, request.recipients)
+            opted = await _opted_out(session, request.recipients)
             sending = tuple(n for n in request.recipients if n not in opted)
             dispatch = Dispatch(
                 trigger_id=request.trigger_id,
@@ -145,7 +144,8 @@ async def start_sms(bridge: Bridge, request: SmsRequest) -> SmsAccepted:
     return accepted
 
 
-async def _opted_out_in_chunks(session: AsyncSession, numbers: tuple[PhoneE164, ...]) -> set[str]:
+async def _opted_out(session: AsyncSession, numbers: tuple[PhoneE164, ...]) -> set[str]:
+    """Which of these numbers texted STOP (asked in chunks: databases cap IN-list sizes)."""
     found: set[str] = set()
     for start in range(0, len(numbers), 5000):
         chunk = numbers[start : start + 5000]
@@ -176,9 +176,7 @@ async def _queue_single(bridge: Bridge, session: AsyncSession, dispatch: Dispatc
     )
     session.add(message)
     await session.flush()
-    repository.add_status_event(session, message_id=message.id, status="queued", source="bridge")
-    enqueue(session, kind="send_outbound", lane="mprofi", conversation_id=conversation.id, message_id=message.id)
-    enqueue(session, kind="render_status", lane="slack", conversation_id=conversation.id, message_id=message.id)
+    queue_send(session, message)
 
 
 async def _queue_many(

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.bridge.commands import queue_outcome_reply
 from bot.bridge.formatting import slack_to_sms
 from bot.bridge.models import RetryLater
-from bot.bridge.statuses import queue_render, set_status
+from bot.bridge.statuses import queue_render, queue_send, set_status
 from bot.mprofi import MmsFile, MProfiError, RetryableError, UncertainError
 from bot.mprofi.errors import AuthenticationError
 from bot.slack import blocks
@@ -166,19 +166,10 @@ async def _store(
             await session.flush()
             if kind == "note":
                 enqueue(session, kind="react_note", lane="slack", conversation_id=conversation.id, message_id=message.id)
-            else:
+            elif status == "queued":
+                queue_send(session, message, payload={"file": _file_ref(files[0])} if files else None)
+            else:  # refused before sending: only its status line, saying why
                 repository.add_status_event(session, message_id=message.id, status=status, source="bridge")
-            if status == "queued":
-                payload = {"file": _file_ref(files[0])} if files else None
-                enqueue(
-                    session,
-                    kind="send_outbound",
-                    lane="mprofi",
-                    conversation_id=conversation.id,
-                    message_id=message.id,
-                    payload=payload,
-                )
-            if kind != "note":
                 enqueue(session, kind="render_status", lane="slack", conversation_id=conversation.id, message_id=message.id)
     except IntegrityError:
         logger.info("Slack message %s:%s was already taken; not sending it again", channel, ts)
@@ -285,9 +276,7 @@ async def resend(bridge: Bridge, message_id: int, user_id: str) -> None:
             )
             session.add(again)
             await session.flush()
-            repository.add_status_event(session, message_id=again.id, status="queued", source="bridge")
-            enqueue(session, kind="send_outbound", lane="mprofi", conversation_id=again.conversation_id, message_id=again.id)
-            enqueue(session, kind="render_status", lane="slack", conversation_id=again.conversation_id, message_id=again.id)
+            queue_send(session, again)
     except IntegrityError:
         return
     bridge.wake_workers()

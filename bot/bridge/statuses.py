@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +26,7 @@ from storage.queue import enqueue
 if TYPE_CHECKING:
     from bot.bridge.core import Bridge
 
-__all__ = ["apply_status", "render_status", "poll_due", "set_status", "queue_render", "FINAL"]
+__all__ = ["apply_status", "render_status", "poll_due", "set_status", "queue_render", "queue_send", "FINAL"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,13 @@ async def set_status(session: AsyncSession, message: Message, status: str, *, de
     if status in FINAL:
         message.next_poll_at = None
     repository.add_status_event(session, message_id=message.id, status=status, source=source)
+
+
+def queue_send(session: AsyncSession, message: Message, *, payload: dict[str, Any] | None = None) -> None:
+    """A new outgoing message: its first status, its send and its status line, in one go."""
+    repository.add_status_event(session, message_id=message.id, status=message.status, source="bridge")
+    enqueue(session, kind="send_outbound", lane="mprofi", conversation_id=message.conversation_id, message_id=message.id, payload=payload)
+    enqueue(session, kind="render_status", lane="slack", conversation_id=message.conversation_id, message_id=message.id)
 
 
 async def queue_render(session: AsyncSession, message: Message) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from bot.sms.lists import sort_out
 from bot.sms.numbers import InvalidNumber, PhoneE164, display, normalize
 
 __all__ = [
@@ -125,22 +126,8 @@ def split_numbers(text: str) -> tuple[list[str], str]:
 
 def parse_recipients(raw_numbers: list[str]) -> Recipients:
     """Normalise, de-duplicate and sort out refused numbers, keeping the typed order."""
-    seen: set[PhoneE164] = set()
-    valid: list[PhoneE164] = []
-    refused: list[tuple[str, str]] = []
-    duplicates = 0
-    for raw in raw_numbers:
-        try:
-            number = normalize(raw)
-        except InvalidNumber as exc:
-            refused.append((raw, exc.reason))
-            continue
-        if number in seen:
-            duplicates += 1
-            continue
-        seen.add(number)
-        valid.append(number)
-    return Recipients(valid=tuple(valid), refused=tuple(refused), duplicates=duplicates)
+    valid, refused, duplicates = sort_out(raw_numbers)
+    return Recipients(valid=valid, refused=tuple((raw_numbers[i], why) for i, why in refused), duplicates=duplicates)
 
 
 def parse_when(day: str | None, hour: int, minute: int, *, now: datetime, tz: ZoneInfo) -> datetime:
