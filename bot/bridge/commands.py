@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge.models import RetryLater, SmsAccepted, SmsRequest
+from bot.bridge.posts import post_once
 from bot.bridge.statuses import queue_send
 from bot.mprofi import MProfiError, RetryableError, UncertainError
 from bot.slack import blocks
@@ -352,8 +353,9 @@ async def render_dispatch(bridge: Bridge, job: Job) -> None:
         await session.commit()  # reads done: no transaction stays open across Slack calls
         try:
             if dispatch.progress_ts is None:
-                posted = await bridge.slack.chat_postMessage(channel=dispatch.channel_id, **payload)
-                dispatch.progress_ts = str(posted["ts"])
+                dispatch.progress_ts = await post_once(
+                    bridge.slack, key=f"dispatch:{dispatch.id}", job=job, channel=dispatch.channel_id, refresh=True, **payload
+                )
                 await session.commit()
             else:
                 await bridge.slack.chat_update(channel=dispatch.channel_id, ts=dispatch.progress_ts, **payload)

@@ -20,6 +20,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge.models import InboundSms, Received
+from bot.bridge.posts import post_once, upload_once
 from bot.bridge.threads import ensure_thread
 from bot.slack import blocks
 from bot.sms.numbers import PhoneE164, display
@@ -214,26 +215,29 @@ async def post_inbound(bridge: Bridge, job: Job) -> None:
         attachments = await repository.attachments_of(session, message.id)
         await session.commit()  # reads done: no transaction stays open across Slack calls
         phone = PhoneE164(conversation.phone)
-        thread_ts = await ensure_thread(bridge, session, conversation)
+        thread_ts = await ensure_thread(bridge, session, conversation, job)
         if message.slack_ts is None:
             if message.repeat_of_id is not None:
                 payload = blocks.inbound_repeat(phone, message.text, first.created_at if first else None)
             else:
                 payload = blocks.inbound_message(phone, message.text, message.status_at, images=len(attachments))
-            posted = await bridge.slack.chat_postMessage(channel=conversation.channel_id, thread_ts=thread_ts, **payload)
+            ts = await post_once(
+                bridge.slack, key=f"message:{message.id}", job=job, channel=conversation.channel_id, thread_ts=thread_ts, **payload
+            )
             message.slack_channel = conversation.channel_id
-            message.slack_ts = str(posted["ts"])
+            message.slack_ts = ts
             message.status = "posted"
             await session.commit()
         for attachment in attachments:
             if attachment.slack_file_id:
                 continue
-            upload = await bridge.slack.files_upload_v2(
+            attachment.slack_file_id = await upload_once(
+                bridge.slack,
+                job=job,
                 channel=conversation.channel_id,
                 thread_ts=thread_ts,
-                file=attachment.content,
-                filename=attachment.filename,
+                content=attachment.content,
+                filename=f"mms{attachment.id}-{attachment.filename}",  # unique: how a retry finds it
                 title=attachment.filename,
             )
-            attachment.slack_file_id = str(upload["file"]["id"])
             await session.commit()

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.bridge.commands import post_response
 from bot.bridge.models import HlrRequest, RetryLater
+from bot.bridge.posts import post_once, upload_once
 from bot.mprofi import MProfiError, RetryableError, UncertainError
 from bot.mprofi.errors import AuthenticationError
 from bot.mprofi.models import HlrReport, HlrResult
@@ -92,7 +93,7 @@ async def check_file(bridge: Bridge, job: Job) -> None:
             " " + "; ".join(f"line {n}: “{line}” ({why})" for n, line, why in numbers.unusable[:5]) if numbers.unusable else ""
         )
     if problem or numbers is None:
-        await bridge.slack.chat_postMessage(**where, **blocks.notice(problem or "Nothing to check."))
+        await post_once(bridge.slack, key=f"job:{job.id}", job=job, **where, **blocks.notice(problem or "Nothing to check."))
         return
     skipped = tuple((f"line {n}: {line}", why) for n, line, why in numbers.unusable)
     await start_hlr(
@@ -123,12 +124,12 @@ async def run_hlr(bridge: Bridge, job: Job) -> None:
             return
         await session.commit()  # no transaction stays open across mProfi or Slack calls
         if len(check.numbers) == 1:
-            await _single(bridge, session, check)
+            await _single(bridge, session, check, job)
         else:
-            await _bulk(bridge, session, check)
+            await _bulk(bridge, session, check, job)
 
 
-async def _post(bridge: Bridge, check: HlrCheck, payload: dict[str, Any]) -> None:
+async def _post(bridge: Bridge, check: HlrCheck, payload: dict[str, Any], job: Job) -> None:
     """Post a new message for the check (in its thread when it has one), or update it.
 
     Where the bot may not post (a private channel it is not in), the command's
@@ -140,8 +141,15 @@ async def _post(bridge: Bridge, check: HlrCheck, payload: dict[str, Any]) -> Non
         return
     try:
         if check.progress_ts is None:
-            posted = await bridge.slack.chat_postMessage(channel=check.channel_id, thread_ts=check.thread_ts, **payload)
-            check.progress_ts = str(posted["ts"])
+            check.progress_ts = await post_once(
+                bridge.slack,
+                key=f"hlr:{check.id}",
+                job=job,
+                channel=check.channel_id,
+                thread_ts=check.thread_ts,
+                refresh=True,
+                **payload,
+            )
         else:
             await bridge.slack.chat_update(channel=check.channel_id, ts=check.progress_ts, **payload)
     except SlackApiError as exc:
@@ -151,7 +159,7 @@ async def _post(bridge: Bridge, check: HlrCheck, payload: dict[str, Any]) -> Non
         await post_response(bridge, check.response_url, {**payload, "response_type": "in_channel"})
 
 
-async def _single(bridge: Bridge, session: Any, check: HlrCheck) -> None:
+async def _single(bridge: Bridge, session: Any, check: HlrCheck, job: Job) -> None:
     if check.state == "queued":
         try:
             result = await bridge.mprofi.hlr_single(check.numbers[0])
@@ -163,14 +171,14 @@ async def _single(bridge: Bridge, session: Any, check: HlrCheck) -> None:
             check.state, check.detail = "checked", json.dumps(_result_json(result))
         await session.commit()  # the answer is kept before Slack hears of it: no second look-up
     if check.state == "failed":
-        await _post(bridge, check, blocks.hlr_failed(check.numbers, check.detail or "", user_id=check.user_id))
+        await _post(bridge, check, blocks.hlr_failed(check.numbers, check.detail or "", user_id=check.user_id), job)
     else:
-        await _post(bridge, check, blocks.hlr_single(_result_from_json(json.loads(check.detail or "{}")), user_id=check.user_id))
+        await _post(bridge, check, blocks.hlr_single(_result_from_json(json.loads(check.detail or "{}")), user_id=check.user_id), job)
         check.state = "done"
     await session.commit()
 
 
-async def _bulk(bridge: Bridge, session: Any, check: HlrCheck) -> None:
+async def _bulk(bridge: Bridge, session: Any, check: HlrCheck, job: Job) -> None:
     config = bridge.config
     if check.state == "uploading":
         check.state = "failed"
@@ -179,7 +187,7 @@ async def _bulk(bridge: Bridge, session: Any, check: HlrCheck) -> None:
             "started; it was not uploaded again to avoid paying twice. Run /hlr again if no report comes."
         )
     if check.state == "queued":
-        await _post(bridge, check, blocks.hlr_progress(len(check.numbers), check.skipped or [], user_id=check.user_id))
+        await _post(bridge, check, blocks.hlr_progress(len(check.numbers), check.skipped or [], user_id=check.user_id), job)
         check.state = "uploading"
         await session.commit()
         try:
@@ -208,7 +216,7 @@ async def _bulk(bridge: Bridge, session: Any, check: HlrCheck) -> None:
             check.state, check.detail = "failed", _refusal(exc)
             report = None
         if report is not None and report.ready:
-            await _finish(bridge, check, report)
+            await _finish(bridge, check, report, job)
             check.state = "done"
         elif report is not None:
             check.polls += 1
@@ -222,16 +230,16 @@ async def _bulk(bridge: Bridge, session: Any, check: HlrCheck) -> None:
             else:
                 gap = min(config.hlr_poll_max_seconds, config.hlr_poll_first_seconds * 2 ** check.polls)
                 await _post(bridge, check, blocks.hlr_progress(len(check.numbers), check.skipped or [], user_id=check.user_id,
-                                                               waited=_duration(waited), polls=check.polls))
+                                                               waited=_duration(waited), polls=check.polls), job)
                 enqueue(session, kind="hlr_run", lane="mprofi", payload={"check": check.id},
                         run_after=utcnow() + timedelta(seconds=gap))
         await session.commit()
     if check.state == "failed":
-        await _post(bridge, check, blocks.hlr_failed(check.numbers, check.detail or "", user_id=check.user_id))
+        await _post(bridge, check, blocks.hlr_failed(check.numbers, check.detail or "", user_id=check.user_id), job)
         await session.commit()
 
 
-async def _finish(bridge: Bridge, check: HlrCheck, report: HlrReport) -> None:
+async def _finish(bridge: Bridge, check: HlrCheck, report: HlrReport, job: Job) -> None:
     valid = sum(1 for row in report.rows if row.valid)
     networks = Counter(row.provider or "unknown network" for row in report.rows if row.valid)
     await _post(
@@ -240,13 +248,16 @@ async def _finish(bridge: Bridge, check: HlrCheck, report: HlrReport) -> None:
         blocks.hlr_summary(
             total=len(report.rows), valid=valid, networks=networks.most_common(), skipped=check.skipped or [], user_id=check.user_id
         ),
+        job,
     )
     thread = check.thread_ts or (check.progress_ts if check.progress_ts != _VIA_RESPONSE_URL else None)
     content = report.raw or "\n".join(row.msisdn for row in report.rows).encode()
-    await bridge.slack.files_upload_v2(
+    await upload_once(
+        bridge.slack,
+        job=job,
         channel=check.channel_id,
         thread_ts=thread,
-        file=content,
+        content=content,
         filename=f"hlr-report-{check.id}.csv",
         title=f"HLR report: {len(report.rows)} numbers",
     )

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.bridge.commands import queue_outcome_reply
 from bot.bridge.formatting import slack_to_sms
 from bot.bridge.models import RetryLater
+from bot.bridge.posts import post_once
 from bot.bridge.statuses import queue_render, queue_send, set_status
 from bot.mprofi import MmsFile, MProfiError, RetryableError, UncertainError
 from bot.mprofi.errors import AuthenticationError
@@ -424,4 +425,6 @@ async def post_notice(bridge: Bridge, job: Job) -> None:
         conversation = await session.get(Conversation, job.conversation_id)
     assert conversation is not None
     text = str((job.payload or {}).get("text") or "")
-    await bridge.slack.chat_postMessage(channel=conversation.channel_id, thread_ts=conversation.thread_ts, **blocks.notice(text))
+    await post_once(
+        bridge.slack, key=f"job:{job.id}", job=job, channel=conversation.channel_id, thread_ts=conversation.thread_ts, **blocks.notice(text)
+    )

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge.models import StatusUpdate
+from bot.bridge.posts import post_once
 from bot.bridge.threads import ensure_thread
 from bot.mprofi import DeliveryStatus, MProfiError
 from bot.slack import blocks
@@ -113,7 +114,7 @@ async def render_status(bridge: Bridge, job: Job) -> None:
         conversation = await session.get(Conversation, message.conversation_id)
         assert conversation is not None
         await session.commit()  # reads done: no transaction stays open across Slack calls
-        thread_ts = await ensure_thread(bridge, session, conversation)
+        thread_ts = await ensure_thread(bridge, session, conversation, job)
         payload = blocks.status_line(
             message_id=message.id,
             kind=message.kind,
@@ -128,8 +129,15 @@ async def render_status(bridge: Bridge, job: Job) -> None:
             scheduled_for=message.scheduled_for,
         )
         if message.status_message_ts is None:
-            posted = await bridge.slack.chat_postMessage(channel=conversation.channel_id, thread_ts=thread_ts, **payload)
-            message.status_message_ts = str(posted["ts"])
+            message.status_message_ts = await post_once(
+                bridge.slack,
+                key=f"status:{message.id}",
+                job=job,
+                channel=conversation.channel_id,
+                thread_ts=thread_ts,
+                refresh=True,
+                **payload,
+            )
             await session.commit()
         else:
             await bridge.slack.chat_update(channel=conversation.channel_id, ts=message.status_message_ts, **payload)

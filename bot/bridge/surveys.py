@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.bridge.commands import post_response
 from bot.bridge.models import RetryLater, SurveyRequest
+from bot.bridge.posts import post_once, upload_once
 from bot.mprofi import MProfiError, NotFoundError, RetryableError, UncertainError
 from bot.mprofi.errors import AuthenticationError
 from bot.mprofi.models import SurveyReportEntry, parse_timestamp
@@ -102,7 +103,7 @@ async def run_survey_command(bridge: Bridge, job: Job) -> None:
         elif action == "report":
             detail = await bridge.mprofi.get_survey(int(survey_id))
             entries = await bridge.mprofi.get_survey_report(int(survey_id))
-            await post_report(bridge, channel=payload["channel"], survey=detail, entries=entries, user_id=payload.get("user"))
+            await post_report(bridge, channel=payload["channel"], survey=detail, entries=entries, user_id=payload.get("user"), job=job)
             if reply_to:
                 await post_response(bridge, reply_to, {"text": f"The report of survey {survey_id} is posted in the channel."})
     except RetryableError as exc:
@@ -129,14 +130,18 @@ def report_csv(entries: list[SurveyReportEntry]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-async def post_report(bridge: Bridge, *, channel: str, survey: Any, entries: list[SurveyReportEntry], user_id: str | None) -> str:
-    """The readable summary in the channel, the raw report as CSV in its thread."""
-    posted = await bridge.slack.chat_postMessage(channel=channel, **blocks.survey_report(survey, entries, user_id=user_id))
-    ts = str(posted["ts"])
-    await bridge.slack.files_upload_v2(
+async def post_report(
+    bridge: Bridge, *, channel: str, survey: Any, entries: list[SurveyReportEntry], user_id: str | None, job: Job
+) -> str:
+    """The readable summary in the channel, the raw report as CSV in its thread (each once per job)."""
+    payload = blocks.survey_report(survey, entries, user_id=user_id)
+    ts = await post_once(bridge.slack, key=f"survey-report:{job.id}", job=job, channel=channel, **payload)
+    await upload_once(
+        bridge.slack,
+        job=job,
         channel=channel,
         thread_ts=ts,
-        file=report_csv(entries),
+        content=report_csv(entries),
         filename=f"survey-{survey.id}-report.csv",
         title=f"Survey {survey.id} report ({len(entries)} participants)",
     )
@@ -218,7 +223,7 @@ async def receive_notification(bridge: Bridge, *, content_type: str, body: bytes
     return stored, kind
 
 
-async def _survey_thread(bridge: Bridge, survey_id: int, *, attempts: int) -> str:
+async def _survey_thread(bridge: Bridge, survey_id: int, job: Job) -> str:
     """The thread of one survey's answers, opened once.
 
     The unique key on the survey decides which job posts the parent; another job
@@ -239,7 +244,7 @@ async def _survey_thread(bridge: Bridge, survey_id: int, *, attempts: int) -> st
             assert thread is not None
             mine = True
         if thread.thread_ts is None:
-            if not mine and attempts < 5:
+            if not mine and job.attempts < 5:
                 raise RetryLater("waiting for the survey's thread to open", 1.0)
             await session.commit()  # no transaction stays open across mProfi or Slack calls
             name = None
@@ -247,8 +252,13 @@ async def _survey_thread(bridge: Bridge, survey_id: int, *, attempts: int) -> st
                 name = (await bridge.mprofi.get_survey(survey_id)).name
             except MProfiError as exc:
                 logger.info("survey %s name unknown: %s", survey_id, exc.message)
-            posted = await bridge.slack.chat_postMessage(channel=thread.channel_id, **blocks.survey_thread_parent(survey_id, name))
-            thread.thread_ts = str(posted["ts"])
+            thread.thread_ts = await post_once(
+                bridge.slack,
+                key=f"survey-thread:{survey_id}",
+                job=job,
+                channel=thread.channel_id,
+                **blocks.survey_thread_parent(survey_id, name),
+            )
             await session.commit()
         return thread.thread_ts
 
@@ -261,11 +271,15 @@ async def post_notification(bridge: Bridge, job: Job) -> None:
         return
     channel = bridge.config.survey_channel
     if notification.kind == "answer" and notification.survey_id is not None:
-        thread_ts = await _survey_thread(bridge, notification.survey_id, attempts=job.attempts)
-        posted = await bridge.slack.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, **blocks.survey_answer(notification.msisdn or "", notification.answer or "")
+        thread_ts = await _survey_thread(bridge, notification.survey_id, job)
+        ts = await post_once(
+            bridge.slack,
+            key=f"survey-notification:{notification.id}",
+            job=job,
+            channel=channel,
+            thread_ts=thread_ts,
+            **blocks.survey_answer(notification.msisdn or "", notification.answer or ""),
         )
-        ts = str(posted["ts"])
     elif notification.kind == "report":
         entries = _entries(notification.report) or []
         survey: Any = None
@@ -275,10 +289,15 @@ async def post_notification(bridge: Bridge, job: Job) -> None:
             except MProfiError as exc:
                 logger.info("survey %s details unknown: %s", notification.survey_id, exc.message)
         survey = survey or blocks.UnnamedSurvey(id=notification.survey_id or 0)
-        ts = await post_report(bridge, channel=channel, survey=survey, entries=entries, user_id=None)
+        ts = await post_report(bridge, channel=channel, survey=survey, entries=entries, user_id=None, job=job)
     else:
-        posted = await bridge.slack.chat_postMessage(channel=channel, **blocks.survey_unreadable(notification.id, notification.body))
-        ts = str(posted["ts"])
+        ts = await post_once(
+            bridge.slack,
+            key=f"survey-notification:{notification.id}",
+            job=job,
+            channel=channel,
+            **blocks.survey_unreadable(notification.id, notification.body),
+        )
     async with bridge.sessions() as session, session.begin():
         await session.execute(update(SurveyNotification).where(SurveyNotification.id == notification.id).values(slack_ts=ts))
 

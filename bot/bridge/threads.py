@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.bridge.posts import post_once
 from bot.slack import blocks
 from bot.sms.numbers import PhoneE164
-from storage.models import Conversation
+from storage.models import Conversation, Job
 
 if TYPE_CHECKING:
     from bot.bridge.core import Bridge
@@ -16,19 +17,21 @@ if TYPE_CHECKING:
 __all__ = ["ensure_thread"]
 
 
-async def ensure_thread(bridge: Bridge, session: AsyncSession, conversation: Conversation) -> str:
+async def ensure_thread(bridge: Bridge, session: AsyncSession, conversation: Conversation, job: Job | None) -> str:
     """The conversation's thread ts, posting its parent message first if there is none.
 
     Jobs of one conversation run one at a time (the queue's lanes), so only one job
-    can get here for a new number; the ts is committed at once so a crash after the
-    post cannot open a second thread.
+    can get here for a new number; the ts is committed at once, and a retry after a
+    lost answer finds the parent it already posted instead of opening a second thread.
     """
     if conversation.thread_ts is None:
         await session.commit()  # no transaction stays open across a Slack call
-        parent = await bridge.slack.chat_postMessage(
+        conversation.thread_ts = await post_once(
+            bridge.slack,
+            key=f"thread:{conversation.id}",
+            job=job,
             channel=conversation.channel_id,
             **blocks.thread_parent(PhoneE164(conversation.phone), conversation.contact_name, note_prefix=bridge.config.note_prefix),
         )
-        conversation.thread_ts = str(parent["ts"])
         await session.commit()
     return conversation.thread_ts

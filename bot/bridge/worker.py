@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.bridge.core import Bridge
 from bot.bridge.models import RetryLater
+from bot.bridge.posts import SLACK_REFUSED, refused
 from bot.slack.errors import slack_error
 from storage.queue import claim, complete, retry_later
 
@@ -96,7 +97,9 @@ class Workers:
         except SlackApiError as exc:
             delay = _slack_delay(exc, job.attempts)
             logger.warning("job %s (%s): Slack answered %s, retry in %.0f s", job.id, job.kind, slack_error(exc), delay)
-            await retry_later(self._bridge.sessions, job.id, delay=delay, error=f"Slack: {slack_error(exc)}")
+            # A plain refusal posted nothing; anything else (a 5xx, a garbled answer) may have.
+            prefix = SLACK_REFUSED if refused(exc) else "Slack failed"
+            await retry_later(self._bridge.sessions, job.id, delay=delay, error=f"{prefix}: {slack_error(exc)}")
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # any failure: keep the job, try again later

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
-from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.listeners import register_listeners
 from bot.slack.pacing import ChannelPacer, PacedWebClient
+from bot.slack.retries import SafeConnectionErrorRetryHandler
 
 if TYPE_CHECKING:
     from bot.bridge import Bridge
@@ -44,7 +44,7 @@ def build_web_client(token: str, base_url: str, *, posts_per_second: float = 1.0
         base_url=base_url,
         timeout=15,
         pacer=ChannelPacer(rate=posts_per_second, burst=burst),
-        retry_handlers=[AsyncConnectionErrorRetryHandler()],
+        retry_handlers=[SafeConnectionErrorRetryHandler()],
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.sandbox.slack import HANG
+from bot.sandbox.slack import HANG, HANG_AFTER
 from tests.support import NUMBER, StackFactory, open_thread, settle, status_lines
 
 FAST_RECOVERY = {"worker_lease_seconds": 1.0}
@@ -44,6 +44,50 @@ async def test_killed_after_storing_an_inbound_sms_it_reaches_slack_once_after_r
         await settle(1.5)
         assert len(stack.slack.top_level(stack.channel)) == 1
         assert [r.text for r in stack.replies(parent)] == ["SMS from +48 600 100 200: Zapisane, jeszcze nie w Slacku"]
+
+
+async def test_killed_after_slack_posted_the_thread_parent_the_thread_is_not_opened_twice(make_stack: StackFactory) -> None:
+    async with make_stack(app_process=True, settings=FAST_RECOVERY) as stack:
+        stack.slack.fail("chat.postMessage", HANG_AFTER, retry_after=5)  # posted, but the answer never comes
+        await stack.phone_texts(NUMBER, "Wątek jest, odpowiedź zginęła")
+        await stack.until(lambda: stack.slack.top_level(stack.channel), what="the parent in Slack")
+        await stack.restart_app(kill=True)
+        parent = stack.thread_of("600 100 200")
+        assert parent is not None
+        await stack.until(lambda: stack.replies(parent), timeout=20, what="the message after restart")
+        await settle(1.5)
+        assert len(stack.slack.top_level(stack.channel)) == 1
+        assert [r.text for r in stack.replies(parent)] == ["SMS from +48 600 100 200: Wątek jest, odpowiedź zginęła"]
+
+
+async def test_killed_after_slack_posted_an_inbound_message_it_is_not_posted_twice(make_stack: StackFactory) -> None:
+    async with make_stack(app_process=True, settings=FAST_RECOVERY) as stack:
+        parent = await open_thread(stack)
+        stack.slack.fail("chat.postMessage", HANG_AFTER, retry_after=5)
+        await stack.phone_texts(NUMBER, "W Slacku, ale bez potwierdzenia")
+        await stack.until(lambda: len(stack.replies(parent)) == 2, what="the message in Slack")
+        await stack.restart_app(kill=True)
+        await stack.until(lambda: stack.slack.calls_to("conversations.replies"), timeout=20, what="the restarted job looking")
+        await settle(1.5)
+        assert [r.text for r in stack.replies(parent)] == [
+            "SMS from +48 600 100 200: Dzień dobry",
+            "SMS from +48 600 100 200: W Slacku, ale bez potwierdzenia",
+        ]
+
+
+async def test_killed_after_slack_posted_a_status_line_it_is_not_posted_twice(make_stack: StackFactory) -> None:
+    async with make_stack(app_process=True, settings=FAST_RECOVERY) as stack:
+        parent = await open_thread(stack)
+        stack.slack.fail("chat.postMessage", HANG_AFTER, retry_after=5)
+        await stack.person_replies(parent, "Status zginął po drodze")
+        sent = await stack.until(lambda: stack.sent_to(NUMBER), what="the SMS")
+        await stack.until(lambda: status_lines(stack, parent), what="the status line in Slack")
+        await stack.restart_app(kill=True)
+        stack.sim.set_status(sent[0].id, "delivered")
+        await stack.until(lambda: [m for m in status_lines(stack, parent) if ": delivered" in m.text], timeout=20, what="delivered")
+        await settle(1.5)
+        assert len(status_lines(stack, parent)) == 1
+        assert [m.text for m in stack.sent_to(NUMBER)] == ["Status zginął po drodze"]
 
 
 async def test_a_webhook_that_arrives_while_the_server_is_down_is_delivered_by_mprofis_retry(make_stack: StackFactory) -> None:

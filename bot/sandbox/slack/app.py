@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.sandbox.slack.state import HANG, SlackCall, SlackFile, SlackMessage, SlackState
+from bot.sandbox.slack.state import HANG, HANG_AFTER, SlackCall, SlackFile, SlackMessage, SlackState
 
 __all__ = ["create_slack_emulator"]
 
@@ -52,6 +52,40 @@ def _blocks(value: Any) -> list[dict[str, Any]] | None:
     if isinstance(value, str):
         value = json.loads(value) if value else None
     return value
+
+
+def _metadata(value: Any) -> dict[str, Any] | None:
+    """``metadata`` as Slack checks it: an ``event_type`` and an ``event_payload`` object."""
+    if isinstance(value, str):
+        value = json.loads(value) if value else None
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("event_type"), str) or not isinstance(value.get("event_payload"), dict):
+        raise SlackError("invalid_metadata_format")
+    return {"event_type": value["event_type"], "event_payload": value["event_payload"]}
+
+
+def _page(messages: list[SlackMessage], params: Params) -> dict[str, Any]:
+    """One page of ``messages`` after ``oldest``/before ``latest``, with Slack's cursor paging."""
+    oldest = float(params.get("oldest") or 0)
+    latest = float(params.get("latest") or "inf")
+    inclusive = str(params.get("inclusive") or "").lower() in ("1", "true")
+    chosen = [
+        m for m in messages
+        if (oldest <= float(m.ts) if inclusive else oldest < float(m.ts)) and (float(m.ts) <= latest if inclusive else float(m.ts) < latest)
+    ]
+    limit = max(1, min(int(params.get("limit") or 100), 1000))
+    start = int(params.get("cursor") or 0)
+    page = chosen[start : start + limit]
+    more = start + limit < len(chosen)
+    with_metadata = str(params.get("include_all_metadata") or "").lower() in ("1", "true")
+    found = []
+    for m in page:
+        event = {**m.as_event(), "blocks": m.blocks}
+        if with_metadata and m.metadata is not None:
+            event["metadata"] = m.metadata
+        found.append(event)
+    return {"messages": found, "has_more": more, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
 
 def create_slack_emulator(state: SlackState) -> Starlette:
@@ -91,6 +125,7 @@ def create_slack_emulator(state: SlackState) -> Starlette:
         thread_ts = params.get("thread_ts") or None
         if thread_ts is not None:
             message_of(channel, str(thread_ts))
+        metadata = _metadata(params.get("metadata"))
         message = SlackMessage(
             channel=channel,
             ts=state.next_ts(),
@@ -99,6 +134,7 @@ def create_slack_emulator(state: SlackState) -> Starlette:
             bot_id=config.bot_id,
             thread_ts=str(thread_ts) if thread_ts else None,
             blocks=blocks,
+            metadata=metadata,
         )
         state.messages[(channel, message.ts)] = message
         return {"channel": channel, "ts": message.ts, "message": {**message.as_event(), "blocks": blocks}}
@@ -111,6 +147,8 @@ def create_slack_emulator(state: SlackState) -> Starlette:
         message.text = str(params.get("text") or message.text)
         if "blocks" in params:
             message.blocks = _blocks(params.get("blocks"))
+        if params.get("metadata"):
+            message.metadata = _metadata(params.get("metadata"))
         message.edits += 1
         return {"channel": channel, "ts": message.ts, "text": message.text, "message": message.as_event()}
 
@@ -141,11 +179,16 @@ def create_slack_emulator(state: SlackState) -> Starlette:
         return {}
 
     async def replies(params: Params) -> dict[str, Any]:
+        """A thread, oldest first (Slack also pages it by ``oldest``, ``limit`` and cursor)."""
         channel = channel_of(params)
         thread_ts = str(params.get("ts") or "")
         message_of(channel, thread_ts)
-        messages = [{**m.as_event(), "blocks": m.blocks} for m in state.thread(channel, thread_ts)]
-        return {"messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
+        return _page(state.thread(channel, thread_ts), params)
+
+    async def history(params: Params) -> dict[str, Any]:
+        """A channel's top-level messages, newest first, as Slack's ``conversations.history``."""
+        channel = channel_of(params)
+        return _page(list(reversed(state.top_level(channel))), params)
 
     async def permalink(params: Params) -> dict[str, Any]:
         channel = channel_of(params)
@@ -254,6 +297,7 @@ def create_slack_emulator(state: SlackState) -> Starlette:
         "reactions.add": reactions_add,
         "reactions.remove": reactions_remove,
         "conversations.replies": replies,
+        "conversations.history": history,
         "conversations.info": conversations_info,
         "users.info": users_info,
         "files.getUploadURLExternal": get_upload_url,
@@ -281,7 +325,7 @@ def create_slack_emulator(state: SlackState) -> Starlette:
             if fault is not None and fault.status >= 500:
                 call.status = fault.status
                 return PlainTextResponse("Internal Server Error", status_code=fault.status)
-            if fault is not None:
+            if fault is not None and fault.status != HANG_AFTER:
                 raise SlackError(fault.error or "fatal_error")
             if name in ("chat.postMessage", "files.completeUploadExternal") and params.get("channel", params.get("channel_id")):
                 wait = state.post_allowed(str(params.get("channel") or params.get("channel_id")))
@@ -295,6 +339,11 @@ def create_slack_emulator(state: SlackState) -> Starlette:
             if method is None:
                 raise SlackError("unknown_method")
             result = await method(params)
+            if fault is not None and fault.status == HANG_AFTER:
+                await state.touched()
+                await asyncio.sleep(fault.retry_after)  # done, but the answer never reaches the caller
+                call.status = 500
+                return PlainTextResponse("Internal Server Error", status_code=500)
             return JSONResponse({"ok": True, **result}, headers={"x-oauth-scopes": "chat:write,files:write,files:read"})
         except SlackError as exc:
             call.error = exc.error

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
-__all__ = ["SlackConfig", "SlackState", "SlackCall", "SlackMessage", "SlackFile", "Fault", "HANG"]
+__all__ = ["SlackConfig", "SlackState", "SlackCall", "SlackMessage", "SlackFile", "Fault", "HANG", "HANG_AFTER"]
 
 
 @dataclass
@@ -63,6 +63,7 @@ class SlackMessage:
     reactions: set[str] = field(default_factory=set)
     edits: int = 0
     deleted: bool = False
+    metadata: dict[str, Any] | None = None
 
     def as_event(self) -> dict[str, Any]:
         event: dict[str, Any] = {"type": "message", "channel": self.channel, "user": self.user, "text": self.text, "ts": self.ts}
@@ -91,11 +92,12 @@ class SlackFile:
 
 
 HANG = -1  # a fault that answers nothing for ``retry_after`` seconds, then 500 without acting
+HANG_AFTER = -2  # a fault that does the work, then answers nothing for ``retry_after`` seconds, then 500
 
 
 @dataclass
 class Fault:
-    status: int  # 429, 500, HANG, or 200 with an ``ok: false`` error
+    status: int  # 429, 500, HANG, HANG_AFTER, or 200 with an ``ok: false`` error
     error: str | None = None
     retry_after: int = 1
 
@@ -112,8 +114,7 @@ class SlackState:
         self.downloads: list[tuple[str, bool]] = []
         self.faults: dict[str, deque[Fault]] = {}
         self._post_buckets: dict[str, tuple[float, float]] = {}
-        self._clock = itertools.count(1)
-        self._base = int(time.time())
+        self._last_ts = 0
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._http: httpx.AsyncClient | None = None
@@ -121,7 +122,10 @@ class SlackState:
     # ---- ids -----------------------------------------------------------------------
 
     def next_ts(self) -> str:
-        return f"{self._base}.{next(self._clock):06d}"
+        """Slack's ts: the time of posting in microseconds, unique within the workspace."""
+        self._last_ts = max(self._last_ts + 1, int(time.time() * 1_000_000))
+        seconds, micros = divmod(self._last_ts, 1_000_000)
+        return f"{seconds}.{micros:06d}"
 
     def next_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08d}"
