@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -25,6 +28,7 @@ from bot.config import Settings
 from bot.mprofi import MProfiClient
 from bot.mprofi.redact import install_httpx_redaction
 from bot.slack.app import build_bolt_app, build_web_client
+from bot.slack.errors import slack_error
 from bot.webhooks.routes import WebhookConfig, webhook_routes
 from storage import make_engine, make_sessionmaker
 from storage.migrate import upgrade
@@ -41,6 +45,7 @@ def _secret(value: Any) -> str:
 def create_app(settings: Settings) -> Starlette:
     """The bridge as an ASGI app; ``settings`` must already be complete for serving."""
     bot_token = _secret(settings.slack_bot_token)
+    signing_secret = _secret(settings.slack_signing_secret)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -83,7 +88,9 @@ def create_app(settings: Settings) -> Starlette:
             slack=slack,
             http=http,
         )
-        bolt = build_bolt_app(bridge=bridge, client=slack, signing_secret=_secret(settings.slack_signing_secret))
+        # Without a signing secret (Socket Mode only) /slack/events refuses everything;
+        # Bolt still gets a secret nobody knows rather than an empty one.
+        bolt = build_bolt_app(bridge=bridge, client=slack, signing_secret=signing_secret or secrets.token_hex(32))
         workers = Workers(
             bridge,
             count=settings.worker_count,
@@ -94,13 +101,11 @@ def create_app(settings: Settings) -> Starlette:
         )
         socket_mode = None
         await workers.start()
-        if settings.slack_app_token is not None:
-            socket_mode = AsyncSocketModeHandler(bolt, _secret(settings.slack_app_token))
-            await socket_mode.connect_async()
-            logger.info("connected to Slack in Socket Mode")
         app.state.bridge = bridge
         app.state.workers = workers
         try:
+            if settings.slack_app_token is not None:
+                socket_mode = await _connect_socket_mode(bolt, _secret(settings.slack_app_token))
             yield {"bridge": bridge, "slack_handler": AsyncSlackRequestHandler(bolt)}
         finally:
             if socket_mode is not None:
@@ -111,6 +116,9 @@ def create_app(settings: Settings) -> Starlette:
             await engine.dispose()
 
     async def slack_events(request: Request) -> Response:
+        if not signing_secret:
+            error = "this bridge takes Slack's events over Socket Mode; set SLACK_SIGNING_SECRET to accept them here"
+            return JSONResponse({"ok": False, "error": error}, status_code=404)
         handler: AsyncSlackRequestHandler = request.state.slack_handler
         return await handler.handle(request)
 
@@ -130,3 +138,21 @@ def create_app(settings: Settings) -> Starlette:
         ),
     ]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found})
+
+
+async def _connect_socket_mode(bolt: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
+    """Dial Slack over Socket Mode; a token Slack refuses stops the start-up with one plain line.
+
+    slack_sdk's ``connect`` retries for ever, even a token Slack refuses, so the first
+    WebSocket URL is asked for here, where a refusal can still be told. Once connected,
+    slack_sdk reconnects by itself when Slack asks for a refresh or the line drops.
+    """
+    handler = AsyncSocketModeHandler(bolt, app_token)
+    try:
+        handler.client.wss_uri = await handler.client.issue_new_wss_url()
+    except SlackApiError as exc:
+        await handler.close_async()
+        raise RuntimeError(f"Slack refused SLACK_APP_TOKEN for Socket Mode ({slack_error(exc)}); check the app-level token.") from None
+    await handler.connect_async()
+    logger.info("connected to Slack in Socket Mode")
+    return handler

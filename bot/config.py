@@ -143,6 +143,8 @@ class Settings(BaseSettings):
             "SLACK_SIGNING_SECRET": self.slack_signing_secret,
             "MPROFI_API_KEY": self.mprofi_api_key,
         }
+        if self.slack_app_token is not None and self.slack_signing_secret is None:
+            del required["SLACK_SIGNING_SECRET"]  # Socket Mode: Slack sends nothing to sign
         for name, value in required.items():
             if value is None or not value.get_secret_value().strip():
                 problems.append(f"{name} is missing: set it in the environment or in .env.")

@@ -35,6 +35,13 @@ def test_a_complete_configuration_has_no_problems() -> None:
     assert value.problems_for_serve() == []
 
 
+def test_socket_mode_needs_no_signing_secret_but_http_does() -> None:
+    socket_only = settings(slack_bot_token="xoxb-1", slack_app_token="xapp-1", mprofi_api_key="k", slack_channel="C0ABC1234")
+    assert socket_only.problems_for_serve() == []
+    http = settings(slack_bot_token="xoxb-1", mprofi_api_key="k", slack_channel="C0ABC1234")
+    assert http.problems_for_serve() == ["SLACK_SIGNING_SECRET is missing: set it in the environment or in .env."]
+
+
 def test_placeholders_and_wrong_token_kinds_are_reported() -> None:
     value = settings(slack_bot_token="xoxb-your-token", slack_signing_secret="s", mprofi_api_key="k", slack_channel="C0123456789", slack_app_token="xoxb-1")
     problems = value.problems_for_serve()

@@ -39,13 +39,21 @@ class SandboxStack:
         simulator: SimulatorConfig | None = None,
         slack: SlackConfig | None = None,
         app_process: bool = False,
+        socket_mode: bool = False,
+        public_endpoint: bool = True,
     ) -> None:
+        """``socket_mode``: Slack talks to the app over its WebSocket, not /slack/events.
+        ``public_endpoint=False``: nothing calls the app at all (Socket Mode, inbound
+        through the catch-up poller, statuses by PULL), as an install behind a firewall.
+        """
         self.sim = SimulatorState(simulator or SimulatorConfig(status_step_seconds=status_step_seconds))
         self.sim.config.webhook_token = WEBHOOK_TOKEN
         self.sim.config.webhook_retry_seconds = min(self.sim.config.webhook_retry_seconds, 0.2)
         self.slack = SlackState(slack or SlackConfig())
         self.channel = next(iter(self.slack.config.channels))
-        self._status_mode = status_mode
+        self.public_endpoint = public_endpoint
+        self.slack.config.socket_mode = socket_mode or not public_endpoint
+        self._status_mode = status_mode if public_endpoint else "pull"
         self._database_url = database_url
         self._extra = settings or {}
         self._servers: list[LoopbackServer] = []
@@ -75,6 +83,11 @@ class SandboxStack:
             # The emulator enforces no posting limit unless asked to (SlackConfig.post_rate).
             "slack_posts_per_second": 1000.0,
         }
+        if self.slack.config.socket_mode:
+            values["slack_app_token"] = self.slack.config.app_token
+        if not self.public_endpoint:
+            del values["slack_signing_secret"]  # nothing reaches the app to be signed
+            values["catchup_interval_seconds"] = 0.3
         values.update(self._extra)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
@@ -96,7 +109,11 @@ class SandboxStack:
             await app.start()
             self._servers.append(app)
             self.app_url = app.url
-        self.slack.config.events_url = self.app_url + "/slack/events"
+        if not self.public_endpoint:
+            self.sim.config.webhook_url = None
+            return
+        if not self.slack.config.socket_mode:
+            self.slack.config.events_url = self.app_url + "/slack/events"
         self.sim.config.webhook_url = self.app_url + "/mprofi/incoming"
         if self._status_mode == "push":
             self.sim.config.push_url = self.app_url + f"/mprofi/status?token={WEBHOOK_TOKEN}"
@@ -166,7 +183,8 @@ class SandboxStack:
     async def phone_texts(self, sender: str, text: str, **kwargs: Any) -> Any:
         """A phone sends an SMS (or, with ``images=``, an MMS); mProfi calls the webhook."""
         record = self.sim.inject_inbound(sender, text, **kwargs)
-        await asyncio.wait_for(record.delivered.wait(), 10)
+        if self.sim.config.webhook_url:  # else it waits in getincoming/ for the catch-up poller
+            await asyncio.wait_for(record.delivered.wait(), 10)
         return record
 
     async def person_replies(self, parent: SlackMessage, text: str, *, user: str = "U0ANNA", files: list[dict[str, Any]] | None = None) -> SlackMessage:

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from bot.sandbox.slack.state import HANG, HANG_AFTER, SlackCall, SlackFile, SlackMessage, SlackState
 
@@ -104,6 +104,10 @@ def create_slack_emulator(state: SlackState) -> Starlette:
         if message is None or message.deleted:
             raise SlackError("message_not_found")
         return message
+
+    async def connections_open(params: Params) -> dict[str, Any]:
+        ws_base = config.public_url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
+        return {"url": f"{ws_base}/socket-mode/link?ticket={state.sockets.ticket()}"}
 
     async def auth_test(params: Params) -> dict[str, Any]:
         return {
@@ -290,6 +294,7 @@ def create_slack_emulator(state: SlackState) -> Starlette:
 
     methods: dict[str, Method] = {
         "auth.test": auth_test,
+        "apps.connections.open": connections_open,
         "chat.postMessage": post_message,
         "chat.update": update,
         "chat.postEphemeral": post_ephemeral,
@@ -333,7 +338,15 @@ def create_slack_emulator(state: SlackState) -> Starlette:
                     call.status = 429
                     retry = str(max(1, math.ceil(wait)))
                     return JSONResponse({"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": retry})
-            if token != config.bot_token:
+            if name == "apps.connections.open":
+                # Only the app-level token opens a Socket Mode connection.
+                if token == config.bot_token:
+                    raise SlackError("not_allowed_token_type")
+                if token != config.app_token:
+                    raise SlackError("not_authed" if not token else "invalid_auth")
+            elif token == config.app_token:
+                raise SlackError("not_allowed_token_type")
+            elif token != config.bot_token:
                 raise SlackError("not_authed" if not token else "invalid_auth")
             method = methods.get(name)
             if method is None:
@@ -388,5 +401,6 @@ def create_slack_emulator(state: SlackState) -> Starlette:
         Route("/upload/v1/{file_id}", upload, methods=["POST"]),
         Route("/files-pri/{file_key}/{name}", download, methods=["GET"]),
         Route("/hooks/{hook_id}", hook, methods=["POST"]),
+        WebSocketRoute("/socket-mode/link", state.sockets.serve),
     ]
     return Starlette(routes=routes)

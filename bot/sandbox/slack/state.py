@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
+from bot.sandbox.slack.socket import SocketLinks
+
 __all__ = ["SlackConfig", "SlackState", "SlackCall", "SlackMessage", "SlackFile", "Fault", "HANG", "HANG_AFTER"]
 
 
@@ -31,8 +33,11 @@ class SlackConfig:
     channels: dict[str, str] = field(default_factory=lambda: {"C0SMSBRIDGE": "sms-bridge", "C0GENERAL": "general"})
     users: dict[str, str] = field(default_factory=lambda: {"U0ANNA": "Anna Nowak", "U0PIOTR": "Piotr Kowalski"})
     timezones: dict[str, str] = field(default_factory=dict)  # user → tz (default Europe/Warsaw)
+    app_token: str = "xapp-1-A0SANDBOX-0000000000-sandboxsandboxsandboxsandbox"
     # Where the emulator delivers signed events (the app's /slack/events).
     events_url: str | None = None
+    # Socket Mode: events, commands and interactions go over the app's WebSocket instead.
+    socket_mode: bool = False
     # Base URL the emulator is reachable at (for upload and download links).
     public_url: str = "http://127.0.0.1"
     # Slack's posting limit per channel, when set: messages a second and the burst.
@@ -118,6 +123,7 @@ class SlackState:
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._http: httpx.AsyncClient | None = None
+        self.sockets = SocketLinks(app_id="A0SANDBOX")
 
     # ---- ids -----------------------------------------------------------------------
 
@@ -246,7 +252,12 @@ class SlackState:
     async def deliver(
         self, payload: dict[str, Any], *, retry_num: int | None = None, timestamp: int | None = None
     ) -> httpx.Response:
-        """POST one signed Events API envelope to the app, as Slack would (optionally as a retry)."""
+        """POST one signed Events API envelope to the app, as Slack would (optionally as a retry).
+
+        In Socket Mode the envelope goes over the app's WebSocket instead.
+        """
+        if self.config.socket_mode:
+            return await self.sockets.send("events_api", payload, retry_attempt=retry_num or 0)
         if not self.config.events_url:
             raise RuntimeError("SlackConfig.events_url is not set")
         body = json.dumps(payload).encode()
@@ -340,6 +351,8 @@ class SlackState:
             "response_url": f"{self.config.public_url}/hooks/{hook}",
             "trigger_id": self.next_id("trig."),
         }
+        if self.config.socket_mode:
+            return await self.sockets.send("slash_commands", fields), hook
         response = await self._post_signed(urlencode(fields).encode(), "application/x-www-form-urlencoded")
         return response, hook
 
@@ -364,6 +377,8 @@ class SlackState:
         return await self._interact(payload), hook
 
     async def _interact(self, payload: dict[str, Any]) -> httpx.Response:
+        if self.config.socket_mode:
+            return await self.sockets.send("interactive", payload)
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return await self._post_signed(body, "application/x-www-form-urlencoded")
 
