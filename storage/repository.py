@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Attachment, Conversation, Job, Message, SlackEvent, StatusEvent, utcnow
 
 __all__ = [
+    "lock_conversations",
+    "inbound_to_match",
+    "unclaimed_caught_up",
     "get_or_create_conversation",
     "conversation_ids_by_phone",
     "first_inbound_by_fingerprint",
@@ -157,3 +160,60 @@ async def messages_due_for_poll(session: AsyncSession, *, now: datetime, limit: 
             )
         ).all()
     )
+
+
+async def lock_conversations(session: AsyncSession, ids: set[int]) -> None:
+    """Lock these conversations' rows until the transaction ends, in id order (no deadlocks).
+
+    PostgreSQL only: SQLite lets one writing transaction in at a time already.
+    """
+    if ids and session.bind.dialect.name == "postgresql":
+        await session.execute(select(Conversation.id).where(Conversation.id.in_(ids)).order_by(Conversation.id).with_for_update())
+
+
+async def inbound_to_match(
+    session: AsyncSession, *, key: str, phone: str, text: str, earliest: datetime, latest: datetime
+) -> int | None:
+    """A listed message already stored: under its listing ``key``, or as a webhook's message
+    with the same number and text received between ``earliest`` and ``latest`` (which
+    then takes the key, so the next listing finds it at once)."""
+    found = await session.scalar(select(Message.id).where(Message.origin_key == key))
+    if found is not None:
+        return int(found)
+    twin = await session.scalar(
+        select(Message.id)
+        .where(
+            Message.direction == "in",
+            Message.phone == phone,
+            Message.text == text,
+            Message.origin_key.is_(None),
+            Message.created_at >= earliest,
+            Message.created_at <= latest,
+        )
+        .order_by(Message.id)
+        .limit(1)
+    )
+    if twin is None:
+        return None
+    await session.execute(update(Message).where(Message.id == twin).values(origin_key=key))
+    return int(twin)
+
+
+async def unclaimed_caught_up(
+    session: AsyncSession, *, conversation_ids: set[int], since: datetime
+) -> dict[tuple[str, str], list[int]]:
+    """Messages the catch-up stored since ``since`` that no webhook has brought yet, by (number, text)."""
+    rows = await session.execute(
+        select(Message.id, Message.phone, Message.text)
+        .where(
+            Message.conversation_id.in_(conversation_ids),
+            Message.direction == "in",
+            Message.received_via.in_(("getincoming", "mobileapp")),
+            Message.created_at >= since,
+        )
+        .order_by(Message.id)
+    )
+    found: dict[tuple[str, str], list[int]] = {}
+    for message_id, phone, text in rows.all():
+        found.setdefault((str(phone), str(text)), []).append(int(message_id))
+    return found

@@ -11,7 +11,7 @@ import pytest
 
 from bot.mprofi import MProfiClient, MProfiKeys
 from bot.sandbox.loopback import LoopbackServer
-from bot.sandbox.postgres import scratch_database
+from bot.sandbox.postgres import PrivatePostgres, postgres_bin, scratch_database
 from bot.sandbox.mprofi import SimulatorConfig, SimulatorState, create_simulator_app
 from bot.sandbox.sink import RequestSink
 from bot.sandbox.stack import SandboxStack
@@ -85,6 +85,18 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIt
         pytest.skip("TEST_DATABASE_URL is not set (bash .ci/run starts PostgreSQL)")
     async with scratch_database(server) as url:
         yield url
+
+
+@pytest.fixture
+async def private_postgres() -> AsyncIterator[PrivatePostgres]:
+    """A PostgreSQL server of this test's own, which the test may stop and start."""
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("PostgreSQL's server binaries are missing: bash .ci/run installs them")
+        pytest.skip("PostgreSQL's server binaries are not installed (bash .ci/run installs them)")
+    async with PrivatePostgres(bin_dir) as server:
+        yield server
 
 
 # ---- the whole bridge on loopback ---------------------------------------------------

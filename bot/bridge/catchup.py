@@ -15,7 +15,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from bot.bridge.inbound import receive_many
@@ -23,7 +23,7 @@ from bot.bridge.models import InboundSms
 from bot.mprofi import MProfiError
 from bot.mprofi.models import IncomingMessage
 from bot.sms.numbers import InvalidNumber, normalize
-from storage.models import Cursor, Message, utcnow
+from storage.models import Cursor, utcnow
 
 if TYPE_CHECKING:
     from bot.bridge.core import Bridge
@@ -33,9 +33,6 @@ __all__ = ["catch_up", "listing_key"]
 logger = logging.getLogger(__name__)
 
 CURSOR = "getincoming"
-# A webhook can come up to ~30 minutes after the message (mProfi's retries).
-MATCH_BEFORE = timedelta(minutes=5)
-MATCH_AFTER = timedelta(minutes=40)
 
 
 def listing_key(item: IncomingMessage, source: str) -> str:
@@ -68,31 +65,6 @@ async def _lease(bridge: Bridge, now: datetime, hold: timedelta) -> datetime | N
         return cursor.position or now - timedelta(minutes=bridge.config.catchup_lookback_minutes)
 
 
-async def _already_here(bridge: Bridge, item: IncomingMessage, phone: str, key: str) -> bool:
-    """Stored before: under this key, or brought by the webhook (then it takes the key)."""
-    async with bridge.sessions() as session, session.begin():
-        if await session.scalar(select(Message.id).where(Message.origin_key == key)) is not None:
-            return True
-        when = item.ts or utcnow()
-        twin = await session.scalar(
-            select(Message.id)
-            .where(
-                Message.direction == "in",
-                Message.phone == phone,
-                Message.text == item.message,
-                Message.origin_key.is_(None),
-                Message.created_at >= when - MATCH_BEFORE,
-                Message.created_at <= when + MATCH_AFTER,
-            )
-            .order_by(Message.id)
-            .limit(1)
-        )
-        if twin is None:
-            return False
-        await session.execute(update(Message).where(Message.id == twin).values(origin_key=key))
-        return True
-
-
 async def catch_up(bridge: Bridge) -> int:
     """One pass over mProfi's listings; the number of messages it stored."""
     config = bridge.config
@@ -115,17 +87,17 @@ async def catch_up(bridge: Bridge) -> int:
                     logger.warning("catch-up: skipping a listed message from an unusable number")
                     continue
                 key = listing_key(item, source)
-                if await _already_here(bridge, item, phone, key):
-                    continue
                 sms = InboundSms(
                     sender=phone, recipient=item.recipient, text=item.message.replace("\x00", ""),
                     via="getincoming" if source == "incoming" else "mobileapp", received_at=item.ts, external_id=key,
                 )
                 try:
-                    await receive_many(bridge, [sms])  # alone, so a clash cannot fail anyone's webhook
+                    # Alone, so a clash cannot fail anyone's webhook; matched there against
+                    # what the webhook brought, under the same lock.
+                    [received] = await receive_many(bridge, [sms])
                 except IntegrityError:
                     continue  # another replica stored it a moment ago
-                stored += 1
+                stored += received.new
         async with bridge.sessions() as session, session.begin():
             await session.execute(update(Cursor).where(Cursor.name == CURSOR).values(position=now))
     finally:

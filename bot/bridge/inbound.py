@@ -35,6 +35,11 @@ __all__ = ["receive_many", "IngestBatcher", "post_inbound", "fingerprint", "opt_
 
 logger = logging.getLogger(__name__)
 
+CAUGHT_UP = ("getincoming", "mobileapp")  # how messages fetched by the catch-up arrive
+# A webhook can come up to ~30 minutes after the message (mProfi's retries).
+MATCH_BEFORE = timedelta(minutes=5)
+MATCH_AFTER = timedelta(minutes=40)
+
 
 def fingerprint(sms: InboundSms) -> str:
     digest = hashlib.sha256()
@@ -49,25 +54,69 @@ def fingerprint(sms: InboundSms) -> str:
     return digest.hexdigest()
 
 
-async def receive_many(bridge: Bridge, batch: list[InboundSms]) -> list[Received]:
+async def _already_stored(
+    bridge: Bridge, session: AsyncSession, everything: list[InboundSms], conversations: dict[str, int], now: datetime
+) -> dict[int, int]:
+    """Messages of the batch that the other inbound path already stored: index → message id.
+
+    The webhook and the ``getincoming/`` catch-up can bring the same SMS. A listed
+    message is already here under its listing key, or as a webhook's message with the
+    same number and text from about that time (which then takes the key). A webhook
+    message is already here as a caught-up one no webhook has claimed yet (it claims
+    it; a further delivery of the webhook is then an ordinary repeat).
+    """
+    found: dict[int, int] = {}
+    listed = [i for i, sms in enumerate(everything) if sms.via in CAUGHT_UP]
+    for index in listed:
+        sms = everything[index]
+        assert sms.external_id is not None
+        when = sms.received_at or now
+        twin = await repository.inbound_to_match(
+            session, key=sms.external_id, phone=sms.sender, text=sms.text, earliest=when - MATCH_BEFORE, latest=when + MATCH_AFTER
+        )
+        if twin is not None:
+            found[index] = twin
+    webhooks = [i for i, sms in enumerate(everything) if sms.via not in CAUGHT_UP]
+    if webhooks and bridge.config.catchup_interval_seconds > 0:
+        unclaimed = await repository.unclaimed_caught_up(
+            session, conversation_ids={conversations[everything[i].sender] for i in webhooks}, since=now - MATCH_AFTER
+        )
+        for index in webhooks:
+            sms = everything[index]
+            if sms.images:
+                continue  # getincoming/ lists only the text: the MMS with its images is stored as well
+            candidates = unclaimed.get((sms.sender, sms.text))
+            if candidates:
+                found[index] = candidates.pop(0)
+                await session.execute(update(Message).where(Message.id == found[index]).values(received_via=sms.via))
+    return found
+
+
+async def receive_many(bridge: Bridge, everything: list[InboundSms]) -> list[Received]:
     """Store inbound messages in one transaction (the group commit behind the webhook).
 
     Each message gets its conversation (created once, even under races), its repeat
     check, its attachments and its ``post_inbound`` job. The caller acknowledges the
-    webhooks only after this returns.
+    webhooks only after this returns. The conversations' rows are locked first (on
+    PostgreSQL; SQLite lets one writer in at a time anyway), so a webhook and the
+    catch-up storing the same SMS at the same instant see each other.
     """
     now = utcnow()
-    keys = [fingerprint(sms) for sms in batch]
     since = now - timedelta(seconds=bridge.config.repeat_window_seconds)
     async with bridge.sessions() as session, session.begin():
         conversations = await repository.conversation_ids_by_phone(
-            session, channel_id=bridge.config.channel_id, phones={sms.sender for sms in batch}
+            session, channel_id=bridge.config.channel_id, phones={sms.sender for sms in everything}
         )
-        for sms in batch:
+        for sms in everything:
             if sms.sender not in conversations:
                 created = await repository.get_or_create_conversation(session, channel_id=bridge.config.channel_id, phone=sms.sender)
                 conversations[sms.sender] = created.id
-        earlier = await repository.first_inbound_by_fingerprint(session, fingerprints=set(keys), since=since)
+        await repository.lock_conversations(session, set(conversations.values()))
+        known = await _already_stored(bridge, session, everything, conversations, now)
+        fresh = [i for i in range(len(everything)) if i not in known]
+        batch = [everything[i] for i in fresh]
+        keys = [fingerprint(sms) for sms in batch]
+        earlier = await repository.first_inbound_by_fingerprint(session, fingerprints=set(keys), since=since) if batch else {}
         # Core statements, one round trip each for the whole batch: the ORM's per-object
         # bookkeeping would cost more than SQLite itself.
         rows = [
@@ -89,7 +138,7 @@ async def receive_many(bridge: Bridge, batch: list[InboundSms]) -> list[Received
             }
             for sms, key in zip(batch, keys, strict=True)
         ]
-        inserted = await session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows)
+        inserted = await session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows) if rows else []
         ids = [row.id for row in inserted]
         repeat_of = [row["repeat_of_id"] for row in rows]
         first_in_batch: dict[str, int] = {}
@@ -110,7 +159,8 @@ async def receive_many(bridge: Bridge, batch: list[InboundSms]) -> list[Received
              "run_after": now, "attempts": 0, "created_at": now}
             for index, sms in enumerate(batch)
         ]
-        await session.execute(insert(Job), jobs)
+        if jobs:
+            await session.execute(insert(Job), jobs)
         await session.execute(
             update(Conversation).where(Conversation.id.in_(set(conversations.values()))).values(last_inbound_at=now)
         )
@@ -119,15 +169,20 @@ async def receive_many(bridge: Bridge, batch: list[InboundSms]) -> list[Received
                 notice = await _opt_out_or_in(bridge, session, sms, now)
                 if notice:
                     enqueue(session, kind="notice", lane="slack", conversation_id=conversations[sms.sender], payload={"text": notice})
-        received = [
-            Received(message_id=ids[index], conversation_id=conversations[sms.sender], repeat_of=repeat_of[index])
+        stored = {
+            fresh[index]: Received(message_id=ids[index], conversation_id=conversations[sms.sender], repeat_of=repeat_of[index])
             for index, sms in enumerate(batch)
-        ]
-    bridge.wake_workers()
-    for sms, item in zip(batch, received, strict=True):
+        }
+        for index, message_id in known.items():
+            stored[index] = Received(message_id=message_id, conversation_id=conversations[everything[index].sender], repeat_of=None, new=False)
+        received = [stored[index] for index in range(len(everything))]
+    if batch:
+        bridge.wake_workers()
+    for sms, item in zip(everything, received, strict=True):
         logger.info(
-            "inbound %s stored as message %s%s",
+            "inbound %s %s message %s%s",
             sms.via,
+            "stored as" if item.new else "was already here as",
             item.message_id,
             f" (repeat of {item.repeat_of})" if item.repeat_of else "",
         )

@@ -37,6 +37,7 @@ class Received:
     message_id: int
     conversation_id: int
     repeat_of: int | None
+    new: bool = True  # False: the other inbound path (webhook / catch-up) had already stored it
 
 
 @dataclass(frozen=True)

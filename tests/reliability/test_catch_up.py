@@ -41,3 +41,22 @@ async def test_messages_from_before_a_downtime_are_caught_up_once(make_stack: St
         await stack.until(lambda: stack.replies(parent), timeout=10)
         await settle(1.0)
         assert [r.text for r in stack.replies(parent)] == ["SMS from +48 600 100 200: Wysłane godzinę temu"]
+
+
+async def test_a_webhook_for_a_message_the_catch_up_already_stored_is_not_posted_again(make_stack: StackFactory) -> None:
+    from bot.sandbox.stack import WEBHOOK_TOKEN
+
+    async with make_stack(settings=CATCH_UP) as stack:
+        stack.sim.inject_inbound(NUMBER, "Najpierw przez getincoming", deliver=False)  # the webhook failed at first
+        parent = await stack.until(lambda: stack.thread_of("600 100 200"), timeout=10, what="the caught-up thread")
+        await stack.until(lambda: stack.replies(parent), timeout=10)
+        body = {"sender": NUMBER, "recipient": stack.sim.config.own_number, "message": "Najpierw przez getincoming"}
+        headers = {"Authorization": WEBHOOK_TOKEN}
+        late = await stack.http.post(stack.app_url + "/mprofi/incoming", json=body, headers=headers)  # mProfi's retry
+        assert late.status_code == 200 and late.json()["repeat"] is False
+        await settle(1.0)
+        assert [r.text for r in stack.replies(parent)] == ["SMS from +48 600 100 200: Najpierw przez getincoming"]
+        again = await stack.http.post(stack.app_url + "/mprofi/incoming", json=body, headers=headers)  # and once more
+        assert again.json()["message_id"] != late.json()["message_id"]
+        await stack.until(lambda: len(stack.replies(parent)) == 2, what="a further delivery, shown as a repeat")
+        assert stack.replies(parent)[1].text.startswith("Repeated SMS from +48 600 100 200")

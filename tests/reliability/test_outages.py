@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.sandbox.postgres import PrivatePostgres
+from bot.sandbox.stack import SandboxStack
+from storage import make_engine, make_sessionmaker
+from storage.queue import pending_count
 from tests.support import NUMBER, StackFactory, open_thread, settle, status_lines
 
 
@@ -30,3 +34,63 @@ async def test_mprofi_refusing_connections_delays_the_sms_and_sends_it_once(make
         await stack.until(lambda: [m for m in status_lines(stack, parent) if "accepted by mProfi" in m.text or "sent" in m.text], timeout=10)
         await settle(1.0)
         assert [m.text for m in stack.sent_to(NUMBER)] == ["Wyślij, gdy mProfi wróci"] and sent
+
+
+async def test_postgresql_restarting_under_load_loses_nothing_and_doubles_nothing(private_postgres: PrivatePostgres) -> None:
+    """Four phones text in and a person replies while the database server restarts.
+
+    Webhooks that meet the dead database get 503 and mProfi tries again (or the
+    catch-up poller fetches them); a Slack event that cannot be stored gets 500 and
+    Slack sends it again. Afterwards every message is in Slack once, every reply went
+    out once, and the job queue is empty.
+    """
+    phones = ["48600100201", "48600100202", "48600100203", "48600100204"]
+    per_phone = 25
+    settings = {"catchup_interval_seconds": 0.5, "worker_lease_seconds": 3.0}
+    async with SandboxStack(private_postgres.url, settings=settings) as stack:
+        stack.sim.config.webhook_retry_seconds = 1.5  # mProfi's ten minutes, shortened
+        parent = await open_thread(stack)
+
+        async def phone(sender: str) -> None:
+            for index in range(per_phone):
+                stack.sim.inject_inbound(sender, f"{sender[-3:]} nr {index}")
+                await asyncio.sleep(0.08)
+
+        async def person() -> None:
+            for index in range(5):
+                _, envelope, response = await stack.slack.user_says(stack.channel, "U0ANNA", f"Odpowiedź {index}", thread_ts=parent.ts)
+                retry = 0
+                while response.status_code != 200:  # Slack sends an event again until it is taken
+                    assert retry < 8, f"Slack gave up on reply {index}: {response.status_code}"
+                    retry += 1
+                    await asyncio.sleep(0.75)
+                    response = await stack.slack.deliver(envelope, retry_num=retry)
+                await asyncio.sleep(0.4)
+
+        async def restart() -> None:
+            await asyncio.sleep(0.6)
+            await private_postgres.restart(down_seconds=2.0)
+
+        await asyncio.gather(*(phone(p) for p in phones), person(), restart())
+
+        def complete() -> bool:
+            threads = [stack.thread_of(p[-3:]) for p in phones]
+            return all(t is not None and len(stack.replies(t)) >= per_phone for t in threads) and len(stack.sent_to(NUMBER)) >= 5
+
+        await stack.until(complete, timeout=60, what="every message and reply after the restart")
+        await settle(2.0)
+
+        refused = [a for record in stack.sim.incoming for a in record.attempts if a.status_code != 200]
+        assert refused, "the restart was not felt: no webhook met the dead database"
+        for sender in phones:
+            thread = stack.thread_of(sender[-3:])
+            assert thread is not None
+            texts = [r.text.split(": ", 1)[1] for r in stack.replies(thread)]
+            assert sorted(texts) == sorted(f"{sender[-3:]} nr {i}" for i in range(per_phone)), (sender, [r.text for r in stack.replies(thread)])
+        assert len(stack.slack.top_level(stack.channel)) == 1 + len(phones)
+        assert sorted(m.text for m in stack.sent_to(NUMBER)) == [f"Odpowiedź {i}" for i in range(5)]
+        engine = make_engine(private_postgres.url)
+        try:
+            assert await pending_count(make_sessionmaker(engine)) == 0
+        finally:
+            await engine.dispose()
