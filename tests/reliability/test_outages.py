@@ -36,6 +36,18 @@ async def test_mprofi_refusing_connections_delays_the_sms_and_sends_it_once(make
         assert [m.text for m in stack.sent_to(NUMBER)] == ["Wyślij, gdy mProfi wróci"] and sent
 
 
+async def test_mprofi_answering_503_for_a_while_delays_thread_replies_and_sends_each_once(make_stack: StackFactory) -> None:
+    async with make_stack() as stack:
+        parent = await open_thread(stack)
+        stack.sim.queue_fault("send", "503", count=3)
+        await stack.person_replies(parent, "Pierwsza przy 503")
+        await stack.person_replies(parent, "Druga przy 503")
+        await stack.until(lambda: len(stack.sent_to(NUMBER)) == 2, timeout=30, what="both SMS once mProfi answers")
+        await settle(1.0)
+        assert [m.text for m in stack.sent_to(NUMBER)] == ["Pierwsza przy 503", "Druga przy 503"]
+        assert stack.sim.take_fault("send") is None  # all three 503s were met on the way
+
+
 async def test_postgresql_restarting_under_load_loses_nothing_and_doubles_nothing(private_postgres: PrivatePostgres) -> None:
     """Four phones text in and a person replies while the database server restarts.
 
