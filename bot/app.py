@@ -24,13 +24,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.bridge import Bridge, BridgeConfig, Workers
+from bot.bridge.pacing import SharedPacer
 from bot.config import Settings
 from bot.mprofi import MProfiClient
 from bot.mprofi.redact import install_httpx_redaction
 from bot.slack.app import build_bolt_app, build_web_client
 from bot.slack.errors import slack_error
+from bot.slack.pacing import ChannelPacer
 from bot.webhooks.routes import WebhookConfig, webhook_routes
 from storage import make_engine, make_sessionmaker
+from storage.db import is_postgres
 from storage.migrate import upgrade
 
 __all__ = ["create_app"]
@@ -54,9 +57,10 @@ def create_app(settings: Settings) -> Starlette:
         await upgrade(engine)
         sessions = make_sessionmaker(engine)
         http = httpx.AsyncClient(timeout=httpx.Timeout(settings.mprofi_timeout, connect=10.0))
-        slack = build_web_client(
-            bot_token, settings.slack_api_url, posts_per_second=settings.slack_posts_per_second, burst=settings.slack_post_burst
-        )
+        rate, burst = settings.slack_posts_per_second, settings.slack_post_burst
+        # On PostgreSQL there may be replicas: they keep one pace per channel together.
+        pacer = SharedPacer(sessions, rate=rate, burst=burst) if is_postgres(engine) else ChannelPacer(rate=rate, burst=burst)
+        slack = build_web_client(bot_token, settings.slack_api_url, pacer=pacer)
         bridge = Bridge(
             config=BridgeConfig(
                 channel_id=settings.slack_channel or "",

@@ -28,6 +28,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -43,6 +44,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "Base",
     "Conversation",
+    "SlackPace",
     "Message",
     "Attachment",
     "StatusEvent",
@@ -302,3 +304,16 @@ class Cursor(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     position: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
+
+
+class SlackPace(Base):
+    """When the next message may go into a channel, shared by every replica.
+
+    Slack limits posts per channel, not per process; replicas take turns through this
+    row. ``next_at`` is seconds since the epoch (plain arithmetic on every database).
+    """
+
+    __tablename__ = "slack_pace"
+
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)

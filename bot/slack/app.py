@@ -10,7 +10,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.listeners import register_listeners
-from bot.slack.pacing import ChannelPacer, PacedWebClient
+from bot.slack.pacing import ChannelPacer, PacedWebClient, Pacer
 from bot.slack.retries import SafeConnectionErrorRetryHandler
 
 if TYPE_CHECKING:
@@ -31,7 +31,9 @@ class _SkipTokenNotice(logging.Filter):
 _TOKEN_NOTICE = _SkipTokenNotice()
 
 
-def build_web_client(token: str, base_url: str, *, posts_per_second: float = 1.0, burst: int = 1) -> AsyncWebClient:
+def build_web_client(
+    token: str, base_url: str, *, posts_per_second: float = 1.0, burst: int = 1, pacer: Pacer | None = None
+) -> AsyncWebClient:
     """A Web API client that keeps to Slack's per-channel posting pace.
 
     Message posts wait their turn per channel (:mod:`bot.slack.pacing`); a 429 is
@@ -43,7 +45,7 @@ def build_web_client(token: str, base_url: str, *, posts_per_second: float = 1.0
         token=token,
         base_url=base_url,
         timeout=15,
-        pacer=ChannelPacer(rate=posts_per_second, burst=burst),
+        pacer=pacer or ChannelPacer(rate=posts_per_second, burst=burst),
         retry_handlers=[SafeConnectionErrorRetryHandler()],
     )
 

@@ -5,6 +5,9 @@ that wall and back off, the bridge keeps to the allowance itself: a token bucket
 channel that every message post waits on, in order. When Slack still says 429, the
 whole channel pauses for ``Retry-After`` (all workers, not only the one that was
 refused) and the post is tried again.
+
+``ChannelPacer`` keeps the pace within one process. Replicas share one pace through
+the database instead (``bot.bridge.pacing.SharedPacer``); both fit :class:`Pacer`.
 """
 
 from __future__ import annotations
@@ -13,13 +16,13 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-__all__ = ["ChannelPacer", "PacedWebClient", "retry_after"]
+__all__ = ["ChannelPacer", "PacedWebClient", "Pacer", "retry_after"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +37,14 @@ def retry_after(exc: SlackApiError, default: float = 1.0) -> float:
         return max(0.0, float(value[0] if isinstance(value, list) else value))
     except (TypeError, ValueError):
         return default
+
+
+class Pacer(Protocol):
+    async def acquire(self, channel: str) -> None:
+        """Wait until a message may be posted to ``channel``."""
+
+    async def pause(self, channel: str, seconds: float) -> None:
+        """Slack said 429: nobody posts to ``channel`` for ``seconds``."""
 
 
 @dataclass
@@ -75,7 +86,7 @@ class ChannelPacer:
                     return
                 await asyncio.sleep((1.0 - bucket.tokens) / self.rate)
 
-    def pause(self, channel: str, seconds: float) -> None:
+    async def pause(self, channel: str, seconds: float) -> None:
         """Slack said 429: nobody posts to this channel for ``seconds``."""
         bucket = self._bucket(channel)
         bucket.paused_until = max(bucket.paused_until, self._clock() + seconds)
@@ -86,7 +97,7 @@ class ChannelPacer:
 class PacedWebClient(AsyncWebClient):
     """``AsyncWebClient`` whose message posts keep to each channel's pace."""
 
-    def __init__(self, *args: Any, pacer: ChannelPacer, rate_limit_retries: int = 3, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, pacer: Pacer, rate_limit_retries: int = 3, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pacer = pacer
         self.rate_limit_retries = rate_limit_retries
@@ -106,7 +117,7 @@ class PacedWebClient(AsyncWebClient):
                 wait = retry_after(exc)
                 logger.info("Slack rate-limited %s; waiting %.1f s", api_method, wait)
                 if channel:
-                    self.pacer.pause(channel, wait)
+                    await self.pacer.pause(channel, wait)
                 else:
                     await asyncio.sleep(wait)
         raise AssertionError("unreachable")

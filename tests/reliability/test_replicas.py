@@ -11,6 +11,7 @@ import json
 import pytest
 
 from bot.sandbox.process import AppProcess
+from bot.sandbox.slack import SlackConfig
 from bot.sandbox.stack import WEBHOOK_TOKEN
 from tests.support import StackFactory, settle
 
@@ -45,5 +46,37 @@ async def test_two_replicas_open_one_thread_and_send_each_reply_once(make_stack:
             await stack.until(lambda: any(m.text == "Jedna odpowiedź" for m in stack.sim.messages.values()), timeout=10)
             await settle(1.0)
             assert [m.text for m in stack.sim.messages.values()].count("Jedna odpowiedź") == 1
+        finally:
+            await second.stop()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_replicas_keep_one_posting_pace_per_channel_together(make_stack: StackFactory) -> None:
+    """Slack's limit is per channel, not per process: together the replicas stay under it."""
+    slack = SlackConfig(post_rate=10.0, post_burst=2)  # Slack's allowance, sped up so the test stays short
+    settings = {"slack_posts_per_second": 10.0, "slack_post_burst": 1}
+    async with make_stack(app_process=True, slack=slack, settings=settings) as stack:
+        second = AppProcess(stack.settings())
+        await second.start()
+        try:
+            headers = {"Authorization": WEBHOOK_TOKEN}
+            senders = [f"486001003{n:02d}" for n in range(8)]
+            for round_ in range(2):
+                answers = await asyncio.gather(
+                    *(
+                        stack.http.post(
+                            (stack.app_url if n % 2 else second.url) + "/mprofi/incoming",
+                            json={"sender": sender, "recipient": "1", "message": f"nr {round_}"},
+                            headers=headers,
+                        )
+                        for n, sender in enumerate(senders)
+                    )
+                )
+                assert {a.status_code for a in answers} == {200}
+            expected = len(senders) * 3  # a parent and two messages each
+            await stack.until(lambda: len(stack.slack.calls_to("chat.postMessage")) >= expected, timeout=30, what="every post")
+            await settle(0.5)
+            assert [c.status for c in stack.slack.calls if c.method == "chat.postMessage" and c.status == 429] == []
+            assert len(stack.slack.top_level(stack.channel)) == len(senders)
         finally:
             await second.stop()

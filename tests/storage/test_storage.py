@@ -15,6 +15,7 @@ from storage import make_engine, make_sessionmaker
 from storage import repository
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import Base, Message, utcnow
+from storage.pace import hold_until, take_turn
 from storage.queue import claim, complete, enqueue, pending_count, retry_later
 
 
@@ -136,3 +137,17 @@ async def test_an_expired_lease_lets_another_worker_take_the_job(sessions: async
     assert await claim(sessions, lanes=("slack",), lease=timedelta(seconds=5)) is None
     again = await claim(sessions, lanes=("slack",), lease=timedelta(seconds=5), now=utcnow() + timedelta(seconds=6))
     assert again is not None and again.id == first.id
+
+
+async def test_posting_turns_are_handed_out_once_each_and_a_hold_pushes_them_back(sessions: async_sessionmaker[AsyncSession]) -> None:
+    now = 1_000_000.0
+    turns = await asyncio.gather(*(take_turn(sessions, "C1", now=now, interval=0.5) for _ in range(6)))
+    assert sorted(turns) == [now + 0.5 * i for i in range(6)]  # six askers at once: six different turns
+    assert await take_turn(sessions, "C2", now=now, interval=0.5, burst=3) == now - 1.0  # a burst may go at once
+    assert await take_turn(sessions, "C2", now=now, interval=0.5, burst=3) == now - 0.5
+    assert await take_turn(sessions, "C2", now=now, interval=0.5, burst=3) == now
+    assert await take_turn(sessions, "C2", now=now, interval=0.5, burst=3) == now + 0.5  # then one per interval
+    await hold_until(sessions, "C3", now + 30)  # Slack said 429, Retry-After: 30
+    assert await take_turn(sessions, "C3", now=now, interval=0.5) == now + 30
+    await hold_until(sessions, "C1", now - 100)  # a hold never brings turns forward
+    assert await take_turn(sessions, "C1", now=now, interval=0.5) == now + 3.0
