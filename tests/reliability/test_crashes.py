@@ -9,6 +9,7 @@ button to resend — never twice.
 from __future__ import annotations
 
 import asyncio
+import signal
 
 from bot.sandbox.slack import HANG, HANG_AFTER
 from tests.support import NUMBER, StackFactory, open_thread, settle, status_lines
@@ -29,6 +30,23 @@ async def test_killed_after_mprofi_accepted_the_sms_it_is_shown_uncertain_and_no
         )
         assert "resend_sms" in str(line[0].blocks)
         await settle(1.5)
+        assert len(stack.sent_to(NUMBER)) == 1
+
+
+async def test_an_uncertain_send_becomes_certain_when_mprofi_reports_its_status(make_stack: StackFactory) -> None:
+    async with make_stack(app_process=True, settings=FAST_RECOVERY) as stack:
+        parent = await open_thread(stack)
+        stack.sim.config.hang_seconds = 3.0
+        stack.sim.queue_fault("send", "hang_after_accept")
+        await stack.person_replies(parent, "Doszło czy nie?")
+        sent = await stack.until(lambda: stack.sent_to(NUMBER), what="mProfi holding the SMS")
+        await stack.restart_app(kill=True)
+        await stack.until(lambda: [m for m in status_lines(stack, parent) if "may or may not" in m.text], timeout=20, what="uncertain")
+        stack.sim.set_status(sent[0].id, "delivered")  # the PUSH names our reference: it did go out
+        line = await stack.until(
+            lambda: [m for m in status_lines(stack, parent) if ": delivered" in m.text], timeout=10, what="delivered"
+        )
+        assert "resend_sms" not in str(line[0].blocks)
         assert len(stack.sent_to(NUMBER)) == 1
 
 
@@ -88,6 +106,39 @@ async def test_killed_after_slack_posted_a_status_line_it_is_not_posted_twice(ma
         await settle(1.5)
         assert len(status_lines(stack, parent)) == 1
         assert [m.text for m in stack.sent_to(NUMBER)] == ["Status zginął po drodze"]
+
+
+async def test_killed_while_a_stored_reply_waits_for_mprofi_it_is_sent_once_after_restart(make_stack: StackFactory) -> None:
+    async with make_stack(app_process=True, settings=FAST_RECOVERY) as stack:
+        parent = await open_thread(stack)
+        outage = asyncio.create_task(stack.mprofi_outage(3.0))  # the send keeps failing: stored, not sent
+        await asyncio.sleep(0.1)
+        await stack.person_replies(parent, "Zapisana, jeszcze nie wysłana")
+        await asyncio.sleep(0.5)
+        await stack.restart_app(kill=True)
+        await outage
+        await stack.until(lambda: stack.sent_to(NUMBER), timeout=20, what="the SMS after restart")
+        await settle(1.5)
+        assert [m.text for m in stack.sent_to(NUMBER)] == ["Zapisana, jeszcze nie wysłana"]
+        assert not [m for m in status_lines(stack, parent) if "may or may not" in m.text]  # it was certain nothing had left
+
+
+async def test_a_delivery_status_sent_while_the_server_is_down_is_recorded_after_restart(make_stack: StackFactory) -> None:
+    async with make_stack(app_process=True) as stack:
+        stack.sim.config.webhook_retry_seconds = 3.0  # mProfi's next PUSH round, shortened
+        parent = await open_thread(stack)
+        await stack.person_replies(parent, "Status w czasie awarii")
+        sent = await stack.until(lambda: stack.sent_to(NUMBER), what="the SMS")
+        await stack.until(lambda: [m for m in status_lines(stack, parent) if "accepted" in m.text], what="mProfi's answer recorded")
+        assert stack.process is not None
+        await stack.process.stop(signal.SIGKILL)
+        stack.sim.set_status(sent[0].id, "delivered")  # PUSH meets a dead server
+        await asyncio.sleep(0.3)
+        await stack.restart_app(kill=False)
+        await stack.until(lambda: [m for m in status_lines(stack, parent) if ": delivered" in m.text], timeout=15, what="delivered")
+        delivered = [a.status_code for body, a in stack.sim.push_attempts if body["status"] == "delivered"]
+        assert delivered[0] is None and delivered[-1] == 200  # refused while down, taken after the restart
+        assert len(status_lines(stack, parent)) == 1
 
 
 async def test_a_webhook_that_arrives_while_the_server_is_down_is_delivered_by_mprofis_retry(make_stack: StackFactory) -> None:
