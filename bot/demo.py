@@ -43,7 +43,7 @@ def _slack_line(stack: SandboxStack, message: SlackMessage) -> str:
     who = "bridge" if message.user == config.bot_user_id else config.users.get(message.user, message.user)
     text = message.text.replace("\n", " ")
     if message.files:
-        text = f"[file {message.files[0]['name']}, {message.files[0]['size']} bytes]"
+        text = f"[file {message.files[0]['title']}, {message.files[0]['size']} bytes]"
     return f"  Slack │ {who}: {text}"
 
 
