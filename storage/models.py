@@ -39,6 +39,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
@@ -105,12 +106,17 @@ class Conversation(Base):
     contact_name: Mapped[str | None] = mapped_column(String(200))
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     last_inbound_at: Mapped[datetime | None]
+    # When the catch-up last stored a message here: a webhook then checks it did not bring it too.
+    caught_up_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
         UniqueConstraint("channel_id", "phone"),
         UniqueConstraint("channel_id", "thread_ts"),
     )
+
+
+CAUGHT_UP_WHERE = "received_via IN ('getincoming', 'mobileapp')"
 
 
 class Message(Base):
@@ -142,7 +148,18 @@ class Message(Base):
     polls: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_messages_slack_origin", "slack_channel", "slack_ts"),)
+    __table_args__ = (
+        Index("ix_messages_slack_origin", "slack_channel", "slack_ts"),
+        # Caught-up messages no webhook has claimed yet: every webhook batch looks here,
+        # so the index holds only those rows and the look stays cheap.
+        Index(
+            "ix_messages_caught_up",
+            "conversation_id",
+            "created_at",
+            sqlite_where=sql_text(CAUGHT_UP_WHERE),
+            postgresql_where=sql_text(CAUGHT_UP_WHERE),
+        ),
+    )
 
     @property
     def reference(self) -> str:

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Attachment, Conversation, Job, Message, SlackEvent, StatusEvent, utcnow
+from storage.models import CAUGHT_UP_WHERE, Attachment, Conversation, Job, Message, SlackEvent, StatusEvent, utcnow
 
 __all__ = [
-    "lock_conversations",
+    "lock_conversations_by_phone",
     "inbound_to_match",
     "unclaimed_caught_up",
     "get_or_create_conversation",
-    "conversation_ids_by_phone",
     "first_inbound_by_fingerprint",
     "conversation_by_thread",
     "conversation_by_phone",
@@ -51,11 +51,21 @@ async def get_or_create_conversation(session: AsyncSession, *, channel_id: str, 
     return conversation
 
 
-async def conversation_ids_by_phone(session: AsyncSession, *, channel_id: str, phones: set[str]) -> dict[str, int]:
-    rows = await session.execute(
-        select(Conversation.phone, Conversation.id).where(Conversation.channel_id == channel_id, Conversation.phone.in_(phones))
+async def lock_conversations_by_phone(
+    session: AsyncSession, *, channel_id: str, phones: set[str]
+) -> dict[str, tuple[int, datetime | None]]:
+    """The numbers' conversations (id, when the catch-up last stored there), locked until commit.
+
+    On PostgreSQL the rows are locked in id order (no deadlocks), so two transactions
+    storing messages of one number take turns; SQLite lets one writer in at a time anyway.
+    """
+    query = select(Conversation.phone, Conversation.id, Conversation.caught_up_at).where(
+        Conversation.channel_id == channel_id, Conversation.phone.in_(phones)
     )
-    return {phone: int(conversation_id) for phone, conversation_id in rows.all()}
+    if session.bind.dialect.name == "postgresql":
+        query = query.order_by(Conversation.id).with_for_update()
+    rows = await session.execute(query)
+    return {phone: (int(conversation_id), caught_up_at) for phone, conversation_id, caught_up_at in rows.all()}
 
 
 async def first_inbound_by_fingerprint(session: AsyncSession, *, fingerprints: set[str], since: datetime) -> dict[str, int]:
@@ -162,15 +172,6 @@ async def messages_due_for_poll(session: AsyncSession, *, now: datetime, limit: 
     )
 
 
-async def lock_conversations(session: AsyncSession, ids: set[int]) -> None:
-    """Lock these conversations' rows until the transaction ends, in id order (no deadlocks).
-
-    PostgreSQL only: SQLite lets one writing transaction in at a time already.
-    """
-    if ids and session.bind.dialect.name == "postgresql":
-        await session.execute(select(Conversation.id).where(Conversation.id.in_(ids)).order_by(Conversation.id).with_for_update())
-
-
 async def inbound_to_match(
     session: AsyncSession, *, key: str, phone: str, text: str, earliest: datetime, latest: datetime
 ) -> int | None:
@@ -206,10 +207,10 @@ async def unclaimed_caught_up(
     rows = await session.execute(
         select(Message.id, Message.phone, Message.text)
         .where(
+            sql_text(CAUGHT_UP_WHERE),  # spelled as the partial index is, so both databases use it
             Message.conversation_id.in_(conversation_ids),
-            Message.direction == "in",
-            Message.received_via.in_(("getincoming", "mobileapp")),
             Message.created_at >= since,
+            Message.direction == "in",
         )
         .order_by(Message.id)
     )

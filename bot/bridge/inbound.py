@@ -55,7 +55,7 @@ def fingerprint(sms: InboundSms) -> str:
 
 
 async def _already_stored(
-    bridge: Bridge, session: AsyncSession, everything: list[InboundSms], conversations: dict[str, int], now: datetime
+    session: AsyncSession, everything: list[InboundSms], conversations: dict[str, tuple[int, datetime | None]], now: datetime
 ) -> dict[int, int]:
     """Messages of the batch that the other inbound path already stored: index → message id.
 
@@ -63,7 +63,9 @@ async def _already_stored(
     message is already here under its listing key, or as a webhook's message with the
     same number and text from about that time (which then takes the key). A webhook
     message is already here as a caught-up one no webhook has claimed yet (it claims
-    it; a further delivery of the webhook is then an ordinary repeat).
+    it; a further delivery of the webhook is then an ordinary repeat). Only numbers
+    the catch-up stored something for lately are looked at, so the webhook's usual
+    path costs no extra query.
     """
     found: dict[int, int] = {}
     listed = [i for i, sms in enumerate(everything) if sms.via in CAUGHT_UP]
@@ -76,15 +78,17 @@ async def _already_stored(
         )
         if twin is not None:
             found[index] = twin
-    webhooks = [i for i, sms in enumerate(everything) if sms.via not in CAUGHT_UP]
-    if webhooks and bridge.config.catchup_interval_seconds > 0:
+    recently = now - MATCH_AFTER
+    webhooks = [
+        i for i, sms in enumerate(everything)
+        if sms.via not in CAUGHT_UP and (conversations[sms.sender][1] or recently) > recently and not sms.images
+    ]  # an MMS is stored either way: getincoming/ lists only the text, not the images
+    if webhooks:
         unclaimed = await repository.unclaimed_caught_up(
-            session, conversation_ids={conversations[everything[i].sender] for i in webhooks}, since=now - MATCH_AFTER
+            session, conversation_ids={conversations[everything[i].sender][0] for i in webhooks}, since=recently
         )
         for index in webhooks:
             sms = everything[index]
-            if sms.images:
-                continue  # getincoming/ lists only the text: the MMS with its images is stored as well
             candidates = unclaimed.get((sms.sender, sms.text))
             if candidates:
                 found[index] = candidates.pop(0)
@@ -103,16 +107,16 @@ async def receive_many(bridge: Bridge, everything: list[InboundSms]) -> list[Rec
     """
     now = utcnow()
     since = now - timedelta(seconds=bridge.config.repeat_window_seconds)
+    channel = bridge.config.channel_id
     async with bridge.sessions() as session, session.begin():
-        conversations = await repository.conversation_ids_by_phone(
-            session, channel_id=bridge.config.channel_id, phones={sms.sender for sms in everything}
-        )
-        for sms in everything:
-            if sms.sender not in conversations:
-                created = await repository.get_or_create_conversation(session, channel_id=bridge.config.channel_id, phone=sms.sender)
-                conversations[sms.sender] = created.id
-        await repository.lock_conversations(session, set(conversations.values()))
-        known = await _already_stored(bridge, session, everything, conversations, now)
+        phones = {sms.sender for sms in everything}
+        found = await repository.lock_conversations_by_phone(session, channel_id=channel, phones=phones)
+        if phones - found.keys():  # new numbers: create them (once, even under races), then lock those too
+            for phone in phones - found.keys():
+                await repository.get_or_create_conversation(session, channel_id=channel, phone=phone)
+            found |= await repository.lock_conversations_by_phone(session, channel_id=channel, phones=phones - found.keys())
+        known = await _already_stored(session, everything, found, now)
+        conversations = {phone: conversation_id for phone, (conversation_id, _) in found.items()}
         fresh = [i for i in range(len(everything)) if i not in known]
         batch = [everything[i] for i in fresh]
         keys = [fingerprint(sms) for sms in batch]
@@ -164,6 +168,9 @@ async def receive_many(bridge: Bridge, everything: list[InboundSms]) -> list[Rec
         await session.execute(
             update(Conversation).where(Conversation.id.in_(set(conversations.values()))).values(last_inbound_at=now)
         )
+        caught_up = {conversations[sms.sender] for sms in batch if sms.via in CAUGHT_UP}
+        if caught_up:
+            await session.execute(update(Conversation).where(Conversation.id.in_(caught_up)).values(caught_up_at=now))
         for sms in batch:
             if opt_word(sms.text) in bridge.config.opt_out_words | bridge.config.opt_in_words:
                 notice = await _opt_out_or_in(bridge, session, sms, now)
