@@ -18,6 +18,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -36,7 +37,7 @@ from storage import make_engine, make_sessionmaker
 from storage.db import is_postgres
 from storage.migrate import upgrade
 
-__all__ = ["create_app"]
+__all__ = ["build_bridge", "create_app"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +46,52 @@ def _secret(value: Any) -> str:
     return value.get_secret_value() if value is not None else ""
 
 
+def build_bridge(settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], http: httpx.AsyncClient) -> Bridge:
+    """The bridge (its configuration, the mProfi and Slack clients) over an open database.
+
+    Apart from the app so that tests can stand several bridges on one database, as
+    replicas do.
+    """
+    bot_token = _secret(settings.slack_bot_token)
+    rate, burst = settings.slack_posts_per_second, settings.slack_post_burst
+    # On PostgreSQL there may be replicas: they keep one pace per channel together.
+    pacer = SharedPacer(sessions, rate=rate, burst=burst) if is_postgres(engine) else ChannelPacer(rate=rate, burst=burst)
+    slack = build_web_client(bot_token, settings.slack_api_url, pacer=pacer)
+    return Bridge(
+        config=BridgeConfig(
+            channel_id=settings.slack_channel or "",
+            bot_token=bot_token,
+            note_prefix=settings.note_prefix,
+            status_mode=settings.mprofi_status_mode,
+            poll_first_seconds=settings.status_poll_first_seconds,
+            poll_max_seconds=settings.status_poll_max_seconds,
+            poll_give_up_hours=settings.status_poll_give_up_hours,
+            repeat_window_seconds=settings.inbound_repeat_window_seconds,
+            allowed_channels=frozenset(settings.sms_allowed_channels),
+            allowed_users=frozenset(settings.sms_allowed_users),
+            opt_out_words=frozenset(w.upper() for w in settings.opt_out_words),
+            opt_in_words=frozenset(w.upper() for w in settings.opt_in_words),
+            bulk_batch_size=settings.sms_bulk_batch_size,
+            user_limit_per_hour=settings.sms_user_limit_per_hour,
+            channel_limit_per_hour=settings.sms_channel_limit_per_hour,
+            confirm_above=settings.sms_confirm_above,
+            default_timezone=settings.default_timezone,
+            catchup_interval_seconds=settings.catchup_interval_seconds,
+            catchup_lookback_minutes=settings.catchup_lookback_minutes,
+            hlr_poll_first_seconds=settings.hlr_poll_first_seconds,
+            hlr_poll_max_seconds=settings.hlr_poll_max_seconds,
+            hlr_report_timeout_seconds=settings.hlr_report_timeout_seconds,
+            survey_channel=settings.survey_channel or settings.slack_channel or "",
+        ),
+        sessions=sessions,
+        mprofi=MProfiClient(http, settings.mprofi_keys(), settings.mprofi_api_url),
+        slack=slack,
+        http=http,
+    )
+
+
 def create_app(settings: Settings) -> Starlette:
     """The bridge as an ASGI app; ``settings`` must already be complete for serving."""
-    bot_token = _secret(settings.slack_bot_token)
     signing_secret = _secret(settings.slack_signing_secret)
 
     @contextlib.asynccontextmanager
@@ -57,41 +101,8 @@ def create_app(settings: Settings) -> Starlette:
         await upgrade(engine)
         sessions = make_sessionmaker(engine)
         http = httpx.AsyncClient(timeout=httpx.Timeout(settings.mprofi_timeout, connect=10.0))
-        rate, burst = settings.slack_posts_per_second, settings.slack_post_burst
-        # On PostgreSQL there may be replicas: they keep one pace per channel together.
-        pacer = SharedPacer(sessions, rate=rate, burst=burst) if is_postgres(engine) else ChannelPacer(rate=rate, burst=burst)
-        slack = build_web_client(bot_token, settings.slack_api_url, pacer=pacer)
-        bridge = Bridge(
-            config=BridgeConfig(
-                channel_id=settings.slack_channel or "",
-                bot_token=bot_token,
-                note_prefix=settings.note_prefix,
-                status_mode=settings.mprofi_status_mode,
-                poll_first_seconds=settings.status_poll_first_seconds,
-                poll_max_seconds=settings.status_poll_max_seconds,
-                poll_give_up_hours=settings.status_poll_give_up_hours,
-                repeat_window_seconds=settings.inbound_repeat_window_seconds,
-                allowed_channels=frozenset(settings.sms_allowed_channels),
-                allowed_users=frozenset(settings.sms_allowed_users),
-                opt_out_words=frozenset(w.upper() for w in settings.opt_out_words),
-                opt_in_words=frozenset(w.upper() for w in settings.opt_in_words),
-                bulk_batch_size=settings.sms_bulk_batch_size,
-                user_limit_per_hour=settings.sms_user_limit_per_hour,
-                channel_limit_per_hour=settings.sms_channel_limit_per_hour,
-                confirm_above=settings.sms_confirm_above,
-                default_timezone=settings.default_timezone,
-                catchup_interval_seconds=settings.catchup_interval_seconds,
-                catchup_lookback_minutes=settings.catchup_lookback_minutes,
-                hlr_poll_first_seconds=settings.hlr_poll_first_seconds,
-                hlr_poll_max_seconds=settings.hlr_poll_max_seconds,
-                hlr_report_timeout_seconds=settings.hlr_report_timeout_seconds,
-                survey_channel=settings.survey_channel or settings.slack_channel or "",
-            ),
-            sessions=sessions,
-            mprofi=MProfiClient(http, settings.mprofi_keys(), settings.mprofi_api_url),
-            slack=slack,
-            http=http,
-        )
+        bridge = build_bridge(settings, engine, sessions, http)
+        slack = bridge.slack
         # Without a signing secret (Socket Mode only) /slack/events refuses everything;
         # Bolt still gets a secret nobody knows rather than an empty one.
         bolt = build_bolt_app(bridge=bridge, client=slack, signing_secret=signing_secret or secrets.token_hex(32))

@@ -1,6 +1,8 @@
-"""Two ``serve`` processes on one PostgreSQL: one thread per number, every SMS once.
+"""Replicas: two ``serve`` processes on one PostgreSQL, one thread per number, every
+SMS once, background work shared without doing it twice.
 
-PostgreSQL only: SQLite serves one process (replicas need PostgreSQL).
+The process tests are PostgreSQL only (SQLite serves one process); the race between
+pollers runs in one process on both databases.
 """
 
 from __future__ import annotations
@@ -8,12 +10,17 @@ from __future__ import annotations
 import asyncio
 import json
 
+import httpx
 import pytest
+from sqlalchemy import update
 
+from bot.app import build_bridge
 from bot.sandbox.process import AppProcess
 from bot.sandbox.slack import SlackConfig
 from bot.sandbox.stack import WEBHOOK_TOKEN
-from tests.support import StackFactory, settle
+from storage import make_engine, make_sessionmaker
+from storage.models import Message, utcnow
+from tests.support import NUMBER, StackFactory, open_thread, settle, status_lines
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -80,3 +87,78 @@ async def test_two_replicas_keep_one_posting_pace_per_channel_together(make_stac
             assert len(stack.slack.top_level(stack.channel)) == len(senders)
         finally:
             await second.stop()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_replicas_share_status_polling_and_the_catch_up_without_double_work(make_stack: StackFactory) -> None:
+    settings = {"catchup_interval_seconds": 0.3, "status_poll_first_seconds": 0.2, "status_poll_max_seconds": 0.4}
+    async with make_stack(app_process=True, status_mode="pull", settings=settings) as stack:
+        stack.sim.config.webhook_url = None  # inbound only through getincoming/, which both replicas read
+        second = AppProcess(stack.settings())
+        await second.start()
+        try:
+            senders = [f"4860010040{n}" for n in range(5)]
+            for n, sender in enumerate(senders):
+                stack.sim.inject_inbound(sender, f"Tylko przez getincoming {n}")
+            await stack.until(
+                lambda: all((t := stack.thread_of(s[-3:])) is not None and stack.replies(t) for s in senders),
+                timeout=15, what="every caught-up message",
+            )
+            parent = stack.thread_of("600 100 400")
+            assert parent is not None
+            await stack.person_replies(parent, "Odpowiedź do odpytania")
+            sent = await stack.until(lambda: stack.sent_to("48600100400"), what="the SMS")
+
+            def status_calls() -> int:
+                return len([r for r in stack.sim.requests if r[0] == "/1.0/status/"])
+
+            before = status_calls()
+            await asyncio.sleep(3.0)
+            # One poller asks about every 0.4 s (first after 0.2 s): at most ~8 times in 3 s.
+            # Two replicas both polling would ask about twice as often.
+            assert status_calls() - before <= 9
+            stack.sim.set_status(sent[0].id, "delivered")
+            await stack.until(lambda: [m for m in stack.replies(parent) if ": delivered" in m.text], timeout=10, what="delivered")
+            await settle(1.0)
+            assert len(stack.slack.top_level(stack.channel)) == len(senders)
+            for n, sender in enumerate(senders):
+                thread = stack.thread_of(sender[-3:])
+                assert thread is not None
+                texts = [m.text for m in stack.replies(thread) if m.text.startswith("SMS from")]
+                assert texts == [f"SMS from +48 600 100 40{n}: Tylko przez getincoming {n}"]
+        finally:
+            await second.stop()
+
+
+async def test_status_polls_due_at_the_same_moment_are_claimed_by_one_poller_each(make_stack: StackFactory) -> None:
+    """Three pollers (the app's own and two more bridges on its database) race for the
+    same due messages: each message is asked about once."""
+    settings = {"status_poll_first_seconds": 3600.0, "status_poll_max_seconds": 3600.0}
+    async with make_stack(status_mode="pull", settings=settings) as stack:
+        parent = await open_thread(stack)
+        for n in range(10):
+            await stack.person_replies(parent, f"Do odpytania {n}")
+        await stack.until(lambda: len(stack.sent_to(NUMBER)) == 10, what="ten SMS")
+        engine = make_engine(stack.settings().database_url)
+        sessions = make_sessionmaker(engine)
+        http = httpx.AsyncClient()
+        try:
+            await stack.until(
+                lambda: len([m for m in status_lines(stack, parent) if "accepted" in m.text]) == 10, what="every answer recorded"
+            )
+            replicas = [build_bridge(stack.settings(), engine, sessions, http) for _ in range(2)]
+            before = len([r for r in stack.sim.requests if r[0] == "/1.0/status/"])
+            async with sessions() as session, session.begin():  # every one of them due now
+                await session.execute(update(Message).where(Message.mprofi_id.is_not(None)).values(next_poll_at=utcnow()))
+            claimed = await asyncio.gather(*(bridge.poll_statuses() for bridge in replicas for _ in range(3)))
+            def asked() -> int:
+                return len([r for r in stack.sim.requests if r[0] == "/1.0/status/"]) - before
+
+            # The app's own poller may take some of them too, and finish a moment later.
+            await stack.until(lambda: asked() >= 10, timeout=5, what="every message asked about")
+            await settle(0.5)
+            assert asked() == 10
+            assert sum(claimed) <= 10
+        finally:
+            await http.aclose()
+            await engine.dispose()
