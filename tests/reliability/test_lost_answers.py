@@ -15,7 +15,15 @@ from slack_sdk.http_retry.state import RetryState
 
 from bot.sandbox.slack import HANG_AFTER
 from bot.slack.retries import SafeConnectionErrorRetryHandler
-from tests.support import JPEG, NUMBER, PNG, StackFactory, open_thread, settle, status_lines
+from tests.support import (
+    JPEG,
+    NUMBER,
+    PNG,
+    StackFactory,
+    open_thread,
+    settle,
+    status_lines,
+)
 
 
 async def test_a_thread_parent_whose_answer_was_lost_is_not_posted_again(make_stack: StackFactory) -> None:
