@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bot.sandbox.mprofi import SimulatorConfig, SimulatorState, create_simulator_app
-from bot.sandbox.mprofi.state import now
+from bot.sandbox.mprofi.state import SimMessage, now
 from bot.sandbox.sink import RequestSink
 
 
@@ -47,9 +47,9 @@ async def test_sendbulk_request_level_errors(raw: httpx.AsyncClient, sim: Simula
     assert (unreadable.status_code, unreadable.json()["error_code"]) == (400, "ERR002")
     partial = await raw.post("sendbulk/", json={"apikey": key, "messages": [{"message": "no number"}, {"recipient": "600100200"}]})
     assert partial.status_code == 200
-    assert [e["error_message"] for e in partial.json()["result"]] == [
-        "Missing 'recipient' parameter.",
-        "Missing 'message' parameter.",
+    assert partial.json()["result"] == [
+        {"error_code": "ERR000", "error_message": "Brak parametru 'recipient'"},
+        {"error_code": "ERR000", "error_message": "Brak parametru 'message'"},
     ]
 
 
@@ -69,8 +69,6 @@ async def test_unix_time_date_is_accepted(raw: httpx.AsyncClient, sim: Simulator
 async def test_statuses_progress_by_themselves(sim: SimulatorState) -> None:
     sim.set_outcome("48600100201", "not delivered")
     for msg_id, recipient in ((1, "48600100200"), (2, "48600100201")):
-        from bot.sandbox.mprofi.state import SimMessage
-
         sim.add_message(SimMessage(msg_id, "sms", recipient, "x", None, None, None, now()))
     await sim.idle()
     assert [s for s, _ in sim.messages[1].history] == ["processing", "sent", "delivered"]
@@ -92,8 +90,6 @@ async def test_scheduled_message_waits_for_its_time(raw: httpx.AsyncClient, sim:
 async def test_push_statuses_reach_the_configured_url(sim: SimulatorState, sink: tuple[RequestSink, str]) -> None:
     recorder, url = sink
     sim.config.push_url = url + "/mprofi/status?token=s3cret"
-    from bot.sandbox.mprofi.state import SimMessage
-
     sim.add_message(SimMessage(1000, "sms", "48600100200", "x", "our-1", None, None, now()))
     sim.set_status(1000, "sent")
     sim.set_status(1000, "delivered")
@@ -101,7 +97,9 @@ async def test_push_statuses_reach_the_configured_url(sim: SimulatorState, sink:
     bodies = sorted((json.loads(r.body) for r in requests), key=lambda b: b["status"])
     assert [b["status"] for b in bodies] == ["delivered", "sent"]
     assert all(b["id"] == 1000 and b["reference"] == "our-1" and b["ts"] for b in bodies)
+    assert all(set(b) == {"id", "status", "ts", "reference"} for b in bodies)
     assert requests[0].headers["user-agent"] == "Mozilla/5.0"
+    assert requests[0].headers["content-type"] == "application/json"
     assert requests[0].query == {"token": "s3cret"}
 
 
@@ -123,6 +121,50 @@ async def test_inbound_json_formats(sim: SimulatorState, sink: tuple[RequestSink
         assert body["payload"]["from"]["phone_number"] == "+48600100200"
         assert body["payload"]["text"] == "Dzień dobry"
         assert body["payload"]["received_at"]
+
+
+@pytest.mark.parametrize("fmt", ["standard", "3cx", "mms"])
+async def test_alphanumeric_and_short_code_senders(sim: SimulatorState, sink: tuple[RequestSink, str], fmt: str) -> None:
+    """Sender ids that are not numbers reach the webhook and getincoming exactly as given."""
+    recorder, url = sink
+    sim.config.webhook_url = url + "/mprofi/incoming"
+    images = [("a.jpg", b"\xff\xd8", "image/jpeg")] if fmt == "mms" else None
+    for sender in ("ORANGE", "mBank", "8080"):
+        sim.inject_inbound(sender, "kod 1234", images=images, webhook_format=fmt)  # type: ignore[arg-type]
+    requests = await recorder.wait_for(3)
+    if fmt == "mms":
+        got = [r.form["sender"] for r in requests]
+    else:
+        bodies = [json.loads(r.body) for r in requests]
+        got = [b["payload"]["from"]["phone_number"] if fmt == "3cx" else b["sender"] for b in bodies]
+    assert sorted(got) == sorted(["ORANGE", "mBank", "8080"])
+
+
+async def test_control_inbound_takes_any_sender(raw: httpx.AsyncClient, sim: SimulatorState) -> None:
+    response = await raw.post("http://mprofi.test/_sim/inbound", json={"sender": "mBank", "message": "Twój kod"})
+    assert response.status_code == 200 and sim.incoming[-1].sender == "mBank"
+    incoming = await raw.post(
+        "getincoming/",
+        json={"apikey": sim.config.keys["receive"], "date_from": "2000-01-01", "date_to": "2100-01-01"},
+    )
+    assert [m["sender"] for m in incoming.json()] == ["mBank"]
+
+
+async def test_push_is_one_attempt_with_the_spec_body(sim: SimulatorState, sink: tuple[RequestSink, str]) -> None:
+    """The spec documents no retry for PUSH: a failed push is logged and not repeated."""
+    recorder, url = sink
+    sim.config.push_url = url + "/mprofi/status"
+    sim.config.webhook_retry_seconds = 0.0
+    recorder.fail_next(1, 500)
+    sim.add_message(SimMessage(7, "sms", "48600100200", "x", None, None, None, now()))
+    sim.set_status(7, "delivered")
+    await sim.idle()
+    [request] = recorder.requests
+    assert request.method == "POST" and request.headers["user-agent"] == "Mozilla/5.0"
+    assert request.headers["content-type"] == "application/json"
+    body = json.loads(request.body)
+    assert list(body) == ["id", "status", "ts", "reference"] and body["reference"] is None
+    assert [(b, a.status_code) for b, a in sim.push_attempts] == [(body, 500)]
 
 
 async def test_inbound_mms_is_multipart_with_images(sim: SimulatorState, sink: tuple[RequestSink, str]) -> None:
@@ -175,12 +217,13 @@ async def test_survey_answers_are_notified(sim: SimulatorState, sink: tuple[Requ
 
 async def test_hlr_bulk_file_rules(raw: httpx.AsyncClient, sim: SimulatorState) -> None:
     key = sim.config.keys["hlr"]
-    missing = await raw.post("hlr/bulk/", data={"apikey": key}, files={"other": ("x.csv", b"1")})
+    missing = await raw.post("hlr/bulk/", files=[("apikey", (None, key.encode()))])
     too_big = await raw.post("hlr/bulk/", data={"apikey": key}, files={"file": ("n.csv", b"48600100200\n" * 900_000)})
     header = await raw.post("hlr/bulk/", data={"apikey": key}, files={"file": ("n.csv", b"msisdn\n48600100200\n")})
     assert missing.status_code == too_big.status_code == header.status_code == 400
+    assert missing.json()["detail"] == "Brak pliku w parametrze 'file'"
     assert "10MB" in too_big.json()["detail"]
-    assert "line 1" in header.json()["detail"]
+    assert "wiersz 1" in header.json()["detail"]
 
 
 async def test_control_routes(raw: httpx.AsyncClient, sim: SimulatorState) -> None:

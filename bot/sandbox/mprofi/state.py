@@ -17,26 +17,26 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from bot.mprofi.models import WARSAW
+from bot.sandbox.mprofi.rules import WARSAW, KeyPurpose, now
+from bot.sandbox.mprofi.text import delivered_text, sms_parts
 
 __all__ = [
-    "SimulatorConfig",
-    "SimulatorState",
-    "SimMessage",
-    "SimIncoming",
-    "SimSurvey",
-    "SimHlrUpload",
     "DeliveryAttempt",
     "FaultKind",
+    "KeyPurpose",
+    "SimHlrUpload",
+    "SimIncoming",
+    "SimMessage",
+    "SimSurvey",
+    "SimulatorConfig",
+    "SimulatorState",
+    "now",
 ]
 
-FaultKind = Literal["400", "429", "503", "500", "500_after_accept", "hang", "hang_after_accept"]
-KeyPurpose = Literal["send", "receive", "hlr", "mms"]
+# "garbled": a 200 whose body has a shape no endpoint documents (a gateway or a
+# changed API answering something else), for testing what a client makes of it.
+FaultKind = Literal["400", "429", "503", "500", "500_after_accept", "hang", "hang_after_accept", "garbled"]
 WebhookFormat = Literal["standard", "3cx", "mms"]
-
-
-def now() -> datetime:
-    return datetime.now(WARSAW)
 
 
 @dataclass
@@ -73,6 +73,8 @@ class SimulatorConfig:
 
 @dataclass
 class SimMessage:
+    """One accepted SMS or MMS: the text as sent, and (as properties) as delivered."""
+
     id: int
     kind: Literal["sms", "mms"]
     recipient: str
@@ -86,6 +88,17 @@ class SimMessage:
     status: str = "processing"
     ts: datetime | None = None
     history: list[tuple[str, datetime]] = field(default_factory=list)
+    date: Any = None  # the ``date`` field exactly as the request gave it
+
+    @property
+    def delivered_text(self) -> str:
+        """What the phone shows: converted unless ``encoding`` was "utf-8"."""
+        return delivered_text(self.text, self.encoding)
+
+    @property
+    def parts(self) -> int:
+        """SMS parts billed for the delivered text (an MMS is one message)."""
+        return 1 if self.kind == "mms" else sms_parts(self.delivered_text)
 
 
 @dataclass
@@ -234,7 +247,7 @@ class SimulatorState:
             snapshot = {
                 "id": message.id,
                 "status": status,
-                "ts": message.ts.isoformat(),
+                "ts": message.ts.isoformat(timespec="microseconds"),
                 "reference": message.reference,
             }
             self.spawn(push_status(self, snapshot))
@@ -267,7 +280,9 @@ class SimulatorState:
     ) -> SimIncoming:
         """A phone texts the account: store it for getincoming and call the webhook.
 
-        Images make it an MMS (multipart); otherwise the configured format is used.
+        ``sender`` is kept exactly as given: a number (``48…``/``+48…``), a short code
+        (``8080``) or an alphanumeric sender id (``ORANGE``, ``mBank``). Images make it
+        an MMS (multipart); otherwise the configured format is used.
         """
         record = SimIncoming(
             id=self._next_incoming,

@@ -1,20 +1,37 @@
 """Calls the simulator makes to the customer: inbound messages, PUSH statuses, surveys.
 
-mProfi tries a webhook three times, ten minutes apart, when the receiver does not
-answer 2xx; the simulator does the same with a configurable interval so tests can
-watch the retries in milliseconds.
+The Message Webhook API says mProfi tries three times, ten minutes apart, when the
+receiver does not answer 2xx; the simulator does the same with a configurable
+interval so tests can watch the retries in milliseconds. PUSH statuses are sent
+once: the spec documents no retry for them, so a lost push stays lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import re
+from datetime import UTC
 from typing import Any
 
 import httpx
 
 from bot.sandbox.mprofi.state import DeliveryAttempt, SimIncoming, SimSurvey, SimulatorState, now
 
-__all__ = ["deliver_inbound", "push_status", "notify_survey_answer", "inbound_request"]
+__all__ = ["PUSH_KEYS", "deliver_inbound", "inbound_request", "notify_survey_answer", "phone_3cx", "push_status"]
+
+PUSH_KEYS = ("id", "status", "ts", "reference")
+_INTERNATIONAL = re.compile(r"\+?[0-9]{11,15}")
+_POLISH = re.compile(r"[0-9]{9}")
+
+
+def phone_3cx(party: str) -> str:
+    """3CX wants ``+48…`` for phone numbers; short codes and names go as given."""
+    if _INTERNATIONAL.fullmatch(party):
+        return "+" + party.removeprefix("+")
+    if _POLISH.fullmatch(party):
+        return "+48" + party
+    return party
 
 
 def inbound_request(state: SimulatorState, record: SimIncoming) -> dict[str, Any]:
@@ -34,10 +51,10 @@ def inbound_request(state: SimulatorState, record: SimIncoming) -> dict[str, Any
             "id": str(record.id),
             "event_type": "message . Received",
             "payload": {
-                "from": {"phone_number": "+" + record.sender.removeprefix("+")},
-                "to": {"phone_number": "+" + record.recipient.removeprefix("+")},
+                "from": {"phone_number": phone_3cx(record.sender)},
+                "to": {"phone_number": phone_3cx(record.recipient)},
                 "text": record.message,
-                "received_at": record.ts.astimezone().isoformat().replace("+00:00", "Z"),
+                "received_at": record.ts.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
             },
         }
         return {"headers": headers, "json": body}
@@ -45,9 +62,11 @@ def inbound_request(state: SimulatorState, record: SimIncoming) -> dict[str, Any
     return {"headers": headers, "json": body}
 
 
-async def _attempts(state: SimulatorState, url: str, request: dict[str, Any], log: list[DeliveryAttempt]) -> bool:
+async def _attempts(
+    state: SimulatorState, url: str, request: dict[str, Any], log: list[DeliveryAttempt], tries: int | None = None
+) -> bool:
     client = await state.http()
-    for attempt in range(state.config.webhook_attempts):
+    for attempt in range(state.config.webhook_attempts if tries is None else tries):
         if attempt:
             await asyncio.sleep(state.config.webhook_retry_seconds)
         try:
@@ -70,15 +89,19 @@ async def deliver_inbound(state: SimulatorState, record: SimIncoming) -> None:
 
 
 async def push_status(state: SimulatorState, body: dict[str, Any]) -> None:
-    """PUSH one status change (``id``, ``status``, ``ts``, ``reference``) as mProfi does."""
+    """PUSH one status change as the spec describes it: POST, ``application/json``,
+    ``User-Agent: Mozilla/5.0``, body exactly ``id``, ``status``, ``ts``, ``reference``;
+    one attempt, whatever the answer."""
     url = state.config.push_url
     if not url:
         return
+    payload = {key: body.get(key) for key in PUSH_KEYS}
+    headers = {"User-Agent": "Mozilla/5.0", "Content-Type": "application/json"}
+    request = {"content": json.dumps(payload).encode(), "headers": headers}
     log: list[DeliveryAttempt] = []
-    request = {"json": body, "headers": {"User-Agent": "Mozilla/5.0"}}
-    await _attempts(state, url, request, log)
+    await _attempts(state, url, request, log, tries=1)
     for attempt in log:
-        state.push_attempts.append((body, attempt))
+        state.push_attempts.append((payload, attempt))
 
 
 async def notify_survey_answer(state: SimulatorState, survey: SimSurvey, msisdn: str, answer: str) -> None:
