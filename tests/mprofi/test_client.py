@@ -47,10 +47,10 @@ async def test_send_sms_with_scheduled_date(mprofi: MProfiClient, sim: Simulator
 @pytest.mark.parametrize(
     ("recipient", "message", "date", "text"),
     [
-        ("12345", "hello", None, "Invalid recipient."),
-        ("600100200", "x" * 613, None, "Message is too long."),
-        ("600100200", "", None, "Invalid message."),
-        ("600100200", "hello", "next tuesday", "Invalid date."),
+        ("12345", "hello", None, "Nieprawidłowy odbiorca"),
+        ("600100200", "x" * 613, None, "Nieprawidłowa wiadomość"),
+        ("600100200", "", None, "Nieprawidłowa wiadomość"),
+        ("600100200", "hello", "next tuesday", "Nieprawidłowa data"),
     ],
 )
 async def test_send_sms_validation_errors(
@@ -77,7 +77,8 @@ async def test_authentication_errors(sim: SimulatorState, sim_url: tuple, case: 
     client = MProfiClient(http, MProfiKeys(**keys), base_url)
     with pytest.raises(AuthenticationError) as caught:
         await client.send_sms("600100200", "hello")
-    assert caught.value.status_code == 401
+    # The spec answers an inactive key or one of the wrong type with 400 ERR000 on send/.
+    assert caught.value.status_code == (401 if case == "wrong" else 400)
     assert keys["send"] not in str(caught.value)
     assert not sim.messages
 
@@ -99,8 +100,8 @@ async def test_send_bulk_messages_form_keeps_per_message_errors(mprofi: MProfiCl
     assert ids[1] == ids[0] + 1  # consecutive, in input order
     assert result.failed[0].recipient == "123"
     assert result.failed[0].error_code == "ERR000"
-    assert result.failed[0].error_text == "Invalid recipient."
-    assert result.failed[1].error_text == "Message is too long."
+    assert result.failed[0].error_text == "Nieprawidłowy odbiorca"
+    assert result.failed[1].error_text == "Wiadomość jest zbyt długa"
     assert sim.messages[ids[0]].reference == "a"
     assert sim.messages[ids[1]].encoding == "utf-8"
 
@@ -136,8 +137,8 @@ async def test_send_mms_without_file_or_text(mprofi: MProfiClient, sim: Simulato
 @pytest.mark.parametrize(
     ("file", "text"),
     [
-        (MmsFile("doc.pdf", b"%PDF", "application/pdf"), "Invalid file format; allowed: txt, png, jpg, jpeg, gif."),
-        (MmsFile("big.jpg", b"\xff" * (MMS_MAX_FILE_BYTES + 1), "image/jpeg"), "File is too large; the maximum size is 300kB."),
+        (MmsFile("doc.pdf", b"%PDF", "application/pdf"), "Nieprawidłowy format pliku; dozwolone: txt, png, jpg, jpeg, gif"),
+        (MmsFile("big.jpg", b"\xff" * (MMS_MAX_FILE_BYTES + 1), "image/jpeg"), "Plik jest zbyt duży; maksymalny rozmiar to 300kB"),
     ],
 )
 async def test_send_mms_file_rules(mprofi: MProfiClient, sim: SimulatorState, file: MmsFile, text: str) -> None:
@@ -218,7 +219,7 @@ async def test_get_incoming_in_range(mprofi: MProfiClient, sim: SimulatorState) 
 async def test_get_incoming_rejects_reversed_range(mprofi: MProfiClient) -> None:
     with pytest.raises(ValidationError) as caught:
         await mprofi.get_incoming("2026-11-21", "2026-11-20")
-    assert "earlier" in caught.value.text
+    assert "wcześniejszy" in caught.value.text
 
 
 async def test_get_incoming_needs_the_receiving_key(sim: SimulatorState, sim_url: tuple) -> None:
@@ -255,7 +256,7 @@ async def test_survey_errors(mprofi: MProfiClient) -> None:
     assert "msisdn" in invalid.value.text
     with pytest.raises(ValidationError) as inactive:
         await mprofi.start_survey(2, "48600100200")
-    assert "not active" in inactive.value.text
+    assert "nieaktywna" in inactive.value.text
 
 
 # ---- HLR --------------------------------------------------------------------------------
@@ -301,7 +302,7 @@ async def test_hlr_bulk_and_download(mprofi: MProfiClient, sim: SimulatorState) 
 async def test_hlr_bulk_errors(mprofi: MProfiClient) -> None:
     with pytest.raises(ValidationError) as caught:
         await mprofi.hlr_bulk(b"48600100200\nphone\n")
-    assert "line 2" in caught.value.text
+    assert "wiersz 2" in caught.value.text
     with pytest.raises(NotFoundError):
         await mprofi.hlr_download("nope")
 
@@ -336,3 +337,38 @@ async def test_500_on_a_read_is_uncertain_not_retryable(mprofi: MProfiClient, si
     sim.queue_fault("surveys", "500")
     with pytest.raises(UncertainError):
         await mprofi.list_surveys()
+
+
+# ---- what the real service does with what we send ----------------------------------
+
+
+async def test_the_mms_file_limit_is_the_specs_300_000_bytes(mprofi: MProfiClient, sim: SimulatorState) -> None:
+    assert MMS_MAX_FILE_BYTES == 300_000
+    ok = await mprofi.send_mms("600100200", file=MmsFile("edge.jpg", b"\xff" * 300_000, "image/jpeg"))
+    assert sim.messages[ok.id].file_size == 300_000
+    with pytest.raises(ValidationError):
+        await mprofi.send_mms("600100200", file=MmsFile("over.jpg", b"\xff" * 300_001, "image/jpeg"))
+
+
+async def test_a_scheduled_polish_broadcast_goes_as_messages_entries(mprofi: MProfiClient, sim: SimulatorState) -> None:
+    """The broadcast form has no date or encoding: sent there, the SMS would leave at
+    once and without its Polish letters."""
+    when = datetime.now(WARSAW).replace(microsecond=0) + timedelta(days=1)
+    result = await mprofi.send_bulk_default("Zażółć gęślą jaźń", ["600100200", "600100201"], encoding="utf-8", date=when)
+    assert len(result.accepted) == 2
+    for entry in result.accepted:
+        stored = sim.messages[entry.id]
+        assert stored.scheduled_for == when
+        assert stored.delivered_text == "Zażółć gęślą jaźń"
+
+
+async def test_without_utf8_the_phone_reads_no_polish_letters(mprofi: MProfiClient, sim: SimulatorState) -> None:
+    result = await mprofi.send_bulk_default("Zażółć gęślą jaźń", ["600100200"])
+    assert sim.messages[result.accepted[0].id].delivered_text == "Zazolc gesla jazn"
+
+
+async def test_survey_calls_authenticate_with_the_token_header(mprofi: MProfiClient, sim: SimulatorState) -> None:
+    await mprofi.list_surveys()
+    await mprofi.get_survey_report(1)
+    styles = {style for path, style in sim.requests if path.startswith("/1.0/surveys/")}
+    assert styles == {"token-header"}
