@@ -23,6 +23,9 @@ __all__ = [
     "msisdn",
     "display",
     "is_polish",
+    "is_phone",
+    "sender_id",
+    "SenderId",
     "MIN_DIGITS",
     "MAX_DIGITS",
 ]
@@ -34,9 +37,22 @@ MIN_DIGITS = 9
 MAX_DIGITS = 22
 POLAND_CC = "48"
 
+SenderId = NewType("SenderId", str)
+"""Who sent an inbound SMS: a phone number in E.164, or a sender name or short code
+(``ORANGE``, ``mBank``, ``8080``) kept as it came — those cannot be texted back."""
+
 # Separators people type between digit groups; anything else that is not a digit
-# (letters, '#', '*', ...) makes the number unusable.
-_SEPARATORS = re.compile(r"[\s\-./()\u00a0\u2010-\u2015]")
+# (letters, '#', '*', ...) makes the number unusable. Text pasted from web pages and
+# right-to-left documents brings invisible marks and no-break spaces along.
+_SEPARATORS = re.compile(r"[\s\-./()\u00a0\u2007\u202f\u2010-\u2015\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+# "+48 (0) 600 100 200": the national trunk 0 written after the country code.
+_TRUNK = re.compile(r"^\s*(\+|00)\s*(\d{1,3})\s*\(\s*0\s*\)")
+# Sender names are up to 11 letters, digits and a few signs (GSM alphanumeric sender
+# ids: "ORANGE", "T-Mobile", "Allegro.pl"); short codes 3–8 ASCII digits.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+_SENDER_NAME = re.compile(r"^(?=.*[^\W\d_])[^\W_][\w .&'+!-]{0,10}$")
+_SHORT_CODE = re.compile(r"^[0-9]{3,8}$")
+_BARE_DIGITS = re.compile(r"^[0-9]{10,22}$")
 
 
 class InvalidNumber(ValueError):
@@ -54,9 +70,11 @@ class _Parsed:
 
 
 def _parse(raw: str) -> _Parsed:
-    text = raw.strip()
+    text = _TRUNK.sub(r"\1\2", raw.strip())
     if not text:
         raise InvalidNumber(raw, "it is empty")
+    if text[0] in "-\u2212\u2010\u2011\u2012\u2013\u2014":
+        raise InvalidNumber(raw, "a number cannot start with a minus sign")
     compact = _SEPARATORS.sub("", text)
     international = False
     if compact.startswith("+"):
@@ -72,12 +90,14 @@ def _parse(raw: str) -> _Parsed:
         international = True
         compact = compact[2:]
     if not international:
+        if compact.startswith("0"):
+            raise InvalidNumber(raw, "a leading 0 is not a country code; write it as +48… or 0048…")
         if len(compact) == MIN_DIGITS:
             compact = POLAND_CC + compact  # mProfi: 9-digit numbers are Polish
-        elif compact.startswith("0"):
-            raise InvalidNumber(
-                raw, "a leading 0 is not a country code; write it as +48… or 0048…"
-            )
+        elif len(compact) == MIN_DIGITS + 1:
+            # Not Polish, and too short to be sure a country code leads: a typo here
+            # would text (and bill) a stranger abroad.
+            raise InvalidNumber(raw, "it has 10 digits and no country code; add the country code (+48 … for Poland)")
     if compact.startswith("0"):
         raise InvalidNumber(raw, "a country code never starts with 0")
     if len(compact) < MIN_DIGITS:
@@ -138,3 +158,33 @@ def display(number: PhoneE164) -> str:
     if not phonenumbers.is_possible_number(parsed):
         return number
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def is_phone(sender: str) -> bool:
+    """True for an E.164 number (``+`` and digits), False for a sender name or short code."""
+    return sender.startswith("+") and sender[1:].isdigit()
+
+
+def sender_id(raw: str) -> SenderId:
+    """Who sent an inbound message: E.164 for a phone number, else the sender name or
+    short code as it came (``ORANGE``, ``T-Mobile``, ``8080``). Raises
+    :class:`InvalidNumber` for anything that is neither, including sign-prefixed
+    numbers (``-48600…``).
+
+    mProfi writes senders in international form without ``+`` (``4791234567`` is a
+    Norwegian mobile), so 10 to 22 bare digits are read as international here; a
+    person typing 10 digits into ``/sms`` is asked for the country code instead.
+    """
+    text = " ".join(_INVISIBLE.sub("", raw).split())
+    try:
+        return SenderId(normalize(raw))
+    except InvalidNumber as exc:
+        if exc.reason.startswith("a number cannot"):
+            raise
+        digits = _SEPARATORS.sub("", text)
+        if _BARE_DIGITS.match(digits) and not digits.startswith("0"):
+            return SenderId(normalize("+" + digits))
+        name = text.removeprefix("+")  # 3CX writes every sender as a phone_number
+        if _SHORT_CODE.match(name) or _SENDER_NAME.match(name):
+            return SenderId(name)
+        raise InvalidNumber(raw, f"{exc.reason}, and it is not a sender name or short code either") from None

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.sms.numbers import InvalidNumber, display, msisdn, normalize, recipient_digits, try_normalize
+from bot.sms.numbers import InvalidNumber, display, is_phone, msisdn, normalize, recipient_digits, sender_id, try_normalize
 
 E164 = re.compile(r"^\+[1-9]\d{8,21}$")
 
@@ -113,3 +113,71 @@ def test_normalize_never_raises_anything_but_invalid_number(raw: str) -> None:
         assert exc.reason
     else:
         assert E164.match(result)
+
+
+# ---- typos that would cost money (pasted numbers, trunk zeros, missing country codes) ----
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "+48 (0) 600 100 200",  # the national trunk 0 written after the country code
+        "+48(0)600100200",
+        "0048 (0) 600 100 200",
+        "\u200e+48 600 100 200\u200f",  # direction marks from a right-to-left document
+        "\u202a+48 600 100 200\u202c",
+        "\u2066600 100 200\u2069",
+        "+48\u202f600\u202f100\u202f200",  # narrow no-break spaces
+        "\ufeff600100200",
+    ],
+)
+def test_pasted_and_trunk_forms_become_one_key(raw: str) -> None:
+    assert normalize(raw) == "+48600100200"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("6001002001", "it has 10 digits and no country code; add the country code (+48 … for Poland)"),
+        ("4860010020", "it has 10 digits and no country code; add the country code (+48 … for Poland)"),
+        ("012345678", "a leading 0 is not a country code; write it as +48… or 0048…"),
+        ("-48600100200", "a number cannot start with a minus sign"),
+    ],
+)
+def test_ambiguous_numbers_are_refused_not_guessed(raw: str, reason: str) -> None:
+    with pytest.raises(InvalidNumber) as caught:
+        normalize(raw)
+    assert caught.value.reason == reason
+
+
+def test_a_british_number_with_trunk_zero() -> None:
+    assert normalize("+44 (0) 20 7946 0958") == "+442079460958"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("48600100200", "+48600100200"),
+        ("+48 600 100 200", "+48600100200"),
+        ("ORANGE", "ORANGE"),
+        ("mBank", "mBank"),
+        (" Alior Bank ", "Alior Bank"),
+        ("8080", "8080"),
+        ("7242", "7242"),
+        ("T-Mobile", "T-Mobile"),  # kept as it came, separators and all
+        ("Allegro.pl", "Allegro.pl"),
+        ("Żabka", "Żabka"),
+        ("+ORANGE", "ORANGE"),  # 3CX writes every sender as a phone_number
+        ("4791234567", "+4791234567"),  # mProfi writes international numbers without +: a Norwegian mobile
+        ("4512345678", "+4512345678"),
+    ],
+)
+def test_senders_are_numbers_or_names_kept_as_they_came(raw: str, expected: str) -> None:
+    assert sender_id(raw) == expected
+    assert is_phone(expected) == expected.startswith("+")
+
+
+@pytest.mark.parametrize("raw", ["", "12", "-48600100200", "<!channel>", "@here", "A" * 12, "60010020x#", "\u0668\u0660\u0668\u0660", "0123456789"])
+def test_senders_that_are_neither_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidNumber):
+        sender_id(raw)
