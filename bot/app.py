@@ -64,6 +64,7 @@ def build_bridge(settings: Settings, engine: AsyncEngine, sessions: async_sessio
             note_prefix=settings.note_prefix,
             status_mode=settings.mprofi_status_mode,
             poll_first_seconds=settings.status_poll_first_seconds,
+            status_recheck_seconds=settings.mprofi_status_recheck_minutes * 60,
             poll_max_seconds=settings.status_poll_max_seconds,
             poll_give_up_hours=settings.status_poll_give_up_hours,
             repeat_window_seconds=settings.inbound_repeat_window_seconds,
@@ -111,7 +112,7 @@ def create_app(settings: Settings) -> Starlette:
             count=settings.worker_count,
             idle_seconds=settings.worker_idle_seconds,
             lease_seconds=settings.worker_lease_seconds,
-            poll_statuses=settings.mprofi_status_mode == "pull",
+            poll_statuses=True,  # PULL: the only way; PUSH: the safety net for lost pushes
             catch_up_every=settings.catchup_interval_seconds,
         )
         socket_mode = None

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     mprofi_timeout: float = Field(default=60.0, gt=0)
     # How the mProfi sending key returns statuses: PUSH to /mprofi/status, or PULL.
     mprofi_status_mode: Literal["push", "pull"] = "push"
+    # PUSH is sent once and never again: a message still not final this long after it
+    # was sent is asked about with status/ (then ever less often, up to 74 hours).
+    mprofi_status_recheck_minutes: float = Field(default=30.0, gt=0)
 
     database_url: str = DEFAULT_DATABASE_URL
     port: int = Field(default=3000, ge=1, le=65535)

@@ -165,7 +165,8 @@ async def messages_due_for_poll(session: AsyncSession, *, now: datetime, limit: 
             await session.scalars(
                 select(Message)
                 .where(Message.next_poll_at.is_not(None), Message.next_poll_at <= now, Message.mprofi_id.is_not(None))
-                .order_by(Message.next_poll_at)
+                # A conversation's reply first: a person watches its line; a broadcast can wait.
+                .order_by(Message.conversation_id.is_(None), Message.next_poll_at)
                 .limit(limit)
             )
         ).all()

@@ -22,7 +22,7 @@ from bot.bridge.inbound import receive_many
 from bot.bridge.models import InboundSms
 from bot.mprofi import MProfiError
 from bot.mprofi.models import IncomingMessage
-from bot.sms.numbers import InvalidNumber, normalize
+from bot.sms.numbers import InvalidNumber, sender_id
 from storage.models import Cursor, utcnow
 
 if TYPE_CHECKING:
@@ -82,9 +82,9 @@ async def catch_up(bridge: Bridge) -> int:
                 return stored  # keep the position: the next pass reads the same time again
             for item in items:
                 try:
-                    phone = normalize(item.sender)
+                    phone = sender_id(item.sender)  # a phone number, or a sender name such as ORANGE
                 except InvalidNumber:
-                    logger.warning("catch-up: skipping a listed message from an unusable number")
+                    logger.warning("catch-up: skipping a listed message whose sender is neither a number nor a name")
                     continue
                 key = listing_key(item, source)
                 sms = InboundSms(

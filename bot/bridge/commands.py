@@ -24,10 +24,10 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.bridge.models import RetryLater, SmsAccepted, SmsRequest
+from bot.bridge.models import KEY_REFUSED, RetryLater, SmsAccepted, SmsRequest
 from bot.bridge.posts import post_once
-from bot.bridge.statuses import queue_send
-from bot.mprofi import MProfiError, RetryableError, UncertainError
+from bot.bridge.statuses import first_status_check, queue_send
+from bot.mprofi import AuthenticationError, MProfiError, RetryableError, UncertainError
 from bot.slack import blocks
 from bot.slack.errors import slack_error
 from bot.sms.numbers import PhoneE164, display, recipient_digits
@@ -284,6 +284,13 @@ async def send_bulk(bridge: Bridge, job: Job) -> None:
             await session.execute(update(Message).where(Message.id.in_(ids)).values(status="queued"))
             await session.commit()
             raise RetryLater(exc.message, exc.retry_after) from None
+        except AuthenticationError:
+            # A key problem fails every batch alike: stop here, say so once, spend nothing more.
+            await session.execute(
+                update(Message)
+                .where(Message.dispatch_id == dispatch.id, Message.status.in_(("queued", "sending")))
+                .values(status="failed", status_detail=KEY_REFUSED, status_at=utcnow())
+            )
         except (UncertainError, MProfiError) as exc:
             status = "uncertain" if isinstance(exc, UncertainError) else "failed"
             await session.execute(
@@ -291,12 +298,13 @@ async def send_bulk(bridge: Bridge, job: Job) -> None:
             )
         else:
             changes: list[dict[str, Any]] = []
+            check_at = first_status_check(bridge, dispatch.send_at)
             for entry, row in zip(result.entries, batch, strict=True):
                 if entry.ok:
-                    changes.append({"id": row.id, "mprofi_id": entry.id, "status": "accepted", "status_detail": None})
+                    changes.append({"id": row.id, "mprofi_id": entry.id, "status": "accepted", "status_detail": None, "next_poll_at": check_at})
                 else:
                     reason = f"{entry.error_code or 'error'} {entry.error_text or ''}".strip()
-                    changes.append({"id": row.id, "mprofi_id": None, "status": "failed", "status_detail": reason})
+                    changes.append({"id": row.id, "mprofi_id": None, "status": "failed", "status_detail": reason, "next_poll_at": None})
             await session.execute(update(Message), changes)
         await _count(session, dispatch)
         enqueue(session, kind="send_bulk", lane="mprofi", dispatch_id=dispatch.id)

@@ -35,6 +35,7 @@ class BridgeConfig:
     note_prefix: str = "note:"
     status_mode: str = "push"
     poll_first_seconds: float = 60.0
+    status_recheck_seconds: float = 1800.0  # PUSH mode: the safety net's first status/ check
     poll_max_seconds: float = 3600.0
     poll_give_up_hours: float = 74.0
     repeat_window_seconds: float = 35 * 60
@@ -53,6 +54,12 @@ class BridgeConfig:
     hlr_poll_max_seconds: float = 60.0
     hlr_report_timeout_seconds: float = 900.0
     survey_channel: str = ""
+
+    @property
+    def first_status_check_seconds(self) -> float:
+        """When to first ask status/ about a message mProfi accepted: soon when polling
+        is the only way (PULL), later when PUSH should have told us already."""
+        return self.poll_first_seconds if self.status_mode == "pull" else self.status_recheck_seconds
 
 
 class Bridge:

@@ -172,6 +172,10 @@ async def receive_many(bridge: Bridge, everything: list[InboundSms]) -> list[Rec
         if caught_up:
             await session.execute(update(Conversation).where(Conversation.id.in_(caught_up)).values(caught_up_at=now))
         for sms in batch:
+            if sms.left_out:  # said in the thread, right under the MMS it belonged to
+                parts = "; ".join(sms.left_out)
+                text = f"Part of this MMS from {display(sms.sender)} was left out — {parts}."
+                enqueue(session, kind="notice", lane="slack", conversation_id=conversations[sms.sender], payload={"text": text})
             if opt_word(sms.text) in bridge.config.opt_out_words | bridge.config.opt_in_words:
                 notice = await _opt_out_or_in(bridge, session, sms, now)
                 if notice:

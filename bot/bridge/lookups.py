@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.bridge.commands import post_response
 from bot.bridge.models import HlrRequest, RetryLater
 from bot.bridge.posts import post_once, upload_once
-from bot.mprofi import MProfiError, RetryableError, UncertainError
+from bot.mprofi import MProfiError, ProtocolError, RetryableError, UncertainError
 from bot.mprofi.errors import AuthenticationError
 from bot.mprofi.models import HlrReport, HlrResult
 from bot.slack import blocks
@@ -212,6 +212,14 @@ async def _bulk(bridge: Bridge, session: Any, check: HlrCheck, job: Job) -> None
         except RetryableError as exc:
             report = HlrReport(upload_id=check.upload_id, ready=False)
             logger.info("HLR report %s: %s", check.upload_id, exc.message)
+        except ProtocolError:
+            # Not "not ready yet": waiting would only reach the time limit with the same answer.
+            check.state = "failed"
+            check.detail = (
+                "mProfi answered something unexpected when asked for the report, so it cannot be shown here; "
+                f"it can be downloaded in mProfi's panel (upload id {check.upload_id})."
+            )
+            report = None
         except MProfiError as exc:
             check.state, check.detail = "failed", _refusal(exc)
             report = None

@@ -7,7 +7,11 @@ from datetime import datetime
 
 from bot.sms.numbers import PhoneE164
 
-__all__ = ["InboundImage", "InboundSms", "StatusUpdate", "RetryLater", "Received", "SmsRequest", "SmsAccepted", "HlrRequest", "SurveyRequest"]
+# mProfi refused the sending key itself (401, or 400 ERR000 about the token): only an
+# admin can fix that, and every further attempt would fail alike.
+KEY_REFUSED = "mProfi refused our sending key; an admin must check MPROFI_API_KEY. Nothing was sent."
+
+__all__ = ["KEY_REFUSED", "InboundImage", "InboundSms", "StatusUpdate", "RetryLater", "Received", "SmsRequest", "SmsAccepted", "HlrRequest", "SurveyRequest"]
 
 
 @dataclass(frozen=True)
@@ -21,13 +25,14 @@ class InboundImage:
 class InboundSms:
     """One SMS/MMS that mProfi delivered, whatever the webhook format was."""
 
-    sender: PhoneE164
+    sender: PhoneE164  # or a sender name / short code (``ORANGE``, ``8080``): see sender_id()
     recipient: str
     text: str
     via: str  # "standard" | "3cx" | "mms" | "getincoming"
     received_at: datetime | None = None
     external_id: str | None = None
     images: tuple[InboundImage, ...] = ()
+    left_out: tuple[str, ...] = ()  # MMS parts that could not be kept, each with why
 
 
 @dataclass(frozen=True)

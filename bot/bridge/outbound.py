@@ -9,7 +9,6 @@ SMS. A send that may or may not have reached mProfi is never retried by itself.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -18,14 +17,14 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.bridge.commands import queue_outcome_reply
 from bot.bridge.formatting import slack_to_sms
-from bot.bridge.models import RetryLater
+from bot.bridge.models import KEY_REFUSED, RetryLater
 from bot.bridge.posts import post_once
-from bot.bridge.statuses import queue_render, queue_send, set_status
+from bot.bridge.statuses import first_status_check, queue_render, queue_send, set_status
 from bot.mprofi import MmsFile, MProfiError, RetryableError, UncertainError
 from bot.mprofi.errors import AuthenticationError
 from bot.slack import blocks
 from bot.slack.errors import slack_error
-from bot.sms.numbers import PhoneE164, display, recipient_digits
+from bot.sms.numbers import PhoneE164, display, is_phone, recipient_digits
 from bot.sms.text import MMS_FILE_EXTENSIONS, MMS_MAX_FILE_BYTES, TextTooLong, analyze, check_mms_text, check_sms_text, wire_encoding
 from storage import repository
 from storage.models import Conversation, Job, Message, OptOut, utcnow
@@ -83,7 +82,8 @@ async def handle_slack_message(
     kind = "mms" if files else "sms"
     if not files and not text:
         return  # nothing to send, nothing to complain about
-    problem = bridge.may_send(user_id=str(event.get("user")), channel_id=channel) or await _opted_out(bridge, conversation.phone)
+    problem = _not_textable(conversation.phone) or bridge.may_send(user_id=str(event.get("user")), channel_id=channel)
+    problem = problem or await _opted_out(bridge, conversation.phone)
     problem = problem or _check_outgoing(text, files)
     problem = problem or await bridge.over_limit(user_id=str(event.get("user")), channel_id=channel, adding=1)
     if problem:
@@ -91,6 +91,16 @@ async def handle_slack_message(
         await _store(bridge, conversation, event, kind=kind, text=text, status="failed", detail=problem)
         return
     await _store(bridge, conversation, event, kind=kind, text=text, status="queued", files=files)
+
+
+def _not_textable(sender: str) -> str | None:
+    """A thread opened by a sender name (``ORANGE``) or short code (``8080``) has nobody to text back."""
+    if is_phone(sender):
+        return None
+    return (
+        f"{sender} is a sender name or short code, not a phone number: mProfi texts only numbers of "
+        "9 to 22 digits, so this reply was not sent."
+    )
 
 
 async def _opted_out(bridge: Bridge, phone: str) -> str | None:
@@ -119,8 +129,8 @@ def _check_outgoing(text: str, files: list[dict[str, Any]]) -> str | None:
     size = int(file.get("size") or 0)
     if size > MMS_MAX_FILE_BYTES:
         return (
-            f"{name} is {size // 1024} kB and an MMS file may be at most "
-            f"{MMS_MAX_FILE_BYTES // 1024} kB; shrink it and share it again."
+            f"{name} is {-(-size // 1000)} kB and an MMS file may be at most "
+            f"{MMS_MAX_FILE_BYTES // 1000} kB; shrink it and share it again."
         )
     try:
         check_mms_text(text)
@@ -332,7 +342,7 @@ async def send_outbound(bridge: Bridge, job: Job) -> None:
         except UncertainError as exc:
             outcome = ("uncertain", f"{exc.message} Check with the customer before sending again.")
         except AuthenticationError:
-            outcome = ("failed", "mProfi refused our sending key; an admin must check MPROFI_API_KEY. Nothing was sent.")
+            outcome = ("failed", KEY_REFUSED)
         except MProfiError as exc:
             outcome = ("failed", f"{exc.message} Nothing was sent.")
         # A PUSH status can arrive before mProfi's answer does: re-read the row under a
@@ -349,8 +359,8 @@ async def send_outbound(bridge: Bridge, job: Job) -> None:
                 await session.commit()
                 raise retry
             await set_status(session, message, status, detail=detail)
-            if status == "accepted" and bridge.config.status_mode == "pull":
-                message.next_poll_at = utcnow() + timedelta(seconds=bridge.config.poll_first_seconds)
+            if status == "accepted":
+                message.next_poll_at = first_status_check(bridge, message.scheduled_for)
         await queue_render(session, message)
         await queue_outcome_reply(session, message)
         await session.commit()
@@ -394,7 +404,7 @@ async def _download(ref: dict[str, Any] | None, bridge: Bridge) -> MmsFile:
     content = response.content
     name = str(ref.get("name") or "file")
     if len(content) > MMS_MAX_FILE_BYTES:
-        raise FileUnavailable(f"{name} is over the MMS limit of {MMS_MAX_FILE_BYTES // 1024} kB.")
+        raise FileUnavailable(f"{name} is over the MMS limit of {MMS_MAX_FILE_BYTES // 1000} kB ({MMS_MAX_FILE_BYTES:,} bytes).")
     problem = _sniff(content, name)
     if problem:
         raise FileUnavailable(problem)

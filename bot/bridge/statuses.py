@@ -7,8 +7,9 @@ statuses can never show an older state: a status only ever moves forward.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
@@ -27,9 +28,11 @@ from storage.queue import enqueue
 if TYPE_CHECKING:
     from bot.bridge.core import Bridge
 
-__all__ = ["apply_status", "render_status", "poll_due", "set_status", "queue_render", "queue_send", "FINAL"]
+__all__ = ["apply_status", "render_status", "poll_due", "set_status", "queue_render", "queue_send", "first_status_check", "FINAL"]
 
 logger = logging.getLogger(__name__)
+
+POLL_CONCURRENCY = 8  # status/ questions in flight at once: a broadcast's checks finish in minutes, not hours
 
 FINAL = frozenset({"delivered", "not_delivered", "error", "failed"})
 _RANK = {
@@ -51,6 +54,13 @@ _FROM_MPROFI = {
     DeliveryStatus.NOT_DELIVERED: "not_delivered",
     DeliveryStatus.ERROR: "error",
 }
+
+
+def first_status_check(bridge: Bridge, scheduled_for: datetime | None) -> datetime:
+    """When status/ is first asked about a message mProfi just accepted (a scheduled
+    one counts from its send time): PULL soon, PUSH only as a safety net."""
+    start = max(utcnow(), scheduled_for) if scheduled_for is not None else utcnow()
+    return start + timedelta(seconds=bridge.config.first_status_check_seconds)
 
 
 async def set_status(session: AsyncSession, message: Message, status: str, *, detail: str | None = None, source: str = "bridge") -> None:
@@ -93,6 +103,10 @@ async def apply_status(bridge: Bridge, status_update: StatusUpdate, *, source: s
         )
         if message.mprofi_id is None and status_update.mprofi_id is not None:
             message.mprofi_id = status_update.mprofi_id  # an "uncertain" send did reach mProfi
+        if message.next_poll_at is not None or message.status not in FINAL:
+            # PUSH works for this message, so the safety net's check can wait again (and a
+            # message whose id only a status told us gets one).
+            message.next_poll_at = first_status_check(bridge, message.scheduled_for)
         new = _FROM_MPROFI.get(parsed)
         if new is None or _RANK[new] <= _RANK.get(message.status, 0):
             return True  # statuses only move forward; late or repeated ones are history
@@ -144,10 +158,12 @@ async def render_status(bridge: Bridge, job: Job) -> None:
 
 
 async def poll_due(bridge: Bridge) -> int:
-    """PULL: ask ``status/`` for messages still in flight whose next check is due.
+    """Ask ``status/`` about messages still in flight whose next check is due.
 
-    Checks back off as a message ages (first after ``poll_first_seconds``, doubling up
-    to ``poll_max_seconds``) and stop at a final state or after the give-up time.
+    With PULL this is how statuses arrive; with PUSH it catches the pushes that were
+    lost (mProfi sends each once and never retries). Checks back off as a message
+    ages (first after :func:`first_status_check`, doubling up to ``poll_max_seconds``)
+    and stop at a final state or after the give-up time, counted from the send time.
     """
     now = utcnow()
     config = bridge.config
@@ -163,32 +179,47 @@ async def poll_due(bridge: Bridge) -> int:
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount == 1:  # type: ignore[attr-defined]
-                claimed.append((message.id, message.mprofi_id, message.created_at, message.polls))
+                sent_at = max(message.created_at, message.scheduled_for) if message.scheduled_for else message.created_at
+                claimed.append((message.id, message.mprofi_id, sent_at, message.polls))
         await session.commit()
-    for message_id, mprofi_id, created_at, polls in claimed:
-        assert mprofi_id is not None
-        try:
-            status = await bridge.mprofi.get_status(mprofi_id)
-        except MProfiError as exc:
-            logger.warning("status check of message %s failed: %s", message_id, exc.message)
-        else:
-            await apply_status(
-                bridge, StatusUpdate(mprofi_id=mprofi_id, raw_status=status.raw_status, reference=status.reference, ts=status.ts),
-                source="pull",
-            )
-        async with bridge.sessions() as session, session.begin():
-            message = await session.get(Message, message_id)
-            assert message is not None
-            message.polls = polls + 1
-            if message.status in FINAL:
-                message.next_poll_at = None
-            elif utcnow() - created_at > timedelta(hours=config.poll_give_up_hours):
-                await set_status(session, message, "unknown", detail="mProfi gave no final status in time.")
-                message.next_poll_at = None
-                await queue_render(session, message)
-            else:
-                gap = min(config.poll_max_seconds, config.poll_first_seconds * 2 ** (polls + 1))
-                message.next_poll_at = utcnow() + timedelta(seconds=gap)
+    limit = asyncio.Semaphore(POLL_CONCURRENCY)
+
+    async def check(message_id: int, mprofi_id: int, sent_at: datetime, polls: int) -> None:
+        async with limit:
+            await _check_one(bridge, message_id, mprofi_id, sent_at, polls)
+
+    for failed in await asyncio.gather(*(check(*claim) for claim in claimed), return_exceptions=True):
+        if isinstance(failed, Exception):  # the database, most likely: the claim's own gap retries it
+            logger.warning("a status check could not be recorded: %s", type(failed).__name__)
     if claimed:
         bridge.wake_workers()
     return len(claimed)
+
+
+async def _check_one(bridge: Bridge, message_id: int, mprofi_id: int, sent_at: datetime, polls: int) -> None:
+    """Ask ``status/`` about one message, record what it says, and set its next check."""
+    config = bridge.config
+    try:
+        status = await bridge.mprofi.get_status(mprofi_id)
+    except MProfiError as exc:  # an odd answer included: this message waits, the others go on
+        logger.warning("status check of message %s failed: %s", message_id, exc.message)
+    else:
+        await apply_status(
+            bridge, StatusUpdate(mprofi_id=mprofi_id, raw_status=status.raw_status, reference=status.reference, ts=status.ts),
+            source="pull",
+        )
+    async with bridge.sessions() as session, session.begin():
+        message = await session.get(Message, message_id)
+        assert message is not None
+        message.polls = polls + 1
+        if message.status in FINAL:
+            message.next_poll_at = None
+        elif utcnow() - sent_at > timedelta(hours=config.poll_give_up_hours):
+            await set_status(session, message, "unknown", detail="mProfi gave no final status in time.")
+            message.next_poll_at = None
+            if message.conversation_id is not None:  # many-number /sms messages have no status line
+                await queue_render(session, message)
+        else:
+            first = config.first_status_check_seconds
+            gap = max(first, min(config.poll_max_seconds, first * 2 ** (polls + 1)))
+            message.next_poll_at = utcnow() + timedelta(seconds=gap)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.sms.numbers import PhoneE164, display
+from bot.sms.numbers import PhoneE164, display, is_phone
 
 __all__ = [
     "thread_parent",
@@ -58,8 +58,13 @@ def _mrkdwn_escape(text: str) -> str:
 def thread_parent(phone: PhoneE164, contact_name: str | None, *, note_prefix: str = "note:") -> dict[str, Any]:
     """The message that opens a number's thread: who it is, and how replies work."""
     who = f"{contact_name} · {display(phone)}" if contact_name else display(phone)
+    how = (
+        "Replies in this thread are sent to this number as SMS (a shared file as MMS). "
+        if is_phone(phone)
+        else "This is a sender name or short code: nobody can text it back, so replies here are not sent. "
+    )
     return {
-        "text": f"SMS conversation with {who}",
+        "text": f"SMS conversation with {_mrkdwn_escape(who)}",
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": f"📱 {who}", "emoji": True}},
             {
@@ -67,8 +72,7 @@ def thread_parent(phone: PhoneE164, contact_name: str | None, *, note_prefix: st
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": "Replies in this thread are sent to this number as SMS (a shared file as MMS). "
-                        f"Start a reply with `{note_prefix}` to keep it inside the team.",
+                        "text": how + f"Start a reply with `{note_prefix}` to keep it inside the team.",
                     }
                 ],
             },
@@ -179,8 +183,10 @@ def note_marker() -> str:
 
 
 def notice(text: str) -> dict[str, Any]:
-    """One plain sentence from the bridge in a thread."""
-    return {"text": text, "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"ℹ️ {text}"}]}]}
+    """One plain sentence from the bridge in a thread; it may quote what a customer sent
+    (a file name, a word), so it is escaped: nothing in it can ping or link."""
+    shown = _mrkdwn_escape(text)
+    return {"text": shown, "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"ℹ️ {shown}"}]}]}
 
 
 def sms_outcome(

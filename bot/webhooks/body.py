@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.types import Message
 
-__all__ = ["BodyTooLarge", "read_body", "replay"]
+__all__ = ["BodyTooLarge", "read_body"]
 
 
 class BodyTooLarge(Exception):
@@ -30,16 +29,3 @@ async def read_body(request: Request, limit: int) -> bytes:
         chunks.append(chunk)
     return b"".join(chunks)
 
-
-def replay(request: Request, body: bytes) -> Request:
-    """A copy of ``request`` whose body is ``body`` (so the form parser can read it)."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return Request(request.scope, receive)

@@ -4,8 +4,13 @@
   ``sender`` with ``+`` and a short-code name as ``recipient``);
 - 3CX JSON: ``{"id", "event_type": "message.Received", "payload": {"from": {...},
   "to": {...}, "text", "received_at"}}`` (the event type may carry stray spaces);
-- MMS multipart: fields ``sender``, ``recipient``, ``message``; files ``image1``…
-  (jpg, jpeg, png — checked by their bytes, not their names).
+- MMS multipart (or urlencoded when it carries no file): fields ``sender``,
+  ``recipient``, ``message``; files ``image1``… (jpg, jpeg, png — checked by their
+  bytes, not their names). A part that is not such an image is left out and named,
+  never a reason to refuse the text and the other images.
+
+Senders that are not phone numbers (``ORANGE``, ``mBank``, short code ``8080``) are
+kept as they came: mProfi delivers them, and a refusal would lose the message.
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ from typing import Any
 
 from bot.bridge.models import InboundImage, InboundSms
 from bot.mprofi.models import parse_timestamp
-from bot.sms.numbers import InvalidNumber, normalize
+from bot.sms.numbers import InvalidNumber, sender_id
 
-__all__ = ["BadPayload", "parse_json", "parse_multipart", "MAX_TEXT"]
+__all__ = ["BadPayload", "parse_json", "parse_multipart", "MAX_TEXT", "image_kind"]
 
 MAX_TEXT = 5000  # far over any SMS; longer bodies are not messages
+MAX_FILENAME = 200  # what the attachments table keeps, with room to spare
 _IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": ("png", "image/png"), b"\xff\xd8\xff": ("jpg", "image/jpeg")}
 
 
@@ -30,7 +36,7 @@ def _sender(value: Any) -> str:
     if not isinstance(value, (str, int)) or isinstance(value, bool) or not str(value).strip():
         raise BadPayload("sender is missing")
     try:
-        return normalize(str(value))
+        return sender_id(str(value))
     except InvalidNumber as exc:
         raise BadPayload(f"sender is not a phone number: {exc.reason}") from None
 
@@ -65,7 +71,7 @@ def parse_json(body: Any) -> InboundSms:
 def _parse_3cx(body: dict[str, Any]) -> InboundSms:
     event_type = "".join(str(body.get("event_type", "")).split()).lower()
     if event_type != "message.received":
-        raise BadPayload(f"unsupported 3CX event_type {body.get('event_type')!r}")
+        raise BadPayload(f"unsupported 3CX event_type {str(body.get('event_type'))[:40]!r}")
     payload = body.get("payload")
     if not isinstance(payload, dict):
         raise BadPayload("3CX payload must be an object")
@@ -87,22 +93,34 @@ def image_kind(content: bytes) -> tuple[str, str] | None:
     return next((kind for magic, kind in _IMAGE_MAGIC.items() if content.startswith(magic)), None)
 
 
-def parse_multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> InboundSms:
-    """``files`` are (field name, filename, bytes); only ``imageN`` fields are images."""
+def _short(name: str, limit: int = 60) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def parse_multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]], *, files_over_limit: int = 0) -> InboundSms:
+    """``files`` are (field name, filename, bytes); only JPEG/PNG ``imageN`` parts are kept."""
     images: list[InboundImage] = []
-    for field, filename, content in files:
-        if not field.lower().startswith("image"):
-            raise BadPayload(f"unexpected file field {field!r}; MMS images come as image1, image2, …")
+    left_out: list[str] = []
+    for field, raw_name, content in files:
+        filename = _short(raw_name.replace("\x00", ""), MAX_FILENAME)
+        label = f"{_short(filename)} ({_short(field, 20)})" if filename else _short(field, 20)
         kind = image_kind(content)
-        if kind is None:
-            raise BadPayload(f"{field} ({filename or 'no name'}) is not a JPEG or PNG image")
-        extension, content_type = kind
-        name = filename or f"{field}.{extension}"
-        images.append(InboundImage(filename=name, content_type=content_type, content=content))
+        if not field.lower().startswith("image"):
+            left_out.append(f"{label}: MMS images come as image1, image2, …")
+        elif not content:
+            left_out.append(f"{label}: the file is empty")
+        elif kind is None:
+            left_out.append(f"{label}: it is not a JPEG or PNG image")
+        else:
+            extension, content_type = kind
+            images.append(InboundImage(filename=filename or f"{field}.{extension}", content_type=content_type, content=content))
+    if files_over_limit:
+        left_out.append(f"{files_over_limit} more file(s): the bridge keeps at most {len(files)} per MMS")
     return InboundSms(
         sender=_sender(fields.get("sender")),
         recipient=fields.get("recipient", ""),
         text=_text(fields.get("message"), "message"),
         via="mms",
         images=tuple(images),
+        left_out=tuple(left_out),
     )

@@ -11,12 +11,10 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qs
 
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -24,15 +22,18 @@ from starlette.routing import Route
 from bot.bridge import Bridge, StatusUpdate
 from bot.mprofi.models import parse_timestamp
 from bot.webhooks.auth import webhook_authorized
-from bot.webhooks.body import BodyTooLarge, read_body, replay
+from bot.webhooks.body import BodyTooLarge, read_body
+from bot.webhooks.forms import BadForm, FormBody, read_form
 from bot.webhooks.incoming import BadPayload, parse_json, parse_multipart
 
 __all__ = ["WebhookConfig", "webhook_routes"]
 
 logger = logging.getLogger(__name__)
 
-MAX_STATUS_ITEMS = 1000
-MAX_IMAGES = 10
+MAX_STATUS_ITEMS = 100_000  # a PUSH round may carry a whole broadcast; the body limit bounds it too
+MIN_YEAR, MAX_YEAR = 2000, 2100
+MAX_MPROFI_ID = 2**63 - 1  # what the database keeps; mProfi's ids are far below
+MAX_PARTS = 10
 
 
 @dataclass(frozen=True)
@@ -71,21 +72,14 @@ def _load_json(body: bytes) -> Any:
         raise BadPayload("the body is not valid JSON") from None
 
 
-async def _read_multipart(request: Request, body: bytes) -> tuple[dict[str, str], list[tuple[str, str, bytes]]]:
-    fields: dict[str, str] = {}
-    files: list[tuple[str, str, bytes]] = []
+_FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _read_form(request: Request, body: bytes) -> FormBody:
     try:
-        async with replay(request, body).form(max_files=MAX_IMAGES, max_fields=50) as form:
-            for key, value in form.multi_items():
-                if isinstance(value, UploadFile):
-                    files.append((key, value.filename or "", await value.read()))
-                else:
-                    fields[key] = value
-    except BadPayload:
-        raise
-    except Exception as exc:  # the multipart parser's errors have no common base
-        raise BadPayload(f"the multipart body could not be read ({getattr(exc, 'detail', exc)})") from None
-    return fields, files
+        return read_form(request.headers.get("content-type", ""), body, max_files=MAX_PARTS, max_fields=50)
+    except BadForm as exc:
+        raise BadPayload(str(exc)) from None
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -112,14 +106,17 @@ def webhook_routes(config: WebhookConfig) -> list[Route]:
             return body
         media_type = _media_type(request)
         try:
-            if media_type == "multipart/form-data":
-                sms = parse_multipart(*await _read_multipart(request, body))
+            if media_type in _FORMS:  # MMS; one without a file may come urlencoded
+                form = _read_form(request, body)
+                sms = parse_multipart(form.fields, form.files, files_over_limit=form.files_over_limit)
             elif media_type == "application/json" or media_type.endswith("+json") or (
                 not media_type and body.lstrip().startswith(b"{")
             ):
                 sms = parse_json(_load_json(body))
             else:
                 return _error(415, "send application/json (standard or 3CX format) or multipart/form-data (MMS)")
+            if sms.left_out:
+                logger.info("inbound MMS: %s part(s) left out", len(sms.left_out))
         except BadPayload as exc:
             return _error(400, str(exc))
         received = await _bridge(request).receive_sms(sms)
@@ -133,9 +130,12 @@ def webhook_routes(config: WebhookConfig) -> list[Route]:
             return _error(415, "send the status as application/json")
         try:
             data = _load_json(body)
-            updates = _status_updates(data)
+            updates, refused = _status_updates(data)
         except BadPayload as exc:
             return _error(400, str(exc))
+        if not updates:
+            reason = str(refused[0]["error"]) if len(refused) == 1 else "no status in the body could be read"
+            return _error(400, reason, refused=refused)
         bridge = _bridge(request)
         known = 0
         for update in updates:
@@ -143,7 +143,9 @@ def webhook_routes(config: WebhookConfig) -> list[Route]:
                 known += 1
         if known < len(updates):
             logger.info("%s of %s PUSH statuses are for messages this bridge did not send", len(updates) - known, len(updates))
-        return JSONResponse({"ok": True, "applied": known, "unknown": len(updates) - known})
+        if refused:
+            logger.warning("%s of %s PUSH statuses could not be read", len(refused), len(refused) + len(updates))
+        return JSONResponse({"ok": True, "applied": known, "unknown": len(updates) - known, "refused": refused})
 
     async def surveys(request: Request) -> Response:
         """Survey answers and reports: no documented shape, so anything is kept."""
@@ -153,10 +155,8 @@ def webhook_routes(config: WebhookConfig) -> list[Route]:
         media_type = _media_type(request)
         data: Any = None
         try:
-            if media_type == "multipart/form-data":
-                data = (await _read_multipart(request, body))[0]
-            elif media_type == "application/x-www-form-urlencoded":
-                data = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+            if media_type in _FORMS:
+                data = _read_form(request, body).fields
             else:
                 data = _load_json(body)
         except BadPayload:
@@ -178,38 +178,59 @@ def webhook_routes(config: WebhookConfig) -> list[Route]:
     ]
 
 
-def _status_updates(data: Any) -> list[StatusUpdate]:
-    """PUSH bodies: one ``{id, status, ts, reference}`` object, or a list of them."""
+def _status_updates(data: Any) -> tuple[list[StatusUpdate], list[dict[str, Any]]]:
+    """PUSH bodies: one ``{id, status, ts, reference}`` object, a list of them, or
+    ``{"result": [...]}``. Good entries are kept even when others are bad; the bad
+    ones come back with their position and what is wrong."""
+    if isinstance(data, dict) and isinstance(data.get("result"), list):
+        data = data["result"]
     items = data if isinstance(data, list) else [data]
     if not items:
         raise BadPayload("the body holds no status")
     if len(items) > MAX_STATUS_ITEMS:
         raise BadPayload(f"at most {MAX_STATUS_ITEMS} statuses per call")
-    updates = []
-    for position, item in enumerate(items):
-        where = f"status {position + 1}: " if len(items) > 1 else ""
-        if not isinstance(item, dict):
-            raise BadPayload(f"{where}expected an object with id, status, ts and reference")
-        raw_id, raw_status = item.get("id"), item.get("status")
-        if isinstance(raw_id, str) and raw_id.strip().isdigit():
-            raw_id = int(raw_id)
-        if raw_id is not None and (not isinstance(raw_id, int) or isinstance(raw_id, bool) or raw_id <= 0):
-            raise BadPayload(f"{where}id must be a positive whole number")
-        if not isinstance(raw_status, str) or not raw_status.strip():
-            raise BadPayload(f"{where}status is missing")
-        reference = item.get("reference")
-        if raw_id is None and not reference:
-            raise BadPayload(f"{where}id is missing")
-        updates.append(
-            StatusUpdate(
-                mprofi_id=raw_id,
-                raw_status=raw_status.strip(),
-                reference=str(reference) if reference not in (None, "") else None,
-                ts=_timestamp(item.get("ts")),
-            )
-        )
-    return updates
+    updates: list[StatusUpdate] = []
+    refused: list[dict[str, Any]] = []
+    for position, item in enumerate(items, start=1):
+        try:
+            updates.append(_status_update(item))
+        except BadPayload as exc:
+            refused.append({"index": position, "error": str(exc)})
+    return updates, refused
+
+
+def _status_update(item: Any) -> StatusUpdate:
+    if not isinstance(item, dict):
+        raise BadPayload("expected an object with id, status, ts and reference")
+    raw_id, raw_status = item.get("id"), item.get("status")
+    if isinstance(raw_id, str) and raw_id.strip().isascii() and raw_id.strip().isdigit() and len(raw_id.strip()) <= 19:
+        raw_id = int(raw_id.strip())
+    if raw_id is not None and (not isinstance(raw_id, int) or isinstance(raw_id, bool) or not 0 < raw_id <= MAX_MPROFI_ID):
+        raise BadPayload("id must be a positive whole number mProfi could have given")
+    if not isinstance(raw_status, str) or not raw_status.strip():
+        raise BadPayload("status is missing")
+    reference = item.get("reference")
+    if raw_id is None and not reference:
+        raise BadPayload("id is missing")
+    if reference is not None and not isinstance(reference, (str, int)) or isinstance(reference, bool):
+        raise BadPayload("reference must be text")
+    return StatusUpdate(
+        mprofi_id=raw_id,
+        raw_status=raw_status.strip()[:40],
+        reference=str(reference)[:100] if reference not in (None, "") else None,
+        ts=_timestamp(item.get("ts")),
+    )
 
 
 def _timestamp(value: Any) -> datetime | None:
-    return parse_timestamp(value) if isinstance(value, (str, int, float)) else None
+    """A status time the database can keep: unreadable is None, out of range is refused."""
+    parsed = parse_timestamp(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
+    if parsed is None:
+        return None
+    try:
+        utc = parsed.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        raise BadPayload("ts is out of range") from None
+    if not MIN_YEAR <= utc.year <= MAX_YEAR:
+        raise BadPayload("ts is out of range")
+    return utc

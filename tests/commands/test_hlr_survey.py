@@ -101,7 +101,7 @@ async def test_survey_start_reports_each_number(stack: SandboxStack) -> None:
     assert {"48600100300", "48600100301"} <= set(stack.sim.surveys[1].responses)
     _, hook = await command(stack, "/survey", "start 2 600100300")
     refused = await stack.until(lambda: stack.slack.hook_posts(hook))
-    assert "not started for +48 600 100 300: mProfi refused the request" in refused[0]["text"] and "not active" in refused[0]["text"]
+    assert "not started for +48 600 100 300: mProfi refused the request" in refused[0]["text"] and "Ankieta jest nieaktywna" in refused[0]["text"]
 
 
 async def test_survey_report_is_posted_to_the_channel_with_bars_and_a_csv(stack: SandboxStack) -> None:

@@ -167,7 +167,7 @@ async def test_typing_mistakes_get_one_sentence_and_send_nothing(stack: SandboxS
 @pytest.mark.parametrize(
     ("fault", "expected"),
     [
-        ("400", "Not sent to +48 600 100 200: mProfi refused the request: ERR000 Recipient is on the account's blocked list. Nothing was sent."),
+        ("400", "Not sent to +48 600 100 200: mProfi refused the request: ERR000 Nieprawidłowy odbiorca. Nothing was sent."),
         ("500_after_accept", "It is not certain whether the SMS to +48 600 100 200 was sent"),
     ],
 )

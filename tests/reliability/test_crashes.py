@@ -123,21 +123,22 @@ async def test_killed_while_a_stored_reply_waits_for_mprofi_it_is_sent_once_afte
         assert not [m for m in status_lines(stack, parent) if "may or may not" in m.text]  # it was certain nothing had left
 
 
-async def test_a_delivery_status_sent_while_the_server_is_down_is_recorded_after_restart(make_stack: StackFactory) -> None:
-    async with make_stack(app_process=True) as stack:
-        stack.sim.config.webhook_retry_seconds = 3.0  # mProfi's next PUSH round, shortened
+async def test_a_delivery_status_pushed_while_the_server_is_down_is_learnt_by_asking_after_restart(make_stack: StackFactory) -> None:
+    """mProfi PUSHes a status once and never again: the bridge's safety net asks status/."""
+    async with make_stack(app_process=True, settings={"mprofi_status_recheck_minutes": 0.02}) as stack:  # 1.2 s
         parent = await open_thread(stack)
         await stack.person_replies(parent, "Status w czasie awarii")
         sent = await stack.until(lambda: stack.sent_to(NUMBER), what="the SMS")
         await stack.until(lambda: [m for m in status_lines(stack, parent) if "accepted" in m.text], what="mProfi's answer recorded")
         assert stack.process is not None
         await stack.process.stop(signal.SIGKILL)
-        stack.sim.set_status(sent[0].id, "delivered")  # PUSH meets a dead server
+        stack.sim.set_status(sent[0].id, "delivered")  # the one PUSH meets a dead server
         await asyncio.sleep(0.3)
         await stack.restart_app(kill=False)
         await stack.until(lambda: [m for m in status_lines(stack, parent) if ": delivered" in m.text], timeout=15, what="delivered")
         delivered = [a.status_code for body, a in stack.sim.push_attempts if body["status"] == "delivered"]
-        assert delivered[0] is None and delivered[-1] == 200  # refused while down, taken after the restart
+        assert delivered == [None]  # refused while down, and never pushed again
+        assert any(path == "/1.0/status/" for path, _ in stack.sim.requests)
         assert len(status_lines(stack, parent)) == 1
 
 
