@@ -76,13 +76,15 @@ async def test_a_lost_push_is_caught_by_asking_status(make_stack: StackFactory) 
 
 
 async def test_while_pushes_arrive_status_is_not_asked(make_stack: StackFactory) -> None:
-    async with make_stack(settings={"mprofi_status_recheck_minutes": 0.02}) as stack:  # 1.2 s
+    async with make_stack(settings={"mprofi_status_recheck_minutes": 0.05}) as stack:  # 3 s
         parent = await open_thread(stack)
         await stack.person_replies(parent, "Dzień dobry")
         sent = await stack.until(lambda: stack.sent_to(NUMBER))
-        stack.sim.set_status(sent[0].id, "delivered")  # pushed to /mprofi/status
-        await stack.until(lambda: status_lines(stack, parent) and ": delivered" in status_lines(stack, parent)[0].text)
-        await settle(1.5)
+        stack.sim.set_status(sent[0].id, "sent")  # pushed to /mprofi/status: the check moves on
+        await stack.until(lambda: status_lines(stack, parent) and "sent to the network" in status_lines(stack, parent)[0].text)
+        stack.sim.set_status(sent[0].id, "delivered")
+        await stack.until(lambda: ": delivered" in status_lines(stack, parent)[0].text)
+        await settle(3.5)
         assert calls_to(stack, "/1.0/status/") == []
 
 

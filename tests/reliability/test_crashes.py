@@ -125,7 +125,7 @@ async def test_killed_while_a_stored_reply_waits_for_mprofi_it_is_sent_once_afte
 
 async def test_a_delivery_status_pushed_while_the_server_is_down_is_learnt_by_asking_after_restart(make_stack: StackFactory) -> None:
     """mProfi PUSHes a status once and never again: the bridge's safety net asks status/."""
-    async with make_stack(app_process=True, settings={"mprofi_status_recheck_minutes": 0.02}) as stack:  # 1.2 s
+    async with make_stack(app_process=True, settings={**FAST_RECOVERY, "mprofi_status_recheck_minutes": 0.02}) as stack:  # 1.2 s
         parent = await open_thread(stack)
         await stack.person_replies(parent, "Status w czasie awarii")
         sent = await stack.until(lambda: stack.sent_to(NUMBER), what="the SMS")
