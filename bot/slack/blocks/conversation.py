@@ -1,0 +1,171 @@
+"""A conversation thread: its parent, inbound messages, status lines and notices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.slack.blocks.markup import HEADER_LIMIT, clip, clock, escape, fallback, plain_clip, sections, when
+from bot.sms.numbers import PhoneE164, display, is_phone
+
+__all__ = [
+    "thread_parent",
+    "inbound_message",
+    "inbound_repeat",
+    "status_line",
+    "note_marker",
+    "notice",
+    "STATUS_LABELS",
+    "RESEND_ACTION",
+]
+
+RESEND_ACTION = "resend_sms"
+
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "queued": (":hourglass_flowing_sand:", "queued"),
+    "sending": (":hourglass_flowing_sand:", "sending to mProfi"),
+    "accepted": (":incoming_envelope:", "accepted by mProfi"),
+    "sent": (":outbox_tray:", "sent to the network"),
+    "delivered": (":white_check_mark:", "delivered"),
+    "not_delivered": (":warning:", "not delivered (expired or unreachable)"),
+    "error": (":x:", "mProfi reports a delivery error"),
+    "failed": (":x:", "not sent"),
+    "uncertain": (":grey_question:", "may or may not have been sent"),
+    "unknown": (":grey_question:", "status unknown"),
+}
+
+
+def thread_parent(phone: PhoneE164, contact_name: str | None, *, note_prefix: str = "note:") -> dict[str, Any]:
+    """The message that opens a number's thread: who it is, and how replies work."""
+    who = f"{contact_name} · {display(phone)}" if contact_name else display(phone)
+    how = (
+        "Replies in this thread are sent to this number as SMS (a shared file as MMS). "
+        if is_phone(phone)
+        else "This is a sender name or short code: nobody can text it back, so replies here are not sent. "
+    )
+    return {
+        "text": fallback(f"SMS conversation with {escape(who)}"),
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": plain_clip(f"📱 {who}", HEADER_LIMIT), "emoji": True}},
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": how + f"Start a reply with `{escape(note_prefix)}` to keep it inside the team."}],
+            },
+        ],
+    }
+
+
+def inbound_message(phone: PhoneE164, text: str, received_at: datetime | None, *, images: int = 0) -> dict[str, Any]:
+    """One SMS/MMS from the phone: its text in as many sections as it needs."""
+    who = escape(display(phone))
+    extra = f" · {images} image{'s' if images != 1 else ''}" if images else ""
+    body = sections(escape(text)) if text else sections("_(no text)_")
+    return {
+        "text": fallback(f"{'MMS' if images else 'SMS'} from {who}" + (f": {escape(text)}" if text else "")),
+        "blocks": [
+            *body,
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"📩 from {who} · {clock(received_at)}{extra}"}]},
+        ],
+    }
+
+
+def inbound_repeat(phone: PhoneE164, text: str, first_seen: datetime | None) -> dict[str, Any]:
+    """A message that repeats an earlier one: shown, but marked as a likely re-delivery."""
+    who = escape(display(phone))
+    note = (
+        f"↻ The same text came again from {who} (first at {clock(first_seen)}). "
+        "mProfi re-sends a message when an earlier delivery was not confirmed, so this is probably a repeat."
+    )
+    return {
+        "text": fallback(f"Repeated SMS from {who}: {escape(text)}"),
+        "blocks": [
+            *(sections(escape(text)) if text else sections("_(no text)_")),
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]},
+        ],
+    }
+
+
+def _resend_button(message_id: int) -> dict[str, Any]:
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": RESEND_ACTION,
+                "text": {"type": "plain_text", "text": "Send again"},
+                "value": str(message_id),
+                "confirm": {
+                    "title": {"type": "plain_text", "text": "Send it again?"},
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": "The first attempt may already have reached the phone; "
+                        "sending again can deliver it twice and costs another SMS.",
+                    },
+                    "confirm": {"type": "plain_text", "text": "Send again"},
+                    "deny": {"type": "plain_text", "text": "Cancel"},
+                },
+            }
+        ],
+    }
+
+
+def status_line(
+    *,
+    message_id: int,
+    kind: str,
+    phone: PhoneE164,
+    status: str,
+    at: datetime | None,
+    detail: str | None = None,
+    author: str | None = None,
+    parts: int = 1,
+    encoding: str | None = None,
+    text: str | None = None,
+    scheduled_for: datetime | None = None,
+    received: str | None = None,
+) -> dict[str, Any]:
+    """The live status of one outgoing SMS/MMS, re-rendered whole on every change.
+
+    ``text`` is shown for messages sent with ``/sms`` (a reply typed in the thread is
+    already there to read); ``received`` is what the phone gets when that differs from
+    what was typed (Slack's markup turned into plain words).
+    """
+    emoji, label = STATUS_LABELS.get(status, (":grey_question:", status))
+    what = "MMS" if kind == "mms" else "SMS"
+    who = escape(display(phone))
+    if scheduled_for is not None and status in ("queued", "sending", "accepted"):
+        emoji, label = ":alarm_clock:", f"scheduled for {when(scheduled_for)}" + (", accepted by mProfi" if status == "accepted" else "")
+    pieces = [f"{emoji} {what} to {who}: *{label}*"]
+    if at:
+        pieces.append(clock(at))
+    if kind == "sms":
+        pieces.append(f"{parts} part{'s' if parts != 1 else ''}{', Unicode' if encoding == 'utf-8' else ''}")
+    if author:
+        pieces.append(f"by <@{escape(author)}>" + (" with /sms" if text is not None else ""))
+    line = " · ".join(pieces)
+    if detail:
+        line += f"\n{escape(detail)}"
+    blocks: list[dict[str, Any]] = []
+    if text is not None:
+        blocks.extend(sections(escape(text), max_sections=10))
+    if received is not None:
+        blocks.extend(sections("The phone receives: “" + escape(received) + "”", max_sections=10))
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": clip(line, 3000)}]})
+    if status == "uncertain":
+        blocks.append(_resend_button(message_id))
+    plain = f"{what} to {who}: {label}" + (f" — {escape(detail)}" if detail else "")
+    if text is not None:
+        plain += f" — “{escape(text)}”"
+    return {"text": fallback(plain), "blocks": blocks}
+
+
+def note_marker() -> str:
+    """Reaction name put on internal notes."""
+    return "memo"
+
+
+def notice(text: str) -> dict[str, Any]:
+    """One plain sentence from the bridge in a thread; it may quote what a customer sent
+    (a file name, a word), so it is escaped: nothing in it can ping or link."""
+    shown = clip(escape(text), 2900)
+    return {"text": fallback(shown), "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"ℹ️ {shown}"}]}]}
