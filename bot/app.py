@@ -27,6 +27,8 @@ from starlette.routing import Route
 from bot.bridge import Bridge, BridgeConfig, Workers
 from bot.bridge.pacing import SharedPacer
 from bot.config import Settings
+from bot.http.limits import limit_middleware
+from bot.http.slack_guard import SlackGuard, dispatch_to_bolt
 from bot.mprofi import MProfiClient
 from bot.mprofi.redact import install_httpx_redaction
 from bot.slack.app import build_bolt_app, build_web_client
@@ -114,6 +116,8 @@ def create_app(settings: Settings) -> Starlette:
             lease_seconds=settings.worker_lease_seconds,
             poll_statuses=True,  # PULL: the only way; PUSH: the safety net for lost pushes
             catch_up_every=settings.catchup_interval_seconds,
+            max_attempts=settings.job_max_attempts,
+            give_up_hours=settings.job_give_up_hours,
         )
         socket_mode = None
         await workers.start()
@@ -131,12 +135,18 @@ def create_app(settings: Settings) -> Starlette:
             await http.aclose()
             await engine.dispose()
 
+    guard = SlackGuard(signing_secret, settings.slack_max_body_bytes)
+
     async def slack_events(request: Request) -> Response:
         if not signing_secret:
             error = "this bridge takes Slack's events over Socket Mode; set SLACK_SIGNING_SECRET to accept them here"
             return JSONResponse({"ok": False, "error": error}, status_code=404)
+        # Size, signature and shape are checked before Bolt parses (or logs) anything.
+        body = await guard.read(request)
+        if isinstance(body, Response):
+            return body
         handler: AsyncSlackRequestHandler = request.state.slack_handler
-        return await handler.handle(request)
+        return await dispatch_to_bolt(handler, request, body)
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
@@ -153,7 +163,12 @@ def create_app(settings: Settings) -> Starlette:
             )
         ),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found})
+    middleware = limit_middleware(
+        max_requests=settings.http_max_concurrent_requests, body_seconds=settings.http_request_timeout_seconds
+    )
+    return Starlette(
+        routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers={404: not_found, 405: not_found}
+    )
 
 
 async def _connect_socket_mode(bolt: AsyncApp, app_token: str) -> AsyncSocketModeHandler:

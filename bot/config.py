@@ -64,9 +64,21 @@ class Settings(BaseSettings):
     inbound_repeat_window_seconds: float = Field(default=35 * 60, ge=0)
     worker_count: int = Field(default=4, ge=1, le=64)
     worker_idle_seconds: float = Field(default=0.5, gt=0)
-    # How long a worker owns a job; after a crash the job runs again once this passes.
-    worker_lease_seconds: float = Field(default=120.0, gt=0)
+    # How long a worker owns a job between renewals (every third of it while the job
+    # runs); after a crash the job runs again once this passes.
+    worker_lease_seconds: float = Field(default=15.0, ge=1)
+    # A job that keeps failing ends (visibly) after this many tries or this long.
+    job_max_attempts: int = Field(default=200, ge=1)
+    job_give_up_hours: float = Field(default=24.0, gt=0)
     max_webhook_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    # /slack/events: larger bodies get 413 before anything reads them (Slack's are a few KB).
+    slack_max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # A request's body must arrive within this many seconds of its headers (else 408);
+    # under `serve`, the headers too within this many seconds of the connection opening.
+    http_request_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Requests inside the app at once; more get 503 with Retry-After. `serve` also
+    # keeps at most twice this many connections open.
+    http_max_concurrent_requests: int = Field(default=200, ge=1)
 
     # Who may send (/sms and thread replies). Empty = everyone in any channel.
     sms_allowed_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)

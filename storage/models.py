@@ -208,6 +208,9 @@ class Job(Base):
     locked_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None]
+    # Given up (a permanent refusal, or too many tries): done, so it holds nothing back,
+    # and counted where an operator looks.
+    failed_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (

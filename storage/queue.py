@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from storage.models import Job, utcnow
 
-__all__ = ["enqueue", "claim", "complete", "retry_later", "pending_count"]
+__all__ = ["enqueue", "claim", "complete", "retry_later", "renew", "give_up", "pending_count", "failed_since"]
 
 
 def enqueue(
@@ -108,3 +108,31 @@ async def retry_later(sessions: async_sessionmaker[AsyncSession], job_id: int, *
 async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:
     async with sessions() as session:
         return len((await session.scalars(select(Job.id).where(Job.done_at.is_(None)))).all())
+
+
+async def renew(sessions: async_sessionmaker[AsyncSession], job: Job, *, lease: timedelta) -> bool:
+    """Extend a running job's lease; False when it is no longer this run's (the lease ran
+    out and another worker took the job: its ``attempts`` moved on)."""
+    async with sessions() as session, session.begin():
+        result = await session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.attempts == job.attempts, Job.done_at.is_(None), Job.locked_until.is_not(None))
+            .values(locked_until=utcnow() + lease)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def give_up(sessions: async_sessionmaker[AsyncSession], job_id: int, *, error: str) -> None:
+    """End a job that will never succeed: done (the jobs after it go on) and marked failed."""
+    now = utcnow()
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Job).where(Job.id == job_id).values(done_at=now, failed_at=now, locked_until=None, last_error=error[:2000])
+        )
+
+
+async def failed_since(sessions: async_sessionmaker[AsyncSession], since: datetime) -> int:
+    """How many jobs were given up since ``since``."""
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(Job).where(Job.failed_at >= since)) or 0)

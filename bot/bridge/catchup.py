@@ -23,6 +23,7 @@ from bot.bridge.models import InboundSms
 from bot.mprofi import MProfiError
 from bot.mprofi.models import IncomingMessage
 from bot.sms.numbers import InvalidNumber, sender_id
+from bot.sms.text import storable
 from storage.models import Cursor, utcnow
 
 if TYPE_CHECKING:
@@ -82,13 +83,13 @@ async def catch_up(bridge: Bridge) -> int:
                 return stored  # keep the position: the next pass reads the same time again
             for item in items:
                 try:
-                    phone = sender_id(item.sender)  # a phone number, or a sender name such as ORANGE
+                    phone = sender_id(storable(item.sender))  # a phone number, or a sender name such as ORANGE
                 except InvalidNumber:
                     logger.warning("catch-up: skipping a listed message whose sender is neither a number nor a name")
                     continue
                 key = listing_key(item, source)
                 sms = InboundSms(
-                    sender=phone, recipient=item.recipient, text=item.message.replace("\x00", ""),
+                    sender=phone, recipient=item.recipient, text=storable(item.message),
                     via="getincoming" if source == "incoming" else "mobileapp", received_at=item.ts, external_id=key,
                 )
                 try:

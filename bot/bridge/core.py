@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.bridge import catchup, commands, inbound, lookups, outbound, statuses, surveys
 from bot.bridge.models import HlrRequest, InboundSms, Received, SmsAccepted, SmsRequest, StatusUpdate, SurveyRequest
 from bot.mprofi import MProfiClient
-from storage.models import Job
+from storage.models import Job, utcnow
+from storage.queue import failed_since
 
 __all__ = ["Bridge", "BridgeConfig"]
 
@@ -177,6 +179,10 @@ class Bridge:
             logger.warning("database check failed: %s", type(exc).__name__)
             return False
         return True
+
+    async def jobs_given_up(self, *, hours: float) -> int:
+        """Jobs ended as failed in the last ``hours``: each is in the log at error level."""
+        return await failed_since(self.sessions, utcnow() - timedelta(hours=hours))
 
     # ---- jobs ----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import logging
 import re
+import sys
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -228,14 +229,31 @@ class IngestBatcher:
                 batch.append(self._queue.get_nowait())
             try:
                 stored = await receive_many(self._bridge, [sms for sms, _ in batch])
-            except Exception as exc:  # every webhook of the batch learns it was not stored
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+            except Exception:
+                if len(batch) == 1:
+                    self._fail(batch, sys.exc_info()[1])
+                    continue
+                # One message the database refuses must not fail the others that shared
+                # its commit: store them one by one, so only that one gets its error.
+                logger.warning("a group commit of %s webhooks failed; storing them one by one", len(batch))
+                for sms, future in batch:
+                    try:
+                        [item] = await receive_many(self._bridge, [sms])
+                    except Exception as exc:
+                        self._fail([(sms, future)], exc)
+                    else:
+                        if not future.done():
+                            future.set_result(item)
             else:
                 for (_, future), item in zip(batch, stored, strict=True):
                     if not future.done():
                         future.set_result(item)
+
+    @staticmethod
+    def _fail(batch: list[tuple[InboundSms, asyncio.Future[Received]]], exc: BaseException | None) -> None:
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(exc or RuntimeError("not stored"))
 
     async def close(self) -> None:
         if self._writer is not None:

@@ -14,10 +14,12 @@ from datetime import timedelta
 from slack_sdk.errors import SlackApiError
 
 from bot.bridge.core import Bridge
+from bot.bridge.giving_up import end_job
 from bot.bridge.models import RetryLater
 from bot.bridge.posts import SLACK_REFUSED, refused
-from bot.slack.errors import slack_error
-from storage.queue import claim, complete, retry_later
+from bot.slack.errors import is_permanent, slack_error
+from storage.models import Job, utcnow
+from storage.queue import claim, complete, renew, retry_later
 
 __all__ = ["Workers", "backoff"]
 
@@ -27,6 +29,11 @@ logger = logging.getLogger(__name__)
 def backoff(attempts: int, *, cap: float = 300.0) -> float:
     """1 s, 2 s, 4 s … up to ``cap``: how long a failed job waits before its next try."""
     return float(min(cap, 2 ** max(0, attempts - 1)))
+
+
+def _duration(age: timedelta) -> str:
+    seconds = int(age.total_seconds())
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min" if seconds >= 3600 else f"{seconds // 60} min {seconds % 60} s"
 
 
 def _slack_delay(exc: SlackApiError, attempts: int) -> float:
@@ -50,6 +57,8 @@ class Workers:
         lease_seconds: float = 120.0,
         poll_statuses: bool = False,
         catch_up_every: float = 0.0,
+        max_attempts: int = 200,
+        give_up_hours: float = 24.0,
     ) -> None:
         self._bridge = bridge
         self._count = count
@@ -57,6 +66,8 @@ class Workers:
         self._lease = timedelta(seconds=lease_seconds)
         self._poll = poll_statuses
         self._catch_up_every = catch_up_every
+        self._max_attempts = max_attempts
+        self._give_up_after = timedelta(hours=give_up_hours)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
 
@@ -88,27 +99,52 @@ class Workers:
         job = await claim(self._bridge.sessions, lanes=("slack", "mprofi"), lease=self._lease)
         if job is None:
             return False
+        keeper = asyncio.create_task(self._keep_lease(job), name=f"lease-{job.id}")
         try:
             await self._bridge.run_job(job)
         except RetryLater as exc:
             delay = exc.delay if exc.delay is not None else backoff(job.attempts)
-            logger.info("job %s (%s) will retry in %.0f s: %s", job.id, job.kind, delay, exc)
-            await retry_later(self._bridge.sessions, job.id, delay=delay, error=str(exc))
+            await self._retry(job, delay, str(exc), log=logging.INFO)
         except SlackApiError as exc:
-            delay = _slack_delay(exc, job.attempts)
-            logger.warning("job %s (%s): Slack answered %s, retry in %.0f s", job.id, job.kind, slack_error(exc), delay)
+            if is_permanent(exc):
+                await end_job(self._bridge, job, slack_error(exc))
+                return True
             # A plain refusal posted nothing; anything else (a 5xx, a garbled answer) may have.
             prefix = SLACK_REFUSED if refused(exc) else "Slack failed"
-            await retry_later(self._bridge.sessions, job.id, delay=delay, error=f"{prefix}: {slack_error(exc)}")
+            await self._retry(job, _slack_delay(exc, job.attempts), f"{prefix}: {slack_error(exc)}")
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # any failure: keep the job, try again later
-            delay = backoff(job.attempts)
-            logger.warning("job %s (%s) failed, retry in %.0f s: %s", job.id, job.kind, delay, exc, exc_info=logger.isEnabledFor(logging.DEBUG))
-            await retry_later(self._bridge.sessions, job.id, delay=delay, error=f"{type(exc).__name__}: {exc}")
+            logger.debug("job %s (%s) failed", job.id, job.kind, exc_info=True)
+            await self._retry(job, backoff(job.attempts), f"{type(exc).__name__}: {exc}")
         else:
             await complete(self._bridge.sessions, job.id)
+        finally:
+            keeper.cancel()
         return True
+
+    async def _retry(self, job: Job, delay: float, error: str, *, log: int = logging.WARNING) -> None:
+        """Try again later, unless the job has tried too often or for too long: then it ends, visibly."""
+        age = utcnow() - job.created_at
+        if job.attempts >= self._max_attempts or age > self._give_up_after:
+            await end_job(self._bridge, job, f"still failing after {job.attempts} attempts over {_duration(age)}: {error}")
+            return
+        logger.log(log, "job %s (%s) will retry in %.0f s: %s", job.id, job.kind, delay, error)
+        await retry_later(self._bridge.sessions, job.id, delay=delay, error=error)
+
+    async def _keep_lease(self, job: Job) -> None:
+        """Renew a running job's lease, so a short lease frees a dead worker's job in seconds
+        while a live one keeps it as long as it runs."""
+        while True:
+            await asyncio.sleep(self._lease.total_seconds() / 3)
+            try:
+                if not await renew(self._bridge.sessions, job, lease=self._lease):
+                    logger.warning("job %s (%s) lost its lease while running", job.id, job.kind)
+                    return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database hiccuped: the next beat tries again
+                logger.warning("could not renew the lease of job %s: %s", job.id, type(exc).__name__)
 
     async def _run(self, number: int) -> None:
         while not self._stopping.is_set():

@@ -28,6 +28,7 @@ __all__ = [
     "needs_utf8",
     "transliterate",
     "wire_encoding",
+    "storable",
 ]
 
 SMS_MAX_CHARS = 612
@@ -179,3 +180,11 @@ def check_mms_text(text: str, *, utf8: bool = True) -> TextInfo:
     if info.too_long_by:
         raise TextTooLong(info, "MMS")
     return info
+
+
+def storable(value: str) -> str:
+    """Text any database can store and Slack can show: lone surrogates (``"\\ud800"`` in
+    JSON) become U+FFFD, a pair written as two escapes becomes its character, NUL goes."""
+    if value.isascii():
+        return value.replace("\x00", "")
+    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace("\x00", "")

@@ -15,11 +15,13 @@ kept as they came: mProfi delivers them, and a refusal would lose the message.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from bot.bridge.models import InboundImage, InboundSms
 from bot.mprofi.models import parse_timestamp
 from bot.sms.numbers import InvalidNumber, sender_id
+from bot.sms.text import storable as clean
 
 __all__ = ["BadPayload", "parse_json", "parse_multipart", "MAX_TEXT", "image_kind"]
 
@@ -35,8 +37,10 @@ class BadPayload(ValueError):
 def _sender(value: Any) -> str:
     if not isinstance(value, (str, int)) or isinstance(value, bool) or not str(value).strip():
         raise BadPayload("sender is missing")
+    if isinstance(value, int) and not 0 < value < 10**22:
+        raise BadPayload("sender is not a phone number: it has too many digits")
     try:
-        return sender_id(str(value))
+        return sender_id(clean(str(value)))
     except InvalidNumber as exc:
         raise BadPayload(f"sender is not a phone number: {exc.reason}") from None
 
@@ -49,7 +53,11 @@ def _text(value: Any, field: str) -> str:
     if len(value) > MAX_TEXT:
         raise BadPayload(f"{field} is longer than {MAX_TEXT} characters")
     # NUL cannot be shown in Slack nor stored in PostgreSQL text; nothing readable is lost.
-    return value.replace("\x00", "")
+    return clean(value)
+
+
+def _recipient(value: Any) -> str:
+    return clean(str(value))[:64] if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
 
 
 def parse_json(body: Any) -> InboundSms:
@@ -59,10 +67,9 @@ def parse_json(body: Any) -> InboundSms:
         return _parse_3cx(body)
     if "message" not in body and "sender" not in body:
         raise BadPayload("expected the fields sender, recipient and message")
-    recipient = body.get("recipient")
     return InboundSms(
         sender=_sender(body.get("sender")),
-        recipient=str(recipient) if isinstance(recipient, (str, int)) else "",
+        recipient=_recipient(body.get("recipient")),
         text=_text(body.get("message"), "message"),
         via="standard",
     )
@@ -79,14 +86,32 @@ def _parse_3cx(body: dict[str, Any]) -> InboundSms:
     sender = source.get("phone_number") if isinstance(source, dict) else None
     recipient = target.get("phone_number") if isinstance(target, dict) else ""
     external_id = body.get("id")
+    if external_id is not None and (not isinstance(external_id, (str, int)) or isinstance(external_id, bool) or len(str(external_id)) > 64):
+        raise BadPayload("id must be a string or number of at most 64 characters")
     return InboundSms(
         sender=_sender(sender),
-        recipient=str(recipient or ""),
+        recipient=_recipient(recipient),
         text=_text(payload.get("text"), "payload.text"),
         via="3cx",
-        received_at=parse_timestamp(payload.get("received_at")),
-        external_id=str(external_id) if external_id is not None else None,
+        received_at=_received_at(payload.get("received_at")),
+        external_id=clean(str(external_id)) if external_id is not None else None,
     )
+
+
+def _received_at(value: Any) -> datetime | None:
+    """3CX's ``received_at``: a time the database can keep, or a 400 saying it is not one."""
+    if value is None or value == "":
+        return None
+    parsed = parse_timestamp(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
+    if parsed is None:
+        raise BadPayload("payload.received_at is not a date and time")
+    try:
+        year = parsed.astimezone(timezone.utc).year
+    except (OverflowError, ValueError):
+        year = 0
+    if not 2000 <= year <= 2100:
+        raise BadPayload("payload.received_at is out of range")
+    return parsed
 
 
 def image_kind(content: bytes) -> tuple[str, str] | None:
@@ -102,7 +127,7 @@ def parse_multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]],
     images: list[InboundImage] = []
     left_out: list[str] = []
     for field, raw_name, content in files:
-        filename = _short(raw_name.replace("\x00", ""), MAX_FILENAME)
+        filename = _short(clean(raw_name), MAX_FILENAME)
         label = f"{_short(filename)} ({_short(field, 20)})" if filename else _short(field, 20)
         kind = image_kind(content)
         if not field.lower().startswith("image"):
@@ -118,7 +143,7 @@ def parse_multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]],
         left_out.append(f"{files_over_limit} more file(s): the bridge keeps at most {len(files)} per MMS")
     return InboundSms(
         sender=_sender(fields.get("sender")),
-        recipient=fields.get("recipient", ""),
+        recipient=_recipient(fields.get("recipient", "")),
         text=_text(fields.get("message"), "message"),
         via="mms",
         images=tuple(images),

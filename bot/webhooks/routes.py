@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -59,17 +59,36 @@ async def _guarded_body(request: Request, config: WebhookConfig) -> bytes | JSON
         return await read_body(request, config.max_body_bytes)
     except BodyTooLarge:
         return _error(413, f"the body is larger than {config.max_body_bytes} bytes")
+    except ClientDisconnect:  # the caller hung up mid-body: one quiet line, nothing stored
+        logger.info("a webhook caller disconnected before its body arrived (%s)", request.url.path)
+        return _error(400, "the connection closed before the body arrived")
 
 
 def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
+MAX_DEPTH = 32  # mProfi's bodies are two or three levels deep
+
+
 def _load_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (UnicodeDecodeError, ValueError):
         raise BadPayload("the body is not valid JSON") from None
+    except RecursionError:
+        raise BadPayload(f"the JSON is nested more than {MAX_DEPTH} levels deep") from None
+    if _depth(data) > MAX_DEPTH:
+        raise BadPayload(f"the JSON is nested more than {MAX_DEPTH} levels deep")
+    return data
+
+
+def _depth(data: Any) -> int:
+    deepest, level = 0, [data]
+    while level and deepest <= MAX_DEPTH:
+        deepest += 1
+        level = [v for item in level if isinstance(item, (dict, list)) for v in (item.values() if isinstance(item, dict) else item)]
+    return deepest
 
 
 _FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
@@ -165,10 +184,11 @@ def webhook_routes(config: WebhookConfig) -> list[Route]:
         return JSONResponse({"ok": True, "id": stored, "kind": kind})
 
     async def healthz(request: Request) -> Response:
-        healthy = await _bridge(request).database_reachable()
-        if not healthy:
+        bridge = _bridge(request)
+        if not await bridge.database_reachable():
             return _error(503, "the database cannot be reached")
-        return JSONResponse({"ok": True, "database": "ok"})
+        # Alive either way; jobs given up are for an operator to look into (the log says which).
+        return JSONResponse({"ok": True, "database": "ok", "jobs_given_up_24h": await bridge.jobs_given_up(hours=24)})
 
     return [
         Route("/mprofi/incoming", _storage_guard(incoming), methods=["POST"]),

@@ -159,7 +159,7 @@ async def test_bad_status_bodies_get_400(stack: SandboxStack, body: bytes, error
 
 async def test_health_and_unknown_routes_answer_json(stack: SandboxStack) -> None:
     health = await stack.http.get(stack.app_url + "/healthz")
-    assert health.status_code == 200 and health.json() == {"ok": True, "database": "ok"}
+    assert health.status_code == 200 and health.json() == {"ok": True, "database": "ok", "jobs_given_up_24h": 0}
     missing = await stack.http.get(stack.app_url + "/nothing-here")
     assert missing.status_code == 404 and missing.json()["ok"] is False
     wrong_method = await stack.http.get(incoming(stack))
@@ -179,3 +179,58 @@ async def test_a_nul_character_in_a_message_is_dropped_not_a_reason_to_lose_it(s
     parent = await stack.until(lambda: stack.thread_of("600 100 200"))
     replies = await stack.until(lambda: stack.replies(parent))
     assert replies[0].text.endswith("abcdef")
+
+
+async def test_one_unstorable_message_never_fails_the_others_stored_with_it(stack: SandboxStack) -> None:
+    """A lone surrogate or a year-1 timestamp used to fail a whole group commit."""
+    good = [
+        stack.http.post(incoming(stack), json={"sender": f"486001{n:05d}", "message": f"dobra {n}"}, headers={"Authorization": WEBHOOK_TOKEN})
+        for n in range(40)
+    ]
+    surrogate = stack.http.post(
+        incoming(stack), content=b'{"sender": "48600100999", "message": "zepsute \\ud800 znaki"}',
+        headers={"Authorization": WEBHOOK_TOKEN, "Content-Type": "application/json"},
+    )
+    year_one = stack.http.post(
+        incoming(stack),
+        json={"id": "7", "event_type": "message.Received", "payload": {"from": {"phone_number": "+48600100998"}, "text": "x",
+                                                                       "received_at": "0001-01-01T00:00:00Z"}},
+        headers={"Authorization": WEBHOOK_TOKEN},
+    )
+    answers = await asyncio.gather(*good, surrogate, year_one)
+    assert [a.status_code for a in answers[:41]] == [200] * 41
+    assert answers[41].status_code == 400 and "received_at is out of range" in answers[41].json()["error"]
+    assert await stored_counts(stack) == (41, 41)
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (b"[" * 50 + b"]" * 50, "nested more than"),
+        (b"[" * 20_000, "nested more than"),
+        (b'{"id": "' + b"9" * 100 + b'", "event_type": "message.Received", "payload": {}}', "id must be"),
+        (b'{"sender": 1000000000000000000000000000, "message": "x"}', "too many digits"),
+    ],
+    ids=["50-deep", "20000-deep", "long-3cx-id", "huge-sender"],
+)
+async def test_hostile_json_gets_a_400(stack: SandboxStack, content: bytes, error: str) -> None:
+    response = await stack.http.post(
+        incoming(stack), content=content, headers={"Authorization": WEBHOOK_TOKEN, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400 and error in response.json()["error"]
+
+
+async def test_a_caller_that_hangs_up_mid_body_is_one_quiet_line(stack: SandboxStack, caplog: pytest.LogCaptureFixture) -> None:
+    host, port = stack.app_url.removeprefix("http://").split(":")
+    for _ in range(3):
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            f"POST /mprofi/incoming HTTP/1.1\r\nHost: x\r\nAuthorization: {WEBHOOK_TOKEN}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"sender\": ".encode()
+        )
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+    await asyncio.sleep(0.5)
+    assert "Traceback" not in caplog.text and "Exception in ASGI application" not in caplog.text
+    assert await stored_counts(stack) == (0, 0)

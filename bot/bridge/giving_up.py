@@ -1,0 +1,77 @@
+"""When a job will never succeed: end it, say so where people look, hold nothing back.
+
+A job ends this way when Slack refuses its payload or its channel for good
+(``invalid_blocks``, ``not_in_channel``…), or when a passing failure has lasted too
+long (``JOB_MAX_ATTEMPTS``, ``JOB_GIVE_UP_HOURS``). The jobs queued after it then run;
+the failure is logged at error level and counted in ``/healthz``; where it helps, the
+thread shows a plain-text version or a sentence in its place.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from slack_sdk.errors import SlackApiError
+
+from bot.bridge.posts import post_once
+from bot.bridge.statuses import queue_render, set_status
+from bot.slack.blocks.markup import clip, escape
+from bot.slack.errors import PLACE_REFUSED, slack_error
+from bot.sms.numbers import display
+from storage.models import Conversation, Job, Message
+from storage.queue import give_up
+
+if TYPE_CHECKING:
+    from bot.bridge.core import Bridge
+
+__all__ = ["end_job"]
+
+logger = logging.getLogger(__name__)
+
+
+async def end_job(bridge: Bridge, job: Job, reason: str) -> None:
+    """Give ``job`` up for ``reason`` (Slack's code or a sentence), then do what still can be done."""
+    logger.error("job %s (%s) given up after %s attempt(s): %s", job.id, job.kind, job.attempts, reason)
+    await give_up(bridge.sessions, job.id, error=f"given up: {reason}")
+    try:
+        if job.kind == "post_inbound":
+            await _show_inbound_plainly(bridge, job, reason)
+        elif job.kind == "send_outbound":
+            await _outbound_not_sent(bridge, job, reason)
+    except SlackApiError as exc:  # the place itself is refused: the log and the count are all there is
+        logger.error("job %s: not even a plain note could be posted: %s", job.id, slack_error(exc))
+    bridge.wake_workers()
+
+
+async def _show_inbound_plainly(bridge: Bridge, job: Job, reason: str) -> None:
+    """An SMS Slack would not show with blocks: its plain text, or a sentence in its place."""
+    if reason in PLACE_REFUSED:
+        return  # posting anything there fails alike
+    async with bridge.sessions() as session:
+        message = await session.get(Message, job.message_id)
+        conversation = await session.get(Conversation, job.conversation_id)
+        if message is None or conversation is None or conversation.thread_ts is None or message.slack_ts is not None:
+            return
+        who = escape(display(message.phone))
+        text = f"SMS from {who}: {clip(escape(message.text), 3000)}" if message.text else f"SMS from {who} (no text)"
+        try:
+            ts = await post_once(bridge.slack, key=f"message:{message.id}", job=None, channel=conversation.channel_id,
+                                 thread_ts=conversation.thread_ts, text=text)
+        except SlackApiError as exc:
+            text = f"This SMS from {who} could not be shown ({escape(slack_error(exc))}); it is kept in the bridge's database."
+            ts = await post_once(bridge.slack, key=f"message:{message.id}", job=None, channel=conversation.channel_id,
+                                 thread_ts=conversation.thread_ts, text=text)
+        message.slack_channel, message.slack_ts, message.status = conversation.channel_id, ts, "posted"
+        await session.commit()
+
+
+async def _outbound_not_sent(bridge: Bridge, job: Job, reason: str) -> None:
+    """A reply that could not be handed to mProfi in time: shown as not sent, never sent late."""
+    async with bridge.sessions() as session, session.begin():
+        message = await session.get(Message, job.message_id)
+        if message is None or message.status != "queued":
+            return
+        await set_status(session, message, "failed", detail=f"mProfi could not be reached in time ({reason}). Nothing was sent.")
+        if message.conversation_id is not None:
+            await queue_render(session, message)

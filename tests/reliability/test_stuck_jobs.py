@@ -1,0 +1,84 @@
+"""No job retries for ever, no stuck message holds back the ones after it, and a crash
+delays work by seconds, not minutes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.sandbox.slack import HANG
+from bot.sandbox.stack import SandboxStack
+from tests.support import NUMBER, StackFactory, open_thread, settle, status_lines
+
+
+def attempts(stack: SandboxStack) -> list[object]:
+    """Every chat.postMessage the app made, answered or not."""
+    return [c for c in stack.slack.calls if c.method == "chat.postMessage"]
+
+
+async def health(stack: SandboxStack) -> dict[str, object]:
+    response = await stack.http.get(stack.app_url + "/healthz")
+    return dict(response.json())
+
+
+async def test_a_refused_post_is_shown_plainly_and_the_next_sms_still_arrives(stack: SandboxStack) -> None:
+    parent = await open_thread(stack)
+    stack.slack.fail("chat.postMessage", 200, error="invalid_blocks")  # Slack will not take this one's blocks
+    await stack.phone_texts(NUMBER, "Druga wiadomość")
+    await stack.phone_texts(NUMBER, "Trzecia wiadomość")
+    replies = await stack.until(lambda: len(stack.replies(parent)) == 3 and stack.replies(parent), what="all three")
+    assert replies[1].text == "SMS from +48 600 100 200: Druga wiadomość" and not replies[1].blocks  # plain text in its place
+    assert replies[2].text.endswith("Trzecia wiadomość") and replies[2].blocks
+    assert (await health(stack))["jobs_given_up_24h"] == 1
+
+
+async def test_a_channel_slack_refuses_for_good_ends_the_job_and_holds_nothing_back(stack: SandboxStack) -> None:
+    parent = await open_thread(stack)
+    before = len(attempts(stack))
+    stack.slack.fail("chat.postMessage", 200, error="not_in_channel")
+    await stack.phone_texts(NUMBER, "Ta nie dotrze do Slacka")
+    await stack.phone_texts(NUMBER, "Ta już tak")
+    replies = await stack.until(lambda: [r for r in stack.replies(parent) if "Ta już tak" in r.text], what="the next SMS")
+    assert replies
+    assert not [r for r in stack.replies(parent) if "nie dotrze" in r.text]
+    assert (await health(stack))["jobs_given_up_24h"] == 1
+    await settle()
+    assert len(attempts(stack)) - before == 2  # the refused one was tried once
+
+
+async def test_a_failure_that_lasts_too_long_ends_visibly(make_stack: StackFactory) -> None:
+    async with make_stack(settings={"job_max_attempts": 3}) as stack:
+        parent = await open_thread(stack)
+        stack.slack.fail("chat.postMessage", 500, times=3)  # three tries, each a Slack error
+        await stack.phone_texts(NUMBER, "Po trzech próbach")
+        replies = await stack.until(lambda: len(stack.replies(parent)) == 2 and stack.replies(parent), timeout=20, what="the SMS")
+        assert replies[1].text == "SMS from +48 600 100 200: Po trzech próbach"
+        assert (await health(stack))["jobs_given_up_24h"] == 1
+
+
+async def test_a_job_that_outlasts_its_lease_keeps_it_while_it_runs(make_stack: StackFactory) -> None:
+    """mProfi takes 3 s to answer while leases last 1.5 s: without renewal a second worker
+    would take the send over and call it uncertain."""
+    async with make_stack(settings={"worker_lease_seconds": 1.5}) as stack:
+        parent = await open_thread(stack)
+        stack.sim.config.hang_seconds = 3.0
+        stack.sim.queue_fault("send", "hang")
+        await stack.person_replies(parent, "Powoli, ale dojdzie")
+        await stack.until(lambda: [m for m in status_lines(stack, parent) if "accepted by mProfi" in m.text], timeout=15)
+        await settle(1.0)
+        assert not [m for m in status_lines(stack, parent) if "may or may not" in m.text]
+        assert len(stack.sent_to(NUMBER)) == 1
+
+
+async def test_after_a_crash_a_claimed_job_runs_again_within_seconds(make_stack: StackFactory) -> None:
+    async with make_stack(app_process=True, settings={"worker_lease_seconds": 3.0}) as stack:
+        parent = await open_thread(stack)
+        stack.slack.fail("chat.postMessage", HANG, retry_after=20)  # the worker holds this post's job
+        await stack.phone_texts(NUMBER, "Wysłane tuż przed awarią")
+        await stack.until(lambda: not stack.slack.faults.get("chat.postMessage"), what="the post Slack holds")
+        await settle(0.3)
+        await stack.restart_app(kill=True)
+        started = time.monotonic()
+        await stack.until(lambda: [r for r in stack.replies(parent) if "awarią" in r.text], timeout=15, what="the SMS after restart")
+        assert time.monotonic() - started < 10  # the dead worker's 3 s lease, not minutes
+        await asyncio.sleep(0)
