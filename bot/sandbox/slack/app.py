@@ -2,7 +2,10 @@
 
 Serve ``create_slack_emulator(state)`` on loopback and point ``SLACK_API_URL`` at
 ``http://127.0.0.1:PORT/api/``. Errors come back as Slack sends them: HTTP 200 with
-``{"ok": false, "error": ...}``, or HTTP 429 with ``Retry-After``.
+``{"ok": false, "error": ...}`` (plus ``errors``/``response_metadata`` for blocks,
+``needed``/``provided`` for ``missing_scope``), or HTTP 429 with ``Retry-After``.
+A command's or button's ``response_url`` answers as Slack's webhooks do: ``ok`` on
+success, HTTP 400 with the error as plain text (``no_text``, ``invalid_blocks``) else.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -18,18 +20,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from bot.sandbox.slack.state import HANG, HANG_AFTER, SlackCall, SlackFile, SlackMessage, SlackState
+from bot.sandbox.slack.manifest import SCOPES, needed_scope
+from bot.sandbox.slack.methods import SlackError, build_methods, prepare
+from bot.sandbox.slack.state import HANG, HANG_AFTER, SlackCall, SlackState
 
 __all__ = ["create_slack_emulator"]
 
 Params = dict[str, Any]
-Method = Callable[[Params], Awaitable[dict[str, Any]]]
-
-
-class SlackError(Exception):
-    def __init__(self, error: str) -> None:
-        super().__init__(error)
-        self.error = error
 
 
 async def _params(request: Request) -> Params:
@@ -39,287 +36,47 @@ async def _params(request: Request) -> Params:
     if "application/json" in content_type:
         body = await request.body()
         if body:
-            data = json.loads(body)
-            if isinstance(data, dict):
-                params.update(data)
+            try:
+                data = json.loads(body)
+            except ValueError:
+                raise SlackError("invalid_json") from None
+            if not isinstance(data, dict):
+                raise SlackError("json_not_object")
+            params.update(data)
     elif "form" in content_type:
         async with request.form() as form:
             params.update({k: v for k, v in form.items() if isinstance(v, str)})
     return params
 
 
-def _blocks(value: Any) -> list[dict[str, Any]] | None:
-    if isinstance(value, str):
-        value = json.loads(value) if value else None
-    return value
-
-
-def _metadata(value: Any) -> dict[str, Any] | None:
-    """``metadata`` as Slack checks it: an ``event_type`` and an ``event_payload`` object."""
-    if isinstance(value, str):
-        value = json.loads(value) if value else None
-    if value is None:
-        return None
-    if not isinstance(value, dict) or not isinstance(value.get("event_type"), str) or not isinstance(value.get("event_payload"), dict):
-        raise SlackError("invalid_metadata_format")
-    return {"event_type": value["event_type"], "event_payload": value["event_payload"]}
-
-
-def _page(messages: list[SlackMessage], params: Params) -> dict[str, Any]:
-    """One page of ``messages`` after ``oldest``/before ``latest``, with Slack's cursor paging."""
-    oldest = float(params.get("oldest") or 0)
-    latest = float(params.get("latest") or "inf")
-    inclusive = str(params.get("inclusive") or "").lower() in ("1", "true")
-    chosen = [
-        m for m in messages
-        if (oldest <= float(m.ts) if inclusive else oldest < float(m.ts)) and (float(m.ts) <= latest if inclusive else float(m.ts) < latest)
-    ]
-    limit = max(1, min(int(params.get("limit") or 100), 1000))
-    start = int(params.get("cursor") or 0)
-    page = chosen[start : start + limit]
-    more = start + limit < len(chosen)
-    with_metadata = str(params.get("include_all_metadata") or "").lower() in ("1", "true")
-    found = []
-    for m in page:
-        event = {**m.as_event(), "blocks": m.blocks}
-        if with_metadata and m.metadata is not None:
-            event["metadata"] = m.metadata
-        found.append(event)
-    return {"messages": found, "has_more": more, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
-
-
 def create_slack_emulator(state: SlackState) -> Starlette:
     config = state.config
+    methods = build_methods(state)
 
-    def channel_of(params: Params, key: str = "channel") -> str:
-        channel = str(params.get(key) or "")
-        if not channel:
-            raise SlackError("channel_not_found")
-        if channel not in config.channels:
-            raise SlackError("channel_not_found")
-        return channel
+    def scopes_header() -> dict[str, str]:
+        granted = state.granted_scopes()
+        return {"x-oauth-scopes": ",".join(sorted(granted)) if granted is not None else "chat:write,files:write,files:read"}
 
-    def message_of(channel: str, ts: str) -> SlackMessage:
-        message = state.messages.get((channel, ts))
-        if message is None or message.deleted:
-            raise SlackError("message_not_found")
-        return message
-
-    async def connections_open(params: Params) -> dict[str, Any]:
-        ws_base = config.public_url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
-        return {"url": f"{ws_base}/socket-mode/link?ticket={state.sockets.ticket()}"}
-
-    async def auth_test(params: Params) -> dict[str, Any]:
-        return {
-            "url": "https://sandbox.slack.test/",
-            "team": "Sandbox",
-            "user": "mprofi-bridge",
-            "team_id": config.team_id,
-            "user_id": config.bot_user_id,
-            "bot_id": config.bot_id,
-            "is_enterprise_install": False,
-        }
-
-    async def post_message(params: Params) -> dict[str, Any]:
-        channel = channel_of(params)
-        text = str(params.get("text") or "")
-        blocks = _blocks(params.get("blocks"))
-        if not text and not blocks:
-            raise SlackError("no_text")
-        thread_ts = params.get("thread_ts") or None
-        if thread_ts is not None:
-            message_of(channel, str(thread_ts))
-        metadata = _metadata(params.get("metadata"))
-        message = SlackMessage(
-            channel=channel,
-            ts=state.next_ts(),
-            text=text,
-            user=config.bot_user_id,
-            bot_id=config.bot_id,
-            thread_ts=str(thread_ts) if thread_ts else None,
-            blocks=blocks,
-            metadata=metadata,
-        )
-        state.messages[(channel, message.ts)] = message
-        return {"channel": channel, "ts": message.ts, "message": {**message.as_event(), "blocks": blocks}}
-
-    async def update(params: Params) -> dict[str, Any]:
-        channel = channel_of(params)
-        message = message_of(channel, str(params.get("ts") or ""))
-        if message.user != config.bot_user_id:
-            raise SlackError("cant_update_message")
-        message.text = str(params.get("text") or message.text)
-        if "blocks" in params:
-            message.blocks = _blocks(params.get("blocks"))
-        if params.get("metadata"):
-            message.metadata = _metadata(params.get("metadata"))
-        message.edits += 1
-        return {"channel": channel, "ts": message.ts, "text": message.text, "message": message.as_event()}
-
-    async def post_ephemeral(params: Params) -> dict[str, Any]:
-        channel = channel_of(params)
-        user = str(params.get("user") or "")
-        if user not in config.users:
-            raise SlackError("user_not_in_channel")
-        state.ephemeral.append(
-            {"channel": channel, "user": user, "text": params.get("text"), "thread_ts": params.get("thread_ts"), "blocks": _blocks(params.get("blocks"))}
-        )
-        return {"message_ts": state.next_ts()}
-
-    async def reactions_add(params: Params) -> dict[str, Any]:
-        message = message_of(channel_of(params), str(params.get("timestamp") or ""))
-        name = str(params.get("name") or "")
-        if name in message.reactions:
-            raise SlackError("already_reacted")
-        message.reactions.add(name)
-        return {}
-
-    async def reactions_remove(params: Params) -> dict[str, Any]:
-        message = message_of(channel_of(params), str(params.get("timestamp") or ""))
-        name = str(params.get("name") or "")
-        if name not in message.reactions:
-            raise SlackError("no_reaction")
-        message.reactions.discard(name)
-        return {}
-
-    async def replies(params: Params) -> dict[str, Any]:
-        """A thread, oldest first (Slack also pages it by ``oldest``, ``limit`` and cursor)."""
-        channel = channel_of(params)
-        thread_ts = str(params.get("ts") or "")
-        message_of(channel, thread_ts)
-        return _page(state.thread(channel, thread_ts), params)
-
-    async def history(params: Params) -> dict[str, Any]:
-        """A channel's top-level messages, newest first, as Slack's ``conversations.history``."""
-        channel = channel_of(params)
-        return _page(list(reversed(state.top_level(channel))), params)
-
-    async def permalink(params: Params) -> dict[str, Any]:
-        channel = channel_of(params)
-        message = message_of(channel, str(params.get("message_ts") or ""))
-        link = f"https://sandbox.slack.test/archives/{channel}/p{message.ts.replace('.', '')}"
-        if message.thread_ts and message.thread_ts != message.ts:
-            link += f"?thread_ts={message.thread_ts}&cid={channel}"
-        return {"channel": channel, "permalink": link}
-
-    async def conversations_info(params: Params) -> dict[str, Any]:
-        channel = channel_of(params)
-        return {"channel": {"id": channel, "name": config.channels[channel], "is_channel": not channel.startswith("G"), "is_member": True}}
-
-    async def users_info(params: Params) -> dict[str, Any]:
-        user = str(params.get("user") or "")
-        if user == config.bot_user_id:
-            name, is_bot = "mprofi-bridge", True
-        elif user in config.users:
-            name, is_bot = config.users[user], False
-        else:
-            raise SlackError("user_not_found")
-        return {
-            "user": {
-                "id": user,
-                "name": name.split()[0].lower(),
-                "real_name": name,
-                "is_bot": is_bot,
-                "tz": config.timezones.get(user, "Europe/Warsaw"),
-                "profile": {"display_name": name.split()[0], "real_name": name},
-            }
-        }
-
-    async def get_upload_url(params: Params) -> dict[str, Any]:
-        filename = str(params.get("filename") or "")
-        length = int(params.get("length") or 0)
-        if not filename or length <= 0:
-            raise SlackError("invalid_arguments")
-        file = SlackFile(id=state.next_id("F"), name=filename, title=filename, content=b"", mimetype="application/octet-stream", user=config.bot_user_id)
-        state.files[file.id] = file
-        return {"file_id": file.id, "upload_url": f"{config.public_url}/upload/v1/{file.id}"}
-
-    async def complete_upload(params: Params) -> dict[str, Any]:
-        raw = params.get("files")
-        entries = json.loads(raw) if isinstance(raw, str) else raw
-        if not isinstance(entries, list) or not entries:
-            raise SlackError("invalid_arguments")
-        channel = params.get("channel_id") or params.get("channels")
-        if channel:
-            channel = channel_of({"channel": channel})
-        thread_ts = params.get("thread_ts") or None
-        if channel and thread_ts:
-            message_of(str(channel), str(thread_ts))
-        done = []
-        for entry in entries:
-            file = state.files.get(str(entry.get("id")))
-            if file is None or not file.uploaded:
-                raise SlackError("file_not_found")
-            file.title = str(entry.get("title") or file.name)
-            if channel:
-                share = SlackMessage(
-                    channel=str(channel),
-                    ts=state.next_ts(),
-                    text=str(params.get("initial_comment") or ""),
-                    user=config.bot_user_id,
-                    bot_id=config.bot_id,
-                    thread_ts=str(thread_ts) if thread_ts else None,
-                )
-                file.channel, file.thread_ts, file.share_ts = share.channel, share.thread_ts, share.ts
-                share.files = [state.file_json(file)]
-                state.messages[(share.channel, share.ts)] = share
-            done.append(state.file_json(file))
-        return {"files": done}
-
-    async def files_info(params: Params) -> dict[str, Any]:
-        file = state.files.get(str(params.get("file") or ""))
-        if file is None:
-            raise SlackError("file_not_found")
-        return {"file": state.file_json(file)}
-
-    async def views_open(params: Params) -> dict[str, Any]:
-        if not params.get("trigger_id"):
-            raise SlackError("invalid_trigger_id")
-        view = params.get("view")
-        view = json.loads(view) if isinstance(view, str) else view
-        view_id = state.next_id("V")
-        state.views[view_id] = {**view, "id": view_id, "hash": state.next_id("h")}
-        return {"view": state.views[view_id]}
-
-    async def views_update(params: Params) -> dict[str, Any]:
-        view_id = str(params.get("view_id") or "")
-        if view_id not in state.views:
-            raise SlackError("not_found")
-        if params.get("hash") and params["hash"] != state.views[view_id].get("hash"):
-            raise SlackError("hash_conflict")
-        view = params.get("view")
-        view = json.loads(view) if isinstance(view, str) else view
-        state.views[view_id] = {**view, "id": view_id, "hash": state.next_id("h")}
-        return {"view": state.views[view_id]}
-
-    methods: dict[str, Method] = {
-        "auth.test": auth_test,
-        "apps.connections.open": connections_open,
-        "chat.postMessage": post_message,
-        "chat.update": update,
-        "chat.postEphemeral": post_ephemeral,
-        "chat.getPermalink": permalink,
-        "reactions.add": reactions_add,
-        "reactions.remove": reactions_remove,
-        "conversations.replies": replies,
-        "conversations.history": history,
-        "conversations.info": conversations_info,
-        "users.info": users_info,
-        "files.getUploadURLExternal": get_upload_url,
-        "files.completeUploadExternal": complete_upload,
-        "files.info": files_info,
-        "views.open": views_open,
-        "views.update": views_update,
-    }
+    def permanent(error: str, name: str, params: Params, needed: str | None = None) -> SlackError:
+        """A permanent refusal as Slack words it (``missing_scope`` names the scopes)."""
+        if error != "missing_scope":
+            return SlackError(error)
+        need = SCOPES.get(name, "")
+        if isinstance(need, tuple):
+            need = need[1] if str(params.get("channel") or "").startswith("G") else need[0]
+        granted = state.granted_scopes() or set()
+        return SlackError(error, needed=needed or need or "chat:write", provided=",".join(sorted(granted)))
 
     async def api(request: Request) -> Response:
         name = request.path_params["method"]
-        params = await _params(request)
-        auth = request.headers.get("authorization", "")
-        token = auth[7:] if auth.lower().startswith("bearer ") else params.get("token")
-        call = SlackCall(method=name, params=params, token=token)
+        call = SlackCall(method=name, params={}, token=None)
         fault = state.take_fault(name)
         try:
+            params = await _params(request)
+            call.params = params
+            auth = request.headers.get("authorization", "")
+            token = auth[7:] if auth.lower().startswith("bearer ") else params.get("token")
+            call.token = token
             if fault is not None and fault.status == 429:
                 call.status = 429
                 return JSONResponse({"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": str(fault.retry_after)})
@@ -331,7 +88,7 @@ def create_slack_emulator(state: SlackState) -> Starlette:
                 call.status = fault.status
                 return PlainTextResponse("Internal Server Error", status_code=fault.status)
             if fault is not None and fault.status != HANG_AFTER:
-                raise SlackError(fault.error or "fatal_error")
+                raise permanent(fault.error or "fatal_error", name, params)
             if name in ("chat.postMessage", "files.completeUploadExternal") and params.get("channel", params.get("channel_id")):
                 wait = state.post_allowed(str(params.get("channel") or params.get("channel_id")))
                 if wait is not None:
@@ -348,19 +105,27 @@ def create_slack_emulator(state: SlackState) -> Starlette:
                 raise SlackError("not_allowed_token_type")
             elif token != config.bot_token:
                 raise SlackError("not_authed" if not token else "invalid_auth")
+            refusal = state.take_refusal(name, params)
+            if refusal is not None:
+                raise permanent(refusal.error, name, params, refusal.needed)
             method = methods.get(name)
             if method is None:
                 raise SlackError("unknown_method")
+            granted = state.granted_scopes()
+            if granted is not None and name != "apps.connections.open":
+                need = needed_scope(name, params, granted)
+                if need is not None:
+                    raise SlackError("missing_scope", needed=need, provided=",".join(sorted(granted)))
             result = await method(params)
             if fault is not None and fault.status == HANG_AFTER:
                 await state.touched()
                 await asyncio.sleep(fault.retry_after)  # done, but the answer never reaches the caller
                 call.status = 500
                 return PlainTextResponse("Internal Server Error", status_code=500)
-            return JSONResponse({"ok": True, **result}, headers={"x-oauth-scopes": "chat:write,files:write,files:read"})
+            return JSONResponse({"ok": True, **result}, headers=scopes_header())
         except SlackError as exc:
             call.error = exc.error
-            return JSONResponse({"ok": False, "error": exc.error})
+            return JSONResponse({"ok": False, "error": exc.error, **exc.extra}, headers=scopes_header())
         finally:
             await state.record(call)
 
@@ -387,12 +152,28 @@ def create_slack_emulator(state: SlackState) -> Starlette:
         return Response(file.content, media_type=file.mimetype)
 
     async def hook(request: Request) -> Response:
+        """A response_url: Slack checks the message as chat.postMessage does, answers like a webhook."""
+        hook_id = request.path_params["hook_id"]
         body = await request.body()
         try:
             payload = json.loads(body)
         except ValueError:
-            payload = {"raw": body.decode("utf-8", "replace")}
-        state.hooks.append((request.path_params["hook_id"], payload))
+            payload = None
+        if not isinstance(payload, dict):
+            state.hook_refusals.append((hook_id, {"raw": body.decode("utf-8", "replace")}, "invalid_payload"))
+            await state.touched()
+            return PlainTextResponse("invalid_payload", status_code=400)
+        if not payload.get("delete_original"):
+            try:
+                post = prepare(state, payload)
+            except SlackError as exc:
+                state.hook_refusals.append((hook_id, payload, exc.error))
+                await state.touched()
+                return PlainTextResponse(exc.error, status_code=400)
+            if post.truncated:
+                payload = {**payload, "text": post.text}
+            state.hook_renders.append((hook_id, post.rendered))
+        state.hooks.append((hook_id, payload))
         await state.touched()
         return PlainTextResponse("ok")
 

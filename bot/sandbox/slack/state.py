@@ -1,113 +1,55 @@
 """What the Slack emulator remembers: one workspace, its channels, messages and files.
 
 Tests and the demo read it to see what Slack showed (``thread(...)``,
-``calls_to(...)``) and steer it (``fail(...)``, ``user_says(...)``).
+``calls_to(...)``, ``pings_anywhere()``) and steer it (``fail(...)``, ``refuse(...)``,
+``user_says(...)``; the people's side lives in :mod:`bot.sandbox.slack.people`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import time
-from urllib.parse import urlencode
 from collections import deque
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
+from bot.sandbox.slack.manifest import load_manifest
+from bot.sandbox.slack.markup import Rendered
+from bot.sandbox.slack.people import People
+from bot.sandbox.slack.records import (
+    HANG,
+    HANG_AFTER,
+    PERMANENT_ERRORS,
+    Fault,
+    Refusal,
+    Seen,
+    SlackCall,
+    SlackConfig,
+    SlackFile,
+    SlackMessage,
+)
 from bot.sandbox.slack.socket import SocketLinks
 
-__all__ = ["SlackConfig", "SlackState", "SlackCall", "SlackMessage", "SlackFile", "Fault", "HANG", "HANG_AFTER"]
+__all__ = [
+    "HANG",
+    "HANG_AFTER",
+    "PERMANENT_ERRORS",
+    "Fault",
+    "Refusal",
+    "Seen",
+    "SlackCall",
+    "SlackConfig",
+    "SlackFile",
+    "SlackMessage",
+    "SlackState",
+]
 
 
-@dataclass
-class SlackConfig:
-    bot_token: str = "xoxb-sandbox-0000000000-0000000000000-sandboxsandboxsandbox"
-    signing_secret: str = "sandbox-signing-secret-0000000000"
-    team_id: str = "T0SANDBOX"
-    bot_user_id: str = "U0BRIDGEBOT"
-    bot_id: str = "B0BRIDGEBOT"
-    channels: dict[str, str] = field(default_factory=lambda: {"C0SMSBRIDGE": "sms-bridge", "C0GENERAL": "general"})
-    users: dict[str, str] = field(default_factory=lambda: {"U0ANNA": "Anna Nowak", "U0PIOTR": "Piotr Kowalski"})
-    timezones: dict[str, str] = field(default_factory=dict)  # user → tz (default Europe/Warsaw)
-    app_token: str = "xapp-1-A0SANDBOX-0000000000-sandboxsandboxsandboxsandbox"
-    # Where the emulator delivers signed events (the app's /slack/events).
-    events_url: str | None = None
-    # Socket Mode: events, commands and interactions go over the app's WebSocket instead.
-    socket_mode: bool = False
-    # Base URL the emulator is reachable at (for upload and download links).
-    public_url: str = "http://127.0.0.1"
-    # Slack's posting limit per channel, when set: messages a second and the burst.
-    post_rate: float | None = None
-    post_burst: int = 3
-
-
-@dataclass
-class SlackCall:
-    method: str
-    params: dict[str, Any]
-    token: str | None
-    status: int = 200
-    error: str | None = None
-    at: float = field(default_factory=time.monotonic)
-
-
-@dataclass
-class SlackMessage:
-    channel: str
-    ts: str
-    text: str
-    user: str
-    thread_ts: str | None = None
-    blocks: list[dict[str, Any]] | None = None
-    bot_id: str | None = None
-    files: list[dict[str, Any]] = field(default_factory=list)
-    reactions: set[str] = field(default_factory=set)
-    edits: int = 0
-    deleted: bool = False
-    metadata: dict[str, Any] | None = None
-
-    def as_event(self) -> dict[str, Any]:
-        event: dict[str, Any] = {"type": "message", "channel": self.channel, "user": self.user, "text": self.text, "ts": self.ts}
-        if self.thread_ts:
-            event["thread_ts"] = self.thread_ts
-        if self.bot_id:
-            event["bot_id"] = self.bot_id
-        if self.files:
-            event["subtype"] = "file_share"
-            event["files"] = self.files
-        return event
-
-
-@dataclass
-class SlackFile:
-    id: str
-    name: str
-    title: str
-    content: bytes
-    mimetype: str
-    user: str
-    channel: str | None = None
-    thread_ts: str | None = None
-    share_ts: str | None = None
-    uploaded: bool = False
-
-
-HANG = -1  # a fault that answers nothing for ``retry_after`` seconds, then 500 without acting
-HANG_AFTER = -2  # a fault that does the work, then answers nothing for ``retry_after`` seconds, then 500
-
-
-@dataclass
-class Fault:
-    status: int  # 429, 500, HANG, HANG_AFTER, or 200 with an ``ok: false`` error
-    error: str | None = None
-    retry_after: int = 1
-
-
-class SlackState:
+class SlackState(People):
     def __init__(self, config: SlackConfig | None = None) -> None:
         self.config = config or SlackConfig()
         self.calls: list[SlackCall] = []
@@ -115,10 +57,15 @@ class SlackState:
         self.ephemeral: list[dict[str, Any]] = []
         self.files: dict[str, SlackFile] = {}
         self.views: dict[str, dict[str, Any]] = {}
+        self.view_renders: dict[str, Rendered] = {}
         self.hooks: list[tuple[str, dict[str, Any]]] = []
+        self.hook_renders: list[tuple[str, Rendered]] = []
+        self.hook_refusals: list[tuple[str, dict[str, Any], str]] = []  # (hook, payload, Slack's answer)
         self.downloads: list[tuple[str, bool]] = []
         self.faults: dict[str, deque[Fault]] = {}
+        self.refusals: list[Refusal] = []
         self._post_buckets: dict[str, tuple[float, float]] = {}
+        self._manifest: tuple[Path | None, tuple[list[str] | None, dict[str, bool]]] | None = None
         self._last_ts = 0
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -136,16 +83,61 @@ class SlackState:
     def next_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08d}"
 
-    # ---- faults --------------------------------------------------------------------
+    # ---- the installed app -----------------------------------------------------------
 
-    def fail(self, method: str, status: int = 429, *, times: int = 1, error: str | None = None, retry_after: int = 1) -> None:
-        """Make the next ``times`` calls of ``method`` fail (429 with Retry-After, 500, or ``ok: false``)."""
+    def _from_manifest(self) -> tuple[list[str] | None, dict[str, bool]]:
+        path = self.config.manifest
+        if self._manifest is None or self._manifest[0] != path:
+            self._manifest = (path, load_manifest(path))
+        return self._manifest[1]
+
+    def granted_scopes(self) -> set[str] | None:
+        """The bot token's scopes (None: unknown, every method may go on)."""
+        scopes = self.config.scopes if self.config.scopes is not None else self._from_manifest()[0]
+        return None if scopes is None else set(scopes)
+
+    def should_escape(self, command: str) -> bool:
+        """The command's "Escape channels, users, and links" setting (Slack's default: off)."""
+        table = self.config.command_escape if self.config.command_escape is not None else self._from_manifest()[1]
+        return bool(table.get(command, False))
+
+    # ---- faults and refusals ---------------------------------------------------------
+
+    def fail(
+        self, method: str, status: int | None = None, *, times: int = 1, error: str | None = None, retry_after: int = 1
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` fail: 429 with Retry-After, 500,
+        HANG/HANG_AFTER, or (status 200, the default when ``error`` is given) ``ok: false``."""
+        status = status if status is not None else (200 if error else 429)
         queue = self.faults.setdefault(method, deque())
         queue.extend(Fault(status=status, error=error, retry_after=retry_after) for _ in range(times))
 
     def take_fault(self, method: str) -> Fault | None:
         queue = self.faults.get(method)
         return queue.popleft() if queue else None
+
+    def refuse(
+        self, error: str, *, method: str | None = None, channel: str | None = None, times: int | None = 1, needed: str | None = None
+    ) -> Refusal:
+        """Answer Slack's permanent ``error`` (HTTP 200, ``ok: false``) to the next ``times``
+        calls of ``method`` (any method when None) about ``channel`` (any when None);
+        ``times=None`` keeps refusing until :meth:`clear_refusals`."""
+        refusal = Refusal(error=error, method=method, channel=channel, times=times, needed=needed)
+        self.refusals.append(refusal)
+        return refusal
+
+    def clear_refusals(self) -> None:
+        self.refusals.clear()
+
+    def take_refusal(self, method: str, params: dict[str, Any]) -> Refusal | None:
+        for refusal in self.refusals:
+            if refusal.matches(method, params):
+                if refusal.times is not None:
+                    refusal.times -= 1
+                    if refusal.times <= 0:
+                        self.refusals.remove(refusal)
+                return refusal
+        return None
 
     def post_allowed(self, channel: str) -> float | None:
         """Slack's per-channel posting limit: None when a post may go, else seconds to wait."""
@@ -177,6 +169,28 @@ class SlackState:
     def calls_to(self, method: str) -> list[SlackCall]:
         return [c for c in self.calls if c.method == method and c.error is None and c.status == 200]
 
+    def _app_output(self) -> list[tuple[str, Rendered]]:
+        found = [
+            (f"{m.channel}/{m.ts}", r) for m in sorted(self.messages.values(), key=lambda m: m.ts) if m.bot_id for r in m.renders
+        ]
+        found += [(f"ephemeral:{e['user']}", e["rendered"]) for e in self.ephemeral if "rendered" in e]
+        found += [(f"hook:{hook}", r) for hook, r in self.hook_renders]
+        found += [(f"view:{view}", r) for view, r in self.view_renders.items()]
+        return found
+
+    def pings_anywhere(self) -> list[Seen]:
+        """Every notification anything the app posted would send: messages (each version),
+        ephemeral messages, response_url posts and views. Empty when nobody was pinged."""
+        return [Seen(where, ping) for where, r in self._app_output() for ping in r.pings]
+
+    def links_anywhere(self) -> list[Seen]:
+        """Every link (``(url, label)``) and channel link (``#C…``) in what the app posted."""
+        return [Seen(where, link) for where, r in self._app_output() for link in [*r.links, *("#" + c for c in r.channels)]]
+
+    def truncated(self) -> list[SlackMessage]:
+        """Messages Slack cut at 40,000 characters."""
+        return [m for m in self.messages.values() if m.truncated]
+
     async def record(self, call: SlackCall) -> None:
         async with self._changed:
             self.calls.append(call)
@@ -191,7 +205,7 @@ class SlackState:
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
 
-    # ---- people in the workspace ---------------------------------------------------
+    # ---- wiring to the app ---------------------------------------------------------
 
     async def http(self) -> httpx.AsyncClient:
         if self._http is None:
@@ -203,206 +217,8 @@ class SlackState:
             await self._http.aclose()
             self._http = None
 
-    def share_file(self, user: str, name: str, content: bytes, mimetype: str) -> dict[str, Any]:
-        """A file a person shares; returns the ``files[]`` entry Slack puts in the event."""
-        file = SlackFile(id=self.next_id("F"), name=name, title=name, content=content, mimetype=mimetype, user=user, uploaded=True)
-        self.files[file.id] = file
-        return self.file_json(file)
-
-    def file_json(self, file: SlackFile) -> dict[str, Any]:
-        url = f"{self.config.public_url}/files-pri/{self.config.team_id}-{file.id}/{file.name}"
-        shares: dict[str, Any] = {}
-        if file.channel and file.share_ts:
-            kind = "private" if file.channel.startswith("G") else "public"
-            entry = {"ts": file.share_ts}
-            if file.thread_ts:
-                entry["thread_ts"] = file.thread_ts
-            shares = {kind: {file.channel: [entry]}}
-        return {
-            "id": file.id,
-            "name": file.name,
-            "title": file.title,
-            "mimetype": file.mimetype,
-            "filetype": file.name.rsplit(".", 1)[-1].lower() if "." in file.name else "binary",
-            "size": len(file.content),
-            "user": file.user,
-            "url_private": url,
-            "url_private_download": url + "?download=1",
-            "shares": shares,
-        }
-
-    def envelope(self, event: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
-        return {
-            "token": "legacy-verification-token",
-            "team_id": self.config.team_id,
-            "api_app_id": "A0SANDBOX",
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or self.next_id("Ev"),
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": self.config.team_id, "user_id": self.config.bot_user_id, "is_bot": True}],
-        }
-
     def signed_headers(self, body: bytes, content_type: str = "application/json", timestamp: int | None = None) -> dict[str, str]:
         """Headers exactly as Slack signs a request (v0 HMAC-SHA256 over timestamp and body)."""
         stamp = str(timestamp if timestamp is not None else int(time.time()))
         signature = SignatureVerifier(self.config.signing_secret).generate_signature(timestamp=stamp, body=body)
         return {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
-
-    async def deliver(
-        self, payload: dict[str, Any], *, retry_num: int | None = None, timestamp: int | None = None
-    ) -> httpx.Response:
-        """POST one signed Events API envelope to the app, as Slack would (optionally as a retry).
-
-        In Socket Mode the envelope goes over the app's WebSocket instead.
-        """
-        if self.config.socket_mode:
-            return await self.sockets.send("events_api", payload, retry_attempt=retry_num or 0)
-        if not self.config.events_url:
-            raise RuntimeError("SlackConfig.events_url is not set")
-        body = json.dumps(payload).encode()
-        headers = self.signed_headers(body, timestamp=timestamp)
-        if retry_num:
-            headers["X-Slack-Retry-Num"] = str(retry_num)
-            headers["X-Slack-Retry-Reason"] = "http_timeout"
-        client = await self.http()
-        return await client.post(self.config.events_url, content=body, headers=headers)
-
-    async def user_says(
-        self,
-        channel: str,
-        user: str,
-        text: str,
-        *,
-        thread_ts: str | None = None,
-        files: list[dict[str, Any]] | None = None,
-    ) -> tuple[SlackMessage, dict[str, Any], httpx.Response]:
-        """A person posts in Slack: the message is stored and its event delivered to the app."""
-        message = SlackMessage(channel=channel, ts=self.next_ts(), text=text, user=user, thread_ts=thread_ts, files=files or [])
-        self.messages[(channel, message.ts)] = message
-        envelope = self.envelope(message.as_event())
-        response = await self.deliver(envelope)
-        return message, envelope, response
-
-    async def user_mentions_bot(
-        self, channel: str, user: str, text: str, *, files: list[dict[str, Any]] | None = None, thread_ts: str | None = None
-    ) -> tuple[SlackMessage, httpx.Response]:
-        """A person mentions the bot: Slack sends a ``message`` and an ``app_mention`` event."""
-        full = f"<@{self.config.bot_user_id}> {text}"
-        message, _, _ = await self.user_says(channel, user, full, thread_ts=thread_ts, files=files)
-        mention = {**message.as_event(), "type": "app_mention"}
-        mention.pop("subtype", None)
-        response = await self.deliver(self.envelope(mention))
-        return message, response
-
-    async def user_edits(self, message: SlackMessage, new_text: str) -> httpx.Response:
-        previous = message.as_event()
-        message.text = new_text
-        message.edits += 1
-        event = {
-            "type": "message",
-            "subtype": "message_changed",
-            "channel": message.channel,
-            "hidden": True,
-            "ts": self.next_ts(),
-            "message": {**message.as_event(), "edited": {"user": message.user, "ts": self.next_ts()}},
-            "previous_message": previous,
-        }
-        return await self.deliver(self.envelope(event))
-
-    async def user_deletes(self, message: SlackMessage) -> httpx.Response:
-        message.deleted = True
-        event = {
-            "type": "message",
-            "subtype": "message_deleted",
-            "channel": message.channel,
-            "hidden": True,
-            "ts": self.next_ts(),
-            "deleted_ts": message.ts,
-            "previous_message": message.as_event(),
-        }
-        return await self.deliver(self.envelope(event))
-
-    # ---- slash commands and the interactive surfaces ------------------------------
-
-    async def _post_signed(self, body: bytes, content_type: str) -> httpx.Response:
-        if not self.config.events_url:
-            raise RuntimeError("SlackConfig.events_url is not set")
-        client = await self.http()
-        return await client.post(self.config.events_url, content=body, headers=self.signed_headers(body, content_type))
-
-    async def run_command(
-        self, command: str, text: str, *, user: str = "U0ANNA", channel: str = "C0GENERAL"
-    ) -> tuple[httpx.Response, str]:
-        """A person types ``/command text``; returns the app's answer and the response_url's hook id."""
-        hook = self.next_id("H")
-        fields = {
-            "token": "legacy-verification-token",
-            "team_id": self.config.team_id,
-            "team_domain": "sandbox",
-            "channel_id": channel,
-            "channel_name": self.config.channels.get(channel, "unknown"),
-            "user_id": user,
-            "user_name": self.config.users.get(user, user).split()[0].lower(),
-            "command": command,
-            "text": text,
-            "api_app_id": "A0SANDBOX",
-            "is_enterprise_install": "false",
-            "response_url": f"{self.config.public_url}/hooks/{hook}",
-            "trigger_id": self.next_id("trig."),
-        }
-        if self.config.socket_mode:
-            return await self.sockets.send("slash_commands", fields), hook
-        response = await self._post_signed(urlencode(fields).encode(), "application/x-www-form-urlencoded")
-        return response, hook
-
-    def hook_posts(self, hook: str) -> list[dict[str, Any]]:
-        """What the app posted to one command's response_url."""
-        return [payload for hook_id, payload in self.hooks if hook_id == hook]
-
-    async def press_button(self, button: dict[str, Any], *, user: str, channel: str, message_ts: str | None = None) -> tuple[httpx.Response, str]:
-        """A person presses a button (on a message or an ephemeral answer); returns the answer and the response_url hook."""
-        hook = self.next_id("H")
-        payload = {
-            "type": "block_actions",
-            "team": {"id": self.config.team_id},
-            "user": {"id": user},
-            "api_app_id": "A0SANDBOX",
-            "container": {"type": "message", "channel_id": channel, "message_ts": message_ts or self.next_ts(), "is_ephemeral": message_ts is None},
-            "channel": {"id": channel},
-            "trigger_id": self.next_id("trig."),
-            "response_url": f"{self.config.public_url}/hooks/{hook}",
-            "actions": [{"type": "button", "action_id": button["action_id"], "value": button.get("value"), "block_id": "b", "action_ts": "1"}],
-        }
-        return await self._interact(payload), hook
-
-    async def _interact(self, payload: dict[str, Any]) -> httpx.Response:
-        if self.config.socket_mode:
-            return await self.sockets.send("interactive", payload)
-        body = urlencode({"payload": json.dumps(payload)}).encode()
-        return await self._post_signed(body, "application/x-www-form-urlencoded")
-
-    def _view_payload(self, kind: str, view_id: str, user: str, values: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        view = self.views[view_id]
-        return {
-            "type": kind,
-            "team": {"id": self.config.team_id},
-            "user": {"id": user},
-            "api_app_id": "A0SANDBOX",
-            "trigger_id": self.next_id("trig."),
-            "view": {**view, "state": {"values": values}},
-        }
-
-    async def type_in_view(
-        self, view_id: str, user: str, values: dict[str, dict[str, Any]], *, block_id: str, action_id: str
-    ) -> httpx.Response:
-        """A person types into an input that dispatches actions (``block_actions`` from a modal)."""
-        payload = self._view_payload("block_actions", view_id, user, values)
-        typed = values.get(block_id, {}).get(action_id, {})
-        payload["actions"] = [{"type": "plain_text_input", "block_id": block_id, "action_id": action_id, "value": typed.get("value"), "action_ts": "1"}]
-        payload["container"] = {"type": "view", "view_id": view_id}
-        return await self._interact(payload)
-
-    async def submit_view(self, view_id: str, user: str, values: dict[str, dict[str, Any]]) -> httpx.Response:
-        """A person presses the modal's submit button."""
-        return await self._interact(self._view_payload("view_submission", view_id, user, values))
