@@ -46,6 +46,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.app import create_app
+    from bot.http.server import descriptor_warning, server_options
 
     settings = _settings_or_complain()
     if settings is None:
@@ -61,6 +62,9 @@ def _run_serve(args: argparse.Namespace) -> int:
         logging.getLogger("bot").warning(
             "MPROFI_WEBHOOK_TOKEN is not set: anyone who finds /mprofi/incoming can post messages into Slack"
         )
+    too_few_files = descriptor_warning(settings)
+    if too_few_files:
+        logging.getLogger("bot").warning(too_few_files)
     uvicorn.run(
         create_app(settings),
         host=args.host,
@@ -68,6 +72,9 @@ def _run_serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        # Header deadline and size, connection cap (bot.http.server); body deadline and
+        # request cap are middleware inside create_app.
+        **server_options(settings),
     )
     return 0
 

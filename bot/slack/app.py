@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.http.bolt_logs import install_bolt_body_filter
 from bot.slack.listeners import register_listeners
 from bot.slack.pacing import ChannelPacer, PacedWebClient, Pacer
 from bot.slack.retries import SafeConnectionErrorRetryHandler
@@ -61,6 +62,7 @@ def build_bolt_app(*, bridge: Bridge, client: AsyncWebClient, signing_secret: st
     bolt_logger = logging.getLogger("bot.slack.bolt")
     if _TOKEN_NOTICE not in bolt_logger.filters:
         bolt_logger.addFilter(_TOKEN_NOTICE)
+    install_bolt_body_filter(bolt_logger)  # before Bolt copies the base logger's filters
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,
@@ -71,4 +73,5 @@ def build_bolt_app(*, bridge: Bridge, client: AsyncWebClient, signing_secret: st
         logger=bolt_logger,
     )
     register_listeners(app, bridge)
+    install_bolt_body_filter(bolt_logger)  # and on any slack_bolt logger that existed already
     return app
