@@ -16,7 +16,6 @@ import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
@@ -26,33 +25,13 @@ from bot.config import Settings
 from bot.http.server import server_options
 from bot.mprofi.redact import install_httpx_redaction, redact
 from bot.sandbox.stack import WEBHOOK_TOKEN
+from tests.hostile.raw_http import raw_connection, read_response
 from tests.support import StackFactory
 
 SECRET = "tok-S3CR3T-9d2e"
 
 
 # ---- raw HTTP on loopback ---------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def raw_connection(url: str) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
-    parts = urlsplit(url)
-    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-    try:
-        yield reader, writer
-    finally:
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
-
-
-async def read_response(reader: asyncio.StreamReader, timeout: float) -> tuple[int, dict[str, str], bytes]:
-    async with asyncio.timeout(timeout):
-        head = await reader.readuntil(b"\r\n\r\n")
-        status_line, *lines = head.decode("latin-1").split("\r\n")
-        headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines if line)}
-        body = await reader.readexactly(int(headers.get("content-length", "0")))
-    return int(status_line.split()[1]), headers, body
 
 
 async def assert_closed(reader: asyncio.StreamReader) -> None:

@@ -7,13 +7,12 @@ written on raw sockets so the test controls exactly how much of a body exists.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -23,6 +22,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox.stack import SandboxStack
 from bot.slack.app import build_bolt_app, build_web_client
+from tests.hostile.raw_http import raw_connection, read_response
 from tests.support import StackFactory
 
 MARKER = "BODY-MARKER-6b1f0c"
@@ -30,28 +30,6 @@ SMALL_CAP = 64 * 1024
 
 
 # ---- raw HTTP on loopback ---------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def raw_connection(url: str) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
-    parts = urlsplit(url)
-    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-    try:
-        yield reader, writer
-    finally:
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
-
-
-async def read_response(reader: asyncio.StreamReader, timeout: float) -> tuple[int, dict[str, str], bytes]:
-    """One HTTP/1.1 response with a Content-Length body, or TimeoutError."""
-    async with asyncio.timeout(timeout):
-        head = await reader.readuntil(b"\r\n\r\n")
-        status_line, *lines = head.decode("latin-1").split("\r\n")
-        headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines if line)}
-        body = await reader.readexactly(int(headers.get("content-length", "0")))
-    return int(status_line.split()[1]), headers, body
 
 
 def request_head(url: str, headers: dict[str, str]) -> bytes:
