@@ -127,7 +127,10 @@ class Message(Base):
     direction: Mapped[str] = mapped_column(String(3))  # "in" | "out"
     kind: Mapped[str] = mapped_column(String(8))  # "sms" | "mms" | "note"
     phone: Mapped[str] = mapped_column(String(32))
-    text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")  # outgoing: what the phone receives
+    # Outgoing: what the person typed, as Slack showed it, when the phone reads it
+    # differently (a mention sent as a name, a link's address added); else NULL.
+    typed_text: Mapped[str | None] = mapped_column(Text)
     encoding: Mapped[str | None] = mapped_column(String(16))
     parts: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[str] = mapped_column(String(20))

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge.models import KEY_REFUSED, RetryLater, SmsAccepted, SmsRequest
 from bot.bridge.posts import post_once
+from bot.bridge.replies import post_response, queue_outcome_reply, respond
 from bot.bridge.statuses import first_status_check, queue_send
 from bot.mprofi import AuthenticationError, MProfiError, RetryableError, UncertainError
 from bot.slack import blocks
@@ -122,7 +123,7 @@ async def start_sms(bridge: Bridge, request: SmsRequest) -> SmsAccepted:
             await session.flush()
             held = len(sending) > bridge.config.confirm_above
             if len(sending) == 1:
-                await _queue_single(bridge, session, dispatch, sending[0])
+                await _queue_single(bridge, session, dispatch, sending[0], typed=request.typed)
             elif sending:
                 await _queue_many(bridge, session, dispatch, sending, held=held)
             else:
@@ -154,7 +155,9 @@ async def _opted_out(session: AsyncSession, numbers: tuple[PhoneE164, ...]) -> s
     return found
 
 
-async def _queue_single(bridge: Bridge, session: AsyncSession, dispatch: Dispatch, number: PhoneE164) -> None:
+async def _queue_single(
+    bridge: Bridge, session: AsyncSession, dispatch: Dispatch, number: PhoneE164, *, typed: str | None = None
+) -> None:
     """One number: the message lives in the number's thread like a reply typed there."""
     conversation = await repository.get_or_create_conversation(session, channel_id=bridge.config.channel_id, phone=number)
     encoding = dispatch.encoding
@@ -165,6 +168,7 @@ async def _queue_single(bridge: Bridge, session: AsyncSession, dispatch: Dispatc
         kind="sms",
         phone=number,
         text=dispatch.text,
+        typed_text=typed,
         encoding=encoding,
         parts=analyze(dispatch.text, utf8=encoding == "utf-8").parts,
         status="queued",
@@ -374,55 +378,3 @@ async def render_dispatch(bridge: Bridge, job: Job) -> None:
             # the person privately when the dispatch is finished.
             if dispatch.state == "done" and dispatch.response_url:
                 await post_response(bridge, dispatch.response_url, payload)
-
-
-async def queue_outcome_reply(session: AsyncSession, message: Message, *, unreachable: bool = False) -> None:
-    """After a one-number ``/sms`` was handed over (or not), answer the person who typed it."""
-    if message.dispatch_id is None:
-        return
-    enqueue(
-        session,
-        kind="respond",
-        lane="slack",
-        conversation_id=message.conversation_id,
-        message_id=message.id,
-        dispatch_id=message.dispatch_id,
-        payload={"unreachable": unreachable},
-    )
-
-
-async def respond(bridge: Bridge, job: Job) -> None:
-    """Tell the person how their one-number ``/sms`` went, with a link to the thread."""
-    async with bridge.sessions() as session:
-        dispatch = await session.get(Dispatch, job.dispatch_id)
-        message = await session.get(Message, job.message_id)
-    if dispatch is None or message is None:
-        return
-    link = None
-    if message.status_message_ts and message.conversation_id is not None:
-        try:
-            answer = await bridge.slack.chat_getPermalink(channel=bridge.config.channel_id, message_ts=message.status_message_ts)
-            link = str(answer.get("permalink") or "") or None
-        except SlackApiError as exc:
-            logger.info("no permalink for the status line: %s", slack_error(exc))
-    text = blocks.sms_outcome(
-        phone=PhoneE164(message.phone),
-        status=message.status,
-        detail=message.status_detail,
-        scheduled_for=message.scheduled_for,
-        link=link,
-        unreachable=bool((job.payload or {}).get("unreachable")),
-    )
-    if dispatch.response_url:
-        await post_response(bridge, dispatch.response_url, {"text": text})
-    else:  # sent from the form, which has no response_url
-        await bridge.slack.chat_postEphemeral(channel=dispatch.channel_id, user=dispatch.user_id, text=text)
-
-
-async def post_response(bridge: Bridge, url: str, payload: dict[str, Any]) -> None:
-    body = {"response_type": "ephemeral", "replace_original": False, **payload}
-    response = await bridge.http.post(url, json=body, timeout=10.0)
-    if response.status_code >= 500:
-        raise RetryLater(f"Slack answered HTTP {response.status_code} to the response_url")
-    if response.status_code >= 400:
-        logger.info("the response_url refused the answer (HTTP %s); it may have expired", response.status_code)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.bridge import catchup, commands, inbound, lookups, outbound, statuses, surveys
 from bot.bridge.models import HlrRequest, InboundSms, Received, SmsAccepted, SmsRequest, StatusUpdate, SurveyRequest
 from bot.mprofi import MProfiClient
+from bot.slack.directory import SlackDirectory
 from storage.models import Job, utcnow
 from storage.queue import failed_since
 
@@ -81,6 +82,7 @@ class Bridge:
         self.mprofi = mprofi
         self.slack = slack
         self.http = http  # for downloading files shared in Slack
+        self.directory = SlackDirectory(slack)  # names for mentions in what goes to a phone, cached
         self.work_ready = asyncio.Event()
         self.timezones: dict[str, ZoneInfo] = {}
         self._ingest = inbound.IngestBatcher(self)

@@ -75,6 +75,7 @@ class SmsRequest:
     send_at: datetime | None = None
     encoding: str | None = None
     response_url: str | None = None
+    typed: str | None = None  # what the person typed, when ``text`` (what phones get) reads otherwise
 
 
 @dataclass(frozen=True)

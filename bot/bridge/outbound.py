@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
-import httpx
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from bot.bridge.commands import queue_outcome_reply
-from bot.bridge.formatting import slack_to_sms
+from bot.bridge import formatting
 from bot.bridge.models import KEY_REFUSED, RetryLater
 from bot.bridge.posts import post_once
+from bot.bridge.replies import queue_outcome_reply
+from bot.bridge.slack_files import FileUnavailable, download_mms_file, download_text_file, file_problem, file_ref
 from bot.bridge.statuses import first_status_check, queue_render, queue_send, set_status
-from bot.mprofi import MmsFile, MProfiError, RetryableError, UncertainError
+from bot.mprofi import MProfiError, RetryableError, UncertainError
 from bot.mprofi.errors import AuthenticationError
 from bot.slack import blocks
+from bot.slack.blocks.markup import escape
 from bot.slack.errors import slack_error
 from bot.sms.numbers import PhoneE164, display, is_phone, recipient_digits
-from bot.sms.text import MMS_FILE_EXTENSIONS, MMS_MAX_FILE_BYTES, TextTooLong, analyze, check_mms_text, check_sms_text, wire_encoding
+from bot.sms.text import TextTooLong, analyze, check_mms_text, check_sms_text, wire_encoding
 from storage import repository
 from storage.models import Conversation, Job, Message, OptOut, utcnow
 from storage.queue import enqueue
@@ -33,12 +35,11 @@ from storage.queue import enqueue
 if TYPE_CHECKING:
     from bot.bridge.core import Bridge
 
-__all__ = ["handle_slack_message", "send_outbound", "resend", "react_note", "post_notice", "tell"]
+__all__ = ["handle_slack_message", "send_outbound", "resend", "react_note", "post_notice", "tell", "queue_tell", "download_text_file"]
 
 logger = logging.getLogger(__name__)
 
 _SENDABLE_SUBTYPES = (None, "file_share", "thread_broadcast")
-_IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg", b"GIF87a": "gif", b"GIF89a": "gif"}
 
 
 async def handle_slack_message(
@@ -66,19 +67,23 @@ async def handle_slack_message(
     if not channel or not ts or not thread_ts or thread_ts == ts:
         logger.debug("ignoring a message outside a thread")
         return
-    if bot_user_id and f"<@{bot_user_id}>" in str(event.get("text") or ""):
-        logger.debug("ignoring a message addressed to the bot")  # e.g. a CSV shared for /hlr
-        return
     async with bridge.sessions() as session:
         conversation = await repository.conversation_by_thread(session, channel_id=channel, thread_ts=thread_ts)
     if conversation is None:
         logger.debug("ignoring a reply in a thread that is not a conversation")
         return
-    text = slack_to_sms(event.get("text") or "")
+    pieces = formatting.pieces_of_event(event)
     files = event.get("files") or []
-    if text.lower().startswith(bridge.config.note_prefix.lower()):
-        await _store(bridge, conversation, event, kind="note", text=text, status="note")
+    plain = formatting.render(pieces).typed  # no names needed to spot a note
+    if plain.lower().startswith(bridge.config.note_prefix.lower()):
+        await _store(bridge, conversation, event, kind="note", text=plain, status="note")
         return
+    if bot_user_id and formatting.mentions(pieces, bot_user_id):
+        if not files:  # a file with the mention is a /hlr check (the app_mention listener's)
+            await _tell_addressed_to_bot(bridge, conversation, event, bot_user_id)
+        return
+    said = await formatting.for_phone(pieces, bridge.directory, zone=ZoneInfo(bridge.config.default_timezone))
+    text, typed = said.sent, (said.typed if said.differs else None)
     kind = "mms" if files else "sms"
     if not files and not text:
         return  # nothing to send, nothing to complain about
@@ -88,9 +93,20 @@ async def handle_slack_message(
     problem = problem or await bridge.over_limit(user_id=str(event.get("user")), channel_id=channel, adding=1)
     if problem:
         # Kept, and shown as not sent with the reason, so nobody thinks it went out.
-        await _store(bridge, conversation, event, kind=kind, text=text, status="failed", detail=problem)
+        await _store(bridge, conversation, event, kind=kind, text=text, typed=typed, status="failed", detail=problem)
         return
-    await _store(bridge, conversation, event, kind=kind, text=text, status="queued", files=files)
+    await _store(bridge, conversation, event, kind=kind, text=text, typed=typed, status="queued", files=files)
+
+
+async def _tell_addressed_to_bot(bridge: Bridge, conversation: Conversation, event: dict[str, Any], bot_user_id: str) -> None:
+    """A reply that mentions the app is not for the customer: say so to its author, once."""
+    name = await bridge.directory.user_name(bot_user_id)
+    who = f"@{escape(name)}" if name else "the app"
+    to = display(PhoneE164(conversation.phone)) if is_phone(conversation.phone) else escape(conversation.phone)
+    text = f"This reply mentions {who}, so it was not sent to {to}; write it without the mention to text the customer."
+    channel, user = str(event["channel"]), str(event["user"])
+    once = f"mention:{channel}:{event['ts']}"  # Slack's retries of this message tell nothing more
+    await queue_tell(bridge, channel_id=channel, user_id=user, text=text, thread_ts=event.get("thread_ts"), once=once)
 
 
 def _not_textable(sender: str) -> str | None:
@@ -112,26 +128,16 @@ async def _opted_out(bridge: Bridge, phone: str) -> str | None:
 
 
 def _check_outgoing(text: str, files: list[dict[str, Any]]) -> str | None:
-    """One plain sentence saying why this reply cannot go out, or None."""
+    """One plain sentence saying why this reply cannot go out, or None (the text as sent is counted)."""
     if not files:
         try:
             check_sms_text(text)
         except TextTooLong as exc:
             return str(exc)
         return None
-    if len(files) > 1:
-        return "An MMS carries one file; share the files one at a time."
-    file = files[0]
-    name = str(file.get("name") or "")
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else str(file.get("filetype") or "").lower()
-    if extension not in MMS_FILE_EXTENSIONS:
-        return f"{name or 'This file'} cannot go by MMS; mProfi takes txt, png, jpg, jpeg or gif files."
-    size = int(file.get("size") or 0)
-    if size > MMS_MAX_FILE_BYTES:
-        return (
-            f"{name} is {-(-size // 1000)} kB and an MMS file may be at most "
-            f"{MMS_MAX_FILE_BYTES // 1000} kB; shrink it and share it again."
-        )
+    problem = file_problem(files)
+    if problem:
+        return problem
     try:
         check_mms_text(text)
     except TextTooLong as exc:
@@ -147,9 +153,11 @@ async def _store(
     kind: str,
     text: str,
     status: str,
+    typed: str | None = None,
     detail: str | None = None,
     files: list[dict[str, Any]] | None = None,
 ) -> None:
+    """Keep the reply (``text`` as the phone reads it, ``typed`` as Slack showed it when that differs)."""
     channel, ts = event["channel"], event["ts"]
     encoding = wire_encoding(text) if kind != "note" else None
     info = analyze(text, utf8=encoding == "utf-8")
@@ -161,6 +169,7 @@ async def _store(
                 kind=kind,
                 phone=conversation.phone,
                 text=text,
+                typed_text=typed,
                 encoding=encoding,
                 parts=info.parts if kind == "sms" else 1,
                 status=status,
@@ -178,7 +187,7 @@ async def _store(
             if kind == "note":
                 enqueue(session, kind="react_note", lane="slack", conversation_id=conversation.id, message_id=message.id)
             elif status == "queued":
-                queue_send(session, message, payload={"file": _file_ref(files[0])} if files else None)
+                queue_send(session, message, payload={"file": file_ref(files[0])} if files else None)
             else:  # refused before sending: only its status line, saying why
                 repository.add_status_event(session, message_id=message.id, status=status, source="bridge")
                 enqueue(session, kind="render_status", lane="slack", conversation_id=conversation.id, message_id=message.id)
@@ -186,16 +195,6 @@ async def _store(
         logger.info("Slack message %s:%s was already taken; not sending it again", channel, ts)
         return
     bridge.wake_workers()
-
-
-def _file_ref(file: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": file.get("id"),
-        "name": file.get("name") or "file",
-        "mimetype": file.get("mimetype") or "application/octet-stream",
-        "url": file.get("url_private_download") or file.get("url_private"),
-        "size": file.get("size"),
-    }
 
 
 async def _edited(bridge: Bridge, event: dict[str, Any], event_id: str) -> None:
@@ -236,9 +235,19 @@ async def _warn_if_sent(
 
 
 async def queue_tell(
-    bridge: Bridge, *, channel_id: str, user_id: str, text: str, thread_ts: str | None = None, blocks: list[dict[str, Any]] | None = None
+    bridge: Bridge,
+    *,
+    channel_id: str,
+    user_id: str,
+    text: str,
+    thread_ts: str | None = None,
+    blocks: list[dict[str, Any]] | None = None,
+    once: str | None = None,
 ) -> None:
+    """Queue a private sentence; with ``once``, a key already told about (a Slack retry) tells nothing."""
     async with bridge.sessions() as session, session.begin():
+        if once and not await repository.remember_slack_event(session, once):
+            return
         payload = {"channel": channel_id, "user": user_id, "thread_ts": thread_ts, "text": text, "blocks": blocks}
         enqueue(session, kind="tell", lane="slack", payload=payload)
     bridge.wake_workers()
@@ -276,6 +285,7 @@ async def resend(bridge: Bridge, message_id: int, user_id: str) -> None:
                 kind=original.kind,
                 phone=original.phone,
                 text=original.text,
+                typed_text=original.typed_text,
                 encoding=original.encoding,
                 parts=original.parts,
                 status="queued",
@@ -310,7 +320,7 @@ async def send_outbound(bridge: Bridge, job: Job) -> None:
         if message.kind == "mms":
             await session.commit()  # no transaction stays open across the download
             try:
-                file = await _download((job.payload or {}).get("file"), bridge)
+                file = await download_mms_file((job.payload or {}).get("file"), bridge)
             except FileUnavailable as exc:
                 await set_status(session, message, "failed", detail=f"{exc} Nothing was sent.")
                 await queue_render(session, message)
@@ -365,58 +375,6 @@ async def send_outbound(bridge: Bridge, job: Job) -> None:
         await queue_outcome_reply(session, message)
         await session.commit()
     bridge.wake_workers()
-
-
-class FileUnavailable(Exception):
-    """A file shared in Slack that cannot go out as MMS; the text says why."""
-
-
-def _sniff(content: bytes, name: str) -> str | None:
-    """Check the bytes, not the name: a problem sentence, or None when they match."""
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension == "txt":
-        if b"\x00" in content:
-            return f"{name} is not a text file."
-        try:
-            content.decode("utf-8")
-        except UnicodeDecodeError:
-            return f"{name} is not UTF-8 text."
-        return None
-    found = next((kind for magic, kind in _IMAGE_MAGIC.items() if content.startswith(magic)), None)
-    expected = "jpg" if extension == "jpeg" else extension
-    if found != expected:
-        return f"{name} is not really a {extension.upper()} image."
-    return None
-
-
-async def _download(ref: dict[str, Any] | None, bridge: Bridge) -> MmsFile:
-    """Fetch a file shared in Slack with the bot token and check its bytes."""
-    if not ref or not ref.get("url"):
-        raise FileUnavailable("Slack gave no download address for the file.")
-    try:
-        response = await bridge.http.get(ref["url"], headers={"Authorization": f"Bearer {bridge.config.bot_token}"})
-    except httpx.HTTPError as exc:
-        raise RetryLater(f"could not download the file from Slack ({type(exc).__name__})") from None
-    if response.status_code >= 500:
-        raise RetryLater(f"Slack answered HTTP {response.status_code} for the file")
-    if response.status_code != 200 or response.headers.get("content-type", "").startswith("text/html"):
-        raise FileUnavailable("Slack did not hand over the file (the app needs the files:read scope).")
-    content = response.content
-    name = str(ref.get("name") or "file")
-    if len(content) > MMS_MAX_FILE_BYTES:
-        raise FileUnavailable(f"{name} is over the MMS limit of {MMS_MAX_FILE_BYTES // 1000} kB ({MMS_MAX_FILE_BYTES:,} bytes).")
-    problem = _sniff(content, name)
-    if problem:
-        raise FileUnavailable(problem)
-    return MmsFile(name=name, content=content, content_type=str(ref.get("mimetype")))
-
-
-async def download_text_file(bridge: Bridge, url: str, limit: int = 10 * 1024 * 1024) -> bytes | None:
-    """A (CSV/text) file shared in Slack, fetched with the bot token; None if refused."""
-    response = await bridge.http.get(url, headers={"Authorization": f"Bearer {bridge.config.bot_token}"})
-    if response.status_code != 200 or response.headers.get("content-type", "").startswith("text/html"):
-        return None
-    return response.content[:limit]
 
 
 async def react_note(bridge: Bridge, job: Job) -> None:

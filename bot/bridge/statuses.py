@@ -129,6 +129,10 @@ async def render_status(bridge: Bridge, job: Job) -> None:
         assert conversation is not None
         await session.commit()  # reads done: no transaction stays open across Slack calls
         thread_ts = await ensure_thread(bridge, session, conversation, job)
+        # The phone may read a mention as a name or a link with its address: say what it
+        # got (not for a message refused or failed: the phone got nothing).
+        typed = message.typed_text
+        received = message.text if typed is not None and typed != message.text and message.status != "failed" else None
         payload = blocks.status_line(
             message_id=message.id,
             kind=message.kind,
@@ -139,8 +143,9 @@ async def render_status(bridge: Bridge, job: Job) -> None:
             author=message.author,
             parts=message.parts,
             encoding=message.encoding,
-            text=message.text if message.dispatch_id is not None else None,
+            text=(typed or message.text) if message.dispatch_id is not None else None,
             scheduled_for=message.scheduled_for,
+            received=received,
         )
         if message.status_message_ts is None:
             message.status_message_ts = await post_once(

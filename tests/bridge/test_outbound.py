@@ -12,7 +12,7 @@ from tests.support import NUMBER, PNG, StackFactory, click, open_thread, settle,
 
 async def test_a_reply_in_the_thread_goes_out_once_and_its_status_turns_delivered(stack: SandboxStack) -> None:
     parent = await open_thread(stack)
-    await stack.person_replies(parent, "Paczka wyszła wczoraj &amp; dotrze jutro")
+    await stack.person_replies(parent, "Paczka wyszła wczoraj & dotrze jutro")  # Slack sends it as &amp;
     sent = await stack.until(lambda: stack.sent_to(NUMBER), what="the SMS")
     assert len(sent) == 1
     assert sent[0].text == "Paczka wyszła wczoraj & dotrze jutro"
