@@ -99,6 +99,32 @@ def _run_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_retry(args: argparse.Namespace) -> int:
+    """Queue again the work given up lately: after a fixed token, channel or outage."""
+    from datetime import timedelta
+
+    from storage import make_engine, make_sessionmaker
+    from storage.migrate import upgrade
+    from storage.models import utcnow
+    from storage.queue import retry_failed
+
+    settings = _settings_or_complain()
+    if settings is None:
+        return 2
+
+    async def retry() -> int:
+        engine = make_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            return await retry_failed(make_sessionmaker(engine), utcnow() - timedelta(hours=args.hours))
+        finally:
+            await engine.dispose()
+
+    count = asyncio.run(retry())
+    print(f"{count} job(s) given up in the last {args.hours:g} h queued again; a running bridge picks them up")
+    return 0
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -117,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="bring the database schema up to date (serve does this too)")
     migrate.set_defaults(run=_run_migrate)
+
+    retry = commands.add_parser("retry", help="queue again the jobs given up lately (see /healthz jobs_given_up_24h)")
+    retry.add_argument("--hours", type=float, default=24.0, help="how far back to look (default 24)")
+    retry.set_defaults(run=_run_retry)
 
     demo = commands.add_parser("demo", help="play a scripted conversation on loopback, no accounts needed")
     demo.set_defaults(run=_run_demo)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from storage.models import Job, utcnow
 
-__all__ = ["enqueue", "claim", "complete", "retry_later", "renew", "give_up", "pending_count", "failed_since"]
+__all__ = ["enqueue", "claim", "complete", "retry_later", "renew", "give_up", "retry_failed", "pending_count", "failed_since"]
 
 
 def enqueue(
@@ -90,19 +90,31 @@ async def claim(
         return await session.get(Job, job_id, populate_existing=True)
 
 
-async def complete(sessions: async_sessionmaker[AsyncSession], job_id: int) -> None:
+def _this_run(job_id: int, attempts: int | None) -> Any:
+    """The job, as long as this run still holds it: a run whose lease ran out (and whose
+    job another worker took, moving ``attempts`` on) must not finish or free it."""
+    if attempts is None:
+        return and_(Job.id == job_id, Job.done_at.is_(None))
+    return and_(Job.id == job_id, Job.done_at.is_(None), Job.attempts == attempts)
+
+
+async def complete(sessions: async_sessionmaker[AsyncSession], job_id: int, *, attempts: int | None = None) -> bool:
     async with sessions() as session, session.begin():
-        await session.execute(update(Job).where(Job.id == job_id).values(done_at=utcnow(), locked_until=None))
+        result = await session.execute(update(Job).where(_this_run(job_id, attempts)).values(done_at=utcnow(), locked_until=None))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def retry_later(sessions: async_sessionmaker[AsyncSession], job_id: int, *, delay: float, error: str) -> None:
+async def retry_later(
+    sessions: async_sessionmaker[AsyncSession], job_id: int, *, delay: float, error: str, attempts: int | None = None
+) -> bool:
     """Release the lease and run the job again after ``delay`` seconds."""
     async with sessions() as session, session.begin():
-        await session.execute(
+        result = await session.execute(
             update(Job)
-            .where(Job.id == job_id)
+            .where(_this_run(job_id, attempts))
             .values(run_after=utcnow() + timedelta(seconds=delay), locked_until=None, last_error=error[:2000])
         )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:
@@ -123,13 +135,25 @@ async def renew(sessions: async_sessionmaker[AsyncSession], job: Job, *, lease: 
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def give_up(sessions: async_sessionmaker[AsyncSession], job_id: int, *, error: str) -> None:
+async def give_up(sessions: async_sessionmaker[AsyncSession], job_id: int, *, error: str, attempts: int | None = None) -> bool:
     """End a job that will never succeed: done (the jobs after it go on) and marked failed."""
     now = utcnow()
     async with sessions() as session, session.begin():
-        await session.execute(
-            update(Job).where(Job.id == job_id).values(done_at=now, failed_at=now, locked_until=None, last_error=error[:2000])
+        result = await session.execute(
+            update(Job).where(_this_run(job_id, attempts)).values(done_at=now, failed_at=now, locked_until=None, last_error=error[:2000])
         )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def retry_failed(sessions: async_sessionmaker[AsyncSession], since: datetime) -> int:
+    """Queue again every job given up since ``since`` (after a fixed token or channel): the number."""
+    async with sessions() as session, session.begin():
+        result = await session.execute(
+            update(Job)
+            .where(Job.failed_at >= since)
+            .values(done_at=None, failed_at=None, locked_until=None, attempts=0, run_after=utcnow(), created_at=utcnow())
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def failed_since(sessions: async_sessionmaker[AsyncSession], since: datetime) -> int:

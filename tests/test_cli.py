@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser
+from bot.cli import build_parser, main
 from bot.demo import run_demo
 from storage.migrate import head_revision
 
@@ -87,3 +87,12 @@ def test_migrate_creates_the_sqlite_database_where_it_is_told(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     assert f"database is at revision {head_revision()}" in result.stdout
     assert (tmp_path / "bridge.db").exists()
+
+
+def test_retry_queues_given_up_jobs_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for name, value in {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_CHANNEL": "C1", "MPROFI_API_KEY": "k",
+                        "DATABASE_URL": f"sqlite:///{tmp_path / 'retry.db'}"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    assert main(["retry", "--hours", "2"]) == 0
+    assert "0 job(s) given up in the last 2 h queued again" in capsys.readouterr().out

@@ -364,13 +364,18 @@ async def render_dispatch(bridge: Bridge, job: Job) -> None:
         )
         await session.commit()  # reads done: no transaction stays open across Slack calls
         try:
+            if dispatch.progress_ts is not None:
+                try:
+                    await bridge.slack.chat_update(channel=dispatch.channel_id, ts=dispatch.progress_ts, **payload)
+                except SlackApiError as exc:
+                    if slack_error(exc) != "message_not_found":
+                        raise
+                    dispatch.progress_ts = None  # someone deleted the progress message: post it again
             if dispatch.progress_ts is None:
                 dispatch.progress_ts = await post_once(
                     bridge.slack, key=f"dispatch:{dispatch.id}", job=job, channel=dispatch.channel_id, refresh=True, **payload
                 )
                 await session.commit()
-            else:
-                await bridge.slack.chat_update(channel=dispatch.channel_id, ts=dispatch.progress_ts, **payload)
         except SlackApiError as exc:
             if slack_error(exc) not in ("not_in_channel", "channel_not_found", "is_archived"):
                 raise

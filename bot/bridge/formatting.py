@@ -169,9 +169,9 @@ def _block_element(element: dict[str, Any]) -> list[Piece]:
     if kind == "rich_text_quote":
         return _quoted(_section(element))
     if kind == "rich_text_list":
-        indent = "  " * int(element.get("indent") or 0)
+        indent = "  " * _small(element.get("indent"), 8)
         ordered = element.get("style") == "ordered"
-        offset = int(element.get("offset") or 0)
+        offset = _small(element.get("offset"), 10_000)
         lines: list[Piece] = []
         for number, item in enumerate(i for i in element.get("elements") or [] if isinstance(i, dict)):
             _line_break(lines)
@@ -231,11 +231,24 @@ _SKIN_TONES = {str(n): f"{0x1F3F9 + n:x}" for n in range(2, 7)}  # skin-tone-2 â
 _EMOJI_NAME = re.compile(r"(?<!\w):([a-z0-9_+\-]+):(?::skin-tone-([2-6]):)?(?!\w)")
 
 
-def _chars(code: str) -> str | None:
+def _small(value: object, most: int) -> int:
+    """A count from Slack's blocks, kept within reason whatever a crafted event says."""
     try:
-        return "".join(chr(int(point, 16)) for point in code.split("-"))
+        return max(0, min(most, int(value or 0)))  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def _chars(code: str) -> str | None:
+    """Code points such as ``1f604`` or ``1f44d-1f3fb``; None for anything that is not
+    a character a phone can show (out of range, a lone surrogate half)."""
+    try:
+        points = [int(point, 16) for point in str(code).split("-")[:8]]
     except ValueError:
         return None
+    if not points or any(not 0 < p <= 0x10FFFF or 0xD800 <= p <= 0xDFFF for p in points):
+        return None
+    return "".join(map(chr, points))
 
 
 def _emoji(name: str, code: str | None, tone: str | None = None) -> str:

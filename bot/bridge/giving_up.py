@@ -13,14 +13,16 @@ import logging
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import update
 
 from bot.bridge.posts import post_once
+from bot.bridge.replies import queue_outcome_reply
 from bot.bridge.statuses import queue_render, set_status
 from bot.slack.blocks.markup import clip, escape
 from bot.slack.errors import PLACE_REFUSED, slack_error
 from bot.sms.numbers import display
-from storage.models import Conversation, Job, Message
-from storage.queue import give_up
+from storage.models import Conversation, Job, Message, utcnow
+from storage.queue import enqueue, give_up
 
 if TYPE_CHECKING:
     from bot.bridge.core import Bridge
@@ -31,16 +33,23 @@ logger = logging.getLogger(__name__)
 
 
 async def end_job(bridge: Bridge, job: Job, reason: str) -> None:
-    """Give ``job`` up for ``reason`` (Slack's code or a sentence), then do what still can be done."""
-    logger.error("job %s (%s) given up after %s attempt(s): %s", job.id, job.kind, job.attempts, reason)
-    await give_up(bridge.sessions, job.id, error=f"given up: {reason}")
+    """Give ``job`` up for ``reason`` (Slack's code or a sentence), after doing what still can be done.
+
+    What can be shown is shown first, so a crash in between leaves the job to run again
+    rather than a message nobody sees. A run that no longer holds the job (its lease
+    passed to another run) changes nothing.
+    """
     try:
         if job.kind == "post_inbound":
             await _show_inbound_plainly(bridge, job, reason)
         elif job.kind == "send_outbound":
             await _outbound_not_sent(bridge, job, reason)
-    except SlackApiError as exc:  # the place itself is refused: the log and the count are all there is
-        logger.error("job %s: not even a plain note could be posted: %s", job.id, slack_error(exc))
+        elif job.kind == "send_bulk":
+            await _batch_not_sent(bridge, job, reason)
+    except Exception as exc:  # the place itself is refused, or Slack is down: the log and the count remain
+        logger.error("job %s: not even a plain note could be posted: %s", job.id, exc)
+    if await give_up(bridge.sessions, job.id, error=f"given up: {reason}", attempts=job.attempts):
+        logger.error("job %s (%s) given up after %s attempt(s): %s", job.id, job.kind, job.attempts, reason)
     bridge.wake_workers()
 
 
@@ -55,23 +64,39 @@ async def _show_inbound_plainly(bridge: Bridge, job: Job, reason: str) -> None:
             return
         who = escape(display(message.phone))
         text = f"SMS from {who}: {clip(escape(message.text), 3000)}" if message.text else f"SMS from {who} (no text)"
+        where = {"key": f"message:{message.id}", "job": job, "channel": conversation.channel_id, "thread_ts": conversation.thread_ts}
         try:
-            ts = await post_once(bridge.slack, key=f"message:{message.id}", job=None, channel=conversation.channel_id,
-                                 thread_ts=conversation.thread_ts, text=text)
+            ts = await post_once(bridge.slack, **where, text=text)
         except SlackApiError as exc:
             text = f"This SMS from {who} could not be shown ({escape(slack_error(exc))}); it is kept in the bridge's database."
-            ts = await post_once(bridge.slack, key=f"message:{message.id}", job=None, channel=conversation.channel_id,
-                                 thread_ts=conversation.thread_ts, text=text)
+            ts = await post_once(bridge.slack, **where, text=text)
         message.slack_channel, message.slack_ts, message.status = conversation.channel_id, ts, "posted"
         await session.commit()
 
 
 async def _outbound_not_sent(bridge: Bridge, job: Job, reason: str) -> None:
-    """A reply that could not be handed to mProfi in time: shown as not sent, never sent late."""
+    """A reply that could not go out in time: shown as not sent (or, if it may have
+    left, as uncertain), never sent late; a ``/sms`` author hears it too."""
     async with bridge.sessions() as session, session.begin():
         message = await session.get(Message, job.message_id)
-        if message is None or message.status != "queued":
+        if message is None or message.status not in ("queued", "sending"):
             return
-        await set_status(session, message, "failed", detail=f"mProfi could not be reached in time ({reason}). Nothing was sent.")
+        if message.status == "sending":
+            await set_status(session, message, "uncertain", detail=f"The last attempt ended without an answer ({reason}).")
+        else:
+            await set_status(session, message, "failed", detail=f"It could not be sent in time ({reason}). Nothing was sent.")
         if message.conversation_id is not None:
             await queue_render(session, message)
+        await queue_outcome_reply(session, message)
+
+
+async def _batch_not_sent(bridge: Bridge, job: Job, reason: str) -> None:
+    """A ``/sms`` to many numbers that mProfi would not take in time: what is left is not
+    sent, and its progress message says so."""
+    async with bridge.sessions() as session, session.begin():
+        await session.execute(
+            update(Message)
+            .where(Message.dispatch_id == job.dispatch_id, Message.status == "queued")
+            .values(status="failed", status_detail=f"It could not be sent in time ({reason}). Nothing was sent.", status_at=utcnow())
+        )
+        enqueue(session, kind="render_dispatch", lane="slack", dispatch_id=job.dispatch_id)

@@ -13,11 +13,11 @@ import contextlib
 import hashlib
 import logging
 import re
-import sys
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge.models import InboundSms, Received
@@ -36,6 +36,8 @@ __all__ = ["receive_many", "IngestBatcher", "post_inbound", "fingerprint", "opt_
 
 logger = logging.getLogger(__name__)
 
+# Failures of the database itself, not of one message in the batch.
+_UNREACHABLE = (OperationalError, InterfaceError, OSError, asyncio.TimeoutError)
 CAUGHT_UP = ("getincoming", "mobileapp")  # how messages fetched by the catch-up arrive
 # A webhook can come up to ~30 minutes after the message (mProfi's retries).
 MATCH_BEFORE = timedelta(minutes=5)
@@ -229,9 +231,9 @@ class IngestBatcher:
                 batch.append(self._queue.get_nowait())
             try:
                 stored = await receive_many(self._bridge, [sms for sms, _ in batch])
-            except Exception:
-                if len(batch) == 1:
-                    self._fail(batch, sys.exc_info()[1])
+            except Exception as exc:
+                if len(batch) == 1 or isinstance(exc, _UNREACHABLE):
+                    self._fail(batch, exc)  # the database is down: no one by one will do better
                     continue
                 # One message the database refuses must not fail the others that shared
                 # its commit: store them one by one, so only that one gets its error.

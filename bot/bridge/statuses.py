@@ -12,6 +12,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,7 @@ from bot.bridge.posts import post_once
 from bot.bridge.threads import ensure_thread
 from bot.mprofi import DeliveryStatus, MProfiError
 from bot.slack import blocks
+from bot.slack.errors import slack_error
 from bot.sms.numbers import PhoneE164
 from storage import repository
 from storage.models import Conversation, Job, Message, utcnow
@@ -147,6 +149,14 @@ async def render_status(bridge: Bridge, job: Job) -> None:
             scheduled_for=message.scheduled_for,
             received=received,
         )
+        if message.status_message_ts is not None:
+            try:
+                await bridge.slack.chat_update(channel=conversation.channel_id, ts=message.status_message_ts, **payload)
+                return
+            except SlackApiError as exc:
+                if slack_error(exc) != "message_not_found":
+                    raise
+                message.status_message_ts = None  # someone deleted the line: post it again
         if message.status_message_ts is None:
             message.status_message_ts = await post_once(
                 bridge.slack,
@@ -158,8 +168,6 @@ async def render_status(bridge: Bridge, job: Job) -> None:
                 **payload,
             )
             await session.commit()
-        else:
-            await bridge.slack.chat_update(channel=conversation.channel_id, ts=message.status_message_ts, **payload)
 
 
 async def poll_due(bridge: Bridge) -> int:

@@ -28,6 +28,7 @@ from bot.mprofi.errors import AuthenticationError
 from bot.mprofi.models import SurveyReportEntry, parse_timestamp
 from bot.slack import blocks
 from bot.sms.numbers import InvalidNumber, msisdn, normalize
+from bot.sms.text import storable
 from storage.models import Job, SurveyNotification, SurveyThread, utcnow
 from storage.queue import enqueue
 
@@ -183,7 +184,8 @@ def read_notification(data: Any) -> tuple[str, int | None, str | None, str | Non
     if not isinstance(data, Mapping):
         return "unreadable", None, None, None, None
     raw_id = _pick(data, "survey_id", "survey", "id")
-    survey_id = int(raw_id) if isinstance(raw_id, (int, str)) and str(raw_id).strip().isdigit() and int(raw_id) < 2**62 else None
+    digits = str(raw_id).strip() if isinstance(raw_id, (int, str)) and not isinstance(raw_id, bool) else ""
+    survey_id = int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 18 else None
     report = _entries(_pick(data, "report", "results", "responses", "participants"))
     if report is not None:
         return "report", survey_id, None, None, report
@@ -192,8 +194,8 @@ def read_notification(data: Any) -> tuple[str, int | None, str | None, str | Non
         try:
             phone = msisdn(normalize(str(number)))
         except InvalidNumber:
-            phone = str(number)[:32]
-        return "answer", survey_id, phone, str(answer).replace("\x00", ""), None
+            phone = storable(str(number)[:32])
+        return "answer", survey_id, phone, storable(str(answer)), None
     return "unreadable", survey_id, None, None, None
 
 

@@ -118,9 +118,12 @@ class Workers:
             logger.debug("job %s (%s) failed", job.id, job.kind, exc_info=True)
             await self._retry(job, backoff(job.attempts), f"{type(exc).__name__}: {exc}")
         else:
-            await complete(self._bridge.sessions, job.id)
+            if not await complete(self._bridge.sessions, job.id, attempts=job.attempts):
+                logger.warning("job %s (%s) finished after its lease had passed to another run", job.id, job.kind)
         finally:
             keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
         return True
 
     async def _retry(self, job: Job, delay: float, error: str, *, log: int = logging.WARNING) -> None:
@@ -130,7 +133,7 @@ class Workers:
             await end_job(self._bridge, job, f"still failing after {job.attempts} attempts over {_duration(age)}: {error}")
             return
         logger.log(log, "job %s (%s) will retry in %.0f s: %s", job.id, job.kind, delay, error)
-        await retry_later(self._bridge.sessions, job.id, delay=delay, error=error)
+        await retry_later(self._bridge.sessions, job.id, delay=delay, error=error, attempts=job.attempts)
 
     async def _keep_lease(self, job: Job) -> None:
         """Renew a running job's lease, so a short lease frees a dead worker's job in seconds

@@ -10,6 +10,7 @@ then is it handed to Bolt (which checks the signature again, which is fine).
 from __future__ import annotations
 
 import hashlib
+import logging
 import hmac
 import json
 import re
@@ -22,10 +23,12 @@ from slack_bolt.adapter.starlette.async_handler import (
     to_async_bolt_request,
     to_starlette_response,
 )
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from bot.webhooks.body import BodyTooLarge, read_body
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["MAX_JSON_DEPTH", "SlackGuard", "dispatch_to_bolt", "shape_problem"]
 
@@ -107,6 +110,9 @@ class SlackGuard:
             body = await read_body(request, self.max_body_bytes)
         except BodyTooLarge:
             return _error(413, too_large, close=True)
+        except ClientDisconnect:  # the caller hung up mid-body: one quiet line
+            logger.info("a /slack/events caller disconnected before its body arrived")
+            return _error(400, "the connection closed before the body arrived", close=True)
         if not self._signed(timestamp, body, signature):
             return _error(401, "the signature does not match the body (check SLACK_SIGNING_SECRET)")
         problem = shape_problem(body, request.headers.get("content-type", ""))

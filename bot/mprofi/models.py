@@ -87,7 +87,10 @@ def parse_timestamp(raw: object) -> datetime | None:
     m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?", text)
     if m:
         day, hour, minute, second = m.groups()
-        naive = datetime.fromisoformat(f"{day}T{int(hour):02d}:{minute}:{second or '00'}")
+        try:  # the shape can match a day or hour that does not exist (2024-02-30, 25:00)
+            naive = datetime.fromisoformat(f"{day}T{int(hour):02d}:{minute}:{second or '00'}")
+        except ValueError:
+            return None
         return naive.replace(tzinfo=WARSAW)
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))

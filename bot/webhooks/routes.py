@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from bot.bridge import Bridge, StatusUpdate
 from bot.mprofi.models import parse_timestamp
+from bot.sms.text import storable
 from bot.webhooks.auth import webhook_authorized
 from bot.webhooks.body import BodyTooLarge, read_body
 from bot.webhooks.forms import BadForm, FormBody, read_form
@@ -236,8 +237,8 @@ def _status_update(item: Any) -> StatusUpdate:
         raise BadPayload("reference must be text")
     return StatusUpdate(
         mprofi_id=raw_id,
-        raw_status=raw_status.strip()[:40],
-        reference=str(reference)[:100] if reference not in (None, "") else None,
+        raw_status=storable(raw_status.strip()[:40]),
+        reference=storable(str(reference)[:100]) if reference not in (None, "") else None,
         ts=_timestamp(item.get("ts")),
     )
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 
 from bot.sandbox.slack import HANG
 from bot.sandbox.stack import SandboxStack
+from storage import make_engine, make_sessionmaker
+from storage.models import utcnow
+from storage.queue import retry_failed
 from tests.support import NUMBER, StackFactory, open_thread, settle, status_lines
 
 
@@ -44,6 +48,13 @@ async def test_a_channel_slack_refuses_for_good_ends_the_job_and_holds_nothing_b
     assert (await health(stack))["jobs_given_up_24h"] == 1
     await settle()
     assert len(attempts(stack)) - before == 2  # the refused one was tried once
+    # The admin fixed the channel: `mprofi-slack retry` queues the given-up work again.
+    engine = make_engine(stack.settings().database_url)
+    try:
+        assert await retry_failed(make_sessionmaker(engine), utcnow() - timedelta(hours=1)) == 1
+    finally:
+        await engine.dispose()
+    await stack.until(lambda: [r for r in stack.replies(parent) if "nie dotrze" in r.text], what="the SMS, after the retry")
 
 
 async def test_a_failure_that_lasts_too_long_ends_visibly(make_stack: StackFactory) -> None:

@@ -98,7 +98,7 @@ BUILDERS: dict[str, Builder] = {
     "sms_ack_one": lambda t, p: blocks.sms_ack(
         sending=(p,), opted_out=(), refused=((t, t),), duplicates=0, parts=1, send_at=None, bridge_channel=CHANNEL
     ),
-    "sms_confirm": lambda t, p: blocks.sms_confirm(dispatch_id=1, numbers=500, parts=1, text=t, skipped=t),
+    "sms_confirm": lambda t, p: blocks.sms_confirm(dispatch_id=1, numbers=500, parts=1, text=t, skipped=blocks.escape(t)),  # sms_ack's escaped words
     "hlr_single": lambda t, p: blocks.hlr_single(
         SimpleNamespace(msisdn=t, valid=True, provider=t, mccmnc=t, mcc=t[:3], mnc=t[3:], checked_at=WHEN), user_id=USER
     ),

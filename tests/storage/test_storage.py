@@ -16,7 +16,7 @@ from storage import repository
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import Base, Message, utcnow
 from storage.pace import hold_until, take_turn
-from storage.queue import claim, complete, enqueue, pending_count, retry_later
+from storage.queue import claim, complete, enqueue, failed_since, give_up, pending_count, renew, retry_failed, retry_later
 
 
 @pytest.fixture
@@ -151,3 +151,22 @@ async def test_posting_turns_are_handed_out_once_each_and_a_hold_pushes_them_bac
     assert await take_turn(sessions, "C3", now=now, interval=0.5) == now + 30
     await hold_until(sessions, "C1", now - 100)  # a hold never brings turns forward
     assert await take_turn(sessions, "C1", now=now, interval=0.5) == now + 3.0
+
+
+async def test_a_run_whose_lease_passed_on_cannot_finish_free_or_end_the_job(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session, session.begin():
+        enqueue(session, kind="post_inbound", lane="slack")
+    first = await claim(sessions, lanes=("slack",), lease=timedelta(seconds=1))
+    assert first is not None
+    assert await renew(sessions, first, lease=timedelta(seconds=-1))  # it ran past its lease
+    second = await claim(sessions, lanes=("slack",), lease=timedelta(seconds=60))
+    assert second is not None and second.id == first.id and second.attempts == first.attempts + 1
+    assert not await renew(sessions, first, lease=timedelta(seconds=60))
+    assert not await complete(sessions, first.id, attempts=first.attempts)
+    assert not await retry_later(sessions, first.id, delay=0, error="x", attempts=first.attempts)
+    assert not await give_up(sessions, first.id, error="x", attempts=first.attempts)
+    assert await claim(sessions, lanes=("slack",), lease=timedelta(seconds=60)) is None  # still the second run's
+    assert await give_up(sessions, second.id, error="refused", attempts=second.attempts)
+    assert await pending_count(sessions) == 0 and await failed_since(sessions, utcnow() - timedelta(minutes=1)) == 1
+    assert await retry_failed(sessions, utcnow() - timedelta(minutes=1)) == 1
+    assert await pending_count(sessions) == 1

@@ -138,11 +138,14 @@ def sms_ack(
 
 
 def sms_confirm(*, dispatch_id: int, numbers: int, parts: int, text: str, skipped: str) -> dict[str, Any]:
-    """The "are you sure?" for a large /sms: nothing is sent until Send is pressed."""
+    """The "are you sure?" for a large /sms: nothing is sent until Send is pressed.
+
+    ``skipped`` is mrkdwn already escaped (what :func:`sms_ack` says of skipped numbers).
+    """
     total = numbers * parts
     question = (
         f":warning: This sends *{numbers:,} SMS* ({parts} part{'s' if parts != 1 else ''} each, {total:,} SMS to pay for). "
-        f"Nothing goes out until you press Send.{(' ' + escape(skipped)) if skipped else ''}"
+        f"Nothing goes out until you press Send.{(' ' + skipped) if skipped else ''}"  # sms_ack's words, escaped there
     )
     return {
         "text": fallback(f"Send {numbers:,} SMS? Nothing goes out until you press Send."),
