@@ -56,3 +56,15 @@ async def test_survey_notifications_are_escaped_however_they_come(stack: Sandbox
     assert {answer.status_code, unreadable.status_code, report.status_code} == {200}
     await stack.until(lambda: len([m for m in stack.slack.messages.values() if m.bot_id]) >= 3, what="the survey posts")
     nothing_pinged_or_linked(stack)
+
+
+async def test_a_5000_character_sms_that_escaping_makes_longer_reaches_slack_whole(stack: SandboxStack) -> None:
+    text = "<&> " * 1250  # 5,000 characters; 17,500 once escaped: six sections, none over Slack's 3,000
+    await stack.phone_texts(NUMBER, text)
+    parent = await stack.until(lambda: stack.thread_of("600 100 200"))
+    [message] = await stack.until(lambda: stack.replies(parent))
+    sections = [b for b in message.blocks if b["type"] == "section"]
+    assert len(sections) >= 6
+    joined = "".join(b["text"]["text"] for b in sections).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    assert joined.replace(" ", "") == text.replace(" ", "")  # all of it, in the blocks; the fallback is a preview
+    nothing_pinged_or_linked(stack)

@@ -36,6 +36,14 @@ async def test_a_refused_post_is_shown_plainly_and_the_next_sms_still_arrives(st
     assert (await health(stack))["jobs_given_up_24h"] == 1
 
 
+async def test_an_sms_slack_will_not_take_at_all_leaves_a_sentence_in_its_place(stack: SandboxStack) -> None:
+    parent = await open_thread(stack)
+    stack.slack.fail("chat.postMessage", 200, error="invalid_blocks", times=2)  # refused with blocks, and plainly
+    await stack.phone_texts(NUMBER, "Ta się nie pokaże")
+    replies = await stack.until(lambda: len(stack.replies(parent)) == 2 and stack.replies(parent), what="the sentence")
+    assert replies[1].text == "This SMS from +48 600 100 200 could not be shown (invalid_blocks); it is kept in the bridge's database."
+
+
 async def test_a_channel_slack_refuses_for_good_ends_the_job_and_holds_nothing_back(stack: SandboxStack) -> None:
     parent = await open_thread(stack)
     before = len(attempts(stack))
