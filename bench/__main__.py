@@ -57,7 +57,9 @@ async def run(quick: bool) -> dict[str, Any]:
     results["bare"] = await scenarios.bare_ingest(duration=plan["duration"], offered=plan["offered"], connections=plan["connections"])
     for kind in kinds:
         async with database(kind) as url:
-            results[f"ingest_{kind}"] = await scenarios.ingest(url, duration=plan["duration"], offered=plan["offered"], connections=plan["connections"])
+            results[f"ingest_{kind}"] = await scenarios.ingest(
+                url, duration=plan["duration"], offered=plan["offered"], connections=plan["connections"]
+            )
         async with database(kind) as url:
             results[f"latency_{kind}"] = await scenarios.latency(url, samples=plan["samples"])
         async with database(kind) as url:
@@ -81,18 +83,69 @@ def table(results: dict[str, Any]) -> str:
         ingest = results[f"ingest_{kind}"]
         ratio = ingest["saturation"]["rate"] / bare if bare else 0
         fixed = ingest["fixed"]
-        rows.append((f"ingest {kind}, saturation", f"{ingest['saturation']['rate']:,.0f} req/s = {ratio:.0%} of bare", "≥ 50% (SQLite)", _check(ratio >= 0.5) if kind == "sqlite" else ""))
-        rows.append((f"ingest {kind}, {fixed['offered_rate']:.0f} req/s offered", f"p50 {fixed['p50_ms']} ms, p99 {fixed['p99_ms']} ms, {fixed['errors']} errors", "p99 ≤ 25 ms", _check(fixed["p99_ms"] <= 25 and fixed["errors"] == 0)))
-        rows.append((f"ingest {kind}, every 200 stored", f"{ingest['stored']:,} of {ingest['answered_200']:,}", "all", _check(ingest["durable"])))
+        rows.append(
+            (
+                f"ingest {kind}, saturation",
+                f"{ingest['saturation']['rate']:,.0f} req/s = {ratio:.0%} of bare",
+                "≥ 50% (SQLite)",
+                _check(ratio >= 0.5) if kind == "sqlite" else "",
+            )
+        )
+        rows.append(
+            (
+                f"ingest {kind}, {fixed['offered_rate']:.0f} req/s offered",
+                f"p50 {fixed['p50_ms']} ms, p99 {fixed['p99_ms']} ms, {fixed['errors']} errors",
+                "p99 ≤ 25 ms",
+                _check(fixed["p99_ms"] <= 25 and fixed["errors"] == 0),
+            )
+        )
+        rows.append(
+            (f"ingest {kind}, every 200 stored", f"{ingest['stored']:,} of {ingest['answered_200']:,}", "all", _check(ingest["durable"]))
+        )
         latency = results[f"latency_{kind}"]
-        rows.append((f"webhook → Slack post, {kind}", f"p50 {latency['webhook_to_slack']['p50_ms']} ms, p99 {latency['webhook_to_slack']['p99_ms']} ms", "p50 ≤ 50 ms", _check(latency["webhook_to_slack"]["p50_ms"] <= 50)))
-        rows.append((f"Slack reply → mProfi send/, {kind}", f"p50 {latency['slack_to_mprofi']['p50_ms']} ms, p99 {latency['slack_to_mprofi']['p99_ms']} ms", "", ""))
+        rows.append(
+            (
+                f"webhook → Slack post, {kind}",
+                f"p50 {latency['webhook_to_slack']['p50_ms']} ms, p99 {latency['webhook_to_slack']['p99_ms']} ms",
+                "p50 ≤ 50 ms",
+                _check(latency["webhook_to_slack"]["p50_ms"] <= 50),
+            )
+        )
+        rows.append(
+            (
+                f"Slack reply → mProfi send/, {kind}",
+                f"p50 {latency['slack_to_mprofi']['p50_ms']} ms, p99 {latency['slack_to_mprofi']['p99_ms']} ms",
+                "",
+                "",
+            )
+        )
         bulk = results[f"bulk_{kind}"]
-        rows.append((f"/sms to {bulk['numbers']:,} numbers, {kind}", f"{bulk['mprofi_calls']} calls, {bulk['wall_s']} s, peak {bulk['peak_rss_mb']} MB, ack {bulk['ack_ms']} ms", "≤ 20 calls, ≤ 10 s, ≤ 200 MB", _check(bulk["mprofi_calls"] <= 20 and bulk["wall_s"] <= 10 and bulk["peak_rss_mb"] <= 200)))
-        rows.append((f"memory {kind}: idle / peak under ingest", f"{ingest['idle_rss_mb']} MB / {ingest['peak_rss_mb']} MB", "idle ≤ 150 MB", _check(ingest["idle_rss_mb"] <= 150)))
+        rows.append(
+            (
+                f"/sms to {bulk['numbers']:,} numbers, {kind}",
+                f"{bulk['mprofi_calls']} calls, {bulk['wall_s']} s, peak {bulk['peak_rss_mb']} MB, ack {bulk['ack_ms']} ms",
+                "≤ 20 calls, ≤ 10 s, ≤ 200 MB",
+                _check(bulk["mprofi_calls"] <= 20 and bulk["wall_s"] <= 10 and bulk["peak_rss_mb"] <= 200),
+            )
+        )
+        rows.append(
+            (
+                f"memory {kind}: idle / peak under ingest",
+                f"{ingest['idle_rss_mb']} MB / {ingest['peak_rss_mb']} MB",
+                "idle ≤ 150 MB",
+                _check(ingest["idle_rss_mb"] <= 150),
+            )
+        )
     ceiling = results["slack_ceiling"]
-    rows.append((f"Slack ceiling ({ceiling['rate_limit']}), {ceiling['messages']} posts", f"{ceiling['share_of_allowed']:.1%} of allowed, {ceiling['responses_429']} × 429, in order: {ceiling['in_order']}", "≥ 95%, ≤ 1 × 429/min", _check(ceiling["share_of_allowed"] >= 0.95 and ceiling["429_per_minute"] <= 1)))
-    widths = [max(len(r[i]) for r in rows + [("measure", "figure", "target", "met")]) for i in range(4)]
+    rows.append(
+        (
+            f"Slack ceiling ({ceiling['rate_limit']}), {ceiling['messages']} posts",
+            f"{ceiling['share_of_allowed']:.1%} of allowed, {ceiling['responses_429']} × 429, in order: {ceiling['in_order']}",
+            "≥ 95%, ≤ 1 × 429/min",
+            _check(ceiling["share_of_allowed"] >= 0.95 and ceiling["429_per_minute"] <= 1),
+        )
+    )
+    widths = [max(len(r[i]) for r in [*rows, ("measure", "figure", "target", "met")]) for i in range(4)]
     lines = []
     for row in [("measure", "figure", "target", "met"), *rows]:
         lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())

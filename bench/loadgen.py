@@ -105,7 +105,9 @@ async def closed_loop(host: str, port: int, make: Callable[[int], bytes], *, con
     return result
 
 
-async def open_loop(host: str, port: int, make: Callable[[int], bytes], *, rate: float, duration: float, connections: int = 64) -> LoadResult:
+async def open_loop(
+    host: str, port: int, make: Callable[[int], bytes], *, rate: float, duration: float, connections: int = 64
+) -> LoadResult:
     """A fixed offered load: requests start on schedule, whether or not earlier ones are done."""
     result = LoadResult()
     pool: asyncio.Queue[_Connection] = asyncio.Queue()

@@ -13,7 +13,7 @@ import json
 import sys
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -126,9 +126,13 @@ async def latency(database_url: str, *, samples: int) -> dict[str, Any]:
         for index in range(samples):
             text = f"latency probe {index}"
             started = time.monotonic()
-            await stack.http.post(stack.app_url + "/mprofi/incoming", json={"sender": "48600100200", "recipient": "1", "message": text}, headers=headers)
+            await stack.http.post(
+                stack.app_url + "/mprofi/incoming", json={"sender": "48600100200", "recipient": "1", "message": text}, headers=headers
+            )
             call = await stack.until(
-                lambda: next((c for c in stack.slack.calls if c.method == "chat.postMessage" and text in str(c.params.get("text"))), None),
+                lambda text=text: next(
+                    (c for c in stack.slack.calls if c.method == "chat.postMessage" and text in str(c.params.get("text"))), None
+                ),
                 timeout=30,
             )
             inbound.append(call.at - started)
@@ -136,14 +140,22 @@ async def latency(database_url: str, *, samples: int) -> dict[str, Any]:
         outbound: list[float] = []
         for index in range(samples):
             text = f"reply probe {index}"
-            started = datetime.now(timezone.utc)
+            started = datetime.now(UTC)
             await stack.slack.user_says(parent.channel, "U0ANNA", text, thread_ts=parent.ts)
-            sent = await stack.until(lambda: next((m for m in stack.sim.messages.values() if m.text == text), None), timeout=30)
+            sent = await stack.until(lambda text=text: next((m for m in stack.sim.messages.values() if m.text == text), None), timeout=30)
             outbound.append((sent.created_at - started).total_seconds())
             await asyncio.sleep(0.02)
     return {
-        "webhook_to_slack": {"p50_ms": round(percentile(inbound, 0.5) * 1000, 1), "p99_ms": round(percentile(inbound, 0.99) * 1000, 1), "samples": samples},
-        "slack_to_mprofi": {"p50_ms": round(percentile(outbound, 0.5) * 1000, 1), "p99_ms": round(percentile(outbound, 0.99) * 1000, 1), "samples": samples},
+        "webhook_to_slack": {
+            "p50_ms": round(percentile(inbound, 0.5) * 1000, 1),
+            "p99_ms": round(percentile(inbound, 0.99) * 1000, 1),
+            "samples": samples,
+        },
+        "slack_to_mprofi": {
+            "p50_ms": round(percentile(outbound, 0.5) * 1000, 1),
+            "p99_ms": round(percentile(outbound, 0.99) * 1000, 1),
+            "samples": samples,
+        },
     }
 
 
@@ -195,7 +207,11 @@ async def bulk_sms(database_url: str, *, numbers: int) -> dict[str, Any]:
         acked = time.perf_counter() - started
         await stack.until(lambda: len(stack.sim.messages) >= numbers, timeout=300)
         await stack.until(
-            lambda: [m for m in stack.slack.top_level("C0GENERAL") if f"{numbers:,}* accepted" in str(m.blocks) and "still to send" not in str(m.blocks)],
+            lambda: [
+                m
+                for m in stack.slack.top_level("C0GENERAL")
+                if f"{numbers:,}* accepted" in str(m.blocks) and "still to send" not in str(m.blocks)
+            ],
             timeout=120,
         )
         elapsed = time.perf_counter() - started

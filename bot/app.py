@@ -163,12 +163,8 @@ def create_app(settings: Settings) -> Starlette:
             )
         ),
     ]
-    middleware = limit_middleware(
-        max_requests=settings.http_max_concurrent_requests, body_seconds=settings.http_request_timeout_seconds
-    )
-    return Starlette(
-        routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers={404: not_found, 405: not_found}
-    )
+    middleware = limit_middleware(max_requests=settings.http_max_concurrent_requests, body_seconds=settings.http_request_timeout_seconds)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers={404: not_found, 405: not_found})
 
 
 async def _connect_socket_mode(bolt: AsyncApp, app_token: str) -> AsyncSocketModeHandler:

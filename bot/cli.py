@@ -25,8 +25,9 @@ def _run_simulator(args: argparse.Namespace) -> int:
     )
     state = SimulatorState(config)
     print(f"mProfi simulator on http://{args.host}:{args.port}/1.0/", flush=True)
-    print(f"keys: send={config.keys['send']} receive={config.keys['receive']} "
-          f"hlr={config.keys['hlr']} mms={config.keys['mms']}", flush=True)
+    print(
+        f"keys: send={config.keys['send']} receive={config.keys['receive']} hlr={config.keys['hlr']} mms={config.keys['mms']}", flush=True
+    )
     uvicorn.run(create_simulator_app(state), host=args.host, port=args.port, log_level="warning")
     return 0
 
@@ -59,9 +60,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.mprofi_webhook_token is None:
-        logging.getLogger("bot").warning(
-            "MPROFI_WEBHOOK_TOKEN is not set: anyone who finds /mprofi/incoming can post messages into Slack"
-        )
+        logging.getLogger("bot").warning("MPROFI_WEBHOOK_TOKEN is not set: anyone who finds /mprofi/incoming can post messages into Slack")
     too_few_files = descriptor_warning(settings)
     if too_few_files:
         logging.getLogger("bot").warning(too_few_files)

@@ -20,8 +20,7 @@ __all__ = ["run_demo"]
 
 # A 1×1 PNG, small enough to read in a transcript.
 TINY_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c"
-    "6360000002000154a24f5d0000000049454e44ae426082"
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
 CUSTOMER = "48600100200"
 FINAL = ("delivered", "not delivered", "delivery error", "not sent", "may or may not")
@@ -89,7 +88,7 @@ async def _play(stack: SandboxStack, emit: Callable[..., None], where: str) -> N
             seen = current
         if any(word in current for word in FINAL):
             break
-        await stack.until(lambda: stack.slack.messages[(line.channel, line.ts)].text != seen, timeout=10, what="a status change")
+        await stack.until(lambda seen=seen: stack.slack.messages[(line.channel, line.ts)].text != seen, timeout=10, what="a status change")
     emit()
 
     emit("3. Piotr leaves an internal note in the thread")
@@ -113,7 +112,9 @@ async def _play(stack: SandboxStack, emit: Callable[..., None], where: str) -> N
     emit(f"  Slack │ Piotr Kowalski: /sms {typed}")
     emit(f"  Slack │ (only Piotr sees) {response.text}")
     summary = await stack.until(
-        lambda: [m for m in stack.slack.top_level("C0GENERAL") if "accepted by mProfi" in str(m.blocks) and "still to send" not in str(m.blocks)],
+        lambda: [
+            m for m in stack.slack.top_level("C0GENERAL") if "accepted by mProfi" in str(m.blocks) and "still to send" not in str(m.blocks)
+        ],
         what="the summary",
     )
     emit(f"  Slack │ #general: {summary[0].text}")

@@ -33,9 +33,7 @@ def _later(session: AsyncSession, *values: Any) -> Any:
     return (func.greatest if session.bind.dialect.name == "postgresql" else func.max)(*values)
 
 
-async def take_turn(
-    sessions: async_sessionmaker[AsyncSession], channel: str, *, now: float, interval: float, burst: int = 1
-) -> float:
+async def take_turn(sessions: async_sessionmaker[AsyncSession], channel: str, *, now: float, interval: float, burst: int = 1) -> float:
     """Reserve the next turn at ``channel``: the moment (epoch seconds) this post may go."""
     floor = now - (max(1, burst) - 1) * interval
     async with sessions() as session, session.begin():

@@ -64,11 +64,7 @@ async def claim(
         earlier.done_at.is_(None),
     )
     free = or_(Job.locked_until.is_(None), Job.locked_until < now)
-    runnable = (
-        select(Job.id)
-        .where(Job.done_at.is_(None), Job.run_after <= now, Job.lane.in_(lanes), free, ~blocked)
-        .order_by(Job.id)
-    )
+    runnable = select(Job.id).where(Job.done_at.is_(None), Job.run_after <= now, Job.lane.in_(lanes), free, ~blocked).order_by(Job.id)
     async with sessions() as session:
         if session.bind.dialect.name == "postgresql":
             # Concurrent claimers (workers, replicas) each lock a different row.

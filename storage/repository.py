@@ -84,15 +84,11 @@ async def first_inbound_by_fingerprint(session: AsyncSession, *, fingerprints: s
 
 
 async def conversation_by_phone(session: AsyncSession, *, channel_id: str, phone: str) -> Conversation | None:
-    return await session.scalar(
-        select(Conversation).where(Conversation.channel_id == channel_id, Conversation.phone == phone)
-    )
+    return await session.scalar(select(Conversation).where(Conversation.channel_id == channel_id, Conversation.phone == phone))
 
 
 async def conversation_by_thread(session: AsyncSession, *, channel_id: str, thread_ts: str) -> Conversation | None:
-    return await session.scalar(
-        select(Conversation).where(Conversation.channel_id == channel_id, Conversation.thread_ts == thread_ts)
-    )
+    return await session.scalar(select(Conversation).where(Conversation.channel_id == channel_id, Conversation.thread_ts == thread_ts))
 
 
 async def recent_inbound_with_fingerprint(session: AsyncSession, *, fingerprint: str, since: datetime) -> Message | None:
@@ -144,17 +140,13 @@ async def remember_slack_event(session: AsyncSession, event_id: str) -> bool:
 def add_status_event(
     session: AsyncSession, *, message_id: int, status: str, source: str, raw_status: str | None = None, at: datetime | None = None
 ) -> None:
-    session.add(
-        StatusEvent(message_id=message_id, status=status, raw_status=raw_status, source=source, at=at, recorded_at=utcnow())
-    )
+    session.add(StatusEvent(message_id=message_id, status=status, raw_status=raw_status, source=source, at=at, recorded_at=utcnow()))
 
 
 async def has_pending_job(session: AsyncSession, *, kind: str, message_id: int) -> bool:
     """A job of ``kind`` for the message that no worker has picked up yet."""
     found = await session.scalar(
-        select(Job.id).where(
-            Job.kind == kind, Job.message_id == message_id, Job.done_at.is_(None), Job.locked_until.is_(None)
-        ).limit(1)
+        select(Job.id).where(Job.kind == kind, Job.message_id == message_id, Job.done_at.is_(None), Job.locked_until.is_(None)).limit(1)
     )
     return found is not None
 
@@ -173,9 +165,7 @@ async def messages_due_for_poll(session: AsyncSession, *, now: datetime, limit: 
     )
 
 
-async def inbound_to_match(
-    session: AsyncSession, *, key: str, phone: str, text: str, earliest: datetime, latest: datetime
-) -> int | None:
+async def inbound_to_match(session: AsyncSession, *, key: str, phone: str, text: str, earliest: datetime, latest: datetime) -> int | None:
     """A listed message already stored: under its listing ``key``, or as a webhook's message
     with the same number and text received between ``earliest`` and ``latest`` (which
     then takes the key, so the next listing finds it at once)."""
@@ -201,9 +191,7 @@ async def inbound_to_match(
     return int(twin)
 
 
-async def unclaimed_caught_up(
-    session: AsyncSession, *, conversation_ids: set[int], since: datetime
-) -> dict[tuple[str, str], list[int]]:
+async def unclaimed_caught_up(session: AsyncSession, *, conversation_ids: set[int], since: datetime) -> dict[tuple[str, str], list[int]]:
     """Messages the catch-up stored since ``since`` that no webhook has brought yet, by (number, text)."""
     rows = await session.execute(
         select(Message.id, Message.phone, Message.text)

@@ -11,8 +11,8 @@ import pytest
 
 from bot.mprofi import MProfiClient, MProfiKeys
 from bot.sandbox.loopback import LoopbackServer
-from bot.sandbox.postgres import PrivatePostgres, postgres_bin, scratch_database
 from bot.sandbox.mprofi import SimulatorConfig, SimulatorState, create_simulator_app
+from bot.sandbox.postgres import PrivatePostgres, postgres_bin, scratch_database
 from bot.sandbox.sink import RequestSink
 from bot.sandbox.stack import SandboxStack
 from tests.support import StackFactory
@@ -47,9 +47,8 @@ async def sim_url(request: pytest.FixtureRequest, sim: SimulatorState) -> AsyncI
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mprofi.test") as http:
             yield "http://mprofi.test/1.0/", http
         return
-    async with LoopbackServer(app) as server:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0)) as http:
-            yield server.url + "/1.0/", http
+    async with LoopbackServer(app) as server, httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0)) as http:
+        yield server.url + "/1.0/", http
 
 
 @pytest.fixture

@@ -72,9 +72,7 @@ def test_a_bad_value_is_one_clear_line(tmp_path: Path, env: dict[str, str], expe
 
 
 def test_settings_come_from_a_dotenv_file_too(tmp_path: Path) -> None:
-    (tmp_path / ".env").write_text(
-        "SLACK_BOT_TOKEN=xoxp-a-user-token\nSLACK_SIGNING_SECRET=s\nMPROFI_API_KEY=k\nSLACK_CHANNEL=general\n"
-    )
+    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxp-a-user-token\nSLACK_SIGNING_SECRET=s\nMPROFI_API_KEY=k\nSLACK_CHANNEL=general\n")
     result = run_cli(["serve"], {}, tmp_path)
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN must be a bot token starting with xoxb-." in result.stderr
@@ -90,8 +88,13 @@ def test_migrate_creates_the_sqlite_database_where_it_is_told(tmp_path: Path) ->
 
 
 def test_retry_queues_given_up_jobs_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    for name, value in {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_CHANNEL": "C1", "MPROFI_API_KEY": "k",
-                        "DATABASE_URL": f"sqlite:///{tmp_path / 'retry.db'}"}.items():
+    for name, value in {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_CHANNEL": "C1",
+        "MPROFI_API_KEY": "k",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'retry.db'}",
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
     assert main(["retry", "--hours", "2"]) == 0

@@ -43,7 +43,13 @@ def test_socket_mode_needs_no_signing_secret_but_http_does() -> None:
 
 
 def test_placeholders_and_wrong_token_kinds_are_reported() -> None:
-    value = settings(slack_bot_token="xoxb-your-token", slack_signing_secret="s", mprofi_api_key="k", slack_channel="C0123456789", slack_app_token="xoxb-1")
+    value = settings(
+        slack_bot_token="xoxb-your-token",
+        slack_signing_secret="s",
+        mprofi_api_key="k",
+        slack_channel="C0123456789",
+        slack_app_token="xoxb-1",
+    )
     problems = value.problems_for_serve()
     assert "SLACK_BOT_TOKEN still holds the example value; put the real one in." in problems
     assert any(p.startswith("SLACK_CHANNEL must be a channel ID") for p in problems)

@@ -89,8 +89,12 @@ async def catch_up(bridge: Bridge) -> int:
                     continue
                 key = listing_key(item, source)
                 sms = InboundSms(
-                    sender=phone, recipient=item.recipient, text=storable(item.message),
-                    via="getincoming" if source == "incoming" else "mobileapp", received_at=item.ts, external_id=key,
+                    sender=phone,
+                    recipient=item.recipient,
+                    text=storable(item.message),
+                    via="getincoming" if source == "incoming" else "mobileapp",
+                    received_at=item.ts,
+                    external_id=key,
                 )
                 try:
                     # Alone, so a clash cannot fail anyone's webhook; matched there against

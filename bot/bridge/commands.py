@@ -40,7 +40,17 @@ from storage.queue import enqueue
 if TYPE_CHECKING:
     from bot.bridge.core import Bridge
 
-__all__ = ["start_sms", "send_bulk", "render_dispatch", "respond", "user_timezone", "queue_outcome_reply", "post_response", "over_limit", "answer_confirmation"]
+__all__ = [
+    "start_sms",
+    "send_bulk",
+    "render_dispatch",
+    "respond",
+    "user_timezone",
+    "queue_outcome_reply",
+    "post_response",
+    "over_limit",
+    "answer_confirmation",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +70,7 @@ async def user_timezone(bridge: Bridge, user_id: str) -> ZoneInfo:
         if name:
             zone = ZoneInfo(str(name))
             bridge.timezones[user_id] = zone
-    except (asyncio.TimeoutError, SlackApiError, ValueError, KeyError, OSError) as exc:
+    except (TimeoutError, SlackApiError, ValueError, KeyError, OSError) as exc:
         logger.info("time zone of %s unknown (%s); using %s", user_id, type(exc).__name__, zone.key)
     return zone
 
@@ -83,7 +93,9 @@ async def over_limit(bridge: Bridge, *, user_id: str, channel_id: str, adding: i
         if config.channel_limit_per_hour:
             from_dispatches = select(func.count()).select_from(Message).join(Dispatch, Message.dispatch_id == Dispatch.id)
             sent = int(await session.scalar(from_dispatches.where(*counted, Dispatch.channel_id == channel_id)) or 0)
-            sent += int(await session.scalar(select(func.count()).select_from(Message).where(*counted, Message.slack_channel == channel_id)) or 0)
+            sent += int(
+                await session.scalar(select(func.count()).select_from(Message).where(*counted, Message.slack_channel == channel_id)) or 0
+            )
             if sent + adding > config.channel_limit_per_hour:
                 return (
                     f"Not sent: this would make {sent + adding:,} SMS from this channel in an hour, and the limit is "
@@ -155,9 +167,7 @@ async def _opted_out(session: AsyncSession, numbers: tuple[PhoneE164, ...]) -> s
     return found
 
 
-async def _queue_single(
-    bridge: Bridge, session: AsyncSession, dispatch: Dispatch, number: PhoneE164, *, typed: str | None = None
-) -> None:
+async def _queue_single(bridge: Bridge, session: AsyncSession, dispatch: Dispatch, number: PhoneE164, *, typed: str | None = None) -> None:
     """One number: the message lives in the number's thread like a reply typed there."""
     conversation = await repository.get_or_create_conversation(session, channel_id=bridge.config.channel_id, phone=number)
     encoding = dispatch.encoding
@@ -305,7 +315,9 @@ async def send_bulk(bridge: Bridge, job: Job) -> None:
             check_at = first_status_check(bridge, dispatch.send_at)
             for entry, row in zip(result.entries, batch, strict=True):
                 if entry.ok:
-                    changes.append({"id": row.id, "mprofi_id": entry.id, "status": "accepted", "status_detail": None, "next_poll_at": check_at})
+                    changes.append(
+                        {"id": row.id, "mprofi_id": entry.id, "status": "accepted", "status_detail": None, "next_poll_at": check_at}
+                    )
                 else:
                     reason = f"{entry.error_code or 'error'} {entry.error_text or ''}".strip()
                     changes.append({"id": row.id, "mprofi_id": None, "status": "failed", "status_detail": reason, "next_poll_at": None})
@@ -319,7 +331,9 @@ async def send_bulk(bridge: Bridge, job: Job) -> None:
 
 async def _count(session: AsyncSession, dispatch: Dispatch) -> None:
     counts = dict(
-        (await session.execute(select(Message.status, func.count()).where(Message.dispatch_id == dispatch.id).group_by(Message.status))).all()
+        (
+            await session.execute(select(Message.status, func.count()).where(Message.dispatch_id == dispatch.id).group_by(Message.status))
+        ).all()
     )
     dispatch.accepted = int(counts.get("accepted", 0)) + sum(int(counts.get(s, 0)) for s in ("sent", "delivered", "not_delivered", "error"))
     dispatch.failed = int(counts.get("failed", 0)) + int(counts.get("uncertain", 0))
@@ -328,9 +342,9 @@ async def _count(session: AsyncSession, dispatch: Dispatch) -> None:
 async def _queue_progress(session: AsyncSession, dispatch: Dispatch) -> None:
     """A redraw of the progress message, unless one is already waiting (redraws coalesce)."""
     waiting = await session.scalar(
-        select(Job.id).where(
-            Job.kind == "render_dispatch", Job.dispatch_id == dispatch.id, Job.done_at.is_(None), Job.locked_until.is_(None)
-        ).limit(1)
+        select(Job.id)
+        .where(Job.kind == "render_dispatch", Job.dispatch_id == dispatch.id, Job.done_at.is_(None), Job.locked_until.is_(None))
+        .limit(1)
     )
     if waiting is None:
         enqueue(session, kind="render_dispatch", lane="slack", dispatch_id=dispatch.id)
@@ -342,7 +356,13 @@ async def render_dispatch(bridge: Bridge, job: Job) -> None:
         dispatch = await session.get(Dispatch, job.dispatch_id)
         assert dispatch is not None
         counts = Counter(
-            dict((await session.execute(select(Message.status, func.count()).where(Message.dispatch_id == dispatch.id).group_by(Message.status))).all())
+            dict(
+                (
+                    await session.execute(
+                        select(Message.status, func.count()).where(Message.dispatch_id == dispatch.id).group_by(Message.status)
+                    )
+                ).all()
+            )
         )
         failures = (
             await session.execute(

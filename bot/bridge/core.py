@@ -133,9 +133,7 @@ class Bridge:
         """Keep a call to /mprofi/surveys as it came and queue its post; (id, kind)."""
         return await surveys.receive_notification(self, content_type=content_type, body=body, data=data)
 
-    async def check_numbers_in_file(
-        self, *, trigger_id: str, user_id: str, channel_id: str, thread_ts: str, file: dict[str, Any]
-    ) -> None:
+    async def check_numbers_in_file(self, *, trigger_id: str, user_id: str, channel_id: str, thread_ts: str, file: dict[str, Any]) -> None:
         """A CSV shared with a mention of the bot: check its numbers (read in a job)."""
         await lookups.queue_file_check(self, trigger_id=trigger_id, user_id=user_id, channel_id=channel_id, thread_ts=thread_ts, file=file)
 
@@ -177,7 +175,7 @@ class Bridge:
         try:
             async with self.sessions() as session:
                 await session.execute(text("SELECT 1"))
-        except Exception as exc:  # any driver error means "not reachable"
+        except Exception as exc:  # noqa: BLE001 - any driver error means "not reachable"
             logger.warning("database check failed: %s", type(exc).__name__)
             return False
         return True

@@ -20,8 +20,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
 
-__all__ = ["Piece", "Said", "Directory", "unescape", "pieces_from_text", "pieces_from_blocks", "pieces_of_event",
-           "mentions", "render", "look_up", "for_phone", "command_for_phone"]
+__all__ = [
+    "Piece",
+    "Said",
+    "Directory",
+    "unescape",
+    "pieces_from_text",
+    "pieces_from_blocks",
+    "pieces_of_event",
+    "mentions",
+    "render",
+    "look_up",
+    "for_phone",
+    "command_for_phone",
+]
 
 
 @dataclass(frozen=True)
@@ -216,16 +228,53 @@ def mentions(pieces: Iterable[Piece], user_id: str) -> bool:
 # ---- writing for the phone -------------------------------------------------------------
 
 _EMOJI = {  # Slack's names for common emoji → code points (others stay as :name:)
-    "smile": "1f604", "smiley": "1f603", "grinning": "1f600", "slightly_smiling_face": "1f642", "wink": "1f609",
-    "blush": "1f60a", "joy": "1f602", "laughing": "1f606", "sweat_smile": "1f605", "heart_eyes": "1f60d",
-    "sunglasses": "1f60e", "upside_down_face": "1f643", "thinking_face": "1f914", "neutral_face": "1f610",
-    "confused": "1f615", "disappointed": "1f61e", "cry": "1f622", "sob": "1f62d", "wave": "1f44b",
-    "+1": "1f44d", "thumbsup": "1f44d", "-1": "1f44e", "thumbsdown": "1f44e", "ok_hand": "1f44c",
-    "clap": "1f44f", "pray": "1f64f", "muscle": "1f4aa", "raised_hands": "1f64c", "point_right": "1f449",
-    "heart": "2764-fe0f", "tada": "1f389", "white_check_mark": "2705", "heavy_check_mark": "2714-fe0f",
-    "x": "274c", "warning": "26a0-fe0f", "exclamation": "2757", "question": "2753", "eyes": "1f440",
-    "fire": "1f525", "star": "2b50", "sparkles": "2728", "rocket": "1f680", "package": "1f4e6",
-    "truck": "1f69a", "calendar": "1f4c6", "phone": "260e-fe0f", "email": "2709-fe0f",
+    "smile": "1f604",
+    "smiley": "1f603",
+    "grinning": "1f600",
+    "slightly_smiling_face": "1f642",
+    "wink": "1f609",
+    "blush": "1f60a",
+    "joy": "1f602",
+    "laughing": "1f606",
+    "sweat_smile": "1f605",
+    "heart_eyes": "1f60d",
+    "sunglasses": "1f60e",
+    "upside_down_face": "1f643",
+    "thinking_face": "1f914",
+    "neutral_face": "1f610",
+    "confused": "1f615",
+    "disappointed": "1f61e",
+    "cry": "1f622",
+    "sob": "1f62d",
+    "wave": "1f44b",
+    "+1": "1f44d",
+    "thumbsup": "1f44d",
+    "-1": "1f44e",
+    "thumbsdown": "1f44e",
+    "ok_hand": "1f44c",
+    "clap": "1f44f",
+    "pray": "1f64f",
+    "muscle": "1f4aa",
+    "raised_hands": "1f64c",
+    "point_right": "1f449",
+    "heart": "2764-fe0f",
+    "tada": "1f389",
+    "white_check_mark": "2705",
+    "heavy_check_mark": "2714-fe0f",
+    "x": "274c",
+    "warning": "26a0-fe0f",
+    "exclamation": "2757",
+    "question": "2753",
+    "eyes": "1f440",
+    "fire": "1f525",
+    "star": "2b50",
+    "sparkles": "2728",
+    "rocket": "1f680",
+    "package": "1f4e6",
+    "truck": "1f69a",
+    "calendar": "1f4c6",
+    "phone": "260e-fe0f",
+    "email": "2709-fe0f",
 }
 _SKIN_TONES = {str(n): f"{0x1F3F9 + n:x}" for n in range(2, 7)}  # skin-tone-2 … 6 → U+1F3FB … U+1F3FF
 _EMOJI_NAME = re.compile(r"(?<!\w):([a-z0-9_+\-]+):(?::skin-tone-([2-6]):)?(?!\w)")
@@ -276,7 +325,7 @@ def _bare(address: str) -> str:
 
 def _link(url: str, label: str | None) -> tuple[str, str]:
     """A link's label, plus its address when the label does not already say it."""
-    address = url[len("mailto:"):] if url.lower().startswith("mailto:") else url
+    address = url[len("mailto:") :] if url.lower().startswith("mailto:") else url
     if not label or label == url:
         return address, address
     if _bare(label) == _bare(url):  # Slack linked what was typed (``x.pl`` → http://x.pl)
@@ -339,9 +388,7 @@ async def look_up(pieces: Iterable[Piece], directory: Directory) -> dict[tuple[s
     A person's name is always asked (a command's ``<@U…|piotr>`` carries the username, not
     the name people see); a group's handle or channel's name only when no label came.
     """
-    wanted = sorted(
-        {(p.kind, p.value) for p in pieces if p.kind == "user" or (p.kind in ("usergroup", "channel") and not p.label)}
-    )
+    wanted = sorted({(p.kind, p.value) for p in pieces if p.kind == "user" or (p.kind in ("usergroup", "channel") and not p.label)})
     ask = {"user": directory.user_name, "usergroup": directory.usergroup_handle, "channel": directory.channel_name}
     found = await asyncio.gather(*(ask[kind](id_) for kind, id_ in wanted))
     return {key: name for key, name in zip(wanted, found, strict=True) if name}

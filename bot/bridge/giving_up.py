@@ -46,7 +46,7 @@ async def end_job(bridge: Bridge, job: Job, reason: str) -> None:
             await _outbound_not_sent(bridge, job, reason)
         elif job.kind == "send_bulk":
             await _batch_not_sent(bridge, job, reason)
-    except Exception as exc:  # the place itself is refused, or Slack is down: the log and the count remain
+    except Exception as exc:  # noqa: BLE001 - the place itself is refused, or Slack is down: the log and the count remain
         logger.error("job %s: not even a plain note could be posted: %s", job.id, exc)
     if await give_up(bridge.sessions, job.id, error=f"given up: {reason}", attempts=job.attempts):
         logger.error("job %s (%s) given up after %s attempt(s): %s", job.id, job.kind, job.attempts, reason)

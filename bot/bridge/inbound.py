@@ -83,7 +83,8 @@ async def _already_stored(
             found[index] = twin
     recently = now - MATCH_AFTER
     webhooks = [
-        i for i, sms in enumerate(everything)
+        i
+        for i, sms in enumerate(everything)
         if sms.via not in CAUGHT_UP and (conversations[sms.sender][1] or recently) > recently and not sms.images
     ]  # an MMS is stored either way: getincoming/ lists only the text, not the images
     if webhooks:
@@ -155,22 +156,33 @@ async def receive_many(bridge: Bridge, everything: list[InboundSms]) -> list[Rec
                 repeat_of[index] = first  # the same text twice in one batch
                 await session.execute(update(Message).where(Message.id == ids[index]).values(repeat_of_id=first))
         attachments = [
-            {"message_id": ids[index], "filename": image.filename, "content_type": image.content_type, "size": len(image.content), "content": image.content}
+            {
+                "message_id": ids[index],
+                "filename": image.filename,
+                "content_type": image.content_type,
+                "size": len(image.content),
+                "content": image.content,
+            }
             for index, sms in enumerate(batch)
             for image in sms.images
         ]
         if attachments:
             await session.execute(insert(Attachment), attachments)
         jobs = [
-            {"kind": "post_inbound", "lane": "slack", "conversation_id": conversations[sms.sender], "message_id": ids[index],
-             "run_after": now, "attempts": 0, "created_at": now}
+            {
+                "kind": "post_inbound",
+                "lane": "slack",
+                "conversation_id": conversations[sms.sender],
+                "message_id": ids[index],
+                "run_after": now,
+                "attempts": 0,
+                "created_at": now,
+            }
             for index, sms in enumerate(batch)
         ]
         if jobs:
             await session.execute(insert(Job), jobs)
-        await session.execute(
-            update(Conversation).where(Conversation.id.in_(set(conversations.values()))).values(last_inbound_at=now)
-        )
+        await session.execute(update(Conversation).where(Conversation.id.in_(set(conversations.values()))).values(last_inbound_at=now))
         caught_up = {conversations[sms.sender] for sms in batch if sms.via in CAUGHT_UP}
         if caught_up:
             await session.execute(update(Conversation).where(Conversation.id.in_(caught_up)).values(caught_up_at=now))
@@ -188,7 +200,9 @@ async def receive_many(bridge: Bridge, everything: list[InboundSms]) -> list[Rec
             for index, sms in enumerate(batch)
         }
         for index, message_id in known.items():
-            stored[index] = Received(message_id=message_id, conversation_id=conversations[everything[index].sender], repeat_of=None, new=False)
+            stored[index] = Received(
+                message_id=message_id, conversation_id=conversations[everything[index].sender], repeat_of=None, new=False
+            )
         received = [stored[index] for index in range(len(everything))]
     if batch:
         bridge.wake_workers()
@@ -231,7 +245,7 @@ class IngestBatcher:
                 batch.append(self._queue.get_nowait())
             try:
                 stored = await receive_many(self._bridge, [sms for sms, _ in batch])
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure here is reported, never raised
                 if len(batch) == 1 or isinstance(exc, _UNREACHABLE):
                     self._fail(batch, exc)  # the database is down: no one by one will do better
                     continue
@@ -241,7 +255,7 @@ class IngestBatcher:
                 for sms, future in batch:
                     try:
                         [item] = await receive_many(self._bridge, [sms])
-                    except Exception as exc:
+                    except Exception as exc:  # noqa: BLE001 - any failure here is reported, never raised
                         self._fail([(sms, future)], exc)
                     else:
                         if not future.done():

@@ -202,8 +202,13 @@ async def _bulk(bridge: Bridge, session: Any, check: HlrCheck, job: Job) -> None
             check.state, check.detail = "failed", _refusal(exc)
         else:
             check.upload_id, check.state = upload.upload_id, "waiting"
-            enqueue(session, kind="hlr_run", lane="mprofi", payload={"check": check.id},
-                    run_after=utcnow() + timedelta(seconds=config.hlr_poll_first_seconds))
+            enqueue(
+                session,
+                kind="hlr_run",
+                lane="mprofi",
+                payload={"check": check.id},
+                run_after=utcnow() + timedelta(seconds=config.hlr_poll_first_seconds),
+            )
         await session.commit()
     if check.state == "waiting":
         assert check.upload_id is not None
@@ -236,11 +241,16 @@ async def _bulk(bridge: Bridge, session: Any, check: HlrCheck, job: Job) -> None
                     f"(upload id {check.upload_id}). Try /hlr again later."
                 )
             else:
-                gap = min(config.hlr_poll_max_seconds, config.hlr_poll_first_seconds * 2 ** check.polls)
-                await _post(bridge, check, blocks.hlr_progress(len(check.numbers), check.skipped or [], user_id=check.user_id,
-                                                               waited=_duration(waited), polls=check.polls), job)
-                enqueue(session, kind="hlr_run", lane="mprofi", payload={"check": check.id},
-                        run_after=utcnow() + timedelta(seconds=gap))
+                gap = min(config.hlr_poll_max_seconds, config.hlr_poll_first_seconds * 2**check.polls)
+                await _post(
+                    bridge,
+                    check,
+                    blocks.hlr_progress(
+                        len(check.numbers), check.skipped or [], user_id=check.user_id, waited=_duration(waited), polls=check.polls
+                    ),
+                    job,
+                )
+                enqueue(session, kind="hlr_run", lane="mprofi", payload={"check": check.id}, run_after=utcnow() + timedelta(seconds=gap))
         await session.commit()
     if check.state == "failed":
         await _post(bridge, check, blocks.hlr_failed(check.numbers, check.detail or "", user_id=check.user_id), job)

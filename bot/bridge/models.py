@@ -11,7 +11,18 @@ from bot.sms.numbers import PhoneE164
 # admin can fix that, and every further attempt would fail alike.
 KEY_REFUSED = "mProfi refused our sending key; an admin must check MPROFI_API_KEY. Nothing was sent."
 
-__all__ = ["KEY_REFUSED", "InboundImage", "InboundSms", "StatusUpdate", "RetryLater", "Received", "SmsRequest", "SmsAccepted", "HlrRequest", "SurveyRequest"]
+__all__ = [
+    "KEY_REFUSED",
+    "InboundImage",
+    "InboundSms",
+    "StatusUpdate",
+    "RetryLater",
+    "Received",
+    "SmsRequest",
+    "SmsAccepted",
+    "HlrRequest",
+    "SurveyRequest",
+]
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,7 @@ logger = logging.getLogger(__name__)
 _SENDABLE_SUBTYPES = (None, "file_share", "thread_broadcast")
 
 
-async def handle_slack_message(
-    bridge: Bridge, event: dict[str, Any], *, event_id: str = "", bot_user_id: str | None = None
-) -> None:
+async def handle_slack_message(bridge: Bridge, event: dict[str, Any], *, event_id: str = "", bot_user_id: str | None = None) -> None:
     """Decide what a Slack ``message`` event means for the phone, and store it.
 
     Runs before Slack gets its answer: when this raises, Slack delivers the event
@@ -309,7 +307,9 @@ async def send_outbound(bridge: Bridge, job: Job) -> None:
         assert message is not None
         if message.status == "sending":
             # A previous attempt died between asking mProfi and hearing back.
-            await set_status(session, message, "uncertain", detail="The bridge stopped while sending; check the phone before sending again.")
+            await set_status(
+                session, message, "uncertain", detail="The bridge stopped while sending; check the phone before sending again."
+            )
             await queue_render(session, message)
             await session.commit()
             bridge.wake_workers()
@@ -334,7 +334,10 @@ async def send_outbound(bridge: Bridge, job: Job) -> None:
         try:
             if message.kind == "mms":
                 result = await bridge.mprofi.send_mms(
-                    recipient_digits(message.phone), message.text, file=file, reference=message.reference,
+                    recipient_digits(message.phone),
+                    message.text,
+                    file=file,
+                    reference=message.reference,
                     encoding=message.encoding,
                 )
             else:

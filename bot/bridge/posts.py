@@ -13,7 +13,7 @@ plainly refusing (a 429 or an ``ok: false`` answer means nothing was posted).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
@@ -65,7 +65,7 @@ async def find_posted(
     file_name: str | None = None,
 ) -> dict[str, Any] | None:
     """A message posted since ``since`` that carries ``key`` (or shares a file named ``file_name``)."""
-    aware = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+    aware = since if since.tzinfo else since.replace(tzinfo=UTC)
     oldest = f"{aware.timestamp() - CLOCK_SKEW_SECONDS:.6f}"
     cursor: str | None = None
     while True:

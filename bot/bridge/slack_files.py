@@ -39,8 +39,7 @@ def file_problem(files: list[dict[str, Any]]) -> str | None:
     size = int(file.get("size") or 0)
     if size > MMS_MAX_FILE_BYTES:
         return (
-            f"{name} is {-(-size // 1000)} kB and an MMS file may be at most "
-            f"{MMS_MAX_FILE_BYTES // 1000} kB; shrink it and share it again."
+            f"{name} is {-(-size // 1000)} kB and an MMS file may be at most {MMS_MAX_FILE_BYTES // 1000} kB; shrink it and share it again."
         )
     return None
 

@@ -100,8 +100,12 @@ async def apply_status(bridge: Bridge, status_update: StatusUpdate, *, source: s
         if message is None:
             return False
         repository.add_status_event(
-            session, message_id=message.id, status=_FROM_MPROFI.get(parsed, "unknown"), source=source,
-            raw_status=status_update.raw_status[:40], at=status_update.ts,
+            session,
+            message_id=message.id,
+            status=_FROM_MPROFI.get(parsed, "unknown"),
+            source=source,
+            raw_status=status_update.raw_status[:40],
+            at=status_update.ts,
         )
         if message.mprofi_id is None and status_update.mprofi_id is not None:
             message.mprofi_id = status_update.mprofi_id  # an "uncertain" send did reach mProfi
@@ -218,7 +222,8 @@ async def _check_one(bridge: Bridge, message_id: int, mprofi_id: int, sent_at: d
         logger.warning("status check of message %s failed: %s", message_id, exc.message)
     else:
         await apply_status(
-            bridge, StatusUpdate(mprofi_id=mprofi_id, raw_status=status.raw_status, reference=status.reference, ts=status.ts),
+            bridge,
+            StatusUpdate(mprofi_id=mprofi_id, raw_status=status.raw_status, reference=status.reference, ts=status.ts),
             source="pull",
         )
     async with bridge.sessions() as session, session.begin():

@@ -131,9 +131,7 @@ def report_csv(entries: list[SurveyReportEntry]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-async def post_report(
-    bridge: Bridge, *, channel: str, survey: Any, entries: list[SurveyReportEntry], user_id: str | None, job: Job
-) -> str:
+async def post_report(bridge: Bridge, *, channel: str, survey: Any, entries: list[SurveyReportEntry], user_id: str | None, job: Job) -> str:
     """The readable summary in the channel, the raw report as CSV in its thread (each once per job)."""
     payload = blocks.survey_report(survey, entries, user_id=user_id)
     ts = await post_once(bridge.slack, key=f"survey-report:{job.id}", job=job, channel=channel, **payload)
@@ -203,8 +201,7 @@ async def receive_notification(bridge: Bridge, *, content_type: str, body: bytes
     """Keep the call as it came, queue its post; (stored id, kind)."""
     kind, survey_id, number, answer, entries = read_notification(data)
     report = [
-        {"msisdn": e.msisdn, "answers": list(e.answers), "finished": e.finished.isoformat() if e.finished else None}
-        for e in entries or []
+        {"msisdn": e.msisdn, "answers": list(e.answers), "finished": e.finished.isoformat() if e.finished else None} for e in entries or []
     ]
     async with bridge.sessions() as session, session.begin():
         notification = SurveyNotification(
@@ -302,5 +299,3 @@ async def post_notification(bridge: Bridge, job: Job) -> None:
         )
     async with bridge.sessions() as session, session.begin():
         await session.execute(update(SurveyNotification).where(SurveyNotification.id == notification.id).values(slack_ts=ts))
-
-

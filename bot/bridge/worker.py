@@ -146,7 +146,7 @@ class Workers:
                     return
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # the database hiccuped: the next beat tries again
+            except Exception as exc:  # noqa: BLE001 - the database hiccuped: the next beat tries again
                 logger.warning("could not renew the lease of job %s: %s", job.id, type(exc).__name__)
 
     async def _run(self, number: int) -> None:

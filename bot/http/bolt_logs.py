@@ -45,7 +45,7 @@ class BoltBodyFilter(logging.Filter):
             return True
         try:
             message = record.getMessage()
-        except Exception:  # a malformed record: let logging report it as it would
+        except Exception:  # noqa: BLE001 - a malformed record: let logging report it as it would
             return True
         cleaned = mask_bodies(message)
         if cleaned != message:

@@ -10,9 +10,9 @@ then is it handed to Bolt (which checks the signature again, which is fine).
 from __future__ import annotations
 
 import hashlib
-import logging
 import hmac
 import json
+import logging
 import re
 import time
 from collections.abc import Callable

@@ -162,9 +162,7 @@ class MProfiClient:
     ) -> SendResult:
         """``sendmms/``: one MMS (multipart), text of 0–918 characters and an optional file."""
         entry = _entry(OutgoingSms(recipient, message, reference=reference, encoding=encoding), with_date=False)
-        response = await self._request(
-            "POST", "sendmms/", purpose="mms", form=list(entry.items()), files=self._file_part(file), sends=True
-        )
+        response = await self._request("POST", "sendmms/", purpose="mms", form=list(entry.items()), files=self._file_part(file), sends=True)
         data = self._json(response, "sendmms/", sends=True)
         if not isinstance(data, dict) or "id" not in data:
             raise UncertainError("mProfi accepted the MMS but sent no id.", endpoint="sendmms/")
@@ -189,9 +187,7 @@ class MProfiClient:
             form.append(("default_message", default_message))
             form.extend(("recipients", _wire_number(r)) for r in recipients)
             order = list(recipients)
-        response = await self._request(
-            "POST", "sendbulkmms/", purpose="mms", form=form, files=self._file_part(file), sends=True
-        )
+        response = await self._request("POST", "sendbulkmms/", purpose="mms", form=form, files=self._file_part(file), sends=True)
         return bulk_result(response, order, "sendbulkmms/")
 
     # ---- statuses and inbound ----------------------------------------------------
@@ -208,9 +204,7 @@ class MProfiClient:
         reference = data.get("reference")
         raw_id = data.get("id")
         return MessageStatus(
-            id=MProfiMessageId(
-                whole_number(raw_id, what="a message id", endpoint="status/") if raw_id not in (None, "") else message_id
-            ),
+            id=MProfiMessageId(whole_number(raw_id, what="a message id", endpoint="status/") if raw_id not in (None, "") else message_id),
             status=DeliveryStatus.parse(raw_status),
             reference=str(reference) if reference not in (None, "") else None,
             ts=parse_timestamp(data.get("ts")),
@@ -280,9 +274,7 @@ class MProfiClient:
         return SurveyDetail(
             **survey_fields(data, endpoint),
             msisdn=str(data.get("msisdn") or ""),
-            participants=whole_number(participants, what="a participant count", endpoint=endpoint)
-            if participants not in (None, "")
-            else 0,
+            participants=whole_number(participants, what="a participant count", endpoint=endpoint) if participants not in (None, "") else 0,
         )
 
     async def start_survey(self, survey_id: int, msisdn: str) -> None:
@@ -319,9 +311,7 @@ class MProfiClient:
     async def hlr_bulk(self, numbers: Iterable[str] | bytes) -> HlrUpload:
         """``hlr/bulk/``: upload a CSV of ``48XXXXXXXXX`` numbers, one per line."""
         content = numbers if isinstance(numbers, bytes) else "".join(f"{_wire_number(n)}\n" for n in numbers).encode()
-        response = await self._request(
-            "POST", "hlr/bulk/", purpose="hlr", form=[], files=[("file", ("numbers.csv", content, "text/csv"))]
-        )
+        response = await self._request("POST", "hlr/bulk/", purpose="hlr", form=[], files=[("file", ("numbers.csv", content, "text/csv"))])
         data = self._json(response, "hlr/bulk/")
         upload_id = lower_keys(data).get("upload_id") if isinstance(data, dict) else None
         if upload_id in (None, "") or not isinstance(upload_id, (str, int)):
@@ -331,7 +321,5 @@ class MProfiClient:
     async def hlr_download(self, upload_id: str) -> HlrReport:
         """``hlr/download/`` (multipart, as the spec says): the bulk report, or
         ``ready=False`` while mProfi still makes it (see :func:`bot.mprofi.reading.hlr_report`)."""
-        response = await self._request(
-            "POST", "hlr/download/", purpose="hlr", form=[("upload_id", upload_id)], accept=(200, 202)
-        )
+        response = await self._request("POST", "hlr/download/", purpose="hlr", form=[("upload_id", upload_id)], accept=(200, 202))
         return hlr_report(response, upload_id)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from enum import Enum
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, NewType
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,7 @@ MProfiMessageId = NewType("MProfiMessageId", int)
 WARSAW = ZoneInfo("Europe/Warsaw")
 
 
-class DeliveryStatus(str, Enum):
+class DeliveryStatus(StrEnum):
     """mProfi's delivery states. Unknown spellings read as :attr:`UNKNOWN`."""
 
     PROCESSING = "processing"
@@ -78,7 +78,7 @@ def parse_timestamp(raw: object) -> datetime | None:
         return None
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         try:
-            return datetime.fromtimestamp(raw, tz=timezone.utc)
+            return datetime.fromtimestamp(raw, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
     if not isinstance(raw, str):

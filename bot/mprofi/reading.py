@@ -113,7 +113,10 @@ def _unexpected(response: httpx.Response, endpoint: str, shape: str) -> Protocol
     # Its shape helps whoever reads the log; its content (numbers) stays out.
     logger.warning(
         "mProfi answered %s with something unexpected: HTTP %s, %s, shape %s",
-        endpoint, response.status_code, response.headers.get("content-type", "no content type"), shape,
+        endpoint,
+        response.status_code,
+        response.headers.get("content-type", "no content type"),
+        shape,
     )
     return ProtocolError(f"mProfi answered something unexpected to {endpoint} ({shape}).", endpoint=endpoint)
 

@@ -17,9 +17,7 @@ from urllib.parse import unquote_plus
 __all__ = ["install_httpx_redaction", "redact"]
 
 _SECRET_NAMES = frozenset({"apikey", "token"})
-_KEY_IN_TEXT = re.compile(
-    r"(apikey=|[?&]token=|\"apikey\"\s*:\s*\"|Authorization:\s*Token\s+)[^&\s\"']+", re.IGNORECASE
-)
+_KEY_IN_TEXT = re.compile(r"(apikey=|[?&]token=|\"apikey\"\s*:\s*\"|Authorization:\s*Token\s+)[^&\s\"']+", re.IGNORECASE)
 # One query parameter (or form field): a name, then "=" and a value. The name stops
 # at anything that ends a parameter; the "=" may itself be percent-encoded.
 _PARAM = re.compile(r"(?P<lead>^|[?&;,(\s\"'])(?P<name>[^&?#=\s\"']+)(?P<rest>=[^&\s\"']*)?")

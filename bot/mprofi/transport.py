@@ -38,9 +38,7 @@ FilePart = tuple[str, tuple[str | None, bytes, str | None]]
 # with HTTP 400 ERR000 ("Nieprawidłowy typ tokenu", "Token jest nieaktywny"): a key
 # problem for an admin, not a bad message a person could fix. Only mProfi's own JSON
 # error text counts, so a proxy's page that happens to say "token" does not.
-_KEY_PROBLEM = re.compile(
-    r"typ tokenu|token jest nieaktywny|nieprawid\w* token|invalid token|token (?:is )?inactive", re.IGNORECASE
-)
+_KEY_PROBLEM = re.compile(r"typ tokenu|token jest nieaktywny|nieprawid\w* token|invalid token|token (?:is )?inactive", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ def shape_of(value: Any, depth: int = 0) -> str:
             return "{…}"
         # Keys that are not plain names (a number, say) are data too: only their kind is shown.
         names = [str(k)[:30] if str(k).replace("_", "").isalpha() else "<key>" for k in value]
-        inner = ", ".join(f"{n}: {shape_of(v, depth + 1)}" for n, v in list(zip(names, value.values()))[:12])
+        inner = ", ".join(f"{n}: {shape_of(v, depth + 1)}" for n, v in list(zip(names, value.values(), strict=False))[:12])
         return "{" + inner + "}"
     if isinstance(value, list):
         return f"[{len(value)} × {shape_of(value[0], depth + 1)}]" if value else "[]"
@@ -132,18 +130,14 @@ class Transport:
         elif files is not None or form is not None:
             # mProfi's MMS and HLR endpoints take multipart/form-data even without a
             # file, so text fields travel as nameless parts too.
-            parts: list[FilePart] = [
-                (name, (None, str(value).encode(), None)) for name, value in [("apikey", key), *(form or [])]
-            ]
+            parts: list[FilePart] = [(name, (None, str(value).encode(), None)) for name, value in [("apikey", key), *(form or [])]]
             kwargs["files"] = [*parts, *(files or [])]
         else:
             kwargs["json"] = {"apikey": key, **(json_body or {})}
         try:
             response = await self._http.request(method, self.base_url + endpoint, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise RetryableError(
-                f"Could not connect to mProfi ({type(exc).__name__}); nothing was sent.", endpoint=endpoint
-            ) from None
+            raise RetryableError(f"Could not connect to mProfi ({type(exc).__name__}); nothing was sent.", endpoint=endpoint) from None
         except httpx.TimeoutException as exc:
             raise UncertainError(
                 f"mProfi did not answer in time ({type(exc).__name__}); the request may have been carried out.",
@@ -173,9 +167,7 @@ class Transport:
             shown = (f"{code} {text}" if code else text).rstrip(".")
             return ValidationError(f"mProfi refused the request: {shown}.", code=code, text=text, endpoint=endpoint)
         if status == 404:
-            return NotFoundError(
-                f"mProfi does not know it: {(text or 'not found').rstrip('.')}.", status_code=404, endpoint=endpoint
-            )
+            return NotFoundError(f"mProfi does not know it: {(text or 'not found').rstrip('.')}.", status_code=404, endpoint=endpoint)
         if status in (429, 503):
             try:
                 retry_after: float | None = float(response.headers.get("retry-after", ""))
@@ -201,6 +193,4 @@ class Transport:
             return response.json()
         except ValueError:
             error = UncertainError if sends else ProtocolError
-            raise error(
-                f"mProfi's answer to {endpoint} is not JSON.", status_code=response.status_code, endpoint=endpoint
-            ) from None
+            raise error(f"mProfi's answer to {endpoint} is not JSON.", status_code=response.status_code, endpoint=endpoint) from None

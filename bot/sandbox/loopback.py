@@ -68,7 +68,7 @@ class LoopbackServer:
         self._server.should_exit = True
         try:
             await asyncio.wait_for(self._task, timeout=5)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._server.force_exit = True
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -41,7 +41,9 @@ async def scratch_database(server_url: str) -> AsyncIterator[str]:
 
 def postgres_bin() -> Path | None:
     """The newest PostgreSQL server binaries Debian installed, if any."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0
+    )
     return found[-1].parent if found else None
 
 

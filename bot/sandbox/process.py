@@ -34,10 +34,12 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         if value is None:
             continue
         if isinstance(value, SecretStr):
-            value = value.get_secret_value()
+            shown = value.get_secret_value()
         elif isinstance(value, list):
-            value = ",".join(str(v) for v in value)
-        env[name.upper()] = str(value)
+            shown = ",".join(str(v) for v in value)
+        else:
+            shown = str(value)
+        env[name.upper()] = shown
     return env
 
 
@@ -60,8 +62,16 @@ class AppProcess:
 
     async def start(self, timeout: float = 30.0) -> None:
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--log-level", "warning",
-            env=self._env, stdin=asyncio.subprocess.DEVNULL,
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--log-level",
+            "warning",
+            env=self._env,
+            stdin=asyncio.subprocess.DEVNULL,
         )
         deadline = asyncio.get_running_loop().time() + timeout
         async with httpx.AsyncClient(timeout=2.0) as http:
@@ -83,7 +93,7 @@ class AppProcess:
         self.process.send_signal(sig)
         try:
             return await asyncio.wait_for(self.process.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.process.kill()
             return await self.process.wait()
 

@@ -187,7 +187,9 @@ class SandboxStack:
             await asyncio.wait_for(record.delivered.wait(), 10)
         return record
 
-    async def person_replies(self, parent: SlackMessage, text: str, *, user: str = "U0ANNA", files: list[dict[str, Any]] | None = None) -> SlackMessage:
+    async def person_replies(
+        self, parent: SlackMessage, text: str, *, user: str = "U0ANNA", files: list[dict[str, Any]] | None = None
+    ) -> SlackMessage:
         message, _, response = await self.slack.user_says(parent.channel, user, text, thread_ts=parent.ts, files=files)
         response.raise_for_status()
         return message

@@ -107,7 +107,7 @@ class SlackDirectory:
     async def _fetch(self, call: str, fetch: Fetch) -> dict[str, str] | None:
         try:
             return await asyncio.wait_for(fetch(), timeout=self.timeout)
-        except Exception as exc:  # any failure: the caller uses what the text carried
+        except Exception as exc:  # noqa: BLE001 - any failure: the caller uses what the text carried
             detail = slack_error(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
             logger.info("Slack look-up %s failed (%s); using what the message carried", call, detail)
             return None

@@ -17,7 +17,9 @@ def slack_error(exc: SlackApiError) -> str:
 
 # Slack's answers that no retry can change: the payload itself is refused, or the app
 # cannot post there (any more) until a person fixes something.
-PAYLOAD_REFUSED = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "invalid_attachments", "too_many_attachments"})
+PAYLOAD_REFUSED = frozenset(
+    {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "invalid_attachments", "too_many_attachments"}
+)
 PLACE_REFUSED = frozenset(
     {
         "channel_not_found",

@@ -28,9 +28,7 @@ __all__ = [
 ]
 
 _NUMBERISH = re.compile(r"^[+(\d][\d+\-().,]*$")
-_AT = re.compile(
-    r"^\s*at\s+(?:(\d{4}-\d{1,2}-\d{1,2})|(\d{1,2}\.\d{1,2}\.\d{4}))?\s*(\d{1,2}):(\d{2})(?=\s|$)", re.IGNORECASE
-)
+_AT = re.compile(r"^\s*at\s+(?:(\d{4}-\d{1,2}-\d{1,2})|(\d{1,2}\.\d{1,2}\.\d{4}))?\s*(\d{1,2}):(\d{2})(?=\s|$)", re.IGNORECASE)
 HELP_WORDS = {"", "help", "pomoc", "?"}
 
 
@@ -159,7 +157,7 @@ def parse_sms_command(text: str, *, now: datetime, tz: ZoneInfo) -> SmsCommand |
     at = _AT.match(text)
     if at:
         send_at = parse_when(at.group(1) or at.group(2), int(at.group(3)), int(at.group(4)), now=now, tz=tz)
-        rest = text[at.end():]
+        rest = text[at.end() :]
     elif re.match(r"^\s*at\s", text, re.IGNORECASE):
         raise CommandError("Write the send time as at 2026-12-01 09:00 (or at 09:00 for today), then the numbers and the text.")
     groups, end = _split(rest)

@@ -73,7 +73,10 @@ def read_form(content_type: str, body: bytes, *, max_files: int, max_fields: int
         raise BadForm("the multipart body has no boundary")
     try:
         parser = python_multipart.FormParser(
-            mime.strip().lower(), on_field, on_file, boundary=boundary,
+            mime.strip().lower(),
+            on_field,
+            on_file,
+            boundary=boundary,
             config={"MAX_MEMORY_FILE_SIZE": len(body) + 1, "UPLOAD_KEEP_FILENAME": False},
         )
         parser.write(body)
@@ -83,7 +86,6 @@ def read_form(content_type: str, body: bytes, *, max_files: int, max_fields: int
     except (FormParserError, ValueError) as exc:
         raise BadForm(f"the form body could not be read ({type(exc).__name__})") from None
     return out
-
 
 
 def _urlencoded(body: bytes, max_fields: int) -> FormBody:

@@ -15,7 +15,7 @@ kept as they came: mProfi delivers them, and a refusal would lose the message.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.bridge.models import InboundImage, InboundSms
@@ -106,7 +106,7 @@ def _received_at(value: Any) -> datetime | None:
     if parsed is None:
         raise BadPayload("payload.received_at is not a date and time")
     try:
-        year = parsed.astimezone(timezone.utc).year
+        year = parsed.astimezone(UTC).year
     except (OverflowError, ValueError):
         year = 0
     if not 2000 <= year <= 2100:

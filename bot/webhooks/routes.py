@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -129,9 +129,7 @@ def webhook_routes(config: WebhookConfig) -> list[Route]:
             if media_type in _FORMS:  # MMS; one without a file may come urlencoded
                 form = _read_form(request, body)
                 sms = parse_multipart(form.fields, form.files, files_over_limit=form.files_over_limit)
-            elif media_type == "application/json" or media_type.endswith("+json") or (
-                not media_type and body.lstrip().startswith(b"{")
-            ):
+            elif media_type == "application/json" or media_type.endswith("+json") or (not media_type and body.lstrip().startswith(b"{")):
                 sms = parse_json(_load_json(body))
             else:
                 return _error(415, "send application/json (standard or 3CX format) or multipart/form-data (MMS)")
@@ -233,7 +231,7 @@ def _status_update(item: Any) -> StatusUpdate:
     reference = item.get("reference")
     if raw_id is None and not reference:
         raise BadPayload("id is missing")
-    if reference is not None and not isinstance(reference, (str, int)) or isinstance(reference, bool):
+    if (reference is not None and not isinstance(reference, (str, int))) or isinstance(reference, bool):
         raise BadPayload("reference must be text")
     return StatusUpdate(
         mprofi_id=raw_id,
@@ -249,7 +247,7 @@ def _timestamp(value: Any) -> datetime | None:
     if parsed is None:
         return None
     try:
-        utc = parsed.astimezone(timezone.utc)
+        utc = parsed.astimezone(UTC)
     except (OverflowError, ValueError):
         raise BadPayload("ts is out of range") from None
     if not MIN_YEAR <= utc.year <= MAX_YEAR:

@@ -29,7 +29,9 @@ async def test_3cx_fields_mms_file_names_and_sender_names_are_escaped(stack: San
     await stack.phone_texts("+48600100200", HOSTILE, webhook_format="3cx")
     files = {"image1": ("<!here>.png", PNG, "image/png"), "image2": ("<!channel>.pdf", b"%PDF", "application/pdf")}
     response = await stack.http.post(
-        stack.app_url + "/mprofi/incoming", data={"sender": "48600100300", "message": HOSTILE}, files=files,
+        stack.app_url + "/mprofi/incoming",
+        data={"sender": "48600100300", "message": HOSTILE},
+        files=files,
         headers={"Authorization": WEBHOOK_TOKEN},
     )
     assert response.status_code == 200

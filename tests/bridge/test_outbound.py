@@ -10,6 +10,7 @@ import pytest
 from bot.sandbox.stack import WEBHOOK_TOKEN, SandboxStack
 from tests.support import NUMBER, PNG, StackFactory, click, open_thread, settle, status_lines
 
+
 async def test_a_reply_in_the_thread_goes_out_once_and_its_status_turns_delivered(stack: SandboxStack) -> None:
     parent = await open_thread(stack)
     await stack.person_replies(parent, "Paczka wyszła wczoraj & dotrze jutro")  # Slack sends it as &amp;
@@ -31,7 +32,7 @@ async def test_a_reply_in_the_thread_goes_out_once_and_its_status_turns_delivere
 
 async def test_slack_retries_and_second_deliveries_never_send_twice(stack: SandboxStack) -> None:
     parent = await open_thread(stack)
-    message, envelope, first = await stack.slack.user_says(stack.channel, "U0ANNA", "Jedna wiadomość", thread_ts=parent.ts)
+    _message, envelope, first = await stack.slack.user_says(stack.channel, "U0ANNA", "Jedna wiadomość", thread_ts=parent.ts)
     retry = await stack.slack.deliver(envelope, retry_num=1)
     other_id = await stack.slack.deliver({**envelope, "event_id": "Ev-another-delivery"})
     assert first.status_code == retry.status_code == other_id.status_code == 200
@@ -51,14 +52,41 @@ async def test_a_note_stays_in_the_team_and_is_marked(stack: SandboxStack) -> No
 
 async def test_bot_messages_top_level_messages_and_foreign_threads_send_nothing(stack: SandboxStack) -> None:
     parent = await open_thread(stack)
-    bot_event = {"type": "message", "subtype": "bot_message", "bot_id": "B0OTHER", "channel": stack.channel,
-                 "text": "automated", "ts": stack.slack.next_ts(), "thread_ts": parent.ts}
-    own_echo = {"type": "message", "user": stack.slack.config.bot_user_id, "bot_id": stack.slack.config.bot_id,
-                "channel": stack.channel, "text": "echo", "ts": stack.slack.next_ts(), "thread_ts": parent.ts}
-    other_bot_user = {"type": "message", "user": "U0ANNA", "bot_id": "B0OTHER", "channel": stack.channel,
-                      "text": "integration", "ts": stack.slack.next_ts(), "thread_ts": parent.ts}
-    joined = {"type": "message", "subtype": "channel_join", "user": "U0PIOTR", "channel": stack.channel,
-              "text": "joined", "ts": stack.slack.next_ts()}
+    bot_event = {
+        "type": "message",
+        "subtype": "bot_message",
+        "bot_id": "B0OTHER",
+        "channel": stack.channel,
+        "text": "automated",
+        "ts": stack.slack.next_ts(),
+        "thread_ts": parent.ts,
+    }
+    own_echo = {
+        "type": "message",
+        "user": stack.slack.config.bot_user_id,
+        "bot_id": stack.slack.config.bot_id,
+        "channel": stack.channel,
+        "text": "echo",
+        "ts": stack.slack.next_ts(),
+        "thread_ts": parent.ts,
+    }
+    other_bot_user = {
+        "type": "message",
+        "user": "U0ANNA",
+        "bot_id": "B0OTHER",
+        "channel": stack.channel,
+        "text": "integration",
+        "ts": stack.slack.next_ts(),
+        "thread_ts": parent.ts,
+    }
+    joined = {
+        "type": "message",
+        "subtype": "channel_join",
+        "user": "U0PIOTR",
+        "channel": stack.channel,
+        "text": "joined",
+        "ts": stack.slack.next_ts(),
+    }
     for event in (bot_event, own_echo, other_bot_user, joined):
         response = await stack.slack.deliver(stack.slack.envelope(event))
         assert response.status_code == 200  # never 404: Slack would retry it
@@ -157,7 +185,14 @@ async def test_an_uncertain_send_offers_a_resend_that_sends_exactly_once(stack: 
 
 async def test_requests_with_a_bad_or_stale_signature_are_refused(stack: SandboxStack) -> None:
     parent = await open_thread(stack)
-    event = {"type": "message", "user": "U0ANNA", "channel": stack.channel, "text": "forged", "ts": stack.slack.next_ts(), "thread_ts": parent.ts}
+    event = {
+        "type": "message",
+        "user": "U0ANNA",
+        "channel": stack.channel,
+        "text": "forged",
+        "ts": stack.slack.next_ts(),
+        "thread_ts": parent.ts,
+    }
     body = json.dumps(stack.slack.envelope(event)).encode()
     client = await stack.slack.http()
     forged = stack.slack.signed_headers(body)

@@ -3,7 +3,7 @@ Polish broadcasts, lost PUSH statuses, key errors, sender names, MMS parts."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -46,7 +46,7 @@ async def test_a_scheduled_polish_sms_to_several_numbers_keeps_its_time_and_its_
     sent = await stack.until(lambda: len(stack.sim.messages) == 2 and list(stack.sim.messages.values()), what="two SMS")
     assert len(calls_to(stack, "/1.0/sendbulk/")) == 1
     for message in sent:
-        assert message.scheduled_for == datetime(2030, 12, 1, 8, 0, tzinfo=timezone.utc)
+        assert message.scheduled_for == datetime(2030, 12, 1, 8, 0, tzinfo=UTC)
         assert message.encoding == "utf-8"
         assert message.delivered_text == "Zażółć gęślą jaźń"  # what the phones will read
 
@@ -203,9 +203,14 @@ async def test_an_mms_without_files_may_come_urlencoded(stack: SandboxStack) -> 
 async def test_text_that_is_not_utf8_is_read_as_utf8_with_replacements(stack: SandboxStack) -> None:
     boundary = "b0undary"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"sender\"\r\n\r\n{NUMBER}\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\n"
-    ).encode() + "Zażółć ".encode() + b"\xff\xfe" + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="sender"\r\n\r\n{NUMBER}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="message"\r\n\r\n'
+        ).encode()
+        + "Zażółć ".encode()
+        + b"\xff\xfe"
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     headers = {**AUTH, "Content-Type": f"multipart/form-data; boundary={boundary}"}
     response = await stack.http.post(stack.app_url + "/mprofi/incoming", content=body, headers=headers)
     assert response.status_code == 200, response.text
@@ -222,7 +227,6 @@ async def test_a_webhook_with_only_bad_parts_still_keeps_the_text(stack: Sandbox
     parent = await stack.until(lambda: stack.thread_of("600 100 200"))
     replies = await stack.until(lambda: len(stack.replies(parent)) == 2 and stack.replies(parent))
     assert "virus.exe (attachment): MMS images come as image1, image2" in replies[1].text
-
 
 
 # ---- 4 and 9. answers of an unknown shape are reported, never waited out or fatal ----
@@ -252,8 +256,11 @@ async def test_a_status_answer_that_does_not_parse_does_not_stop_the_poller(
         await stack.person_replies(parent, "Dzień dobry")
         [sent] = await stack.until(lambda: stack.sent_to(NUMBER))
         stack.sim.set_status(sent.id, "delivered")
-        await stack.until(lambda: status_lines(stack, parent) and ": delivered" in status_lines(stack, parent)[0].text,
-                          timeout=15, what="delivered, after two unreadable answers")
+        await stack.until(
+            lambda: status_lines(stack, parent) and ": delivered" in status_lines(stack, parent)[0].text,
+            timeout=15,
+            what="delivered, after two unreadable answers",
+        )
     assert "status check of message" in caplog.text  # reported as mProfi's error, message by message
     assert "status polling failed" not in caplog.text  # never an exception out of the poller
 
@@ -287,12 +294,17 @@ async def test_push_entries_with_absurd_ids_or_times_are_refused_alone(stack: Sa
 async def test_mms_parts_past_ten_and_nameless_image_parts_are_accounted_for(stack: SandboxStack) -> None:
     files = [(f"image{n}", (f"p{n}.png", PNG, "image/png")) for n in range(1, 13)]
     boundary = "b0undary"
-    nameless = (  # image13 sent as a plain field: no file name
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"sender\"\r\n\r\n{NUMBER}\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"image1\"\r\n\r\n"
-    ).encode() + PNG + f"\r\n--{boundary}--\r\n".encode()
+    nameless = (
+        (  # image13 sent as a plain field: no file name
+            f'--{boundary}\r\nContent-Disposition: form-data; name="sender"\r\n\r\n{NUMBER}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="image1"\r\n\r\n'
+        ).encode()
+        + PNG
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     response = await stack.http.post(
-        stack.app_url + "/mprofi/incoming", content=nameless,
+        stack.app_url + "/mprofi/incoming",
+        content=nameless,
         headers={**AUTH, "Content-Type": f"multipart/form-data; boundary={boundary}"},
     )
     assert response.status_code == 200, response.text
@@ -303,7 +315,9 @@ async def test_mms_parts_past_ten_and_nameless_image_parts_are_accounted_for(sta
     first = await stack.until(lambda: stack.thread_of("600 100 200"))
     await stack.until(lambda: [r for r in stack.replies(first) if r.files], what="the nameless image")
     second = await stack.until(lambda: stack.thread_of("600 100 300"))
-    replies = await stack.until(lambda: len(stack.replies(second)) == 12 and stack.replies(second), timeout=20, what="text, 10 images, note")
+    replies = await stack.until(
+        lambda: len(stack.replies(second)) == 12 and stack.replies(second), timeout=20, what="text, 10 images, note"
+    )
     assert len([r for r in replies if r.files]) == 10
     assert "2 more file(s): the bridge keeps at most 10 per MMS" in replies[-1].text
 

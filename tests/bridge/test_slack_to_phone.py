@@ -62,7 +62,11 @@ async def test_a_plain_text_event_is_read_the_same_way_and_names_are_asked_once(
     parent = await open_thread(stack)
     for n in (1, 2):
         event = {
-            "type": "message", "channel": stack.channel, "user": "U0ANNA", "ts": stack.slack.next_ts(), "thread_ts": parent.ts,
+            "type": "message",
+            "channel": stack.channel,
+            "user": "U0ANNA",
+            "ts": stack.slack.next_ts(),
+            "thread_ts": parent.ts,
             "text": f"{n}. <@U0PIOTR> &amp;amp; <!subteam^S0SUPPORT|@wsparcie> <http://x.pl|x.pl> :tada: &lt;b&gt;",
         }
         assert (await stack.slack.deliver(stack.slack.envelope(event))).status_code == 200
@@ -117,7 +121,9 @@ async def test_the_limit_and_the_parts_count_what_the_phone_gets(stack: SandboxS
 async def test_sms_command_text_reaches_the_phone_as_meant_with_and_without_escaping(
     stack: SandboxStack, escape: bool, on_phone: str, typed: str | None
 ) -> None:
-    response, _ = await stack.slack.run_command("/sms", "600100200 @piotr zobacz https://x.pl/a?b=1 & #general @wsparcie <b> :smile:", escape=escape)
+    response, _ = await stack.slack.run_command(
+        "/sms", "600100200 @piotr zobacz https://x.pl/a?b=1 & #general @wsparcie <b> :smile:", escape=escape
+    )
     assert response.status_code == 200 and response.text.startswith("Sending: +48 600 100 200 (1 SMS part).")
     sent = await stack.until(lambda: stack.sent_to(NUMBER), what="the SMS")
     assert sent[0].text == on_phone

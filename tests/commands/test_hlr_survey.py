@@ -35,7 +35,10 @@ async def test_hlr_of_several_numbers_runs_a_bulk_check_with_progress_summary_an
     async with make_stack(settings={"hlr_poll_first_seconds": 0.1, "hlr_poll_max_seconds": 0.2}) as stack:
         stack.sim.config.hlr_report_seconds = 0.5
         answer, _ = await command(stack, "/hlr", "600100200 500100200 700100200 12345")
-        assert answer == "Checking 3 numbers; the answer will be posted in this channel. Not checked: 12345 (it has 5 digits, at least 9 are needed)."
+        assert (
+            answer
+            == "Checking 3 numbers; the answer will be posted in this channel. Not checked: 12345 (it has 5 digits, at least 9 are needed)."
+        )
         summary = await stack.until(lambda: posted(stack, GENERAL, "3* numbers for <@U0ANNA>: *3* valid"), timeout=15, what="the summary")
         text = str(summary[0].blocks)  # type: ignore[attr-defined]
         assert "By network:" in text and "Plus 1" in text and "Orange Polska 1" in text and "Play 1" in text
@@ -48,7 +51,7 @@ async def test_hlr_of_several_numbers_runs_a_bulk_check_with_progress_summary_an
 
 
 async def test_a_csv_shared_with_the_bot_is_cleaned_checked_and_reported_in_its_thread(stack: SandboxStack) -> None:
-    content = "msisdn\n+48 600 100 200\n\n600100201\n48600100202\n600100200\nnot a number\n".encode()
+    content = b"msisdn\n+48 600 100 200\n\n600100201\n48600100202\n600100200\nnot a number\n"
     file = stack.slack.share_file("U0ANNA", "numbers.csv", content, "text/csv")
     message, response = await stack.slack.user_mentions_bot(GENERAL, "U0ANNA", "check these please", files=[file])
     assert response.status_code == 200
@@ -62,7 +65,9 @@ async def test_a_csv_shared_with_the_bot_is_cleaned_checked_and_reported_in_its_
 
 
 async def test_hlr_problems_are_one_sentence(make_stack: StackFactory) -> None:
-    async with make_stack(settings={"hlr_poll_first_seconds": 0.05, "hlr_poll_max_seconds": 0.1, "hlr_report_timeout_seconds": 0.5}) as stack:
+    async with make_stack(
+        settings={"hlr_poll_first_seconds": 0.05, "hlr_poll_max_seconds": 0.1, "hlr_report_timeout_seconds": 0.5}
+    ) as stack:
         answer, _ = await command(stack, "/hlr", "")
         assert answer.startswith("Give the number(s) to check: /hlr 600100200")
         answer, _ = await command(stack, "/hlr", "12345")
@@ -101,7 +106,10 @@ async def test_survey_start_reports_each_number(stack: SandboxStack) -> None:
     assert {"48600100300", "48600100301"} <= set(stack.sim.surveys[1].responses)
     _, hook = await command(stack, "/survey", "start 2 600100300")
     refused = await stack.until(lambda: stack.slack.hook_posts(hook))
-    assert "not started for +48 600 100 300: mProfi refused the request" in refused[0]["text"] and "Ankieta jest nieaktywna" in refused[0]["text"]
+    assert (
+        "not started for +48 600 100 300: mProfi refused the request" in refused[0]["text"]
+        and "Ankieta jest nieaktywna" in refused[0]["text"]
+    )
 
 
 async def test_survey_report_is_posted_to_the_channel_with_bars_and_a_csv(stack: SandboxStack) -> None:
@@ -151,7 +159,9 @@ async def test_survey_answers_go_into_one_thread_per_survey_json_or_form(stack: 
     second = await post_survey(stack, data={"survey_id": "1", "msisdn": "48600100201", "answer": "nie"})
     assert first["kind"] == second["kind"] == "answer"
     parent = await stack.until(lambda: posted(stack, stack.channel, "📋 Survey 1: Zadowolenie klienta"), what="the survey thread")
-    replies = await stack.until(lambda: len(stack.slack.thread(stack.channel, parent[0].ts)) == 3 and stack.slack.thread(stack.channel, parent[0].ts))  # type: ignore[attr-defined]
+    replies = await stack.until(
+        lambda: len(stack.slack.thread(stack.channel, parent[0].ts)) == 3 and stack.slack.thread(stack.channel, parent[0].ts)
+    )  # type: ignore[attr-defined]
     assert [m.text for m in replies[1:]] == ["+48 600 100 200 answered: tak", "+48 600 100 201 answered: nie"]
     await post_survey(stack, json={"survey_id": 1, "msisdn": "48600100202", "answer": "5"})
     await stack.until(lambda: len(stack.slack.thread(stack.channel, parent[0].ts)) == 4)  # type: ignore[attr-defined]
@@ -159,8 +169,13 @@ async def test_survey_answers_go_into_one_thread_per_survey_json_or_form(stack: 
 
 
 async def test_an_end_of_survey_report_is_posted_like_survey_report(stack: SandboxStack) -> None:
-    body = {"survey_id": 1, "report": [{"msisdn": "48600100200", "answers": ["tak", "5"], "finished": "2026-11-20T10:00:00"},
-                                       {"msisdn": "48600100201", "answers": ["nie"], "finished": None}]}
+    body = {
+        "survey_id": 1,
+        "report": [
+            {"msisdn": "48600100200", "answers": ["tak", "5"], "finished": "2026-11-20T10:00:00"},
+            {"msisdn": "48600100201", "answers": ["nie"], "finished": None},
+        ],
+    }
     assert (await post_survey(stack, json=body))["kind"] == "report"
     report = await stack.until(lambda: posted(stack, stack.channel, "📊 Survey 1"), what="the report")
     assert "*2* participants · *1* completed (50%)" in str(report[0].blocks)  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -102,7 +102,10 @@ async def test_no_arguments_open_the_form_with_a_live_hint_and_errors_on_the_rig
     assert body["response_action"] == "errors"
     assert body["errors"]["text"].startswith("The SMS text is 700 characters, 88 over the limit of 612")
     assert body["errors"]["when"].startswith("That time has already passed")
-    assert body["errors"]["recipients"] == "123 is not a number that can be texted: it has 3 digits, at least 9 are needed; correct or remove it."
+    assert (
+        body["errors"]["recipients"]
+        == "123 is not a number that can be texted: it has 3 digits, at least 9 are needed; correct or remove it."
+    )
 
     values["recipients"] = {"value": {"type": "plain_text_input", "value": "600 100 200"}}
     values["text"] = {"sms_text": {"type": "plain_text_input", "value": "Dzień dobry"}}
@@ -137,7 +140,7 @@ async def test_a_scheduled_send_carries_mprofis_date_and_shows_as_scheduled(make
         answer, hook = await sms(stack, "at 2030-12-01 09:00 600100200 Przypomnienie o wizycie")
         assert answer.startswith("Scheduling for 01.12.2030 01:00: +48 600 100 200")  # 09:00 Tokyo is 01:00 in Warsaw
         sent = await stack.until(lambda: stack.sent_to(NUMBER), what="the scheduled SMS")
-        assert sent[0].scheduled_for == datetime(2030, 12, 1, 0, 0, tzinfo=timezone.utc)
+        assert sent[0].scheduled_for == datetime(2030, 12, 1, 0, 0, tzinfo=UTC)
         parent = await stack.until(lambda: stack.thread_of("600 100 200"))
         line = await stack.until(lambda: status_line_with_text(stack, parent))
         await stack.until(lambda: "scheduled for 01.12.2030 01:00, accepted by mProfi" in status_line_with_text(stack, parent)[0].text)

@@ -84,7 +84,7 @@ def _one_bulk_form(values: Mapping[str, Any]) -> list[str]:
 
 
 def _incoming_range(values: Mapping[str, Any]) -> list[str]:
-    """"date_to nie może być starsze od date_from"."""
+    """ "date_to nie może być starsze od date_from"."""
     start, end = parse_incoming(values.get("date_from")), parse_incoming(values.get("date_to"))
     if start is not None and end is not None and end < start:
         return ["date_to is earlier than date_from"]
@@ -132,7 +132,10 @@ _INCOMING = {
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("SEND", r"send/", "POST", "json", {**_APIKEY, **_SEND_ENTRY}),
     Endpoint(
-        "SENDBULK", r"sendbulk/", "POST", "json",
+        "SENDBULK",
+        r"sendbulk/",
+        "POST",
+        "json",
         {
             **_APIKEY,
             "messages": Param(entries(_SEND_ENTRY)),
@@ -142,22 +145,34 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         rule=_one_bulk_form,
     ),
     Endpoint(
-        "SENDMMS", r"sendmms/", "POST", "multipart",
-        {**_APIKEY, **_MMS_ENTRY}, files=_MMS_FILE,
+        "SENDMMS",
+        r"sendmms/",
+        "POST",
+        "multipart",
+        {**_APIKEY, **_MMS_ENTRY},
+        files=_MMS_FILE,
     ),
     Endpoint(
         # The table writes sendbulkmmms/; the example's sendbulkmms/ is right (mprofi-api.md).
-        "SENDBULKMMS", r"sendbulkmms/", "POST", "multipart",
+        "SENDBULKMMS",
+        r"sendbulkmms/",
+        "POST",
+        "multipart",
         {
             **_APIKEY,
             "messages": Param(json_text(entries(_MMS_ENTRY))),
             "default_message": Param(text(0, MMS_MAX)),
             "recipients": Param(RECIPIENT),  # a repeated form field, one number each
         },
-        files=_MMS_FILE, repeatable=frozenset({"recipients"}), rule=_one_bulk_form,
+        files=_MMS_FILE,
+        repeatable=frozenset({"recipients"}),
+        rule=_one_bulk_form,
     ),
     Endpoint(
-        "STATUS", r"status/", "GET", "query",
+        "STATUS",
+        r"status/",
+        "GET",
+        "query",
         {**_APIKEY, "id": Param(digits(1, 19), required=True)},
     ),
     Endpoint("GETINCOMING", r"getincoming/", "POST", "json", _INCOMING, rule=_incoming_range),
@@ -167,19 +182,30 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET SURVEYS/", r"surveys/", "GET", "query", _APIKEY, token_header=True),
     Endpoint("GET SURVEYS/<ID>/", r"surveys/\d+/", "GET", "query", _APIKEY, token_header=True),
     Endpoint(
-        "POST SURVEYS/<ID>/START/", r"surveys/\d+/start/", "POST", "json_or_form",
-        {**_APIKEY, "msisdn": Param(MSISDN, required=True)}, token_header=True,
+        "POST SURVEYS/<ID>/START/",
+        r"surveys/\d+/start/",
+        "POST",
+        "json_or_form",
+        {**_APIKEY, "msisdn": Param(MSISDN, required=True)},
+        token_header=True,
     ),
     Endpoint("GET SURVEYS/<ID>/REPORT/", r"surveys/\d+/report/", "GET", "query", _APIKEY, token_header=True),
     Endpoint("SINGLE HLR LOOKUP", r"hlr/single/", "POST", "json", {**_APIKEY, "msisdn": Param(MSISDN, required=True)}),
     Endpoint(
-        "BULK HLR LOOKUP", r"hlr/bulk/", "POST", "multipart", _APIKEY,
+        "BULK HLR LOOKUP",
+        r"hlr/bulk/",
+        "POST",
+        "multipart",
+        _APIKEY,
         files={"file": FileRule(HLR_FILE_MAX, required=True, content=_hlr_csv)},
     ),
     Endpoint(
         # The spec repeats the bulk table here; mprofi-api.md's reading: apikey + upload_id
         # as multipart form fields, no file.
-        "DOWNLOAD HLR LOOKUP REPORT", r"hlr/download/", "POST", "multipart",
+        "DOWNLOAD HLR LOOKUP REPORT",
+        r"hlr/download/",
+        "POST",
+        "multipart",
         {**_APIKEY, "upload_id": Param(NON_EMPTY, required=True)},
     ),
 )

@@ -57,8 +57,7 @@ def body(request: httpx.Request) -> Any:
         ("600100200", "hi", {"date": "2020-05-26T13:38:47+02:00"}),
         ("572846504", "Wiadomość testowa", {"reference": "20150310153200", "date": WHEN, "encoding": "utf-8"}),
     ],
-    ids=["plain", "plus", "612", "utf8", "reference", "date-aware", "date-utc-fraction", "date-naive",
-         "unixtime", "iso-string", "all"],
+    ids=["plain", "plus", "612", "utf8", "reference", "date-aware", "date-utc-fraction", "date-naive", "unixtime", "iso-string", "all"],
 )
 async def test_send_sms(api: RecordingApi, client: MProfiClient, recipient: str, message: str, options: dict[str, Any]) -> None:
     """send/: JSON with apikey, recipient, message and only the optional fields given."""
@@ -80,8 +79,7 @@ async def test_send_sms(api: RecordingApi, client: MProfiClient, recipient: str,
         [OutgoingSms("600100200", "Wiadomość testowa 1"), OutgoingSms("+48600100201", "Wiadomość testowa 2")],
         [OutgoingSms("572846504", "a", reference="20150310153201"), OutgoingSms("572846505", "b", reference="20150310153202")],
         [OutgoingSms("600100200", "ż", date=WHEN, encoding="utf-8"), OutgoingSms("600100201", "b", date=1796112000)],
-        [OutgoingSms("600100200", "a", reference="r1", date="2020-05-26T13:38:47+02:00", encoding="utf-8"),
-         OutgoingSms("600100201", "b")],
+        [OutgoingSms("600100200", "a", reference="r1", date="2020-05-26T13:38:47+02:00", encoding="utf-8"), OutgoingSms("600100201", "b")],
     ],
     ids=["plain", "references", "dates-encoding", "mixed"],
 )
@@ -90,9 +88,7 @@ async def test_send_bulk(api: RecordingApi, client: MProfiClient, messages: list
     await client.send_bulk(messages)
     sent = body(conforming(api, "sendbulk/")[0])
     assert [e["message"] for e in sent["messages"]] == [m.message for m in messages]
-    assert [("date" in e, e.get("encoding")) for e in sent["messages"]] == [
-        (m.date is not None, m.encoding) for m in messages
-    ]
+    assert [("date" in e, e.get("encoding")) for e in sent["messages"]] == [(m.date is not None, m.encoding) for m in messages]
 
 
 def broadcast_entries(sent: dict[str, Any]) -> list[dict[str, Any]]:
@@ -106,9 +102,7 @@ async def test_send_bulk_default_plain(api: RecordingApi, client: MProfiClient) 
     """default_message + recipients: either sendbulk form will do, in one call."""
     await client.send_bulk_default("Treść wiadomości", ["600100200", "+48600100201"])
     entries = broadcast_entries(body(conforming(api, "sendbulk/")[0]))
-    assert [(e["recipient"], e["message"]) for e in entries] == [
-        ("600100200", "Treść wiadomości"), ("48600100201", "Treść wiadomości")
-    ]
+    assert [(e["recipient"], e["message"]) for e in entries] == [("600100200", "Treść wiadomości"), ("48600100201", "Treść wiadomości")]
 
 
 @pytest.mark.parametrize(
@@ -116,9 +110,7 @@ async def test_send_bulk_default_plain(api: RecordingApi, client: MProfiClient) 
     [{"encoding": "utf-8"}, {"date": WHEN}, {"date": 1796112000}, {"encoding": "utf-8", "date": WHEN}],
     ids=["encoding", "date", "unixtime", "both"],
 )
-async def test_send_bulk_default_with_per_message_fields(
-    api: RecordingApi, client: MProfiClient, options: dict[str, Any]
-) -> None:
+async def test_send_bulk_default_with_per_message_fields(api: RecordingApi, client: MProfiClient, options: dict[str, Any]) -> None:
     """The broadcast form has no date or encoding: they must ride on each `messages` entry.
 
     The spec lists only apikey, default_message and recipients for that form, and date /
@@ -175,9 +167,7 @@ async def test_send_mms_with_and_without_file(api: RecordingApi, client: MProfiC
     ],
     ids=["empty-text", "918", "reference-encoding"],
 )
-async def test_send_mms_fields(
-    api: RecordingApi, client: MProfiClient, recipient: str, message: str, options: dict[str, Any]
-) -> None:
+async def test_send_mms_fields(api: RecordingApi, client: MProfiClient, recipient: str, message: str, options: dict[str, Any]) -> None:
     await client.send_mms(recipient, message, file=FILES["png"], **options)
     fields = multipart_fields(conforming(api, "sendmms/")[0])
     assert fields["message"] == [message]
@@ -204,9 +194,7 @@ async def test_send_bulk_mms_default_form(api: RecordingApi, client: MProfiClien
     ],
     ids=["plain", "reference-encoding-file", "date-dropped"],
 )
-async def test_send_bulk_mms_messages_form(
-    api: RecordingApi, client: MProfiClient, messages: list[OutgoingSms], file: str | None
-) -> None:
+async def test_send_bulk_mms_messages_form(api: RecordingApi, client: MProfiClient, messages: list[OutgoingSms], file: str | None) -> None:
     await client.send_bulk_mms(messages=messages, file=FILES[file] if file else None)
     conforming(api, "sendbulkmms/")
 
@@ -269,9 +257,7 @@ async def test_hlr_single(api: RecordingApi, client: MProfiClient, msisdn: str) 
     assert body(conforming(api, "hlr/single/")[0])["msisdn"] == "48600100200"
 
 
-@pytest.mark.parametrize(
-    "numbers", [["48600100200", "+48600100201"], b"48600100200\n48600100201\n"], ids=["list", "bytes"]
-)
+@pytest.mark.parametrize("numbers", [["48600100200", "+48600100201"], b"48600100200\n48600100201\n"], ids=["list", "bytes"])
 async def test_hlr_bulk(api: RecordingApi, client: MProfiClient, numbers: list[str] | bytes) -> None:
     """hlr/bulk/: multipart apikey + a file of bare numbers, one a line, no header."""
     await client.hlr_bulk(numbers)
@@ -318,7 +304,8 @@ async def test_each_call_uses_its_own_key(api: RecordingApi, run: Callable[[MPro
 
 def test_schema_rejects_a_top_level_date_next_to_default_message() -> None:
     request = httpx.Request(
-        "POST", BASE_URL + "sendbulk/",
+        "POST",
+        BASE_URL + "sendbulk/",
         json={"apikey": API_KEY, "default_message": "x", "recipients": TWO, "date": "2020-05-26T13:38:47+02:00"},
     )
     assert check_request(request) == ["unknown field 'date'"]

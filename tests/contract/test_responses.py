@@ -71,9 +71,7 @@ async def test_status_answer(client: MProfiClient) -> None:
     assert (status.id, status.status, status.reference, status.ts) == (123456, DeliveryStatus.PROCESSING, "2015-01-01", None)
 
 
-@pytest.mark.parametrize(
-    ("endpoint", "recipient"), [("getincoming/", "664400100"), ("getincoming_mobileapp/", "Aplikacja Mobilna")]
-)
+@pytest.mark.parametrize(("endpoint", "recipient"), [("getincoming/", "664400100"), ("getincoming_mobileapp/", "Aplikacja Mobilna")])
 async def test_incoming_answers(client: MProfiClient, endpoint: str, recipient: str) -> None:
     """A bare list of {message, sender, recipient, ts} with no "id": the client must do without."""
     method = client.get_incoming if endpoint == "getincoming/" else client.get_incoming_mobileapp
@@ -90,7 +88,9 @@ async def test_survey_list_answer(client: MProfiClient) -> None:
     [survey] = await client.list_surveys()
     assert (survey.id, survey.name, survey.active) == (1, "testowa", True)
     assert [wall(survey.created_at), wall(survey.start), wall(survey.end)] == [
-        datetime(2016, 5, 7, 18, 2), datetime(2016, 5, 8, 18, 2), datetime(2016, 5, 10, 18, 2)
+        datetime(2016, 5, 7, 18, 2),
+        datetime(2016, 5, 8, 18, 2),
+        datetime(2016, 5, 10, 18, 2),
     ]
 
 
@@ -109,7 +109,7 @@ async def test_survey_report_answer(client: MProfiClient) -> None:
 
 
 async def test_survey_start_answers_200_with_an_empty_body(api: RecordingApi, client: MProfiClient) -> None:
-    """"status HTTP 200 bez treści": success, though there is nothing to read."""
+    """ "status HTTP 200 bez treści": success, though there is nothing to read."""
     assert await client.start_survey(1, "48664400100") is None
     assert len(api.requests) == 1
 
@@ -159,7 +159,7 @@ def error_body(code: str, text: str) -> str:
     ids=["json", "text"],
 )
 async def test_401_is_a_key_problem(api: RecordingApi, client: MProfiClient, endpoint: str, body: str, content_type: str) -> None:
-    """"HTTP Status 401: Authentication failed — Invalid token"."""
+    """ "HTTP Status 401: Authentication failed — Invalid token"."""
     api.answer(endpoint, 401, body, content_type)
     with pytest.raises(AuthenticationError):
         await SENDERS[endpoint](client)
@@ -173,9 +173,7 @@ async def test_401_is_a_key_problem(api: RecordingApi, client: MProfiClient, end
         ("sendbulk/", "Token jest nieaktywny"),
     ],
 )
-async def test_400_err000_token_errors_are_key_problems(
-    api: RecordingApi, client: MProfiClient, endpoint: str, text: str
-) -> None:
+async def test_400_err000_token_errors_are_key_problems(api: RecordingApi, client: MProfiClient, endpoint: str, text: str) -> None:
     """A wrong-type or inactive token answered with 400 ERR000 is still a key problem (mprofi-api.md)."""
     api.answer(endpoint, 400, error_body("ERR000", text))
     with pytest.raises(AuthenticationError) as caught:

@@ -42,39 +42,67 @@ def form(fields: dict[str, Any], files: dict[str, Any] | None = None) -> dict[st
 
 SPEC_EXAMPLES: dict[str, Callable[[], httpx.Request]] = {
     # METODA SEND: the print breaks "Wiadomość testowa" and the key across lines; healed.
-    "send": lambda: post("send/", json={
-        "recipient": "572846504", "message": "Wiadomość testowa", "reference": "20150310153200",
-        "apikey": K, "date": "2020-05-26T13:38:47+02:00", "encoding": "utf-8",
-    }),
+    "send": lambda: post(
+        "send/",
+        json={
+            "recipient": "572846504",
+            "message": "Wiadomość testowa",
+            "reference": "20150310153200",
+            "apikey": K,
+            "date": "2020-05-26T13:38:47+02:00",
+            "encoding": "utf-8",
+        },
+    ),
     # METODA SENDBULK: "W\niadomość" healed; the date prints as "2020-\n0526T…": the line
     # break ate a hyphen, put back.
-    "sendbulk": lambda: post("sendbulk/", json={"apikey": K, "messages": [
-        {"recipient": "572846504", "message": "Wiadomość testowa 1", "reference": "20150310153201"},
-        {"recipient": "572846505", "message": "Wiadomość testowa 2", "reference": "20150310153202",
-         "date": "2020-05-26T13:38:47+02:00", "encoding": "utf-8"},
-    ]}),
+    "sendbulk": lambda: post(
+        "sendbulk/",
+        json={
+            "apikey": K,
+            "messages": [
+                {"recipient": "572846504", "message": "Wiadomość testowa 1", "reference": "20150310153201"},
+                {
+                    "recipient": "572846505",
+                    "message": "Wiadomość testowa 2",
+                    "reference": "20150310153202",
+                    "date": "2020-05-26T13:38:47+02:00",
+                    "encoding": "utf-8",
+                },
+            ],
+        },
+    ),
     # The Python examples of SENDBULK: placeholders 692XXXXXX / 606YYYYYY get digits.
-    "sendbulk-default": lambda: post("sendbulk/", json={
-        "apikey": K, "default_message": "Treść wiadomości", "recipients": ["692000000", "606000000"],
-    }),
-    "sendbulk-messages": lambda: post("sendbulk/", json={"apikey": K, "messages": [
-        {"message": "Treść wiadomości", "recipient": "692000000"},
-        {"message": "Treść wiadomości", "recipient": "606000000"},
-    ]}),
-    "sendmms": lambda: post("sendmms/", **form(
-        {"apikey": K, "message": "Treść wiadomości", "recipient": "692000000", "encoding": "utf-8"}, {"file": PNG}
-    )),
+    "sendbulk-default": lambda: post(
+        "sendbulk/",
+        json={
+            "apikey": K,
+            "default_message": "Treść wiadomości",
+            "recipients": ["692000000", "606000000"],
+        },
+    ),
+    "sendbulk-messages": lambda: post(
+        "sendbulk/",
+        json={
+            "apikey": K,
+            "messages": [
+                {"message": "Treść wiadomości", "recipient": "692000000"},
+                {"message": "Treść wiadomości", "recipient": "606000000"},
+            ],
+        },
+    ),
+    "sendmms": lambda: post(
+        "sendmms/", **form({"apikey": K, "message": "Treść wiadomości", "recipient": "692000000", "encoding": "utf-8"}, {"file": PNG})
+    ),
     # SENDBULKMMS: recipients print unquoted ([664YYYYY, 692XXXXXX]); given as digits,
     # as the repeated form field mprofi-api.md reads the list as.
-    "sendbulkmms": lambda: post("sendbulkmms/", **form(
-        {"apikey": K, "default_message": "Treść Wiadomości", "recipients": ["664000000", "692000000"]}, {"file": PNG}
-    )),
+    "sendbulkmms": lambda: post(
+        "sendbulkmms/",
+        **form({"apikey": K, "default_message": "Treść Wiadomości", "recipients": ["664000000", "692000000"]}, {"file": PNG}),
+    ),
     "status": lambda: get("status/", {"apikey": K, "id": "123456"}),
     # GETINCOMING(_MOBILEAPP): "2015-03-01\n12:00" healed.
     "getincoming": lambda: post("getincoming/", json={"date_from": "2015-01-01", "date_to": "2015-03-01 12:00", "apikey": K}),
-    "mobileapp": lambda: post(
-        "getincoming_mobileapp/", json={"date_from": "2015-01-01", "date_to": "2015-03-01 12:00", "apikey": K}
-    ),
+    "mobileapp": lambda: post("getincoming_mobileapp/", json={"date_from": "2015-01-01", "date_to": "2015-03-01 12:00", "apikey": K}),
     # Surveys: the spec shows bare URLs; the key is added as mprofi-api.md says.
     "surveys": lambda: get("surveys/", {"apikey": K}, headers=TOKEN),
     "survey": lambda: get("surveys/1/", {"apikey": K}, headers=TOKEN),
@@ -98,9 +126,7 @@ MMS = {"apikey": K, "recipient": "600100200", "message": "x"}
 RANGE = {"apikey": K, "date_from": "2015-10-27", "date_to": "2015-10-30"}
 
 BAD: dict[str, tuple[Callable[[], httpx.Request], str]] = {
-    "sendbulk-top-level-encoding": (
-        lambda: post("sendbulk/", json={**BULK_DEFAULT, "encoding": "utf-8"}), "unknown field 'encoding'"
-    ),
+    "sendbulk-top-level-encoding": (lambda: post("sendbulk/", json={**BULK_DEFAULT, "encoding": "utf-8"}), "unknown field 'encoding'"),
     "sendbulk-both-forms": (
         lambda: post("sendbulk/", json={**BULK_DEFAULT, "messages": [{"recipient": "600100200", "message": "x"}]}),
         "not both",
@@ -112,7 +138,8 @@ BAD: dict[str, tuple[Callable[[], httpx.Request], str]] = {
         "unknown field 'sender'",
     ),
     "sendbulk-entry-no-recipient": (
-        lambda: post("sendbulk/", json={"apikey": K, "messages": [{"message": "x"}]}), "'recipient' is missing"
+        lambda: post("sendbulk/", json={"apikey": K, "messages": [{"message": "x"}]}),
+        "'recipient' is missing",
     ),
     "recipient-json-number": (lambda: post("send/", json={**SEND, "recipient": 600100200}), "must be a string"),
     "recipient-plus": (lambda: post("send/", json={**SEND, "recipient": "+48600100200"}), "digits only"),
@@ -127,9 +154,7 @@ BAD: dict[str, tuple[Callable[[], httpx.Request], str]] = {
     "send-as-get": (lambda: get("send/", SEND), "is POST, not GET"),
     "mms-date": (lambda: post("sendmms/", **form({**MMS, "date": "2020-05-26T13:38:47+02:00"})), "unknown field 'date'"),
     "mms-pdf": (lambda: post("sendmms/", **form(MMS, {"file": ("a.pdf", b"%PDF", "application/pdf")})), "format must be"),
-    "mms-300001-bytes": (
-        lambda: post("sendmms/", **form(MMS, {"file": ("a.jpg", b"\xff" * 300_001, "image/jpeg")})), "more than 300000"
-    ),
+    "mms-300001-bytes": (lambda: post("sendmms/", **form(MMS, {"file": ("a.jpg", b"\xff" * 300_001, "image/jpeg")})), "more than 300000"),
     "mms-919": (lambda: post("sendmms/", **form({**MMS, "message": "m" * 919})), "more than 918"),
     "mms-as-json": (lambda: post("sendmms/", json=MMS), "multipart/form-data"),
     "mms-text-field-as-file": (
@@ -142,7 +167,8 @@ BAD: dict[str, tuple[Callable[[], httpx.Request], str]] = {
         "unknown field 'date'",
     ),
     "bulkmms-recipients-as-json": (
-        lambda: post("sendbulkmms/", **form({"apikey": K, "default_message": "x", "recipients": '["600100200"]'})), "digits only"
+        lambda: post("sendbulkmms/", **form({"apikey": K, "default_message": "x", "recipients": '["600100200"]'})),
+        "digits only",
     ),
     "status-no-id": (lambda: get("status/", {"apikey": K}), "'id' is missing"),
     "status-post": (lambda: post("status/", json={"apikey": K, "id": 1}), "is GET, not POST"),
@@ -152,33 +178,31 @@ BAD: dict[str, tuple[Callable[[], httpx.Request], str]] = {
     "incoming-no-date-to": (lambda: post("getincoming/", json={"apikey": K, "date_from": "2015-10-27"}), "'date_to' is missing"),
     "survey-no-header": (lambda: get("surveys/", {"apikey": K}), "Authorization: Token"),
     "survey-bearer": (lambda: get("surveys/1/", {"apikey": K}, headers={"Authorization": f"Bearer {K}"}), "Authorization: Token"),
-    "survey-other-key": (
-        lambda: get("surveys/1/report/", {"apikey": K}, headers={"Authorization": "Token " + "0" * 32}), "different keys"
-    ),
-    "survey-start-plus": (
-        lambda: post("surveys/1/start/", json={"apikey": K, "msisdn": "+48664400100"}, headers=TOKEN), "digits only"
-    ),
+    "survey-other-key": (lambda: get("surveys/1/report/", {"apikey": K}, headers={"Authorization": "Token " + "0" * 32}), "different keys"),
+    "survey-start-plus": (lambda: post("surveys/1/start/", json={"apikey": K, "msisdn": "+48664400100"}, headers=TOKEN), "digits only"),
     "survey-start-national": (
-        lambda: post("surveys/1/start/", json={"apikey": K, "msisdn": "664400100"}, headers=TOKEN), "11 to 15 digits"
+        lambda: post("surveys/1/start/", json={"apikey": K, "msisdn": "664400100"}, headers=TOKEN),
+        "11 to 15 digits",
     ),
     "survey-start-multipart": (
-        lambda: post("surveys/1/start/", headers=TOKEN, **form({"apikey": K, "msisdn": "48664400100"})), "JSON or form-encoded"
+        lambda: post("surveys/1/start/", headers=TOKEN, **form({"apikey": K, "msisdn": "48664400100"})),
+        "JSON or form-encoded",
     ),
     "hlr-single-plus": (lambda: post("hlr/single/", json={"apikey": K, "msisdn": "+48600100200"}), "digits only"),
     "hlr-bulk-header": (
-        lambda: post("hlr/bulk/", **form({"apikey": K}, {"file": ("n.csv", b"msisdn\n48600100200\n", "text/csv")})), "line 1"
+        lambda: post("hlr/bulk/", **form({"apikey": K}, {"file": ("n.csv", b"msisdn\n48600100200\n", "text/csv")})),
+        "line 1",
     ),
     "hlr-bulk-two-columns": (
-        lambda: post("hlr/bulk/", **form({"apikey": K}, {"file": ("n.csv", b"48600100200,PL\n", "text/csv")})), "line 1"
+        lambda: post("hlr/bulk/", **form({"apikey": K}, {"file": ("n.csv", b"48600100200,PL\n", "text/csv")})),
+        "line 1",
     ),
     "hlr-bulk-no-file": (lambda: post("hlr/bulk/", **form({"apikey": K})), "required file 'file' is missing"),
     "hlr-bulk-over-10MB": (
         lambda: post("hlr/bulk/", **form({"apikey": K}, {"file": ("n.csv", b"48600100200\n" * 833_334, "text/csv")})),
         "more than 10000000",
     ),
-    "hlr-download-file": (
-        lambda: post("hlr/download/", **form({"apikey": K}, {"file": CSV})), "'upload_id' is missing"
-    ),
+    "hlr-download-file": (lambda: post("hlr/download/", **form({"apikey": K}, {"file": CSV})), "'upload_id' is missing"),
     "unknown-path": (lambda: post("sendsms/", json=SEND), "not a method of the spec"),
     "no-trailing-slash": (lambda: post("send", json=SEND), "not a method of the spec"),
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -81,12 +81,27 @@ message_like = st.fixed_dictionaries(
         "message": json_values | st.text(max_size=6000),
         "event_type": st.sampled_from(["message.Received", "message . Received", "x"]) | json_values,
         "payload": json_values
-        | st.fixed_dictionaries({}, optional={"from": json_values | st.fixed_dictionaries({"phone_number": json_values}), "text": json_values, "received_at": json_values}),
+        | st.fixed_dictionaries(
+            {},
+            optional={
+                "from": json_values | st.fixed_dictionaries({"phone_number": json_values}),
+                "text": json_values,
+                "received_at": json_values,
+            },
+        ),
         "id": json_values,
     },
 )
 content_types = st.sampled_from(
-    ["application/json", "text/plain", "multipart/form-data", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "", "application/json; charset=latin-1"]
+    [
+        "application/json",
+        "text/plain",
+        "multipart/form-data",
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded",
+        "",
+        "application/json; charset=latin-1",
+    ]
 )
 
 
@@ -148,9 +163,17 @@ def test_multipart_of_any_shape_is_stored_with_its_images_or_refused(
 
 
 @FUZZ
-@given(data=json_values | st.lists(st.fixed_dictionaries({}, optional={"id": json_values, "status": json_values, "ts": json_values, "reference": json_values}), max_size=3))
+@given(
+    data=json_values
+    | st.lists(
+        st.fixed_dictionaries({}, optional={"id": json_values, "status": json_values, "ts": json_values, "reference": json_values}),
+        max_size=3,
+    )
+)
 def test_status_of_any_shape_gets_a_clear_answer(running: Running, data: Any) -> None:
-    response = running.post(f"/mprofi/status?token={WEBHOOK_TOKEN}", content=json.dumps(data).encode(), headers={"Content-Type": "application/json"})
+    response = running.post(
+        f"/mprofi/status?token={WEBHOOK_TOKEN}", content=json.dumps(data).encode(), headers={"Content-Type": "application/json"}
+    )
     assert_clear(response)
 
 
@@ -171,10 +194,13 @@ WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=st.text(max_size=200) | st.from_regex(r"(at \d{1,4}[-.]\d{1,2}[-.]\d{1,4} \d{1,2}:\d{2} )?[+\d ,().-]{0,60} .{0,30}", fullmatch=True))
+@given(
+    text=st.text(max_size=200)
+    | st.from_regex(r"(at \d{1,4}[-.]\d{1,2}[-.]\d{1,4} \d{1,2}:\d{2} )?[+\d ,().-]{0,60} .{0,30}", fullmatch=True)
+)
 def test_sms_command_parsing_answers_in_one_sentence_or_parses(text: str) -> None:
     try:
-        command = parse_sms_command(text, now=datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc), tz=WARSAW)
+        command = parse_sms_command(text, now=datetime(2026, 11, 25, 10, 0, tzinfo=UTC), tz=WARSAW)
     except CommandError as exc:
         assert str(exc).endswith(".") and "\n" not in str(exc)
         return
@@ -188,7 +214,7 @@ def test_sms_command_parsing_answers_in_one_sentence_or_parses(text: str) -> Non
 @given(text=st.text(max_size=100) | st.from_regex(r"(list|show|start|report|delete)( \d{0,25})?( [+\d ,]{0,40})?", fullmatch=True))
 def test_survey_command_parsing_answers_in_one_sentence_or_parses(text: str) -> None:
     try:
-        action, survey_id, numbers, _ = parse_survey_command(text)
+        action, _survey_id, numbers, _ = parse_survey_command(text)
     except SurveyUsage as exc:
         assert str(exc)
         return

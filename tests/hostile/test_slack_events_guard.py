@@ -181,8 +181,11 @@ async def test_bolt_writes_no_request_body_above_debug(stack: SandboxStack, bolt
     async def answers_nothing(next: Any) -> None:  # neither calls next() nor returns a response
         return None
 
-    good_headers = {"content-type": "application/json", "x-slack-request-timestamp": stamp,
-                    "x-slack-signature": SignatureVerifier(secret).generate_signature(timestamp=stamp, body=big)}
+    good_headers = {
+        "content-type": "application/json",
+        "x-slack-request-timestamp": stamp,
+        "x-slack-signature": SignatureVerifier(secret).generate_signature(timestamp=stamp, body=big),
+    }
     await app.async_dispatch(AsyncBoltRequest(body=big.decode(), headers=good_headers))
 
     loud = [r for r in bolt_logs.records if r.levelno > logging.DEBUG]

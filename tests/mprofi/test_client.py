@@ -164,9 +164,7 @@ async def test_send_bulk_mms_both_forms(mprofi: MProfiClient, sim: SimulatorStat
     )
     assert len(broadcast.accepted) == 2
     assert all(sim.messages[e.id].file_name == "a.gif" for e in broadcast.accepted)
-    per_message = await mprofi.send_bulk_mms(
-        messages=[OutgoingSms("600100202", "A", reference="r1"), OutgoingSms("1", "B")]
-    )
+    per_message = await mprofi.send_bulk_mms(messages=[OutgoingSms("600100202", "A", reference="r1"), OutgoingSms("1", "B")])
     assert [e.ok for e in per_message.entries] == [True, False]
     assert sim.messages[per_message.entries[0].id].reference == "r1"
 

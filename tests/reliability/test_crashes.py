@@ -43,9 +43,7 @@ async def test_an_uncertain_send_becomes_certain_when_mprofi_reports_its_status(
         await stack.restart_app(kill=True)
         await stack.until(lambda: [m for m in status_lines(stack, parent) if "may or may not" in m.text], timeout=20, what="uncertain")
         stack.sim.set_status(sent[0].id, "delivered")  # the PUSH names our reference: it did go out
-        line = await stack.until(
-            lambda: [m for m in status_lines(stack, parent) if ": delivered" in m.text], timeout=10, what="delivered"
-        )
+        line = await stack.until(lambda: [m for m in status_lines(stack, parent) if ": delivered" in m.text], timeout=10, what="delivered")
         assert "resend_sms" not in str(line[0].blocks)
         assert len(stack.sent_to(NUMBER)) == 1
 

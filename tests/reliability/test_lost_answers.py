@@ -91,7 +91,11 @@ async def test_a_plain_refusal_is_retried_without_looking_first(make_stack: Stac
     ("method", "error", "retried"),
     [
         ("chat.postMessage", ServerDisconnectedError(), False),  # the request may have landed
-        ("chat.postMessage", ClientConnectorError(ConnectionKey("slack.test", 443, True, None, None, None, None), OSError(111, "refused")), True),
+        (
+            "chat.postMessage",
+            ClientConnectorError(ConnectionKey("slack.test", 443, True, None, None, None, None), OSError(111, "refused")),
+            True,
+        ),
         ("files.completeUploadExternal", ClientOSError(104, "reset"), False),
         ("conversations.replies", ServerDisconnectedError(), True),  # reading twice is harmless
     ],

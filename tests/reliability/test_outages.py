@@ -31,7 +31,9 @@ async def test_mprofi_refusing_connections_delays_the_sms_and_sends_it_once(make
         await stack.person_replies(parent, "Wyślij, gdy mProfi wróci")
         await outage
         sent = await stack.until(lambda: stack.sent_to(NUMBER), timeout=20, what="the SMS after the outage")
-        await stack.until(lambda: [m for m in status_lines(stack, parent) if "accepted by mProfi" in m.text or "sent" in m.text], timeout=10)
+        await stack.until(
+            lambda: [m for m in status_lines(stack, parent) if "accepted by mProfi" in m.text or "sent" in m.text], timeout=10
+        )
         await settle(1.0)
         assert [m.text for m in stack.sent_to(NUMBER)] == ["Wyślij, gdy mProfi wróci"] and sent
 
@@ -98,7 +100,10 @@ async def test_postgresql_restarting_under_load_loses_nothing_and_doubles_nothin
             thread = stack.thread_of(sender[-3:])
             assert thread is not None
             texts = [r.text.split(": ", 1)[1] for r in stack.replies(thread)]
-            assert sorted(texts) == sorted(f"{sender[-3:]} nr {i}" for i in range(per_phone)), (sender, [r.text for r in stack.replies(thread)])
+            assert sorted(texts) == sorted(f"{sender[-3:]} nr {i}" for i in range(per_phone)), (
+                sender,
+                [r.text for r in stack.replies(thread)],
+            )
         assert len(stack.slack.top_level(stack.channel)) == 1 + len(phones)
         assert sorted(m.text for m in stack.sent_to(NUMBER)) == [f"Odpowiedź {i}" for i in range(5)]
         engine = make_engine(private_postgres.url)

@@ -33,8 +33,12 @@ async def test_two_replicas_open_one_thread_and_send_each_reply_once(make_stack:
             for round_ in range(3):  # the first two messages of new numbers, on both replicas at once
                 sender = f"4860010{round_:04d}"
                 answers = await asyncio.gather(
-                    stack.http.post(stack.app_url + "/mprofi/incoming", json={"sender": sender, "recipient": "1", "message": "A"}, headers=headers),
-                    stack.http.post(second.url + "/mprofi/incoming", json={"sender": sender, "recipient": "1", "message": "B"}, headers=headers),
+                    stack.http.post(
+                        stack.app_url + "/mprofi/incoming", json={"sender": sender, "recipient": "1", "message": "A"}, headers=headers
+                    ),
+                    stack.http.post(
+                        second.url + "/mprofi/incoming", json={"sender": sender, "recipient": "1", "message": "B"}, headers=headers
+                    ),
                 )
                 assert [a.status_code for a in answers] == [200, 200]
             await stack.until(lambda: len(stack.slack.top_level(stack.channel)) >= 3, timeout=20)
@@ -47,7 +51,7 @@ async def test_two_replicas_open_one_thread_and_send_each_reply_once(make_stack:
 
             # One reply, delivered by Slack to each replica (a retry can land anywhere).
             parent = stack.thread_of("600 100 000") or parents[0]
-            message, envelope, _ = await stack.slack.user_says(parent.channel, "U0ANNA", "Jedna odpowiedź", thread_ts=parent.ts)
+            _message, envelope, _ = await stack.slack.user_says(parent.channel, "U0ANNA", "Jedna odpowiedź", thread_ts=parent.ts)
             body = json.dumps({**envelope, "event_id": "Ev-to-the-second-replica"}).encode()
             await stack.http.post(second.url + "/slack/events", content=body, headers=stack.slack.signed_headers(body))
             await stack.until(lambda: any(m.text == "Jedna odpowiedź" for m in stack.sim.messages.values()), timeout=10)
@@ -102,7 +106,8 @@ async def test_two_replicas_share_status_polling_and_the_catch_up_without_double
                 stack.sim.inject_inbound(sender, f"Tylko przez getincoming {n}")
             await stack.until(
                 lambda: all((t := stack.thread_of(s[-3:])) is not None and stack.replies(t) for s in senders),
-                timeout=15, what="every caught-up message",
+                timeout=15,
+                what="every caught-up message",
             )
             parent = stack.thread_of("600 100 400")
             assert parent is not None
@@ -151,6 +156,7 @@ async def test_status_polls_due_at_the_same_moment_are_claimed_by_one_poller_eac
             async with sessions() as session, session.begin():  # every one of them due now
                 await session.execute(update(Message).where(Message.mprofi_id.is_not(None)).values(next_poll_at=utcnow()))
             claimed = await asyncio.gather(*(bridge.poll_statuses() for bridge in replicas for _ in range(3)))
+
             def asked() -> int:
                 return len([r for r in stack.sim.requests if r[0] == "/1.0/status/"]) - before
 

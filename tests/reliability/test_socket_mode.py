@@ -54,7 +54,7 @@ async def test_after_slack_asks_for_a_refresh_the_app_reconnects_and_nothing_is_
 async def test_an_envelope_slack_sends_again_sends_the_sms_once(make_stack: StackFactory) -> None:
     async with make_stack(socket_mode=True) as stack:
         parent = await open_thread(stack)
-        message, envelope, response = await stack.slack.user_says(stack.channel, "U0ANNA", "Tylko raz", thread_ts=parent.ts)
+        _message, envelope, response = await stack.slack.user_says(stack.channel, "U0ANNA", "Tylko raz", thread_ts=parent.ts)
         assert response.status_code == 200
         again = await stack.slack.deliver(envelope, retry_num=1)  # Slack did not see the ack in time
         assert again.status_code == 200

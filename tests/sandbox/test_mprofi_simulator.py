@@ -25,9 +25,7 @@ async def raw(sim: SimulatorState) -> AsyncIterator[httpx.AsyncClient]:
 async def test_both_authentication_styles(raw: httpx.AsyncClient, sim: SimulatorState) -> None:
     key = sim.config.keys["send"]
     by_field = await raw.post("send/", json={"apikey": key, "recipient": "600100200", "message": "a"})
-    by_header = await raw.post(
-        "send/", data={"recipient": "600100200", "message": "b"}, headers={"Authorization": f"Token {key}"}
-    )
+    by_header = await raw.post("send/", data={"recipient": "600100200", "message": "b"}, headers={"Authorization": f"Token {key}"})
     by_query = await raw.get("status/", params={"apikey": key, "id": by_field.json()["id"]})
     assert by_field.status_code == by_header.status_code == by_query.status_code == 200
     assert [style for _, style in sim.requests] == ["json", "token-header", "query"]

@@ -280,8 +280,7 @@ async def test_slash_command_text_follows_the_commands_should_escape(app: tuple[
     plain, escaped = (parse_qs(r.body.decode())["text"][0] for r in sink.requests)
     assert plain == "@piotr zobacz https://x.pl/a?b=1 &amp; #general @wsparcie &lt;b&gt; @here"
     assert escaped == (
-        "<@U0PIOTR|piotr> zobacz <https://x.pl/a?b=1> &amp; <#C0GENERAL|general> "
-        "<!subteam^S0SUPPORT|@wsparcie> &lt;b&gt; <!here>"
+        "<@U0PIOTR|piotr> zobacz <https://x.pl/a?b=1> &amp; <#C0GENERAL|general> <!subteam^S0SUPPORT|@wsparcie> &lt;b&gt; <!here>"
     )
     slack.config.command_escape = {"/sms": True}
     await slack.run_command("/sms", "@anna")

@@ -58,17 +58,41 @@ LIMITS = [
     ([section("x")] * 51, "no more than 50 items allowed [json-pointer:/blocks]"),
     ([section("x" * 3001)], "must be less than 3001 characters [json-pointer:/blocks/0/text/text]"),
     ([section("")], "must be more than 0 characters [json-pointer:/blocks/0/text/text]"),
-    ([{"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}], "must be less than 151 characters [json-pointer:/blocks/0/text/text]"),
+    (
+        [{"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}],
+        "must be less than 151 characters [json-pointer:/blocks/0/text/text]",
+    ),
     ([{"type": "header", "text": {"type": "mrkdwn", "text": "*x*"}}], "failed to match all allowed schemas [json-pointer:/blocks/0/text]"),
-    ([{"type": "context", "elements": [{"type": "mrkdwn", "text": "x"}] * 11}], "no more than 10 items allowed [json-pointer:/blocks/0/elements]"),
-    ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "x" * 2001}]}], "must be less than 2001 characters [json-pointer:/blocks/0/fields/0/text]"),
-    ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "x"}] * 11}], "no more than 10 items allowed [json-pointer:/blocks/0/fields]"),
-    ([{"type": "actions", "elements": [button("x" * 76)]}], "must be less than 76 characters [json-pointer:/blocks/0/elements/0/text/text]"),
-    ([{"type": "actions", "elements": [button("ok", value="v" * 2001)]}], "must be less than 2001 characters [json-pointer:/blocks/0/elements/0/value]"),
+    (
+        [{"type": "context", "elements": [{"type": "mrkdwn", "text": "x"}] * 11}],
+        "no more than 10 items allowed [json-pointer:/blocks/0/elements]",
+    ),
+    (
+        [{"type": "section", "fields": [{"type": "mrkdwn", "text": "x" * 2001}]}],
+        "must be less than 2001 characters [json-pointer:/blocks/0/fields/0/text]",
+    ),
+    (
+        [{"type": "section", "fields": [{"type": "mrkdwn", "text": "x"}] * 11}],
+        "no more than 10 items allowed [json-pointer:/blocks/0/fields]",
+    ),
+    (
+        [{"type": "actions", "elements": [button("x" * 76)]}],
+        "must be less than 76 characters [json-pointer:/blocks/0/elements/0/text/text]",
+    ),
+    (
+        [{"type": "actions", "elements": [button("ok", value="v" * 2001)]}],
+        "must be less than 2001 characters [json-pointer:/blocks/0/elements/0/value]",
+    ),
     ([{"type": "actions", "elements": [button("ok")] * 26}], "no more than 25 items allowed [json-pointer:/blocks/0/elements]"),
-    ([{"type": "actions", "elements": [button("ok", style="green")]}], "must be one of primary, danger [json-pointer:/blocks/0/elements/0/style]"),
+    (
+        [{"type": "actions", "elements": [button("ok", style="green")]}],
+        "must be one of primary, danger [json-pointer:/blocks/0/elements/0/style]",
+    ),
     ([{**section("x"), "block_id": "b" * 256}], "must be less than 256 characters [json-pointer:/blocks/0/block_id]"),
-    ([{"type": "image", "image_url": "https://x.pl/a.png", "alt_text": "a" * 2001}], "must be less than 2001 characters [json-pointer:/blocks/0/alt_text]"),
+    (
+        [{"type": "image", "image_url": "https://x.pl/a.png", "alt_text": "a" * 2001}],
+        "must be less than 2001 characters [json-pointer:/blocks/0/alt_text]",
+    ),
     ([{"type": "no_such_block"}], "failed to match all allowed schemas [json-pointer:/blocks/0]"),
 ]
 
@@ -175,7 +199,10 @@ async def test_a_channel_can_be_archived_until_cleared(slack: SlackState) -> Non
     client = web(slack)
     parent = await client.chat_postMessage(channel="C0SMSBRIDGE", text="before")
     slack.refuse("is_archived", channel="C0SMSBRIDGE", times=None)
-    for attempt in (client.chat_postMessage(channel="C0SMSBRIDGE", text="x"), client.chat_update(channel="C0SMSBRIDGE", ts=parent["ts"], text="y")):
+    for attempt in (
+        client.chat_postMessage(channel="C0SMSBRIDGE", text="x"),
+        client.chat_update(channel="C0SMSBRIDGE", ts=parent["ts"], text="y"),
+    ):
         with pytest.raises(SlackApiError) as caught:
             await attempt
         assert caught.value.response["error"] == "is_archived"

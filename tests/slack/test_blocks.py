@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,9 +19,22 @@ USER = "U0ANNA"
 CHANNEL = "C0BRIDGE"
 LINK = "https://example.slack.com/archives/C0BRIDGE/p1"
 ALLOWED_TAGS = {f"<@{USER}>", f"<#{CHANNEL}>", f"<{LINK}|Open the conversation thread.>"}
-WHEN = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
-PIECES = ["<!channel>", "<!here>", "<@U123>", "&amp;", "&lt;", "https://evil.example", "<https://evil.example|kliknij>", "<!subteam^S1>", "<#C1>", "ł", "😀", *"<>&!@#|^:/.ab _-*~`\n\"'"]
+PIECES = [
+    "<!channel>",
+    "<!here>",
+    "<@U123>",
+    "&amp;",
+    "&lt;",
+    "https://evil.example",
+    "<https://evil.example|kliknij>",
+    "<!subteam^S1>",
+    "<#C1>",
+    "ł",
+    "😀",
+    *"<>&!@#|^:/.ab _-*~`\n\"'",
+]
 hostile = st.one_of(
     st.lists(st.sampled_from(PIECES), max_size=30).map("".join),
     st.text(max_size=40),
@@ -89,8 +102,14 @@ BUILDERS: dict[str, Builder] = {
     "sms_outcome_failed": lambda t, p: blocks.sms_outcome(phone=p, status="failed", detail=t, scheduled_for=None, link=LINK),
     "sms_outcome_uncertain": lambda t, p: blocks.sms_outcome(phone=p, status="uncertain", detail=t, scheduled_for=None, link=LINK),
     "dispatch_progress": lambda t, p: blocks.dispatch_progress(
-        user_id=USER, text=t, total=3, counts={"failed": 2, "accepted": 1},
-        failures=[(p, "failed", t), (p, "failed", t + "x")], refused=[(t, t)] * 12, send_at=WHEN, done=True,
+        user_id=USER,
+        text=t,
+        total=3,
+        counts={"failed": 2, "accepted": 1},
+        failures=[(p, "failed", t), (p, "failed", t + "x")],
+        refused=[(t, t)] * 12,
+        send_at=WHEN,
+        done=True,
     ),
     "sms_ack": lambda t, p: blocks.sms_ack(
         sending=(p, p), opted_out=(p,), refused=((t, t),) * 3, duplicates=1, parts=1, send_at=None, bridge_channel=CHANNEL
@@ -98,16 +117,16 @@ BUILDERS: dict[str, Builder] = {
     "sms_ack_one": lambda t, p: blocks.sms_ack(
         sending=(p,), opted_out=(), refused=((t, t),), duplicates=0, parts=1, send_at=None, bridge_channel=CHANNEL
     ),
-    "sms_confirm": lambda t, p: blocks.sms_confirm(dispatch_id=1, numbers=500, parts=1, text=t, skipped=blocks.escape(t)),  # sms_ack's escaped words
+    "sms_confirm": lambda t, p: blocks.sms_confirm(
+        dispatch_id=1, numbers=500, parts=1, text=t, skipped=blocks.escape(t)
+    ),  # sms_ack's escaped words
     "hlr_single": lambda t, p: blocks.hlr_single(
         SimpleNamespace(msisdn=t, valid=True, provider=t, mccmnc=t, mcc=t[:3], mnc=t[3:], checked_at=WHEN), user_id=USER
     ),
     "hlr_progress": lambda t, p: blocks.hlr_progress(3, [(t, t)] * 11, user_id=USER, waited="2 s"),
     "hlr_summary": lambda t, p: blocks.hlr_summary(3, 2, [(t, 2)] * 9, [(t, t)], user_id=USER),
     "hlr_failed": lambda t, p: blocks.hlr_failed([t], t, user_id=USER),
-    "survey_list": lambda t, p: blocks.survey_list(
-        [SimpleNamespace(id=i, name=t, active=True, start=WHEN, end=WHEN) for i in range(45)]
-    ),
+    "survey_list": lambda t, p: blocks.survey_list([SimpleNamespace(id=i, name=t, active=True, start=WHEN, end=WHEN) for i in range(45)]),
     "survey_detail": lambda t, p: blocks.survey_detail(
         SimpleNamespace(id=1, name=t, active=True, start=WHEN, end=WHEN, msisdn=t, participants=3)
     ),

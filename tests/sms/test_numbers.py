@@ -177,7 +177,9 @@ def test_senders_are_numbers_or_names_kept_as_they_came(raw: str, expected: str)
     assert is_phone(expected) == expected.startswith("+")
 
 
-@pytest.mark.parametrize("raw", ["", "12", "-48600100200", "<!channel>", "@here", "A" * 12, "60010020x#", "\u0668\u0660\u0668\u0660", "0123456789"])
+@pytest.mark.parametrize(
+    "raw", ["", "12", "-48600100200", "<!channel>", "@here", "A" * 12, "60010020x#", "\u0668\u0660\u0668\u0660", "0123456789"]
+)
 def test_senders_that_are_neither_are_refused(raw: str) -> None:
     with pytest.raises(InvalidNumber):
         sender_id(raw)

@@ -19,7 +19,9 @@ from bot.sms.text import (
     wire_encoding,
 )
 
-GSM_BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+GSM_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
 GSM_EXT = "^{}\\[~]|€"
 
 
@@ -77,9 +79,7 @@ def test_sms_limit_says_by_how_much_and_how_many_parts() -> None:
     assert check_sms_text("a" * 612).parts == 4
     with pytest.raises(TextTooLong) as caught:
         check_sms_text("a" * 620)
-    assert str(caught.value) == (
-        "The SMS text is 620 characters, 8 over the limit of 612 (5 SMS parts); shorten it by 8 characters."
-    )
+    assert str(caught.value) == ("The SMS text is 620 characters, 8 over the limit of 612 (5 SMS parts); shorten it by 8 characters.")
     with pytest.raises(ValueError, match="empty"):
         check_sms_text("   ")
 

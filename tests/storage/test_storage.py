@@ -11,8 +11,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage import make_engine, make_sessionmaker
-from storage import repository
+from storage import make_engine, make_sessionmaker, repository
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import Base, Message, utcnow
 from storage.pace import hold_until, take_turn
@@ -37,9 +36,7 @@ async def test_migrations_reach_head_and_match_the_models(engine: AsyncEngine) -
     await upgrade(engine)  # a second start migrates nothing and fails nothing
     async with engine.connect() as connection:
         tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
-        columns = await connection.run_sync(
-            lambda c: {t: {col["name"] for col in inspect(c).get_columns(t)} for t in Base.metadata.tables}
-        )
+        columns = await connection.run_sync(lambda c: {t: {col["name"] for col in inspect(c).get_columns(t)} for t in Base.metadata.tables})
     assert set(Base.metadata.tables) <= tables
     for name, table in Base.metadata.tables.items():
         assert {c.name for c in table.columns} == columns[name], name

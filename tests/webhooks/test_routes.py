@@ -117,7 +117,7 @@ async def test_an_mms_whose_files_are_not_images_is_kept_without_them(stack: San
 async def test_a_broken_multipart_body_is_refused(stack: SandboxStack) -> None:
     broken = await stack.http.post(
         incoming(stack),
-        content=b"--xyz\r\nContent-Disposition: form-data; name=\"sender\"\r\n\r\n4860",
+        content=b'--xyz\r\nContent-Disposition: form-data; name="sender"\r\n\r\n4860',
         headers={"Authorization": WEBHOOK_TOKEN, "Content-Type": "multipart/form-data; boundary=xyz"},
     )
     assert broken.status_code == 400 and broken.json()["ok"] is False
@@ -126,14 +126,18 @@ async def test_a_broken_multipart_body_is_refused(stack: SandboxStack) -> None:
 
 async def test_a_body_over_the_limit_gets_413_before_it_is_read(stack: SandboxStack) -> None:
     big = b'{"sender": "48600100200", "message": "' + b"x" * (70 * 1024) + b'"}'
-    response = await stack.http.post(incoming(stack), content=big, headers={"Authorization": WEBHOOK_TOKEN, "Content-Type": "application/json"})
+    response = await stack.http.post(
+        incoming(stack), content=big, headers={"Authorization": WEBHOOK_TOKEN, "Content-Type": "application/json"}
+    )
     assert response.status_code == 413 and "larger than" in response.json()["error"]
 
     async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: cut off while streaming
         for _ in range(100):
             yield b"x" * 1024
 
-    streamed = await stack.http.post(incoming(stack), content=chunks(), headers={"Authorization": WEBHOOK_TOKEN, "Content-Type": "application/json"})
+    streamed = await stack.http.post(
+        incoming(stack), content=chunks(), headers={"Authorization": WEBHOOK_TOKEN, "Content-Type": "application/json"}
+    )
     assert streamed.status_code == 413
     assert await stored_counts(stack) == (0, 0)
 
@@ -184,17 +188,23 @@ async def test_a_nul_character_in_a_message_is_dropped_not_a_reason_to_lose_it(s
 async def test_one_unstorable_message_never_fails_the_others_stored_with_it(stack: SandboxStack) -> None:
     """A lone surrogate or a year-1 timestamp used to fail a whole group commit."""
     good = [
-        stack.http.post(incoming(stack), json={"sender": f"486001{n:05d}", "message": f"dobra {n}"}, headers={"Authorization": WEBHOOK_TOKEN})
+        stack.http.post(
+            incoming(stack), json={"sender": f"486001{n:05d}", "message": f"dobra {n}"}, headers={"Authorization": WEBHOOK_TOKEN}
+        )
         for n in range(40)
     ]
     surrogate = stack.http.post(
-        incoming(stack), content=b'{"sender": "48600100999", "message": "zepsute \\ud800 znaki"}',
+        incoming(stack),
+        content=b'{"sender": "48600100999", "message": "zepsute \\ud800 znaki"}',
         headers={"Authorization": WEBHOOK_TOKEN, "Content-Type": "application/json"},
     )
     year_one = stack.http.post(
         incoming(stack),
-        json={"id": "7", "event_type": "message.Received", "payload": {"from": {"phone_number": "+48600100998"}, "text": "x",
-                                                                       "received_at": "0001-01-01T00:00:00Z"}},
+        json={
+            "id": "7",
+            "event_type": "message.Received",
+            "payload": {"from": {"phone_number": "+48600100998"}, "text": "x", "received_at": "0001-01-01T00:00:00Z"},
+        },
         headers={"Authorization": WEBHOOK_TOKEN},
     )
     answers = await asyncio.gather(*good, surrogate, year_one)
@@ -223,10 +233,10 @@ async def test_hostile_json_gets_a_400(stack: SandboxStack, content: bytes, erro
 async def test_a_caller_that_hangs_up_mid_body_is_one_quiet_line(stack: SandboxStack, caplog: pytest.LogCaptureFixture) -> None:
     host, port = stack.app_url.removeprefix("http://").split(":")
     for _ in range(3):
-        reader, writer = await asyncio.open_connection(host, int(port))
+        _reader, writer = await asyncio.open_connection(host, int(port))
         writer.write(
             f"POST /mprofi/incoming HTTP/1.1\r\nHost: x\r\nAuthorization: {WEBHOOK_TOKEN}\r\n"
-            "Content-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"sender\": ".encode()
+            'Content-Type: application/json\r\nContent-Length: 500\r\n\r\n{"sender": '.encode()
         )
         await writer.drain()
         writer.close()

@@ -89,10 +89,7 @@ def _endpoint(state: SimulatorState, rules_name: str, handler: Handler) -> Calla
 
 def create_simulator_app(state: SimulatorState) -> Starlette:
     """Build the simulator around ``state`` (one app per state, as many as a test wants)."""
-    routes = [
-        Route("/1.0/" + path, _endpoint(state, name, handler), methods=[method])
-        for path, name, handler, method in _API
-    ]
+    routes = [Route("/1.0/" + path, _endpoint(state, name, handler), methods=[method]) for path, name, handler, method in _API]
     routes += control_routes(state)
 
     async def http_error(request: Request, exc: Exception) -> Response:

@@ -41,10 +41,7 @@ def control_routes(state: SimulatorState) -> list[Route]:
     async def inbound(request: Request) -> Response:
         """Any sender id is taken as given: numbers, short codes, names like ``ORANGE``."""
         body = await request.json()
-        images = [
-            (i["name"], base64.b64decode(i["content_b64"]), i.get("content_type", "image/png"))
-            for i in body.get("images", [])
-        ]
+        images = [(i["name"], base64.b64decode(i["content_b64"]), i.get("content_type", "image/png")) for i in body.get("images", [])]
         record = state.inject_inbound(
             str(body["sender"]),
             body.get("message", ""),

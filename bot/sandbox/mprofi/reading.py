@@ -42,9 +42,7 @@ async def status(state: SimulatorState, request: Request, fields: Fields) -> Res
     message = state.messages.get(int(raw))
     if message is None:
         return JSONResponse({"detail": "Not found."}, status_code=404)
-    return JSONResponse(
-        {"id": message.id, "status": message.status, "reference": message.reference, "ts": status_ts(message.ts)}
-    )
+    return JSONResponse({"id": message.id, "status": message.status, "reference": message.reference, "ts": status_ts(message.ts)})
 
 
 def incoming(mobileapp: bool) -> Handler:
@@ -59,9 +57,7 @@ def incoming(mobileapp: bool) -> Handler:
             return error(400, Text.bad_value("date_to"))
         if end < start:
             return error(400, Text.RANGE_ORDER)
-        found = sorted(
-            (m for m in state.incoming if m.mobileapp == mobileapp and start <= m.ts <= end), key=lambda m: m.ts
-        )
+        found = sorted((m for m in state.incoming if m.mobileapp == mobileapp and start <= m.ts <= end), key=lambda m: m.ts)
         return JSONResponse(
             [
                 {

@@ -129,9 +129,7 @@ def _rules(name: str, purpose: KeyPurpose, bodies: set[BodyKind], fields: set[st
 
 
 ENDPOINTS: dict[str, EndpointRules] = {
-    "send": _rules(
-        "send", "send", {"json", "urlencoded"}, {"recipient", "message", "reference", "date", "encoding"}, sends=True
-    ),
+    "send": _rules("send", "send", {"json", "urlencoded"}, {"recipient", "message", "reference", "date", "encoding"}, sends=True),
     "sendbulk": _rules("sendbulk", "send", {"json"}, {"messages", "default_message", "recipients"}, sends=True),
     "sendmms": _rules(
         "sendmms",

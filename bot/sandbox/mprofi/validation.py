@@ -116,7 +116,7 @@ async def _read_form(request: Request, query: dict[str, str]) -> Fields:
                 else:
                     fields.values.setdefault(key, value)
                     fields.lists.setdefault(key, []).append(value)
-    except Exception:  # the multipart parser raises several types
+    except Exception:  # noqa: BLE001 - the multipart parser raises several types
         raise Refused(error(400, "Nieprawidłowe dane formularza")) from None
     return fields
 

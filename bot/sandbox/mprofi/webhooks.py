@@ -40,10 +40,7 @@ def inbound_request(state: SimulatorState, record: SimIncoming) -> dict[str, Any
     if state.config.webhook_token:
         headers[state.config.webhook_header] = state.config.webhook_token
     if record.webhook_format == "mms":
-        files = [
-            (f"image{i}", (name, content, content_type))
-            for i, (name, content, content_type) in enumerate(record.images, start=1)
-        ]
+        files = [(f"image{i}", (name, content, content_type)) for i, (name, content, content_type) in enumerate(record.images, start=1)]
         data = {"sender": record.sender, "recipient": record.recipient, "message": record.message}
         return {"headers": headers, "data": data, "files": files or None}
     if record.webhook_format == "3cx":
@@ -62,9 +59,7 @@ def inbound_request(state: SimulatorState, record: SimIncoming) -> dict[str, Any
     return {"headers": headers, "json": body}
 
 
-async def _attempts(
-    state: SimulatorState, url: str, request: dict[str, Any], log: list[DeliveryAttempt], tries: int | None = None
-) -> bool:
+async def _attempts(state: SimulatorState, url: str, request: dict[str, Any], log: list[DeliveryAttempt], tries: int | None = None) -> bool:
     client = await state.http()
     for attempt in range(state.config.webhook_attempts if tries is None else tries):
         if attempt:

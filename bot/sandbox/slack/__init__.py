@@ -14,6 +14,16 @@ from bot.sandbox.slack.state import (
 )
 
 __all__ = [
-    "HANG", "HANG_AFTER", "PERMANENT_ERRORS", "Link", "Ping", "Refusal", "Rendered", "Seen", "SlackConfig",
-    "SlackMessage", "SlackState", "create_slack_emulator",
+    "HANG",
+    "HANG_AFTER",
+    "PERMANENT_ERRORS",
+    "Link",
+    "Ping",
+    "Refusal",
+    "Rendered",
+    "Seen",
+    "SlackConfig",
+    "SlackMessage",
+    "SlackState",
+    "create_slack_emulator",
 ]

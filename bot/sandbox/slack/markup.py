@@ -131,7 +131,11 @@ def _entity(inside: str, names: Names, out: Rendered) -> str | None:
 
 
 def render_text(
-    text: str, *, names: Names = _no_names, find_names: bool = False, handles: dict[str, str] | None = None,
+    text: str,
+    *,
+    names: Names = _no_names,
+    find_names: bool = False,
+    handles: dict[str, str] | None = None,
     channel_names: dict[str, str] | None = None,
 ) -> Rendered:
     """Read one mrkdwn string (or a message's ``text``) the way Slack does.
@@ -207,8 +211,14 @@ def _walk(node: Any, out: Rendered, read: Callable[[str], Rendered]) -> None:
 
 
 def render_payload(
-    text: str | None, blocks: Any = None, attachments: Any = None, *, names: Names = _no_names,
-    find_names: bool = False, handles: dict[str, str] | None = None, channel_names: dict[str, str] | None = None,
+    text: str | None,
+    blocks: Any = None,
+    attachments: Any = None,
+    *,
+    names: Names = _no_names,
+    find_names: bool = False,
+    handles: dict[str, str] | None = None,
+    channel_names: dict[str, str] | None = None,
 ) -> Rendered:
     """What a whole posted message does: its ``text``, every mrkdwn object in its blocks,
     the entities of rich_text blocks, and legacy attachments' text/pretext/field values."""
@@ -236,14 +246,30 @@ def render_payload(
 # ---- rich text, as the Slack client composes what a person types ---------------------
 
 EMOJI = {  # name → code points, as rich_text emoji elements carry them
-    "smile": "1f604", "slightly_smiling_face": "1f642", "joy": "1f602", "wave": "1f44b",
-    "+1": "1f44d", "thumbsup": "1f44d", "-1": "1f44e", "tada": "1f389", "heart": "2764-fe0f",
-    "white_check_mark": "2705", "x": "274c", "pray": "1f64f", "eyes": "1f440",
+    "smile": "1f604",
+    "slightly_smiling_face": "1f642",
+    "joy": "1f602",
+    "wave": "1f44b",
+    "+1": "1f44d",
+    "thumbsup": "1f44d",
+    "-1": "1f44e",
+    "tada": "1f389",
+    "heart": "2764-fe0f",
+    "white_check_mark": "2705",
+    "x": "274c",
+    "pray": "1f64f",
+    "eyes": "1f440",
 }
 
 _RICH_FIELDS = {
-    "text": ("text",), "user": ("user_id",), "usergroup": ("usergroup_id",), "channel": ("channel_id",),
-    "link": ("url",), "emoji": ("name",), "date": ("timestamp", "format"), "broadcast": ("range",),
+    "text": ("text",),
+    "user": ("user_id",),
+    "usergroup": ("usergroup_id",),
+    "channel": ("channel_id",),
+    "link": ("url",),
+    "emoji": ("name",),
+    "date": ("timestamp", "format"),
+    "broadcast": ("range",),
 }
 
 

@@ -97,9 +97,13 @@ def prepare(state: SlackState, params: Params, *, require_content: bool = True) 
         text = text[:TEXT_LIMIT]
     config = state.config
     rendered = render_payload(
-        text, blocks, attachments, names=directory.names(config),
+        text,
+        blocks,
+        attachments,
+        names=directory.names(config),
         find_names=_truthy(params.get("link_names")) or params.get("parse") == "full",
-        handles=directory.handles(config), channel_names=directory.channel_ids(config),
+        handles=directory.handles(config),
+        channel_names=directory.channel_ids(config),
     )
     return Prepared(text=text, blocks=blocks, rendered=rendered, truncated=truncated)
 
@@ -120,7 +124,8 @@ def _page(messages: list[SlackMessage], params: Params) -> dict[str, Any]:
     latest = float(params.get("latest") or "inf")
     inclusive = _truthy(params.get("inclusive"))
     chosen = [
-        m for m in messages
+        m
+        for m in messages
         if (oldest <= float(m.ts) if inclusive else oldest < float(m.ts)) and (float(m.ts) <= latest if inclusive else float(m.ts) < latest)
     ]
     limit = max(1, min(int(params.get("limit") or 100), 1000))
@@ -175,9 +180,16 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         post = prepare(state, params)
         metadata = _metadata(params.get("metadata"))
         message = SlackMessage(
-            channel=channel, ts=state.next_ts(), text=post.text, user=config.bot_user_id, bot_id=config.bot_id,
-            thread_ts=str(thread_ts) if thread_ts else None, blocks=post.blocks, metadata=metadata,
-            truncated=post.truncated, team=config.team_id,
+            channel=channel,
+            ts=state.next_ts(),
+            text=post.text,
+            user=config.bot_user_id,
+            bot_id=config.bot_id,
+            thread_ts=str(thread_ts) if thread_ts else None,
+            blocks=post.blocks,
+            metadata=metadata,
+            truncated=post.truncated,
+            team=config.team_id,
         )
         message.renders.append(post.rendered)
         state.messages[(channel, message.ts)] = message
@@ -216,10 +228,17 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         if user not in config.users:
             raise SlackError("user_not_in_channel")
         post = prepare(state, params)
-        state.ephemeral.append({
-            "channel": channel, "user": user, "text": post.text, "thread_ts": params.get("thread_ts"),
-            "blocks": post.blocks, "rendered": post.rendered, "truncated": post.truncated,
-        })
+        state.ephemeral.append(
+            {
+                "channel": channel,
+                "user": user,
+                "text": post.text,
+                "thread_ts": params.get("thread_ts"),
+                "blocks": post.blocks,
+                "rendered": post.rendered,
+                "truncated": post.truncated,
+            }
+        )
         return {"message_ts": state.next_ts(), **post.notes()}
 
     async def reactions_add(params: Params) -> dict[str, Any]:
@@ -278,7 +297,9 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         length = int(params.get("length") or 0)
         if not filename or length <= 0:
             raise SlackError("invalid_arguments")
-        file = SlackFile(id=state.next_id("F"), name=filename, title=filename, content=b"", mimetype="application/octet-stream", user=config.bot_user_id)
+        file = SlackFile(
+            id=state.next_id("F"), name=filename, title=filename, content=b"", mimetype="application/octet-stream", user=config.bot_user_id
+        )
         state.files[file.id] = file
         return {"file_id": file.id, "upload_url": f"{config.public_url}/upload/v1/{file.id}"}
 
@@ -301,8 +322,13 @@ def build_methods(state: SlackState) -> dict[str, Method]:
             file.title = str(entry.get("title") or file.name)
             if channel:
                 share = SlackMessage(
-                    channel=str(channel), ts=state.next_ts(), text=comment.text, user=config.bot_user_id,
-                    bot_id=config.bot_id, thread_ts=str(thread_ts) if thread_ts else None, team=config.team_id,
+                    channel=str(channel),
+                    ts=state.next_ts(),
+                    text=comment.text,
+                    user=config.bot_user_id,
+                    bot_id=config.bot_id,
+                    thread_ts=str(thread_ts) if thread_ts else None,
+                    team=config.team_id,
                 )
                 share.renders.append(comment.rendered)
                 file.channel, file.thread_ts, file.share_ts = share.channel, share.thread_ts, share.ts

@@ -96,9 +96,7 @@ class People:
             "authorizations": [{"team_id": self.config.team_id, "user_id": self.config.bot_user_id, "is_bot": True}],
         }
 
-    async def deliver(
-        self, payload: dict[str, Any], *, retry_num: int | None = None, timestamp: int | None = None
-    ) -> httpx.Response:
+    async def deliver(self, payload: dict[str, Any], *, retry_num: int | None = None, timestamp: int | None = None) -> httpx.Response:
         """POST one signed Events API envelope to the app, as Slack would (optionally as a retry).
 
         In Socket Mode the envelope goes over the app's WebSocket instead.
@@ -130,8 +128,14 @@ class People:
 
     def _person_message(self, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None, **extra: Any) -> SlackMessage:
         message = SlackMessage(
-            channel=channel, ts=self.next_ts(), text=text, user=user, blocks=blocks,
-            client_msg_id=str(uuid.uuid4()), team=self.config.team_id, **extra,
+            channel=channel,
+            ts=self.next_ts(),
+            text=text,
+            user=user,
+            blocks=blocks,
+            client_msg_id=str(uuid.uuid4()),
+            team=self.config.team_id,
+            **extra,
         )
         message.renders.append(render_text(text, names=names(self.config)))
         return message
@@ -213,7 +217,9 @@ class People:
         client = await self.http()
         return await client.post(self.config.events_url, content=body, headers=self.signed_headers(body, content_type))
 
-    def command_payload(self, command: str, typed: str, *, user: str, channel: str, hook: str, escape: bool | None = None) -> dict[str, str]:
+    def command_payload(
+        self, command: str, typed: str, *, user: str, channel: str, hook: str, escape: bool | None = None
+    ) -> dict[str, str]:
         """The form Slack posts for ``/command typed`` (text as the command's should_escape says)."""
         should_escape = self.should_escape(command) if escape is None else escape
         return {
@@ -251,7 +257,9 @@ class People:
         """What the app posted to one command's response_url (and Slack accepted)."""
         return [payload for hook_id, payload in self.hooks if hook_id == hook]
 
-    async def press_button(self, button: dict[str, Any], *, user: str, channel: str, message_ts: str | None = None) -> tuple[httpx.Response, str]:
+    async def press_button(
+        self, button: dict[str, Any], *, user: str, channel: str, message_ts: str | None = None
+    ) -> tuple[httpx.Response, str]:
         """A person presses a button (on a message or an ephemeral answer); returns the answer and the response_url hook."""
         hook = self.next_id("H")
         payload = {
@@ -259,11 +267,18 @@ class People:
             "team": {"id": self.config.team_id},
             "user": {"id": user, "username": username(self.config, user), "team_id": self.config.team_id},
             "api_app_id": "A0SANDBOX",
-            "container": {"type": "message", "channel_id": channel, "message_ts": message_ts or self.next_ts(), "is_ephemeral": message_ts is None},
+            "container": {
+                "type": "message",
+                "channel_id": channel,
+                "message_ts": message_ts or self.next_ts(),
+                "is_ephemeral": message_ts is None,
+            },
             "channel": {"id": channel, "name": self.config.channels.get(channel, "privategroup")},
             "trigger_id": self.next_id("trig."),
             "response_url": f"{self.config.public_url}/hooks/{hook}",
-            "actions": [{"type": "button", "action_id": button["action_id"], "value": button.get("value"), "block_id": "b", "action_ts": "1"}],
+            "actions": [
+                {"type": "button", "action_id": button["action_id"], "value": button.get("value"), "block_id": "b", "action_ts": "1"}
+            ],
         }
         return await self._interact(payload), hook
 
@@ -290,7 +305,9 @@ class People:
         """A person types into an input that dispatches actions (``block_actions`` from a modal)."""
         payload = self._view_payload("block_actions", view_id, user, values)
         typed = values.get(block_id, {}).get(action_id, {})
-        payload["actions"] = [{"type": "plain_text_input", "block_id": block_id, "action_id": action_id, "value": typed.get("value"), "action_ts": "1"}]
+        payload["actions"] = [
+            {"type": "plain_text_input", "block_id": block_id, "action_id": action_id, "value": typed.get("value"), "action_ts": "1"}
+        ]
         payload["container"] = {"type": "view", "view_id": view_id}
         return await self._interact(payload)
 

@@ -155,8 +155,16 @@ HANG_AFTER = -2  # a fault that does the work, then answers nothing for ``retry_
 
 # Errors Slack gives for good and all (HTTP 200, ``ok: false``): retrying cannot help.
 PERMANENT_ERRORS = (
-    "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "account_inactive",
-    "token_revoked", "missing_scope", "restricted_action", "not_authed", "no_permission",
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "missing_scope",
+    "restricted_action",
+    "not_authed",
+    "no_permission",
 )
 
 

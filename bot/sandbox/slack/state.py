@@ -103,9 +103,7 @@ class SlackState(People):
 
     # ---- faults and refusals ---------------------------------------------------------
 
-    def fail(
-        self, method: str, status: int | None = None, *, times: int = 1, error: str | None = None, retry_after: int = 1
-    ) -> None:
+    def fail(self, method: str, status: int | None = None, *, times: int = 1, error: str | None = None, retry_after: int = 1) -> None:
         """Make the next ``times`` calls of ``method`` fail: 429 with Retry-After, 500,
         HANG/HANG_AFTER, or (status 200, the default when ``error`` is given) ``ok: false``."""
         status = status if status is not None else (200 if error else 429)
@@ -170,9 +168,7 @@ class SlackState(People):
         return [c for c in self.calls if c.method == method and c.error is None and c.status == 200]
 
     def _app_output(self) -> list[tuple[str, Rendered]]:
-        found = [
-            (f"{m.channel}/{m.ts}", r) for m in sorted(self.messages.values(), key=lambda m: m.ts) if m.bot_id for r in m.renders
-        ]
+        found = [(f"{m.channel}/{m.ts}", r) for m in sorted(self.messages.values(), key=lambda m: m.ts) if m.bot_id for r in m.renders]
         found += [(f"ephemeral:{e['user']}", e["rendered"]) for e in self.ephemeral if "rendered" in e]
         found += [(f"hook:{hook}", r) for hook, r in self.hook_renders]
         found += [(f"view:{view}", r) for view, r in self.view_renders.items()]

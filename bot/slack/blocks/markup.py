@@ -84,7 +84,7 @@ def sections(escaped: str, *, limit: int = SECTION_LIMIT, max_sections: int = 20
         rest = rest[cut:].lstrip(" ") if cut < len(rest) else ""
     chunks = [chunk for chunk in chunks if chunk.strip()] or ["_(only blank space)_"]  # Slack refuses a blank section
     if len(chunks) > max_sections:
-        chunks = chunks[: max_sections - 1] + [clip(chunks[max_sections - 1], limit)]
+        chunks = [*chunks[: max_sections - 1], clip(chunks[max_sections - 1], limit)]
     # verbatim: Slack would otherwise turn bare channel names and URLs in them into links.
     return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk, "verbatim": True}} for chunk in chunks]
 

@@ -46,7 +46,8 @@ def sms_outcome(
 
 
 def _listed(items: list[tuple[str, str]], limit: int = 10) -> str:
-    shown = "; ".join(f"{escape(raw)} ({escape(reason)})" for raw, reason in items[:limit])
+    # A refused "number" is whatever was typed: clipped, so ten of them stay within a message.
+    shown = "; ".join(f"{clip(escape(raw), 80)} ({clip(escape(reason), 200)})" for raw, reason in items[:limit])
     return shown + (f"; and {len(items) - limit:,} more" if len(items) > limit else "")
 
 
@@ -131,10 +132,7 @@ def sms_ack(
             f"{verb}: {escape(display(sending[0]))} ({size}). It shows in the number's conversation thread in "
             f"<#{escape(bridge_channel)}> with its delivery status.{tail}"
         )
-    return (
-        f"{verb}: {len(sending):,} numbers ({size} each, {parts * len(sending):,} SMS in all). "
-        f"Progress shows in this channel.{tail}"
-    )
+    return f"{verb}: {len(sending):,} numbers ({size} each, {parts * len(sending):,} SMS in all). Progress shows in this channel.{tail}"
 
 
 def sms_confirm(*, dispatch_id: int, numbers: int, parts: int, text: str, skipped: str) -> dict[str, Any]:
@@ -155,9 +153,19 @@ def sms_confirm(*, dispatch_id: int, numbers: int, parts: int, text: str, skippe
             {
                 "type": "actions",
                 "elements": [
-                    {"type": "button", "action_id": CONFIRM_ACTION, "style": "danger", "value": str(dispatch_id),
-                     "text": {"type": "plain_text", "text": f"Send {numbers:,} SMS"}},
-                    {"type": "button", "action_id": CANCEL_ACTION, "value": str(dispatch_id), "text": {"type": "plain_text", "text": "Cancel"}},
+                    {
+                        "type": "button",
+                        "action_id": CONFIRM_ACTION,
+                        "style": "danger",
+                        "value": str(dispatch_id),
+                        "text": {"type": "plain_text", "text": f"Send {numbers:,} SMS"},
+                    },
+                    {
+                        "type": "button",
+                        "action_id": CANCEL_ACTION,
+                        "value": str(dispatch_id),
+                        "text": {"type": "plain_text", "text": "Cancel"},
+                    },
                 ],
             },
         ],

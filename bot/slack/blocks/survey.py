@@ -72,7 +72,10 @@ def survey_started(survey: Any, results: dict[str, str]) -> dict[str, Any]:
     failed = [(n, r) for n, r in results.items() if r != "ok"]
     lines = [f"Survey {survey.id} ({escape(survey.name)}):"]
     if started:
-        lines.append(f"started for {', '.join(digits_display(n) for n in started[:20])}" + (f" and {len(started) - 20} more" if len(started) > 20 else ""))
+        lines.append(
+            f"started for {', '.join(digits_display(n) for n in started[:20])}"
+            + (f" and {len(started) - 20} more" if len(started) > 20 else "")
+        )
     for number, reason in failed[:20]:
         lines.append(f"not started for {digits_display(number)}: {escape(reason)}")
     return {"text": fallback("\n".join(lines))}
@@ -92,7 +95,10 @@ def survey_report(survey: Any, entries: list[Any], *, user_id: str | None) -> di
     who = f" · asked by <@{escape(user_id)}>" if user_id else ""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": plain_clip(f"📊 {title}", HEADER_LIMIT), "emoji": True}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{participants}* participants · *{finished}* completed{share}{who}"}]},
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"*{participants}* participants · *{finished}* completed{share}{who}"}],
+        },
     ]
     questions = max((len(e.answers) for e in entries), default=0)
     for index in range(min(questions, 20)):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -40,7 +40,7 @@ def register(app: AsyncApp, bridge: Bridge) -> None:
         # slow Slack costs one wait, not two, inside the 3 seconds.
         zone, _ = await asyncio.gather(bridge.user_timezone(user), look_up(pieces_from_text(typed), bridge.directory))
         try:
-            parsed = parse_sms_command(typed, now=datetime.now(timezone.utc), tz=zone)
+            parsed = parse_sms_command(typed, now=datetime.now(UTC), tz=zone)
         except CommandError as exc:
             await ack(str(exc))
             return
@@ -133,7 +133,7 @@ def register(app: AsyncApp, bridge: Bridge) -> None:
         send_at = None
         if values["when"] is not None:
             send_at = datetime.fromtimestamp(values["when"], tz=ZoneInfo(meta.get("tz") or bridge.config.default_timezone))
-            if send_at <= datetime.now(timezone.utc):
+            if send_at <= datetime.now(UTC):
                 errors["when"] = "That time has already passed; pick a time in the future or leave it empty."
         refusal = bridge.may_send(user_id=user, channel_id=channel)
         if refusal:
@@ -164,10 +164,19 @@ def register(app: AsyncApp, bridge: Bridge) -> None:
 
 
 def _confirmation(request: SmsRequest, accepted: Any) -> dict[str, Any]:
-    skipped = blocks.sms_ack(
-        sending=(), opted_out=accepted.opted_out, refused=accepted.refused, duplicates=accepted.duplicates,
-        parts=1, send_at=None, bridge_channel="",
-    ).removeprefix("Nothing was sent.").strip()
+    skipped = (
+        blocks.sms_ack(
+            sending=(),
+            opted_out=accepted.opted_out,
+            refused=accepted.refused,
+            duplicates=accepted.duplicates,
+            parts=1,
+            send_at=None,
+            bridge_channel="",
+        )
+        .removeprefix("Nothing was sent.")
+        .strip()
+    )
     return blocks.sms_confirm(
         dispatch_id=accepted.dispatch_id,
         numbers=len(accepted.sending),

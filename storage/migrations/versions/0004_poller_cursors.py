@@ -12,21 +12,21 @@ from alembic import op
 
 import storage.models
 
-
-revision = '0004'
-down_revision = '0003'
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('cursors',
-    sa.Column('name', sa.String(length=40), nullable=False),
-    sa.Column('position', storage.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('locked_until', storage.models.UTCDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('name', name=op.f('pk_cursors'))
+    op.create_table(
+        "cursors",
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("position", storage.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", storage.models.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_cursors")),
     )
 
 
 def downgrade() -> None:
-    op.drop_table('cursors')
+    op.drop_table("cursors")

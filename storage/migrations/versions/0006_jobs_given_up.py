@@ -12,17 +12,17 @@ from alembic import op
 
 import storage.models
 
-revision = '0006'
-down_revision = '0005'
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column('jobs', sa.Column('failed_at', storage.models.UTCDateTime(timezone=True), nullable=True))
-    op.create_index('ix_jobs_failed_at', 'jobs', ['failed_at'], unique=False)
+    op.add_column("jobs", sa.Column("failed_at", storage.models.UTCDateTime(timezone=True), nullable=True))
+    op.create_index("ix_jobs_failed_at", "jobs", ["failed_at"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_jobs_failed_at', table_name='jobs')
-    op.drop_column('jobs', 'failed_at')
+    op.drop_index("ix_jobs_failed_at", table_name="jobs")
+    op.drop_column("jobs", "failed_at")
