@@ -22,7 +22,7 @@ from bot.sms.text import (
 GSM_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
-GSM_EXT = "^{}\\[~]|€"
+GSM_EXT = "^{}\\[~]|€\f"  # \f: the page break, in the extension table
 
 
 @pytest.mark.parametrize(
