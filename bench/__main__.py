@@ -18,13 +18,23 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from bench import scenarios
 from bot.sandbox.postgres import scratch_database
 
-FULL = {"duration": 10.0, "offered": 200.0, "connections": 64, "samples": 40, "ceiling": (1.0, 2, 60), "numbers": 10_000}
-QUICK = {"duration": 1.0, "offered": 50.0, "connections": 4, "samples": 3, "ceiling": (20.0, 2, 10), "numbers": 1_000}
+
+class Plan(TypedDict):
+    duration: float  # seconds each load phase lasts
+    offered: float  # requests per second
+    connections: int
+    samples: int
+    ceiling: tuple[float, int, int]  # slack_ceiling(): posts a second, burst, messages
+    numbers: int
+
+
+FULL: Plan = {"duration": 10.0, "offered": 200.0, "connections": 64, "samples": 40, "ceiling": (1.0, 2, 60), "numbers": 10_000}
+QUICK: Plan = {"duration": 1.0, "offered": 50.0, "connections": 4, "samples": 3, "ceiling": (20.0, 2, 10), "numbers": 1_000}
 
 
 def machine() -> dict[str, Any]:

@@ -20,8 +20,10 @@ import httpx
 from sqlalchemy import func, select
 
 from bench.loadgen import LoadResult, build_request, closed_loop, open_loop, percentile
+from bot.sandbox.mprofi.state import SimMessage
 from bot.sandbox.process import free_port
 from bot.sandbox.slack import SlackConfig
+from bot.sandbox.slack.records import SlackCall
 from bot.sandbox.stack import WEBHOOK_TOKEN, SandboxStack
 from storage import make_engine, make_sessionmaker
 from storage.models import Message
@@ -129,21 +131,24 @@ async def latency(database_url: str, *, samples: int) -> dict[str, Any]:
             await stack.http.post(
                 stack.app_url + "/mprofi/incoming", json={"sender": "48600100200", "recipient": "1", "message": text}, headers=headers
             )
-            call = await stack.until(
-                lambda text=text: next(
-                    (c for c in stack.slack.calls if c.method == "chat.postMessage" and text in str(c.params.get("text"))), None
-                ),
-                timeout=30,
-            )
+
+            def posted(text: str = text) -> SlackCall | None:
+                return next((c for c in stack.slack.calls if c.method == "chat.postMessage" and text in str(c.params.get("text"))), None)
+
+            call = await stack.until(posted, timeout=30)
             inbound.append(call.at - started)
             await asyncio.sleep(0.02)
         outbound: list[float] = []
         for index in range(samples):
             text = f"reply probe {index}"
-            started = datetime.now(UTC)
+            said_at = datetime.now(UTC)
             await stack.slack.user_says(parent.channel, "U0ANNA", text, thread_ts=parent.ts)
-            sent = await stack.until(lambda text=text: next((m for m in stack.sim.messages.values() if m.text == text), None), timeout=30)
-            outbound.append((sent.created_at - started).total_seconds())
+
+            def sent_out(text: str = text) -> SimMessage | None:
+                return next((m for m in stack.sim.messages.values() if m.text == text), None)
+
+            sent = await stack.until(sent_out, timeout=30)
+            outbound.append((sent.created_at - said_at).total_seconds())
             await asyncio.sleep(0.02)
     return {
         "webhook_to_slack": {

@@ -25,7 +25,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.bridge import Bridge, BridgeConfig, Workers
-from bot.bridge.pacing import SharedPacer
 from bot.config import Settings
 from bot.http.limits import limit_middleware
 from bot.http.slack_guard import SlackGuard, dispatch_to_bolt
@@ -33,7 +32,7 @@ from bot.mprofi import MProfiClient
 from bot.mprofi.redact import install_httpx_redaction
 from bot.slack.app import build_bolt_app, build_web_client
 from bot.slack.errors import slack_error
-from bot.slack.pacing import ChannelPacer
+from bot.slack.pacing import ChannelPacer, SharedPacer
 from bot.webhooks.routes import WebhookConfig, webhook_routes
 from storage import make_engine, make_sessionmaker
 from storage.db import is_postgres

@@ -88,7 +88,11 @@ async def _play(stack: SandboxStack, emit: Callable[..., None], where: str) -> N
             seen = current
         if any(word in current for word in FINAL):
             break
-        await stack.until(lambda seen=seen: stack.slack.messages[(line.channel, line.ts)].text != seen, timeout=10, what="a status change")
+
+        def changed(seen: str = seen) -> bool:
+            return stack.slack.messages[(line.channel, line.ts)].text != seen
+
+        await stack.until(changed, timeout=10, what="a status change")
     emit()
 
     emit("3. Piotr leaves an internal note in the thread")

@@ -22,7 +22,7 @@ __all__ = ["hold_until", "take_turn"]
 
 
 def _upsert(session: AsyncSession, channel: str, first: float, later: Any) -> Any:
-    postgres = session.bind.dialect.name == "postgresql"
+    postgres = session.get_bind().dialect.name == "postgresql"
     insert = pg_insert if postgres else sqlite_insert
     statement = insert(SlackPace).values(channel_id=channel, next_at=first)
     return statement.on_conflict_do_update(index_elements=[SlackPace.channel_id], set_={"next_at": later})
@@ -30,7 +30,7 @@ def _upsert(session: AsyncSession, channel: str, first: float, later: Any) -> An
 
 def _later(session: AsyncSession, *values: Any) -> Any:
     """The later of two moments, in the database's own words."""
-    return (func.greatest if session.bind.dialect.name == "postgresql" else func.max)(*values)
+    return (func.greatest if session.get_bind().dialect.name == "postgresql" else func.max)(*values)
 
 
 async def take_turn(sessions: async_sessionmaker[AsyncSession], channel: str, *, now: float, interval: float, burst: int = 1) -> float:

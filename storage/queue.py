@@ -16,16 +16,29 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from storage.kinds import JobKind, Lane
 from storage.models import Job, utcnow
 
-__all__ = ["enqueue", "claim", "complete", "retry_later", "renew", "give_up", "retry_failed", "pending_count", "failed_since"]
+__all__ = [
+    "enqueue",
+    "claim",
+    "complete",
+    "retry_later",
+    "renew",
+    "give_up",
+    "retry_failed",
+    "pending_count",
+    "jobs_given_up_since",
+    "has_waiting_job",
+    "save_payload",
+]
 
 
 def enqueue(
     session: AsyncSession,
     *,
-    kind: str,
-    lane: str,
+    kind: JobKind,
+    lane: Lane,
     conversation_id: int | None = None,
     message_id: int | None = None,
     dispatch_id: int | None = None,
@@ -66,7 +79,7 @@ async def claim(
     free = or_(Job.locked_until.is_(None), Job.locked_until < now)
     runnable = select(Job.id).where(Job.done_at.is_(None), Job.run_after <= now, Job.lane.in_(lanes), free, ~blocked).order_by(Job.id)
     async with sessions() as session:
-        if session.bind.dialect.name == "postgresql":
+        if session.get_bind().dialect.name == "postgresql":
             # Concurrent claimers (workers, replicas) each lock a different row.
             candidates = (await session.scalars(runnable.limit(1).with_for_update(skip_locked=True, of=Job))).all()
         else:
@@ -97,7 +110,7 @@ def _this_run(job_id: int, attempts: int | None) -> Any:
 async def complete(sessions: async_sessionmaker[AsyncSession], job_id: int, *, attempts: int | None = None) -> bool:
     async with sessions() as session, session.begin():
         result = await session.execute(update(Job).where(_this_run(job_id, attempts)).values(done_at=utcnow(), locked_until=None))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
 
 async def retry_later(
@@ -110,7 +123,7 @@ async def retry_later(
             .where(_this_run(job_id, attempts))
             .values(run_after=utcnow() + timedelta(seconds=delay), locked_until=None, last_error=error[:2000])
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
 
 async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:
@@ -128,7 +141,7 @@ async def renew(sessions: async_sessionmaker[AsyncSession], job: Job, *, lease: 
             .values(locked_until=utcnow() + lease)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
 
 async def give_up(sessions: async_sessionmaker[AsyncSession], job_id: int, *, error: str, attempts: int | None = None) -> bool:
@@ -138,7 +151,7 @@ async def give_up(sessions: async_sessionmaker[AsyncSession], job_id: int, *, er
         result = await session.execute(
             update(Job).where(_this_run(job_id, attempts)).values(done_at=now, failed_at=now, locked_until=None, last_error=error[:2000])
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
 
 async def retry_failed(sessions: async_sessionmaker[AsyncSession], since: datetime) -> int:
@@ -149,10 +162,26 @@ async def retry_failed(sessions: async_sessionmaker[AsyncSession], since: dateti
             .where(Job.failed_at >= since)
             .values(done_at=None, failed_at=None, locked_until=None, attempts=0, run_after=utcnow(), created_at=utcnow())
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
 
-async def failed_since(sessions: async_sessionmaker[AsyncSession], since: datetime) -> int:
+async def jobs_given_up_since(sessions: async_sessionmaker[AsyncSession], since: datetime) -> int:
     """How many jobs were given up since ``since``."""
     async with sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(Job).where(Job.failed_at >= since)) or 0)
+
+
+async def has_waiting_job(session: AsyncSession, kind: JobKind, *, message_id: int | None = None, dispatch_id: int | None = None) -> bool:
+    """A job of ``kind`` for this message or dispatch that no worker has picked up yet:
+    a redraw queued behind it would draw the same thing, so redraws coalesce."""
+    query = select(Job.id).where(Job.kind == kind, Job.done_at.is_(None), Job.locked_until.is_(None))
+    if message_id is not None:
+        query = query.where(Job.message_id == message_id)
+    if dispatch_id is not None:
+        query = query.where(Job.dispatch_id == dispatch_id)
+    return await session.scalar(query.limit(1)) is not None
+
+
+async def save_payload(session: AsyncSession, job_id: int, payload: dict[str, Any]) -> None:
+    """Keep what a running job has done so far, so its next try does not repeat it."""
+    await session.execute(update(Job).where(Job.id == job_id).values(payload=payload))

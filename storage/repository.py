@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -9,9 +10,10 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import CAUGHT_UP_WHERE, Attachment, Conversation, Job, Message, SlackEvent, StatusEvent, utcnow
+from storage.models import CAUGHT_UP_WHERE, Attachment, Conversation, Message, SlackEvent, StatusEvent, utcnow
 
 __all__ = [
+    "postpone_poll",
     "lock_conversations_by_phone",
     "inbound_to_match",
     "unclaimed_caught_up",
@@ -26,7 +28,6 @@ __all__ = [
     "attachments_of",
     "remember_slack_event",
     "add_status_event",
-    "has_pending_job",
     "messages_due_for_poll",
 ]
 
@@ -52,7 +53,7 @@ async def get_or_create_conversation(session: AsyncSession, *, channel_id: str, 
 
 
 async def lock_conversations_by_phone(
-    session: AsyncSession, *, channel_id: str, phones: set[str]
+    session: AsyncSession, *, channel_id: str, phones: Collection[str]
 ) -> dict[str, tuple[int, datetime | None]]:
     """The numbers' conversations (id, when the catch-up last stored there), locked until commit.
 
@@ -62,7 +63,7 @@ async def lock_conversations_by_phone(
     query = select(Conversation.phone, Conversation.id, Conversation.caught_up_at).where(
         Conversation.channel_id == channel_id, Conversation.phone.in_(phones)
     )
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         query = query.order_by(Conversation.id).with_for_update()
     rows = await session.execute(query)
     return {phone: (int(conversation_id), caught_up_at) for phone, conversation_id, caught_up_at in rows.all()}
@@ -143,14 +144,6 @@ def add_status_event(
     session.add(StatusEvent(message_id=message_id, status=status, raw_status=raw_status, source=source, at=at, recorded_at=utcnow()))
 
 
-async def has_pending_job(session: AsyncSession, *, kind: str, message_id: int) -> bool:
-    """A job of ``kind`` for the message that no worker has picked up yet."""
-    found = await session.scalar(
-        select(Job.id).where(Job.kind == kind, Job.message_id == message_id, Job.done_at.is_(None), Job.locked_until.is_(None)).limit(1)
-    )
-    return found is not None
-
-
 async def messages_due_for_poll(session: AsyncSession, *, now: datetime, limit: int = 50) -> list[Message]:
     return list(
         (
@@ -163,6 +156,18 @@ async def messages_due_for_poll(session: AsyncSession, *, now: datetime, limit: 
             )
         ).all()
     )
+
+
+async def postpone_poll(session: AsyncSession, message: Message, *, until: datetime) -> bool:
+    """Move the message's next status check to ``until``, if no one else moved it first
+    (another worker or replica then skips it); True when this caller did."""
+    result = await session.execute(
+        update(Message)
+        .where(Message.id == message.id, Message.next_poll_at == message.next_poll_at)
+        .values(next_poll_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
 
 async def inbound_to_match(session: AsyncSession, *, key: str, phone: str, text: str, earliest: datetime, latest: datetime) -> int | None:

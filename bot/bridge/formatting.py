@@ -282,8 +282,10 @@ _EMOJI_NAME = re.compile(r"(?<!\w):([a-z0-9_+\-]+):(?::skin-tone-([2-6]):)?(?!\w
 
 def _small(value: object, most: int) -> int:
     """A count from Slack's blocks, kept within reason whatever a crafted event says."""
+    if not isinstance(value, (int, float, str)):
+        return 0
     try:
-        return max(0, min(most, int(value or 0)))  # type: ignore[call-overload]
+        return max(0, min(most, int(value or 0)))
     except (TypeError, ValueError, OverflowError):
         return 0
 

@@ -10,29 +10,27 @@ thread shows a plain-text version or a sentence in its place.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import update
 
+from bot.bridge.context import Context
+from bot.bridge.outcomes import queue_outcome_reply
 from bot.bridge.posts import post_once
-from bot.bridge.replies import queue_outcome_reply
 from bot.bridge.statuses import queue_render, set_status
 from bot.slack.blocks.markup import clip, escape
 from bot.slack.errors import PLACE_REFUSED, slack_error
 from bot.sms.numbers import display
-from storage.models import Conversation, Job, Message, utcnow
+from storage import dispatches
+from storage.kinds import JobKind, Lane, MessageStatus
+from storage.models import Conversation, Job, Message
 from storage.queue import enqueue, give_up
-
-if TYPE_CHECKING:
-    from bot.bridge.core import Bridge
 
 __all__ = ["end_job"]
 
 logger = logging.getLogger(__name__)
 
 
-async def end_job(bridge: Bridge, job: Job, reason: str) -> None:
+async def end_job(ctx: Context, job: Job, reason: str) -> None:
     """Give ``job`` up for ``reason`` (Slack's code or a sentence), after doing what still can be done.
 
     What can be shown is shown first, so a crash in between leaves the job to run again
@@ -41,62 +39,60 @@ async def end_job(bridge: Bridge, job: Job, reason: str) -> None:
     """
     try:
         if job.kind == "post_inbound":
-            await _show_inbound_plainly(bridge, job, reason)
+            await _show_inbound_plainly(ctx, job, reason)
         elif job.kind == "send_outbound":
-            await _outbound_not_sent(bridge, job, reason)
+            await _outbound_not_sent(ctx, job, reason)
         elif job.kind == "send_bulk":
-            await _batch_not_sent(bridge, job, reason)
+            await _batch_not_sent(ctx, job, reason)
     except Exception as exc:  # noqa: BLE001 - the place itself is refused, or Slack is down: the log and the count remain
         logger.error("job %s: not even a plain note could be posted: %s", job.id, exc)
-    if await give_up(bridge.sessions, job.id, error=f"given up: {reason}", attempts=job.attempts):
+    if await give_up(ctx.sessions, job.id, error=f"given up: {reason}", attempts=job.attempts):
         logger.error("job %s (%s) given up after %s attempt(s): %s", job.id, job.kind, job.attempts, reason)
-    bridge.wake_workers()
+    ctx.wake_workers()
 
 
-async def _show_inbound_plainly(bridge: Bridge, job: Job, reason: str) -> None:
+async def _show_inbound_plainly(ctx: Context, job: Job, reason: str) -> None:
     """An SMS Slack would not show with blocks: its plain text, or a sentence in its place."""
     if reason in PLACE_REFUSED:
         return  # posting anything there fails alike
-    async with bridge.sessions() as session:
+    async with ctx.sessions() as session:
         message = await session.get(Message, job.message_id)
         conversation = await session.get(Conversation, job.conversation_id)
         if message is None or conversation is None or conversation.thread_ts is None or message.slack_ts is not None:
             return
         who = escape(display(message.phone))
         text = f"SMS from {who}: {clip(escape(message.text), 3000)}" if message.text else f"SMS from {who} (no text)"
-        where = {"key": f"message:{message.id}", "job": job, "channel": conversation.channel_id, "thread_ts": conversation.thread_ts}
+        key, channel, thread_ts = f"message:{message.id}", conversation.channel_id, conversation.thread_ts
         try:
-            ts = await post_once(bridge.slack, **where, text=text)
+            ts = await post_once(ctx.slack, key=key, job=job, channel=channel, thread_ts=thread_ts, text=text)
         except SlackApiError as exc:
             text = f"This SMS from {who} could not be shown ({escape(slack_error(exc))}); it is kept in the bridge's database."
-            ts = await post_once(bridge.slack, **where, text=text)
-        message.slack_channel, message.slack_ts, message.status = conversation.channel_id, ts, "posted"
+            ts = await post_once(ctx.slack, key=key, job=job, channel=channel, thread_ts=thread_ts, text=text)
+        message.slack_channel, message.slack_ts, message.status = conversation.channel_id, ts, MessageStatus.POSTED
         await session.commit()
 
 
-async def _outbound_not_sent(bridge: Bridge, job: Job, reason: str) -> None:
+async def _outbound_not_sent(ctx: Context, job: Job, reason: str) -> None:
     """A reply that could not go out in time: shown as not sent (or, if it may have
     left, as uncertain), never sent late; a ``/sms`` author hears it too."""
-    async with bridge.sessions() as session, session.begin():
+    async with ctx.sessions() as session, session.begin():
         message = await session.get(Message, job.message_id)
-        if message is None or message.status not in ("queued", "sending"):
+        if message is None or message.status not in (MessageStatus.QUEUED, MessageStatus.SENDING):
             return
-        if message.status == "sending":
-            await set_status(session, message, "uncertain", detail=f"The last attempt ended without an answer ({reason}).")
+        if message.status == MessageStatus.SENDING:
+            await set_status(session, message, MessageStatus.UNCERTAIN, detail=f"The last attempt ended without an answer ({reason}).")
         else:
-            await set_status(session, message, "failed", detail=f"It could not be sent in time ({reason}). Nothing was sent.")
+            await set_status(session, message, MessageStatus.FAILED, detail=f"It could not be sent in time ({reason}). Nothing was sent.")
         if message.conversation_id is not None:
             await queue_render(session, message)
         await queue_outcome_reply(session, message)
 
 
-async def _batch_not_sent(bridge: Bridge, job: Job, reason: str) -> None:
+async def _batch_not_sent(ctx: Context, job: Job, reason: str) -> None:
     """A ``/sms`` to many numbers that mProfi would not take in time: what is left is not
     sent, and its progress message says so."""
-    async with bridge.sessions() as session, session.begin():
-        await session.execute(
-            update(Message)
-            .where(Message.dispatch_id == job.dispatch_id, Message.status == "queued")
-            .values(status="failed", status_detail=f"It could not be sent in time ({reason}). Nothing was sent.", status_at=utcnow())
-        )
-        enqueue(session, kind="render_dispatch", lane="slack", dispatch_id=job.dispatch_id)
+    assert job.dispatch_id is not None  # a send_bulk job always names its dispatch
+    async with ctx.sessions() as session, session.begin():
+        detail = f"It could not be sent in time ({reason}). Nothing was sent."
+        await dispatches.set_all(session, job.dispatch_id, MessageStatus.FAILED, where=(MessageStatus.QUEUED,), detail=detail)
+        enqueue(session, kind=JobKind.RENDER_DISPATCH, lane=Lane.SLACK, dispatch_id=job.dispatch_id)

@@ -14,23 +14,21 @@ import hashlib
 import logging
 import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.bridge.context import Context
 from bot.bridge.models import InboundSms, Received
 from bot.bridge.posts import post_once, upload_once
 from bot.bridge.threads import ensure_thread
 from bot.slack import blocks
 from bot.sms.numbers import PhoneE164, display
+from storage import inbound as inbound_store
 from storage import repository
-from storage.models import Attachment, Conversation, Job, Message, OptOut, utcnow
+from storage.kinds import JobKind, Lane, MessageStatus
+from storage.models import Conversation, Job, Message, OptOut, utcnow
 from storage.queue import enqueue
-
-if TYPE_CHECKING:
-    from bot.bridge.core import Bridge
 
 __all__ = ["receive_many", "IngestBatcher", "post_inbound", "fingerprint", "opt_word"]
 
@@ -96,11 +94,11 @@ async def _already_stored(
             candidates = unclaimed.get((sms.sender, sms.text))
             if candidates:
                 found[index] = candidates.pop(0)
-                await session.execute(update(Message).where(Message.id == found[index]).values(received_via=sms.via))
+                await inbound_store.set_received_via(session, found[index], sms.via)
     return found
 
 
-async def receive_many(bridge: Bridge, everything: list[InboundSms]) -> list[Received]:
+async def receive_many(ctx: Context, everything: list[InboundSms]) -> list[Received]:
     """Store inbound messages in one transaction (the group commit behind the webhook).
 
     Each message gets its conversation (created once, even under races), its repeat
@@ -110,9 +108,9 @@ async def receive_many(bridge: Bridge, everything: list[InboundSms]) -> list[Rec
     catch-up storing the same SMS at the same instant see each other.
     """
     now = utcnow()
-    since = now - timedelta(seconds=bridge.config.repeat_window_seconds)
-    channel = bridge.config.channel_id
-    async with bridge.sessions() as session, session.begin():
+    since = now - timedelta(seconds=ctx.config.repeat_window_seconds)
+    channel = ctx.config.channel_id
+    async with ctx.sessions() as session, session.begin():
         phones = {sms.sender for sms in everything}
         found = await repository.lock_conversations_by_phone(session, channel_id=channel, phones=phones)
         if phones - found.keys():  # new numbers: create them (once, even under races), then lock those too
@@ -134,7 +132,7 @@ async def receive_many(bridge: Bridge, everything: list[InboundSms]) -> list[Rec
                 "kind": "mms" if sms.images else "sms",
                 "phone": sms.sender,
                 "text": sms.text,
-                "status": "received",
+                "status": MessageStatus.RECEIVED,
                 "fingerprint": key,
                 "repeat_of_id": earlier.get(key),
                 "received_via": sms.via,
@@ -146,15 +144,14 @@ async def receive_many(bridge: Bridge, everything: list[InboundSms]) -> list[Rec
             }
             for sms, key in zip(batch, keys, strict=True)
         ]
-        inserted = await session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows) if rows else []
-        ids = [row.id for row in inserted]
-        repeat_of = [row["repeat_of_id"] for row in rows]
+        ids = await inbound_store.add_messages(session, rows)
+        repeat_of: list[int | None] = [earlier.get(key) for key in keys]
         first_in_batch: dict[str, int] = {}
         for index, key in enumerate(keys):
             first = first_in_batch.setdefault(key, ids[index])
             if repeat_of[index] is None and first != ids[index]:
                 repeat_of[index] = first  # the same text twice in one batch
-                await session.execute(update(Message).where(Message.id == ids[index]).values(repeat_of_id=first))
+                await inbound_store.set_repeat_of(session, ids[index], first)
         attachments = [
             {
                 "message_id": ids[index],
@@ -166,12 +163,11 @@ async def receive_many(bridge: Bridge, everything: list[InboundSms]) -> list[Rec
             for index, sms in enumerate(batch)
             for image in sms.images
         ]
-        if attachments:
-            await session.execute(insert(Attachment), attachments)
+        await inbound_store.add_attachments(session, attachments)
         jobs = [
             {
-                "kind": "post_inbound",
-                "lane": "slack",
+                "kind": JobKind.POST_INBOUND,
+                "lane": Lane.SLACK,
                 "conversation_id": conversations[sms.sender],
                 "message_id": ids[index],
                 "run_after": now,
@@ -180,21 +176,20 @@ async def receive_many(bridge: Bridge, everything: list[InboundSms]) -> list[Rec
             }
             for index, sms in enumerate(batch)
         ]
-        if jobs:
-            await session.execute(insert(Job), jobs)
-        await session.execute(update(Conversation).where(Conversation.id.in_(set(conversations.values()))).values(last_inbound_at=now))
+        await inbound_store.add_jobs(session, jobs)
         caught_up = {conversations[sms.sender] for sms in batch if sms.via in CAUGHT_UP}
-        if caught_up:
-            await session.execute(update(Conversation).where(Conversation.id.in_(caught_up)).values(caught_up_at=now))
+        await inbound_store.touch_conversations(session, conversations.values(), inbound_at=now, caught_up=caught_up)
         for sms in batch:
             if sms.left_out:  # said in the thread, right under the MMS it belonged to
                 parts = "; ".join(sms.left_out)
                 text = f"Part of this MMS from {display(sms.sender)} was left out — {parts}."
-                enqueue(session, kind="notice", lane="slack", conversation_id=conversations[sms.sender], payload={"text": text})
-            if opt_word(sms.text) in bridge.config.opt_out_words | bridge.config.opt_in_words:
-                notice = await _opt_out_or_in(bridge, session, sms, now)
+                enqueue(session, kind=JobKind.NOTICE, lane=Lane.SLACK, conversation_id=conversations[sms.sender], payload={"text": text})
+            if opt_word(sms.text) in ctx.config.opt_out_words | ctx.config.opt_in_words:
+                notice = await _opt_out_or_in(ctx, session, sms, now)
                 if notice:
-                    enqueue(session, kind="notice", lane="slack", conversation_id=conversations[sms.sender], payload={"text": notice})
+                    enqueue(
+                        session, kind=JobKind.NOTICE, lane=Lane.SLACK, conversation_id=conversations[sms.sender], payload={"text": notice}
+                    )
         stored = {
             fresh[index]: Received(message_id=ids[index], conversation_id=conversations[sms.sender], repeat_of=repeat_of[index])
             for index, sms in enumerate(batch)
@@ -205,7 +200,7 @@ async def receive_many(bridge: Bridge, everything: list[InboundSms]) -> list[Rec
             )
         received = [stored[index] for index in range(len(everything))]
     if batch:
-        bridge.wake_workers()
+        ctx.wake_workers()
     for sms, item in zip(everything, received, strict=True):
         logger.info(
             "inbound %s %s message %s%s",
@@ -225,13 +220,13 @@ class IngestBatcher:
     what lets SQLite keep up. Alone, a webhook is committed at once.
     """
 
-    def __init__(self, bridge: Bridge, *, max_batch: int = 200) -> None:
-        self._bridge = bridge
+    def __init__(self, ctx: Context, *, max_batch: int = 200) -> None:
+        self._ctx = ctx
         self._max = max_batch
         self._queue: asyncio.Queue[tuple[InboundSms, asyncio.Future[Received]]] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
 
-    async def submit(self, sms: InboundSms) -> Received:
+    async def receive_sms(self, sms: InboundSms) -> Received:
         future: asyncio.Future[Received] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((sms, future))
         if self._writer is None or self._writer.done():
@@ -244,7 +239,7 @@ class IngestBatcher:
             while not self._queue.empty() and len(batch) < self._max:
                 batch.append(self._queue.get_nowait())
             try:
-                stored = await receive_many(self._bridge, [sms for sms, _ in batch])
+                stored = await receive_many(self._ctx, [sms for sms, _ in batch])
             except Exception as exc:  # noqa: BLE001 - any failure here is reported, never raised
                 if len(batch) == 1 or isinstance(exc, _UNREACHABLE):
                     self._fail(batch, exc)  # the database is down: no one by one will do better
@@ -254,7 +249,7 @@ class IngestBatcher:
                 logger.warning("a group commit of %s webhooks failed; storing them one by one", len(batch))
                 for sms, future in batch:
                     try:
-                        [item] = await receive_many(self._bridge, [sms])
+                        [item] = await receive_many(self._ctx, [sms])
                     except Exception as exc:  # noqa: BLE001 - any failure here is reported, never raised
                         self._fail([(sms, future)], exc)
                     else:
@@ -282,17 +277,17 @@ def opt_word(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text).upper().split())
 
 
-async def _opt_out_or_in(bridge: Bridge, session: AsyncSession, sms: InboundSms, now: datetime) -> str | None:
+async def _opt_out_or_in(ctx: Context, session: AsyncSession, sms: InboundSms, now: datetime) -> str | None:
     """Record an opt-out (STOP) or opt-in (START); the sentence to show in the thread."""
     word = opt_word(sms.text)
-    if word in bridge.config.opt_out_words:
+    if word in ctx.config.opt_out_words:
         existing = await session.get(OptOut, sms.sender)
         if existing is None:
             session.add(OptOut(phone=sms.sender, word=word, at=now))
-        start = sorted(bridge.config.opt_in_words)[0] if bridge.config.opt_in_words else None
+        start = sorted(ctx.config.opt_in_words)[0] if ctx.config.opt_in_words else None
         back = f" until it texts {start}" if start else ""
         return f"{display(sms.sender)} texted {word}: no SMS will be sent to this number{back}."
-    if word in bridge.config.opt_in_words:
+    if word in ctx.config.opt_in_words:
         existing = await session.get(OptOut, sms.sender)
         if existing is not None:
             await session.delete(existing)
@@ -300,13 +295,13 @@ async def _opt_out_or_in(bridge: Bridge, session: AsyncSession, sms: InboundSms,
     return None
 
 
-async def post_inbound(bridge: Bridge, job: Job) -> None:
+async def post_inbound(ctx: Context, job: Job) -> None:
     """Post one stored inbound message into its thread, opening the thread if needed.
 
     Each step commits what Slack answered, so a crash or a retry resumes where it
     stopped instead of posting twice.
     """
-    async with bridge.sessions() as session:
+    async with ctx.sessions() as session:
         message = await session.get(Message, job.message_id)
         assert message is not None and message.conversation_id is not None
         conversation = await session.get(Conversation, message.conversation_id)
@@ -315,24 +310,24 @@ async def post_inbound(bridge: Bridge, job: Job) -> None:
         attachments = await repository.attachments_of(session, message.id)
         await session.commit()  # reads done: no transaction stays open across Slack calls
         phone = PhoneE164(conversation.phone)
-        thread_ts = await ensure_thread(bridge, session, conversation, job)
+        thread_ts = await ensure_thread(ctx, session, conversation, job)
         if message.slack_ts is None:
             if message.repeat_of_id is not None:
                 payload = blocks.inbound_repeat(phone, message.text, first.created_at if first else None)
             else:
                 payload = blocks.inbound_message(phone, message.text, message.status_at, images=len(attachments))
             ts = await post_once(
-                bridge.slack, key=f"message:{message.id}", job=job, channel=conversation.channel_id, thread_ts=thread_ts, **payload
+                ctx.slack, key=f"message:{message.id}", job=job, channel=conversation.channel_id, thread_ts=thread_ts, **payload
             )
             message.slack_channel = conversation.channel_id
             message.slack_ts = ts
-            message.status = "posted"
+            message.status = MessageStatus.POSTED
             await session.commit()
         for attachment in attachments:
             if attachment.slack_file_id:
                 continue
             attachment.slack_file_id = await upload_once(
-                bridge.slack,
+                ctx.slack,
                 job=job,
                 channel=conversation.channel_id,
                 thread_ts=thread_ts,

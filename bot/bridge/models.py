@@ -5,14 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.sms.numbers import PhoneE164
-
-# mProfi refused the sending key itself (401, or 400 ERR000 about the token): only an
-# admin can fix that, and every further attempt would fail alike.
-KEY_REFUSED = "mProfi refused our sending key; an admin must check MPROFI_API_KEY. Nothing was sent."
+from bot.sms.numbers import PhoneE164, SenderId
 
 __all__ = [
-    "KEY_REFUSED",
     "InboundImage",
     "InboundSms",
     "StatusUpdate",
@@ -36,7 +31,7 @@ class InboundImage:
 class InboundSms:
     """One SMS/MMS that mProfi delivered, whatever the webhook format was."""
 
-    sender: PhoneE164  # or a sender name / short code (``ORANGE``, ``8080``): see sender_id()
+    sender: SenderId  # a number (+48…) or a sender name / short code (``ORANGE``, ``8080``): see sender_id()
     recipient: str
     text: str
     via: str  # "standard" | "3cx" | "mms" | "getincoming"

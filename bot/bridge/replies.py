@@ -1,79 +1,328 @@
-"""Answers to the person who typed a ``/sms``: how it went, through Slack's response_url.
+"""Slack → phone: a person's reply in a conversation thread goes out as SMS (or MMS).
 
-Slack shows a response_url post only to that person; a form has no response_url, so
-its answer goes as an ephemeral message instead.
+Only human replies inside a bridged thread are sent. Each outgoing message is keyed by
+its Slack origin (channel + ts) under a unique constraint, so Slack's retries, a second
+delivery under another event id, or two replicas racing all produce one row and one
+SMS. A send that may or may not have reached mProfi is never retried by itself.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from slack_sdk.errors import SlackApiError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError
 
+from bot.bridge import formatting, policy
+from bot.bridge.context import Context
+from bot.bridge.mms_files import FileUnavailable, download_mms_file
 from bot.bridge.models import RetryLater
-from bot.slack import blocks
-from bot.slack.errors import slack_error
-from bot.sms.numbers import PhoneE164
-from storage.models import Dispatch, Job, Message
+from bot.bridge.notices import tell_privately
+from bot.bridge.outcomes import queue_outcome_reply
+from bot.bridge.refusals import mprofi_sentence
+from bot.bridge.statuses import first_status_check, queue_render, queue_send, set_status
+from bot.mprofi import MProfiError, RetryableError, UncertainError
+from bot.slack.blocks.markup import escape
+from bot.slack.files import file_problem, file_ref
+from bot.sms.numbers import PhoneE164, display, is_phone, recipient_digits
+from bot.sms.text import TextTooLong, analyze, check_mms_text, check_sms_text, wire_encoding
+from storage import repository
+from storage.kinds import JobKind, Lane, MessageStatus
+from storage.models import Conversation, Job, Message, utcnow
 from storage.queue import enqueue
 
-if TYPE_CHECKING:
-    from bot.bridge.core import Bridge
-
-__all__ = ["queue_outcome_reply", "respond", "post_response"]
+__all__ = ["handle_slack_message", "send_reply", "resend"]
 
 logger = logging.getLogger(__name__)
 
+_SENDABLE_SUBTYPES = (None, "file_share", "thread_broadcast")
 
-async def queue_outcome_reply(session: AsyncSession, message: Message, *, unreachable: bool = False) -> None:
-    """After a one-number ``/sms`` was handed over (or not), answer the person who typed it."""
-    if message.dispatch_id is None:
+
+async def handle_slack_message(ctx: Context, event: dict[str, Any], *, event_id: str = "", bot_user_id: str | None = None) -> None:
+    """Decide what a Slack ``message`` event means for the phone, and store it.
+
+    Runs before Slack gets its answer: when this raises, Slack delivers the event
+    again, and the unique keys make the second delivery a no-op if the first stored.
+    """
+    subtype = event.get("subtype")
+    if subtype == "message_changed":
+        await _edited(ctx, event, event_id)
         return
-    enqueue(
-        session,
-        kind="respond",
-        lane="slack",
-        conversation_id=message.conversation_id,
-        message_id=message.id,
-        dispatch_id=message.dispatch_id,
-        payload={"unreachable": unreachable},
+    if subtype == "message_deleted":
+        await _deleted(ctx, event, event_id)
+        return
+    if subtype not in _SENDABLE_SUBTYPES:
+        logger.debug("ignoring message subtype %s", subtype)
+        return
+    if event.get("bot_id") or not event.get("user"):
+        logger.debug("ignoring a message from a bot")  # other bots and integrations never text
+        return
+    channel, ts, thread_ts = event.get("channel"), event.get("ts"), event.get("thread_ts")
+    if not channel or not ts or not thread_ts or thread_ts == ts:
+        logger.debug("ignoring a message outside a thread")
+        return
+    async with ctx.sessions() as session:
+        conversation = await repository.conversation_by_thread(session, channel_id=channel, thread_ts=thread_ts)
+    if conversation is None:
+        logger.debug("ignoring a reply in a thread that is not a conversation")
+        return
+    pieces = formatting.pieces_of_event(event)
+    files = event.get("files") or []
+    plain = formatting.render(pieces).typed  # no names needed to spot a note
+    if plain.lower().startswith(ctx.config.note_prefix.lower()):
+        await _store(ctx, conversation, event, kind="note", text=plain, status=MessageStatus.NOTE)
+        return
+    if bot_user_id and formatting.mentions(pieces, bot_user_id):
+        if not files:  # a file with the mention is a /hlr check (the app_mention listener's)
+            await _tell_addressed_to_bot(ctx, conversation, event, bot_user_id)
+        return
+    said = await formatting.for_phone(pieces, ctx.directory, zone=ZoneInfo(ctx.config.default_timezone))
+    text, typed = said.sent, (said.typed if said.differs else None)
+    kind = "mms" if files else "sms"
+    if not files and not text:
+        return  # nothing to send, nothing to complain about
+    problem = _not_textable(conversation.phone) or policy.may_send(ctx.config, user_id=str(event.get("user")), channel_id=channel)
+    problem = problem or await policy.opted_out(ctx, conversation.phone)
+    problem = problem or _check_outgoing(text, files)
+    problem = problem or await policy.over_limit(ctx, user_id=str(event.get("user")), channel_id=channel, adding=1)
+    if problem:
+        # Kept, and shown as not sent with the reason, so nobody thinks it went out.
+        await _store(ctx, conversation, event, kind=kind, text=text, typed=typed, status=MessageStatus.FAILED, detail=problem)
+        return
+    await _store(ctx, conversation, event, kind=kind, text=text, typed=typed, status=MessageStatus.QUEUED, files=files)
+
+
+async def _tell_addressed_to_bot(ctx: Context, conversation: Conversation, event: dict[str, Any], bot_user_id: str) -> None:
+    """A reply that mentions the app is not for the customer: say so to its author, once."""
+    name = await ctx.directory.user_name(bot_user_id)
+    who = f"@{escape(name)}" if name else "the app"
+    to = display(PhoneE164(conversation.phone)) if is_phone(conversation.phone) else escape(conversation.phone)
+    text = f"This reply mentions {who}, so it was not sent to {to}; write it without the mention to text the customer."
+    channel, user = str(event["channel"]), str(event["user"])
+    once = f"mention:{channel}:{event['ts']}"  # Slack's retries of this message tell nothing more
+    await tell_privately(ctx, channel_id=channel, user_id=user, text=text, thread_ts=event.get("thread_ts"), once=once)
+
+
+def _not_textable(sender: str) -> str | None:
+    """A thread opened by a sender name (``ORANGE``) or short code (``8080``) has nobody to text back."""
+    if is_phone(sender):
+        return None
+    return (
+        f"{sender} is a sender name or short code, not a phone number: mProfi texts only numbers of "
+        "9 to 22 digits, so this reply was not sent."
     )
 
 
-async def respond(bridge: Bridge, job: Job) -> None:
-    """Tell the person how their one-number ``/sms`` went, with a link to the thread."""
-    async with bridge.sessions() as session:
-        dispatch = await session.get(Dispatch, job.dispatch_id)
-        message = await session.get(Message, job.message_id)
-    if dispatch is None or message is None:
-        return
-    link = None
-    if message.status_message_ts and message.conversation_id is not None:
+def _check_outgoing(text: str, files: list[dict[str, Any]]) -> str | None:
+    """One plain sentence saying why this reply cannot go out, or None (the text as sent is counted)."""
+    if not files:
         try:
-            answer = await bridge.slack.chat_getPermalink(channel=bridge.config.channel_id, message_ts=message.status_message_ts)
-            link = str(answer.get("permalink") or "") or None
-        except SlackApiError as exc:
-            logger.info("no permalink for the status line: %s", slack_error(exc))
-    text = blocks.sms_outcome(
-        phone=PhoneE164(message.phone),
-        status=message.status,
-        detail=message.status_detail,
-        scheduled_for=message.scheduled_for,
-        link=link,
-        unreachable=bool((job.payload or {}).get("unreachable")),
-    )
-    if dispatch.response_url:
-        await post_response(bridge, dispatch.response_url, {"text": text})
-    else:  # sent from the form, which has no response_url
-        await bridge.slack.chat_postEphemeral(channel=dispatch.channel_id, user=dispatch.user_id, text=text)
+            check_sms_text(text)
+        except TextTooLong as exc:
+            return str(exc)
+        return None
+    problem = file_problem(files)
+    if problem:
+        return problem
+    try:
+        check_mms_text(text)
+    except TextTooLong as exc:
+        return str(exc)
+    return None
 
 
-async def post_response(bridge: Bridge, url: str, payload: dict[str, Any]) -> None:
-    body = {"response_type": "ephemeral", "replace_original": False, **payload}
-    response = await bridge.http.post(url, json=body, timeout=10.0)
-    if response.status_code >= 500:
-        raise RetryLater(f"Slack answered HTTP {response.status_code} to the response_url")
-    if response.status_code >= 400:
-        logger.info("the response_url refused the answer (HTTP %s); it may have expired", response.status_code)
+async def _store(
+    ctx: Context,
+    conversation: Conversation,
+    event: dict[str, Any],
+    *,
+    kind: str,
+    text: str,
+    status: str,
+    typed: str | None = None,
+    detail: str | None = None,
+    files: list[dict[str, Any]] | None = None,
+) -> None:
+    """Keep the reply (``text`` as the phone reads it, ``typed`` as Slack showed it when that differs)."""
+    channel, ts = event["channel"], event["ts"]
+    encoding = wire_encoding(text) if kind != "note" else None
+    info = analyze(text, utf8=encoding == "utf-8")
+    try:
+        async with ctx.sessions() as session, session.begin():
+            message = Message(
+                conversation_id=conversation.id,
+                direction="out",
+                kind=kind,
+                phone=conversation.phone,
+                text=text,
+                typed_text=typed,
+                encoding=encoding,
+                parts=info.parts if kind == "sms" else 1,
+                status=status,
+                status_detail=detail,
+                status_at=utcnow(),
+                origin_key=f"slack:{channel}:{ts}",
+                slack_channel=channel,
+                slack_ts=ts,
+                author=event.get("user"),
+                polls=0,
+                created_at=utcnow(),
+            )
+            session.add(message)
+            await session.flush()
+            if kind == "note":
+                enqueue(session, kind=JobKind.REACT_NOTE, lane=Lane.SLACK, conversation_id=conversation.id, message_id=message.id)
+            elif status == MessageStatus.QUEUED:
+                queue_send(session, message, payload={"file": file_ref(files[0])} if files else None)
+            else:  # refused before sending: only its status line, saying why
+                repository.add_status_event(session, message_id=message.id, status=status, source="bridge")
+                enqueue(session, kind=JobKind.RENDER_STATUS, lane=Lane.SLACK, conversation_id=conversation.id, message_id=message.id)
+    except IntegrityError:
+        logger.info("Slack message %s:%s was already taken; not sending it again", channel, ts)
+        return
+    ctx.wake_workers()
+
+
+async def _edited(ctx: Context, event: dict[str, Any], event_id: str) -> None:
+    new, old = event.get("message") or {}, event.get("previous_message") or {}
+    if new.get("bot_id") or not new.get("user") or new.get("text") == old.get("text"):
+        return
+    await _warn_if_sent(ctx, event, new.get("ts", ""), new.get("user", ""), new.get("thread_ts"), "edit", event_id)
+
+
+async def _deleted(ctx: Context, event: dict[str, Any], event_id: str) -> None:
+    old = event.get("previous_message") or {}
+    if old.get("bot_id") or not old.get("user"):
+        return
+    ts = event.get("deleted_ts") or old.get("ts", "")
+    await _warn_if_sent(ctx, event, ts, old["user"], old.get("thread_ts"), "delete", event_id)
+
+
+async def _warn_if_sent(ctx: Context, event: dict[str, Any], ts: str, user: str, thread_ts: str | None, action: str, event_id: str) -> None:
+    """Tell the person, privately, that an SMS already sent cannot be changed."""
+    channel = str(event.get("channel") or "")
+    async with ctx.sessions() as session, session.begin():
+        message = await repository.outbound_by_slack_message(session, channel_id=channel, ts=ts)
+        if message is None or message.kind == "note" or message.status == MessageStatus.FAILED:
+            return
+        if event_id and not await repository.remember_slack_event(session, event_id):
+            return  # Slack delivered this event before; the person was told then
+        what = "MMS" if message.kind == "mms" else "SMS"
+        verb = "Editing" if action == "edit" else "Deleting"
+        text = (
+            f"{verb} this reply does not change the {what} to {display(message.phone)}: it was already handed to "
+            "mProfi and a text message cannot be changed or recalled. Write a new reply to correct it."
+        )
+        payload = {"channel": channel, "user": user, "thread_ts": thread_ts, "text": text}
+        enqueue(session, kind=JobKind.TELL, lane=Lane.SLACK, payload=payload)
+    ctx.wake_workers()
+
+
+async def resend(ctx: Context, message_id: int, user_id: str) -> None:
+    """A person chose "Send again" on an uncertain message: one new attempt, once."""
+    async with ctx.sessions() as session:
+        original = await session.get(Message, message_id)
+    if original is None or original.status != MessageStatus.UNCERTAIN or original.conversation_id is None:
+        return
+    try:
+        async with ctx.sessions() as session, session.begin():
+            again = Message(
+                conversation_id=original.conversation_id,
+                direction="out",
+                kind=original.kind,
+                phone=original.phone,
+                text=original.text,
+                typed_text=original.typed_text,
+                encoding=original.encoding,
+                parts=original.parts,
+                status=MessageStatus.QUEUED,
+                status_at=utcnow(),
+                origin_key=f"resend:{original.id}",  # a double click makes one resend
+                author=user_id,
+                polls=0,
+                created_at=utcnow(),
+            )
+            session.add(again)
+            await session.flush()
+            queue_send(session, again)
+    except IntegrityError:
+        return
+    ctx.wake_workers()
+
+
+async def send_reply(ctx: Context, job: Job) -> None:
+    async with ctx.sessions() as session:
+        message = await session.get(Message, job.message_id)
+        assert message is not None
+        if message.status == MessageStatus.SENDING:
+            # A previous attempt died between asking mProfi and hearing back.
+            await set_status(
+                session, message, MessageStatus.UNCERTAIN, detail="The bridge stopped while sending; check the phone before sending again."
+            )
+            await queue_render(session, message)
+            await session.commit()
+            ctx.wake_workers()
+            return
+        if message.status != MessageStatus.QUEUED:
+            return
+        file = None
+        if message.kind == "mms":
+            await session.commit()  # no transaction stays open across the download
+            try:
+                file = await download_mms_file((job.payload or {}).get("file"), ctx)
+            except FileUnavailable as exc:
+                await set_status(session, message, MessageStatus.FAILED, detail=f"{exc} Nothing was sent.")
+                await queue_render(session, message)
+                await session.commit()
+                ctx.wake_workers()
+                return
+        message.status = MessageStatus.SENDING
+        await session.commit()
+        outcome: tuple[MessageStatus, str | None] = (MessageStatus.ACCEPTED, None)
+        mprofi_id: int | None = None
+        try:
+            if message.kind == "mms":
+                result = await ctx.mprofi.send_mms(
+                    recipient_digits(PhoneE164(message.phone)),
+                    message.text,
+                    file=file,
+                    reference=message.reference,
+                    encoding=message.encoding,
+                )
+            else:
+                result = await ctx.mprofi.send_sms(
+                    recipient_digits(PhoneE164(message.phone)),
+                    message.text,
+                    reference=message.reference,
+                    encoding=message.encoding,
+                    date=message.scheduled_for,
+                )
+            mprofi_id = result.id
+        except RetryableError as exc:
+            outcome = (MessageStatus.QUEUED, None)
+            retry = RetryLater(exc.message, exc.retry_after)
+        except UncertainError as exc:
+            outcome = (MessageStatus.UNCERTAIN, f"{exc.message} Check with the customer before sending again.")
+        except MProfiError as exc:  # a refused key too: only an admin can fix that
+            outcome = (MessageStatus.FAILED, mprofi_sentence(exc, sending=True))
+        # A PUSH status can arrive before mProfi's answer does: re-read the row under a
+        # lock and move it on only if nothing else has.
+        await session.refresh(message, with_for_update=True)
+        if mprofi_id is not None and message.mprofi_id is None:
+            message.mprofi_id = mprofi_id
+        status, detail = outcome
+        if message.status == MessageStatus.SENDING:
+            if status == MessageStatus.QUEUED:
+                message.status = MessageStatus.QUEUED
+                if job.attempts == 1:
+                    await queue_outcome_reply(session, message, unreachable=True)
+                await session.commit()
+                raise retry
+            await set_status(session, message, status, detail=detail)
+            if status == MessageStatus.ACCEPTED:
+                message.next_poll_at = first_status_check(ctx, message.scheduled_for)
+        await queue_render(session, message)
+        await queue_outcome_reply(session, message)
+        await session.commit()
+    ctx.wake_workers()

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.bridge.context import Context
 from bot.bridge.models import StatusUpdate
 from bot.bridge.posts import post_once
 from bot.bridge.threads import ensure_thread
@@ -24,48 +24,48 @@ from bot.slack import blocks
 from bot.slack.errors import slack_error
 from bot.sms.numbers import PhoneE164
 from storage import repository
+from storage.kinds import FINAL_STATUSES, JobKind, Lane, MessageStatus
 from storage.models import Conversation, Job, Message, utcnow
-from storage.queue import enqueue
+from storage.queue import enqueue, has_waiting_job
 
-if TYPE_CHECKING:
-    from bot.bridge.core import Bridge
-
-__all__ = ["apply_status", "render_status", "poll_due", "set_status", "queue_render", "queue_send", "first_status_check", "FINAL"]
+__all__ = ["apply_status", "render_status", "poll_statuses", "set_status", "queue_render", "queue_send", "first_status_check", "FINAL"]
 
 logger = logging.getLogger(__name__)
 
 POLL_CONCURRENCY = 8  # status/ questions in flight at once: a broadcast's checks finish in minutes, not hours
 
-FINAL = frozenset({"delivered", "not_delivered", "error", "failed"})
+FINAL = FINAL_STATUSES
 _RANK = {
-    "queued": 0,
-    "sending": 1,
-    "uncertain": 1,
-    "accepted": 2,
-    "sent": 3,
-    "delivered": 4,
-    "not_delivered": 4,
-    "error": 4,
-    "failed": 4,
-    "unknown": 4,
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.UNCERTAIN: 1,
+    MessageStatus.ACCEPTED: 2,
+    MessageStatus.SENT: 3,
+    MessageStatus.DELIVERED: 4,
+    MessageStatus.NOT_DELIVERED: 4,
+    MessageStatus.ERROR: 4,
+    MessageStatus.FAILED: 4,
+    MessageStatus.UNKNOWN: 4,
 }
 _FROM_MPROFI = {
-    DeliveryStatus.PROCESSING: "accepted",
-    DeliveryStatus.SENT: "sent",
-    DeliveryStatus.DELIVERED: "delivered",
-    DeliveryStatus.NOT_DELIVERED: "not_delivered",
-    DeliveryStatus.ERROR: "error",
+    DeliveryStatus.PROCESSING: MessageStatus.ACCEPTED,
+    DeliveryStatus.SENT: MessageStatus.SENT,
+    DeliveryStatus.DELIVERED: MessageStatus.DELIVERED,
+    DeliveryStatus.NOT_DELIVERED: MessageStatus.NOT_DELIVERED,
+    DeliveryStatus.ERROR: MessageStatus.ERROR,
 }
 
 
-def first_status_check(bridge: Bridge, scheduled_for: datetime | None) -> datetime:
+def first_status_check(ctx: Context, scheduled_for: datetime | None) -> datetime:
     """When status/ is first asked about a message mProfi just accepted (a scheduled
     one counts from its send time): PULL soon, PUSH only as a safety net."""
     start = max(utcnow(), scheduled_for) if scheduled_for is not None else utcnow()
-    return start + timedelta(seconds=bridge.config.first_status_check_seconds)
+    return start + timedelta(seconds=ctx.config.first_status_check_seconds)
 
 
-async def set_status(session: AsyncSession, message: Message, status: str, *, detail: str | None = None, source: str = "bridge") -> None:
+async def set_status(
+    session: AsyncSession, message: Message, status: MessageStatus, *, detail: str | None = None, source: str = "bridge"
+) -> None:
     message.status = status
     message.status_detail = detail
     message.status_at = utcnow()
@@ -77,19 +77,21 @@ async def set_status(session: AsyncSession, message: Message, status: str, *, de
 def queue_send(session: AsyncSession, message: Message, *, payload: dict[str, Any] | None = None) -> None:
     """A new outgoing message: its first status, its send and its status line, in one go."""
     repository.add_status_event(session, message_id=message.id, status=message.status, source="bridge")
-    enqueue(session, kind="send_outbound", lane="mprofi", conversation_id=message.conversation_id, message_id=message.id, payload=payload)
-    enqueue(session, kind="render_status", lane="slack", conversation_id=message.conversation_id, message_id=message.id)
+    enqueue(
+        session, kind=JobKind.SEND_REPLY, lane=Lane.MPROFI, conversation_id=message.conversation_id, message_id=message.id, payload=payload
+    )
+    enqueue(session, kind=JobKind.RENDER_STATUS, lane=Lane.SLACK, conversation_id=message.conversation_id, message_id=message.id)
 
 
 async def queue_render(session: AsyncSession, message: Message) -> None:
     """Queue a redraw of the message's status line, unless one is already waiting."""
-    if not await repository.has_pending_job(session, kind="render_status", message_id=message.id):
-        enqueue(session, kind="render_status", lane="slack", conversation_id=message.conversation_id, message_id=message.id)
+    if not await has_waiting_job(session, JobKind.RENDER_STATUS, message_id=message.id):
+        enqueue(session, kind=JobKind.RENDER_STATUS, lane=Lane.SLACK, conversation_id=message.conversation_id, message_id=message.id)
 
 
-async def apply_status(bridge: Bridge, status_update: StatusUpdate, *, source: str) -> bool:
+async def apply_status(ctx: Context, status_update: StatusUpdate, *, source: str) -> bool:
     parsed = DeliveryStatus.parse(status_update.raw_status)
-    async with bridge.sessions() as session, session.begin():
+    async with ctx.sessions() as session, session.begin():
         message = None
         if status_update.mprofi_id is not None:
             message = await repository.message_by_mprofi_id(session, status_update.mprofi_id)
@@ -102,7 +104,7 @@ async def apply_status(bridge: Bridge, status_update: StatusUpdate, *, source: s
         repository.add_status_event(
             session,
             message_id=message.id,
-            status=_FROM_MPROFI.get(parsed, "unknown"),
+            status=_FROM_MPROFI.get(parsed, MessageStatus.UNKNOWN),
             source=source,
             raw_status=status_update.raw_status[:40],
             at=status_update.ts,
@@ -112,9 +114,9 @@ async def apply_status(bridge: Bridge, status_update: StatusUpdate, *, source: s
         if message.next_poll_at is not None or message.status not in FINAL:
             # PUSH works for this message, so the safety net's check can wait again (and a
             # message whose id only a status told us gets one).
-            message.next_poll_at = first_status_check(bridge, message.scheduled_for)
+            message.next_poll_at = first_status_check(ctx, message.scheduled_for)
         new = _FROM_MPROFI.get(parsed)
-        if new is None or _RANK[new] <= _RANK.get(message.status, 0):
+        if new is None or _RANK[new] <= _RANK.get(MessageStatus(message.status), 0):
             return True  # statuses only move forward; late or repeated ones are history
         message.status = new
         message.status_detail = None
@@ -123,22 +125,22 @@ async def apply_status(bridge: Bridge, status_update: StatusUpdate, *, source: s
             message.next_poll_at = None
         if message.conversation_id is not None:  # many-number /sms messages have no status line
             await queue_render(session, message)
-    bridge.wake_workers()
+    ctx.wake_workers()
     return True
 
 
-async def render_status(bridge: Bridge, job: Job) -> None:
-    async with bridge.sessions() as session:
+async def render_status(ctx: Context, job: Job) -> None:
+    async with ctx.sessions() as session:
         message = await session.get(Message, job.message_id)
         assert message is not None and message.conversation_id is not None
         conversation = await session.get(Conversation, message.conversation_id)
         assert conversation is not None
         await session.commit()  # reads done: no transaction stays open across Slack calls
-        thread_ts = await ensure_thread(bridge, session, conversation, job)
+        thread_ts = await ensure_thread(ctx, session, conversation, job)
         # The phone may read a mention as a name or a link with its address: say what it
         # got (not for a message refused or failed: the phone got nothing).
         typed = message.typed_text
-        received = message.text if typed is not None and typed != message.text and message.status != "failed" else None
+        received = message.text if typed is not None and typed != message.text and message.status != MessageStatus.FAILED else None
         payload = blocks.status_line(
             message_id=message.id,
             kind=message.kind,
@@ -155,7 +157,7 @@ async def render_status(bridge: Bridge, job: Job) -> None:
         )
         if message.status_message_ts is not None:
             try:
-                await bridge.slack.chat_update(channel=conversation.channel_id, ts=message.status_message_ts, **payload)
+                await ctx.slack.chat_update(channel=conversation.channel_id, ts=message.status_message_ts, **payload)
                 return
             except SlackApiError as exc:
                 if slack_error(exc) != "message_not_found":
@@ -163,7 +165,7 @@ async def render_status(bridge: Bridge, job: Job) -> None:
                 message.status_message_ts = None  # someone deleted the line: post it again
         if message.status_message_ts is None:
             message.status_message_ts = await post_once(
-                bridge.slack,
+                ctx.slack,
                 key=f"status:{message.id}",
                 job=job,
                 channel=conversation.channel_id,
@@ -174,7 +176,7 @@ async def render_status(bridge: Bridge, job: Job) -> None:
             await session.commit()
 
 
-async def poll_due(bridge: Bridge) -> int:
+async def poll_statuses(ctx: Context) -> int:
     """Ask ``status/`` about messages still in flight whose next check is due.
 
     With PULL this is how statuses arrive; with PUSH it catches the pushes that were
@@ -183,19 +185,15 @@ async def poll_due(bridge: Bridge) -> int:
     and stop at a final state or after the give-up time, counted from the send time.
     """
     now = utcnow()
-    config = bridge.config
-    async with bridge.sessions() as session:
+    config = ctx.config
+    async with ctx.sessions() as session:
         due = await repository.messages_due_for_poll(session, now=now)
-        claimed = []
+        claimed: list[tuple[int, int, datetime, int]] = []
         for message in due:
             # Push the next check out first: another worker or replica skips it.
-            result = await session.execute(
-                update(Message)
-                .where(Message.id == message.id, Message.next_poll_at == message.next_poll_at)
-                .values(next_poll_at=now + timedelta(seconds=config.poll_max_seconds))
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
+            if message.mprofi_id is not None and await repository.postpone_poll(
+                session, message, until=now + timedelta(seconds=config.poll_max_seconds)
+            ):
                 sent_at = max(message.created_at, message.scheduled_for) if message.scheduled_for else message.created_at
                 claimed.append((message.id, message.mprofi_id, sent_at, message.polls))
         await session.commit()
@@ -203,37 +201,37 @@ async def poll_due(bridge: Bridge) -> int:
 
     async def check(message_id: int, mprofi_id: int, sent_at: datetime, polls: int) -> None:
         async with limit:
-            await _check_one(bridge, message_id, mprofi_id, sent_at, polls)
+            await _check_one(ctx, message_id, mprofi_id, sent_at, polls)
 
     for failed in await asyncio.gather(*(check(*claim) for claim in claimed), return_exceptions=True):
         if isinstance(failed, Exception):  # the database, most likely: the claim's own gap retries it
             logger.warning("a status check could not be recorded: %s", type(failed).__name__)
     if claimed:
-        bridge.wake_workers()
+        ctx.wake_workers()
     return len(claimed)
 
 
-async def _check_one(bridge: Bridge, message_id: int, mprofi_id: int, sent_at: datetime, polls: int) -> None:
+async def _check_one(ctx: Context, message_id: int, mprofi_id: int, sent_at: datetime, polls: int) -> None:
     """Ask ``status/`` about one message, record what it says, and set its next check."""
-    config = bridge.config
+    config = ctx.config
     try:
-        status = await bridge.mprofi.get_status(mprofi_id)
+        status = await ctx.mprofi.get_status(mprofi_id)
     except MProfiError as exc:  # an odd answer included: this message waits, the others go on
         logger.warning("status check of message %s failed: %s", message_id, exc.message)
     else:
         await apply_status(
-            bridge,
+            ctx,
             StatusUpdate(mprofi_id=mprofi_id, raw_status=status.raw_status, reference=status.reference, ts=status.ts),
             source="pull",
         )
-    async with bridge.sessions() as session, session.begin():
+    async with ctx.sessions() as session, session.begin():
         message = await session.get(Message, message_id)
         assert message is not None
         message.polls = polls + 1
         if message.status in FINAL:
             message.next_poll_at = None
         elif utcnow() - sent_at > timedelta(hours=config.poll_give_up_hours):
-            await set_status(session, message, "unknown", detail="mProfi gave no final status in time.")
+            await set_status(session, message, MessageStatus.UNKNOWN, detail="mProfi gave no final status in time.")
             message.next_poll_at = None
             if message.conversation_id is not None:  # many-number /sms messages have no status line
                 await queue_render(session, message)

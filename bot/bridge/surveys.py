@@ -15,31 +15,30 @@ import csv
 import io
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from bot.bridge.commands import post_response
+from bot.bridge.context import Context
 from bot.bridge.models import RetryLater, SurveyRequest
 from bot.bridge.posts import post_once, upload_once
-from bot.mprofi import MProfiError, NotFoundError, RetryableError, UncertainError
-from bot.mprofi.errors import AuthenticationError
+from bot.bridge.refusals import mprofi_sentence
+from bot.mprofi import MProfiError, RetryableError, UncertainError
 from bot.mprofi.models import SurveyReportEntry, parse_timestamp
 from bot.slack import blocks
+from bot.slack.responses import post_response
 from bot.sms.numbers import InvalidNumber, msisdn, normalize
 from bot.sms.text import storable
+from storage import surveys as survey_rows
+from storage.kinds import JobKind, Lane
 from storage.models import Job, SurveyNotification, SurveyThread, utcnow
-from storage.queue import enqueue
-
-if TYPE_CHECKING:
-    from bot.bridge.core import Bridge
+from storage.queue import enqueue, save_payload
 
 __all__ = [
-    "queue_survey_command",
+    "start_survey_command",
     "run_survey_command",
-    "receive_notification",
-    "post_notification",
+    "receive_survey_notification",
+    "post_survey_notification",
     "read_notification",
     "post_report",
     "report_csv",
@@ -48,9 +47,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-async def queue_survey_command(bridge: Bridge, request: SurveyRequest) -> None:
-    async with bridge.sessions() as session, session.begin():
-        payload = {
+async def start_survey_command(ctx: Context, request: SurveyRequest) -> None:
+    async with ctx.sessions() as session, session.begin():
+        payload: dict[str, Any] = {
             "action": request.action,
             "survey_id": request.survey_id,
             "numbers": list(request.numbers),
@@ -59,37 +58,29 @@ async def queue_survey_command(bridge: Bridge, request: SurveyRequest) -> None:
             "response_url": request.response_url,
             "results": {},
         }
-        enqueue(session, kind="survey_command", lane="mprofi", payload=payload)
-    bridge.wake_workers()
+        enqueue(session, kind=JobKind.SURVEY_COMMAND, lane=Lane.MPROFI, payload=payload)
+    ctx.wake_workers()
 
 
-def _sentence(exc: MProfiError, survey_id: int | None) -> str:
-    if isinstance(exc, NotFoundError):
-        return f"There is no survey {survey_id}; /survey list shows the surveys there are."
-    if isinstance(exc, AuthenticationError):
-        return "mProfi refused the sending key; an admin must check MPROFI_API_KEY."
-    return exc.message
-
-
-async def run_survey_command(bridge: Bridge, job: Job) -> None:
+async def run_survey_command(ctx: Context, job: Job) -> None:
     payload = dict(job.payload or {})
-    action, survey_id = payload["action"], payload.get("survey_id")
+    action, survey_id = payload["action"], int(payload.get("survey_id") or 0)  # 0: "list" names none
     reply_to = payload.get("response_url")
     try:
         if action == "list":
-            surveys = await bridge.mprofi.list_surveys()
-            await _answer(bridge, payload, blocks.survey_list(surveys))
+            surveys = await ctx.mprofi.list_surveys()
+            await _answer(ctx, payload, blocks.survey_list(surveys))
         elif action == "show":
-            detail = await bridge.mprofi.get_survey(int(survey_id))
-            await _answer(bridge, payload, blocks.survey_detail(detail))
+            detail = await ctx.mprofi.get_survey(survey_id)
+            await _answer(ctx, payload, blocks.survey_detail(detail))
         elif action == "start":
-            detail = await bridge.mprofi.get_survey(int(survey_id))
+            detail = await ctx.mprofi.get_survey(survey_id)
             results: dict[str, str] = dict(payload.get("results") or {})
             for number in payload["numbers"]:
                 if number in results:
                     continue  # started before a restart: never twice
                 try:
-                    await bridge.mprofi.start_survey(int(survey_id), number)
+                    await ctx.mprofi.start_survey(survey_id, number)
                     results[number] = "ok"
                 except RetryableError:
                     raise
@@ -98,26 +89,26 @@ async def run_survey_command(bridge: Bridge, job: Job) -> None:
                 except MProfiError as exc:
                     results[number] = exc.message
                 payload["results"] = results
-                async with bridge.sessions() as session, session.begin():
-                    await session.execute(update(Job).where(Job.id == job.id).values(payload=payload))
-            await _answer(bridge, payload, blocks.survey_started(detail, results))
+                async with ctx.sessions() as session, session.begin():
+                    await save_payload(session, job.id, payload)
+            await _answer(ctx, payload, blocks.survey_started(detail, results))
         elif action == "report":
-            detail = await bridge.mprofi.get_survey(int(survey_id))
-            entries = await bridge.mprofi.get_survey_report(int(survey_id))
-            await post_report(bridge, channel=payload["channel"], survey=detail, entries=entries, user_id=payload.get("user"), job=job)
+            detail = await ctx.mprofi.get_survey(survey_id)
+            entries = await ctx.mprofi.get_survey_report(survey_id)
+            await post_report(ctx, channel=payload["channel"], survey=detail, entries=entries, user_id=payload.get("user"), job=job)
             if reply_to:
-                await post_response(bridge, reply_to, {"text": f"The report of survey {survey_id} is posted in the channel."})
+                await post_response(ctx.http, reply_to, {"text": f"The report of survey {survey_id} is posted in the channel."})
     except RetryableError as exc:
         raise RetryLater(exc.message, exc.retry_after) from None
     except MProfiError as exc:
-        await _answer(bridge, payload, {"text": _sentence(exc, survey_id)})
+        await _answer(ctx, payload, {"text": mprofi_sentence(exc, key="survey", survey_id=survey_id or None)})
 
 
-async def _answer(bridge: Bridge, payload: Mapping[str, Any], message: dict[str, Any]) -> None:
+async def _answer(ctx: Context, payload: Mapping[str, Any], message: dict[str, Any]) -> None:
     if payload.get("response_url"):
-        await post_response(bridge, str(payload["response_url"]), message)
+        await post_response(ctx.http, str(payload["response_url"]), message)
     else:
-        await bridge.slack.chat_postEphemeral(channel=payload["channel"], user=payload["user"], **message)
+        await ctx.slack.chat_postEphemeral(channel=payload["channel"], user=payload["user"], **message)
 
 
 def report_csv(entries: list[SurveyReportEntry]) -> bytes:
@@ -131,12 +122,12 @@ def report_csv(entries: list[SurveyReportEntry]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-async def post_report(bridge: Bridge, *, channel: str, survey: Any, entries: list[SurveyReportEntry], user_id: str | None, job: Job) -> str:
+async def post_report(ctx: Context, *, channel: str, survey: Any, entries: list[SurveyReportEntry], user_id: str | None, job: Job) -> str:
     """The readable summary in the channel, the raw report as CSV in its thread (each once per job)."""
     payload = blocks.survey_report(survey, entries, user_id=user_id)
-    ts = await post_once(bridge.slack, key=f"survey-report:{job.id}", job=job, channel=channel, **payload)
+    ts = await post_once(ctx.slack, key=f"survey-report:{job.id}", job=job, channel=channel, **payload)
     await upload_once(
-        bridge.slack,
+        ctx.slack,
         job=job,
         channel=channel,
         thread_ts=ts,
@@ -197,13 +188,13 @@ def read_notification(data: Any) -> tuple[str, int | None, str | None, str | Non
     return "unreadable", survey_id, None, None, None
 
 
-async def receive_notification(bridge: Bridge, *, content_type: str, body: bytes, data: Any) -> tuple[int, str]:
+async def receive_survey_notification(ctx: Context, *, content_type: str, body: bytes, data: Any) -> tuple[int, str]:
     """Keep the call as it came, queue its post; (stored id, kind)."""
     kind, survey_id, number, answer, entries = read_notification(data)
     report = [
         {"msisdn": e.msisdn, "answers": list(e.answers), "finished": e.finished.isoformat() if e.finished else None} for e in entries or []
     ]
-    async with bridge.sessions() as session, session.begin():
+    async with ctx.sessions() as session, session.begin():
         notification = SurveyNotification(
             content_type=content_type[:200],
             body=body.decode("utf-8", "backslashreplace").replace("\x00", "\\x00"),  # PostgreSQL text holds no NUL
@@ -216,21 +207,21 @@ async def receive_notification(bridge: Bridge, *, content_type: str, body: bytes
         )
         session.add(notification)
         await session.flush()
-        enqueue(session, kind="post_survey_notification", lane="slack", payload={"notification": notification.id})
+        enqueue(session, kind=JobKind.POST_SURVEY_NOTIFICATION, lane=Lane.SLACK, payload={"notification": notification.id})
         stored = notification.id
-    bridge.wake_workers()
+    ctx.wake_workers()
     return stored, kind
 
 
-async def _survey_thread(bridge: Bridge, survey_id: int, job: Job) -> str:
+async def _survey_thread(ctx: Context, survey_id: int, job: Job) -> str:
     """The thread of one survey's answers, opened once.
 
     The unique key on the survey decides which job posts the parent; another job
     that finds the parent still missing waits for it (and takes over when the first
     job evidently died).
     """
-    channel = bridge.config.survey_channel
-    async with bridge.sessions() as session:
+    channel = ctx.config.survey_channel
+    async with ctx.sessions() as session:
         thread = await session.get(SurveyThread, survey_id)
         mine = False
         if thread is None:
@@ -248,11 +239,11 @@ async def _survey_thread(bridge: Bridge, survey_id: int, job: Job) -> str:
             await session.commit()  # no transaction stays open across mProfi or Slack calls
             name = None
             try:
-                name = (await bridge.mprofi.get_survey(survey_id)).name
+                name = (await ctx.mprofi.get_survey(survey_id)).name
             except MProfiError as exc:
                 logger.info("survey %s name unknown: %s", survey_id, exc.message)
             thread.thread_ts = await post_once(
-                bridge.slack,
+                ctx.slack,
                 key=f"survey-thread:{survey_id}",
                 job=job,
                 channel=thread.channel_id,
@@ -262,17 +253,17 @@ async def _survey_thread(bridge: Bridge, survey_id: int, job: Job) -> str:
         return thread.thread_ts
 
 
-async def post_notification(bridge: Bridge, job: Job) -> None:
-    async with bridge.sessions() as session:
+async def post_survey_notification(ctx: Context, job: Job) -> None:
+    async with ctx.sessions() as session:
         notification = await session.get(SurveyNotification, int((job.payload or {})["notification"]))
     assert notification is not None
     if notification.slack_ts is not None:
         return
-    channel = bridge.config.survey_channel
+    channel = ctx.config.survey_channel
     if notification.kind == "answer" and notification.survey_id is not None:
-        thread_ts = await _survey_thread(bridge, notification.survey_id, job)
+        thread_ts = await _survey_thread(ctx, notification.survey_id, job)
         ts = await post_once(
-            bridge.slack,
+            ctx.slack,
             key=f"survey-notification:{notification.id}",
             job=job,
             channel=channel,
@@ -284,18 +275,18 @@ async def post_notification(bridge: Bridge, job: Job) -> None:
         survey: Any = None
         if notification.survey_id is not None:
             try:
-                survey = await bridge.mprofi.get_survey(notification.survey_id)
+                survey = await ctx.mprofi.get_survey(notification.survey_id)
             except MProfiError as exc:
                 logger.info("survey %s details unknown: %s", notification.survey_id, exc.message)
         survey = survey or blocks.UnnamedSurvey(id=notification.survey_id or 0)
-        ts = await post_report(bridge, channel=channel, survey=survey, entries=entries, user_id=None, job=job)
+        ts = await post_report(ctx, channel=channel, survey=survey, entries=entries, user_id=None, job=job)
     else:
         ts = await post_once(
-            bridge.slack,
+            ctx.slack,
             key=f"survey-notification:{notification.id}",
             job=job,
             channel=channel,
             **blocks.survey_unreadable(notification.id, notification.body),
         )
-    async with bridge.sessions() as session, session.begin():
-        await session.execute(update(SurveyNotification).where(SurveyNotification.id == notification.id).values(slack_ts=ts))
+    async with ctx.sessions() as session, session.begin():
+        await survey_rows.set_notification_ts(session, notification.id, ts)

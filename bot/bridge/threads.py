@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.bridge.context import Context
 from bot.bridge.posts import post_once
 from bot.slack import blocks
 from bot.sms.numbers import PhoneE164
 from storage.models import Conversation, Job
 
-if TYPE_CHECKING:
-    from bot.bridge.core import Bridge
-
 __all__ = ["ensure_thread"]
 
 
-async def ensure_thread(bridge: Bridge, session: AsyncSession, conversation: Conversation, job: Job | None) -> str:
+async def ensure_thread(ctx: Context, session: AsyncSession, conversation: Conversation, job: Job | None) -> str:
     """The conversation's thread ts, posting its parent message first if there is none.
 
     Jobs of one conversation run one at a time (the queue's lanes), so only one job
@@ -27,11 +23,11 @@ async def ensure_thread(bridge: Bridge, session: AsyncSession, conversation: Con
     if conversation.thread_ts is None:
         await session.commit()  # no transaction stays open across a Slack call
         conversation.thread_ts = await post_once(
-            bridge.slack,
+            ctx.slack,
             key=f"thread:{conversation.id}",
             job=job,
             channel=conversation.channel_id,
-            **blocks.thread_parent(PhoneE164(conversation.phone), conversation.contact_name, note_prefix=bridge.config.note_prefix),
+            **blocks.thread_parent(PhoneE164(conversation.phone), conversation.contact_name, note_prefix=ctx.config.note_prefix),
         )
         await session.commit()
     return conversation.thread_ts

@@ -13,11 +13,11 @@ from datetime import timedelta
 
 from slack_sdk.errors import SlackApiError
 
-from bot.bridge.core import Bridge
+from bot.bridge.facade import Bridge
 from bot.bridge.giving_up import end_job
 from bot.bridge.models import RetryLater
 from bot.bridge.posts import SLACK_REFUSED, refused
-from bot.slack.errors import is_permanent, slack_error
+from bot.slack.errors import SlackUnavailable, is_permanent, slack_error
 from storage.models import Job, utcnow
 from storage.queue import claim, complete, renew, retry_later
 
@@ -105,9 +105,11 @@ class Workers:
         except RetryLater as exc:
             delay = exc.delay if exc.delay is not None else backoff(job.attempts)
             await self._retry(job, delay, str(exc), log=logging.INFO)
+        except SlackUnavailable as exc:  # a file download or a response_url: nothing was done
+            await self._retry(job, backoff(job.attempts), str(exc), log=logging.INFO)
         except SlackApiError as exc:
             if is_permanent(exc):
-                await end_job(self._bridge, job, slack_error(exc))
+                await end_job(self._bridge.ctx, job, slack_error(exc))
                 return True
             # A plain refusal posted nothing; anything else (a 5xx, a garbled answer) may have.
             prefix = SLACK_REFUSED if refused(exc) else "Slack failed"
@@ -130,7 +132,7 @@ class Workers:
         """Try again later, unless the job has tried too often or for too long: then it ends, visibly."""
         age = utcnow() - job.created_at
         if job.attempts >= self._max_attempts or age > self._give_up_after:
-            await end_job(self._bridge, job, f"still failing after {job.attempts} attempts over {_duration(age)}: {error}")
+            await end_job(self._bridge.ctx, job, f"still failing after {job.attempts} attempts over {_duration(age)}: {error}")
             return
         logger.log(log, "job %s (%s) will retry in %.0f s: %s", job.id, job.kind, delay, error)
         await retry_later(self._bridge.sessions, job.id, delay=delay, error=error, attempts=job.attempts)

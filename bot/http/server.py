@@ -30,7 +30,7 @@ from bot.http.limits import RETRY_AFTER_SECONDS
 try:
     import resource
 except ImportError:  # not on Windows; the warning below is then skipped
-    resource = None  # type: ignore[assignment]
+    resource = None  # type: ignore[assignment]  # None stands for "no such module"; descriptor_warning() checks it
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -50,11 +50,11 @@ def guarded_protocol(*, header_seconds: float, max_open: int, max_header_bytes: 
     """uvicorn's HTTP protocol (httptools or h11) with a header deadline, a header cap and a connection cap."""
     base: type[Any] = AutoHTTPProtocol
 
-    class GuardedHTTPProtocol(base):  # type: ignore[misc, valid-type]
+    class GuardedHTTPProtocol(base):  # type: ignore[misc]  # the base is httptools' or h11's protocol, chosen at import: typed as Any
         _timer: asyncio.TimerHandle | None = None
         _header_bytes = 0
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport: asyncio.Transport) -> None:
             super().connection_made(transport)
             if len(self.connections) > max_open:
                 self._refuse(503, "the bridge has too many open connections; try again in a few seconds", RETRY_AFTER_SECONDS)

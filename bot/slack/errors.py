@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
 
-__all__ = ["slack_error", "is_permanent", "PERMANENT", "PAYLOAD_REFUSED", "PLACE_REFUSED"]
+__all__ = ["slack_error", "is_permanent", "SlackUnavailable", "PERMANENT", "PAYLOAD_REFUSED", "PLACE_REFUSED"]
+
+
+class SlackUnavailable(Exception):
+    """Slack did not answer, or answered 5xx, outside the Web API client (a file
+    download, a ``response_url``): nothing was done, so the work may try again later."""
 
 
 def slack_error(exc: SlackApiError) -> str:

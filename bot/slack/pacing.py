@@ -7,7 +7,8 @@ whole channel pauses for ``Retry-After`` (all workers, not only the one that was
 refused) and the post is tried again.
 
 ``ChannelPacer`` keeps the pace within one process. Replicas share one pace through
-the database instead (``bot.bridge.pacing.SharedPacer``); both fit :class:`Pacer`.
+the database instead (:class:`SharedPacer`, its turns kept by :mod:`storage.pace`);
+both fit :class:`Pacer`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from typing import Any, Protocol
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-__all__ = ["ChannelPacer", "PacedWebClient", "Pacer", "retry_after"]
+from storage.pace import hold_until, take_turn
+
+__all__ = ["ChannelPacer", "SharedPacer", "PacedWebClient", "Pacer", "retry_after"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +107,7 @@ class PacedWebClient(AsyncWebClient):
         self.rate_limit_retries = rate_limit_retries
         self.rate_limited = 0  # 429s seen, for logs and benchmarks
 
-    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
         channel = _channel_of(kwargs) if api_method in PACED_METHODS else None
         for attempt in range(self.rate_limit_retries + 1):
             if channel:
@@ -131,3 +135,26 @@ def _channel_of(kwargs: dict[str, Any]) -> str | None:
             if channel:
                 return str(channel)
     return None
+
+
+class SharedPacer:
+    """A :class:`Pacer` whose turns come from the database: every replica keeps one pace.
+
+    Slack limits a channel whichever process posts; replicas each keeping their own
+    pace would post twice as fast and run into 429s. A 429 one of them meets holds
+    the channel for all.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, rate: float = 1.0, burst: int = 1) -> None:
+        self._sessions = sessions
+        self._interval = 1.0 / rate
+        self._burst = max(1, burst)
+
+    async def acquire(self, channel: str) -> None:
+        turn = await take_turn(self._sessions, channel, now=time.time(), interval=self._interval, burst=self._burst)
+        wait = turn - time.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def pause(self, channel: str, seconds: float) -> None:
+        await hold_until(self._sessions, channel, time.time() + seconds)

@@ -1,9 +1,10 @@
-"""Reading what a person typed after ``/sms``: when, to whom, and what.
+"""Reading what a person typed after ``/sms`` (when, to whom, and what) and ``/survey``.
 
 ``/sms [at 2026-12-01 09:00] <numbers…> <text>``. Numbers are separated by commas or
 spaces and may themselves contain spaces (``+48 600 100 200``): digit groups are
 joined until they make a valid number. The text is everything after the numbers,
-exactly as typed. Pure functions: no Slack, no mProfi, no clock of their own.
+exactly as typed. ``/survey`` reads its numbers the same way. Pure functions: no
+Slack, no mProfi, no clock of their own.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.sms.lists import sort_out
-from bot.sms.numbers import InvalidNumber, PhoneE164, display, normalize
+from bot.sms.numbers import InvalidNumber, PhoneE164, display, msisdn, normalize
 
 __all__ = [
     "SmsCommand",
@@ -25,15 +26,23 @@ __all__ = [
     "split_numbers",
     "Recipients",
     "describe_refused",
+    "SurveyUsage",
+    "parse_survey_command",
+    "SURVEY_HELP",
 ]
 
 _NUMBERISH = re.compile(r"^[+(\d][\d+\-().,]*$")
 _AT = re.compile(r"^\s*at\s+(?:(\d{4}-\d{1,2}-\d{1,2})|(\d{1,2}\.\d{1,2}\.\d{4}))?\s*(\d{1,2}):(\d{2})(?=\s|$)", re.IGNORECASE)
 HELP_WORDS = {"", "help", "pomoc", "?"}
+SURVEY_HELP = "Use /survey list, /survey show <id>, /survey start <id> <numbers…> or /survey report <id>."
 
 
 class CommandError(ValueError):
     """What is wrong with the command, as one sentence the person can act on."""
+
+
+class SurveyUsage(ValueError):
+    """What is wrong with a ``/survey`` command, as one sentence."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +180,33 @@ def parse_sms_command(text: str, *, now: datetime, tz: ZoneInfo) -> SmsCommand |
         raw, reason = recipients.refused[0]
         raise CommandError(f"{raw} is not a number that can be texted: {reason}.")
     return SmsCommand(recipients=recipients, text=message, send_at=send_at)
+
+
+def parse_survey_command(text: str) -> tuple[str, int | None, tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """(action, survey id, numbers as 48XXXXXXXXX, refused numbers) from ``/survey`` text."""
+    words = text.split()
+    if not words or words[0].lower() in HELP_WORDS:
+        raise SurveyUsage(SURVEY_HELP)
+    action = words[0].lower()
+    if action not in ("list", "show", "start", "report"):
+        raise SurveyUsage(f"“{words[0]}” is not something /survey does. {SURVEY_HELP}")
+    if action == "list":
+        return action, None, (), ()
+    if len(words) < 2 or not words[1].isdigit():
+        raise SurveyUsage(f"/survey {action} needs the survey's number, for example /survey {action} 3 (see /survey list).")
+    survey_id = int(words[1])
+    if action != "start":
+        return action, survey_id, (), ()
+    raw, leftover = split_numbers(" ".join(words[2:]))
+    if leftover:
+        raise SurveyUsage(f"“{leftover[:40]}” is not a phone number; /survey start {survey_id} takes only numbers.")
+    if not raw:
+        raise SurveyUsage(f"Give the number(s) to invite: /survey start {survey_id} 600100200 600100201.")
+    recipients = parse_recipients(raw)
+    if not recipients.valid:
+        first, reason = recipients.refused[0]
+        raise SurveyUsage(f"{first} is not a number that can take a survey: {reason}.")
+    return action, survey_id, tuple(msisdn(n) for n in recipients.valid), recipients.refused
 
 
 def describe_refused(refused: tuple[tuple[str, str], ...] | list[list[str]], limit: int = 10) -> str:

@@ -149,8 +149,8 @@ def is_polish(number: PhoneE164) -> bool:
     return number.startswith("+" + POLAND_CC)
 
 
-def display(number: PhoneE164) -> str:
-    """A number as a person reads it: ``+48 600 100 200``."""
+def display(number: str) -> str:
+    """A number as a person reads it: ``+48 600 100 200``; a sender name (``ORANGE``) as it is."""
     try:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:

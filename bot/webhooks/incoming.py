@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.bridge.models import InboundImage, InboundSms
 from bot.mprofi.models import parse_timestamp
-from bot.sms.numbers import InvalidNumber, sender_id
+from bot.sms.numbers import InvalidNumber, SenderId, sender_id
 from bot.sms.text import storable as clean
 
 __all__ = ["BadPayload", "parse_json", "parse_multipart", "MAX_TEXT", "image_kind"]
@@ -34,7 +34,7 @@ class BadPayload(ValueError):
     """A webhook body that is not an inbound message; the text says what is wrong."""
 
 
-def _sender(value: Any) -> str:
+def _sender(value: Any) -> SenderId:
     if not isinstance(value, (str, int)) or isinstance(value, bool) or not str(value).strip():
         raise BadPayload("sender is missing")
     if isinstance(value, int) and not 0 < value < 10**22:

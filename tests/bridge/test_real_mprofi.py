@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.bridge.models import KEY_REFUSED
+from bot.bridge.refusals import KEY_REFUSED
 from bot.sandbox.stack import WEBHOOK_TOKEN, SandboxStack
 from storage import make_engine, make_sessionmaker
 from storage.models import Message

@@ -222,7 +222,8 @@ class _Part:
 
 
 def _media_type(request: httpx.Request) -> str:
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    content_type: str = request.headers.get("content-type", "")
+    return content_type.split(";", 1)[0].strip().lower()
 
 
 def _multipart(request: httpx.Request, body: bytes) -> list[_Part] | str:

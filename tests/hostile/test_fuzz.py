@@ -22,8 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.sandbox.stack import WEBHOOK_TOKEN, SandboxStack
-from bot.slack.listeners.lookups import SurveyUsage, parse_survey_command
-from bot.sms.command import CommandError, parse_sms_command, split_numbers
+from bot.sms.command import CommandError, SurveyUsage, parse_sms_command, parse_survey_command, split_numbers
 from storage import make_engine, make_sessionmaker
 from storage.models import Attachment, Message
 

@@ -195,7 +195,7 @@ async def test_serve_cuts_off_slow_headers_with_408(monkeypatch: pytest.MonkeyPa
 
 
 async def test_huge_headers_get_431_and_surplus_connections_503() -> None:
-    settings = Settings(_env_file=None, http_request_timeout_seconds=3.0, http_max_concurrent_requests=1)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, http_request_timeout_seconds=3.0, http_max_concurrent_requests=1)
     async with uvicorn_on_loopback(tiny_app, **server_options(settings)) as url:
         async with raw_connection(url) as (reader, writer):
             writer.write(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import httpx
 import pytest
 
 from bot.mprofi import (
     AuthenticationError,
+    BulkEntry,
     DeliveryStatus,
     MmsFile,
     MProfiClient,
     MProfiKeys,
+    MProfiMessageId,
     NotFoundError,
     OutgoingSms,
     RetryableError,
@@ -23,6 +26,12 @@ from bot.sandbox.mprofi import SimulatorState
 from bot.sms.text import MMS_MAX_FILE_BYTES
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def sent_id(entry: BulkEntry) -> MProfiMessageId:
+    """The mProfi id of a bulk entry that was accepted (a refused one has none)."""
+    assert entry.id is not None, f"entry {entry.index} was refused: {entry.error_text}"
+    return entry.id
 
 
 # ---- send/ ------------------------------------------------------------------------
@@ -65,7 +74,7 @@ async def test_send_sms_validation_errors(
 
 
 @pytest.mark.parametrize("case", ["wrong", "inactive", "wrong-type"])
-async def test_authentication_errors(sim: SimulatorState, sim_url: tuple, case: str) -> None:
+async def test_authentication_errors(sim: SimulatorState, sim_url: tuple[str, httpx.AsyncClient], case: str) -> None:
     base_url, http = sim_url
     keys = dict(sim.config.keys)
     if case == "wrong":
@@ -96,7 +105,7 @@ async def test_send_bulk_messages_form_keeps_per_message_errors(mprofi: MProfiCl
         ]
     )
     assert [e.ok for e in result.entries] == [True, False, False, True]
-    ids = [e.id for e in result.accepted]
+    ids = [sent_id(e) for e in result.accepted]
     assert ids[1] == ids[0] + 1  # consecutive, in input order
     assert result.failed[0].recipient == "123"
     assert result.failed[0].error_code == "ERR000"
@@ -109,8 +118,8 @@ async def test_send_bulk_messages_form_keeps_per_message_errors(mprofi: MProfiCl
 async def test_send_bulk_default_message_form(mprofi: MProfiClient, sim: SimulatorState) -> None:
     result = await mprofi.send_bulk_default("Promocja", ["600100200", "+48600100201", "abc"])
     assert [e.ok for e in result.entries] == [True, True, False]
-    assert {sim.messages[e.id].recipient for e in result.accepted} == {"600100200", "48600100201"}
-    assert all(sim.messages[e.id].text == "Promocja" for e in result.accepted)
+    assert {sim.messages[sent_id(e)].recipient for e in result.accepted} == {"600100200", "48600100201"}
+    assert all(sim.messages[sent_id(e)].text == "Promocja" for e in result.accepted)
 
 
 async def test_send_bulk_without_recipients_is_err001(mprofi: MProfiClient) -> None:
@@ -163,10 +172,10 @@ async def test_send_bulk_mms_both_forms(mprofi: MProfiClient, sim: SimulatorStat
         recipients=["600100200", "600100201"], default_message="Plakat", file=MmsFile("a.gif", b"GIF89a", "image/gif")
     )
     assert len(broadcast.accepted) == 2
-    assert all(sim.messages[e.id].file_name == "a.gif" for e in broadcast.accepted)
+    assert all(sim.messages[sent_id(e)].file_name == "a.gif" for e in broadcast.accepted)
     per_message = await mprofi.send_bulk_mms(messages=[OutgoingSms("600100202", "A", reference="r1"), OutgoingSms("1", "B")])
     assert [e.ok for e in per_message.entries] == [True, False]
-    assert sim.messages[per_message.entries[0].id].reference == "r1"
+    assert sim.messages[sent_id(per_message.entries[0])].reference == "r1"
 
 
 # ---- status/ ------------------------------------------------------------------------
@@ -220,7 +229,7 @@ async def test_get_incoming_rejects_reversed_range(mprofi: MProfiClient) -> None
     assert "wcześniejszy" in caught.value.text
 
 
-async def test_get_incoming_needs_the_receiving_key(sim: SimulatorState, sim_url: tuple) -> None:
+async def test_get_incoming_needs_the_receiving_key(sim: SimulatorState, sim_url: tuple[str, httpx.AsyncClient]) -> None:
     base_url, http = sim_url
     keys = MProfiKeys(**{**sim.config.keys, "receive": sim.config.keys["send"]})
     with pytest.raises(AuthenticationError):
@@ -274,7 +283,7 @@ async def test_hlr_single_rejects_national_form(mprofi: MProfiClient) -> None:
         await mprofi.hlr_single("600100200")
 
 
-async def test_hlr_wrong_key(sim: SimulatorState, sim_url: tuple) -> None:
+async def test_hlr_wrong_key(sim: SimulatorState, sim_url: tuple[str, httpx.AsyncClient]) -> None:
     base_url, http = sim_url
     keys = MProfiKeys(**{**sim.config.keys, "hlr": sim.config.keys["send"]})
     with pytest.raises(AuthenticationError):
@@ -355,14 +364,14 @@ async def test_a_scheduled_polish_broadcast_goes_as_messages_entries(mprofi: MPr
     result = await mprofi.send_bulk_default("Zażółć gęślą jaźń", ["600100200", "600100201"], encoding="utf-8", date=when)
     assert len(result.accepted) == 2
     for entry in result.accepted:
-        stored = sim.messages[entry.id]
+        stored = sim.messages[sent_id(entry)]
         assert stored.scheduled_for == when
         assert stored.delivered_text == "Zażółć gęślą jaźń"
 
 
 async def test_without_utf8_the_phone_reads_no_polish_letters(mprofi: MProfiClient, sim: SimulatorState) -> None:
     result = await mprofi.send_bulk_default("Zażółć gęślą jaźń", ["600100200"])
-    assert sim.messages[result.accepted[0].id].delivered_text == "Zazolc gesla jazn"
+    assert sim.messages[sent_id(result.accepted[0])].delivered_text == "Zazolc gesla jazn"
 
 
 async def test_survey_calls_authenticate_with_the_token_header(mprofi: MProfiClient, sim: SimulatorState) -> None:

@@ -6,12 +6,13 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Literal
 
 import httpx
 import pytest
 
 from bot.sandbox.mprofi import SimulatorConfig, SimulatorState, create_simulator_app
-from bot.sandbox.mprofi.state import SimMessage, now
+from bot.sandbox.mprofi.state import SimMessage, WebhookFormat, now
 from bot.sandbox.sink import RequestSink
 
 
@@ -102,11 +103,11 @@ async def test_push_statuses_reach_the_configured_url(sim: SimulatorState, sink:
 
 
 @pytest.mark.parametrize("fmt", ["standard", "3cx"])
-async def test_inbound_json_formats(sim: SimulatorState, sink: tuple[RequestSink, str], fmt: str) -> None:
+async def test_inbound_json_formats(sim: SimulatorState, sink: tuple[RequestSink, str], fmt: Literal["standard", "3cx"]) -> None:
     recorder, url = sink
     sim.config.webhook_url = url + "/mprofi/incoming"
     sim.config.webhook_token = "hook-token"
-    sim.config.webhook_format = fmt  # type: ignore[assignment]
+    sim.config.webhook_format = fmt
     record = sim.inject_inbound("48600100200", "Dzień dobry")
     [request] = await recorder.wait_for(1)
     await asyncio.wait_for(record.delivered.wait(), 2)
@@ -122,13 +123,13 @@ async def test_inbound_json_formats(sim: SimulatorState, sink: tuple[RequestSink
 
 
 @pytest.mark.parametrize("fmt", ["standard", "3cx", "mms"])
-async def test_alphanumeric_and_short_code_senders(sim: SimulatorState, sink: tuple[RequestSink, str], fmt: str) -> None:
+async def test_alphanumeric_and_short_code_senders(sim: SimulatorState, sink: tuple[RequestSink, str], fmt: WebhookFormat) -> None:
     """Sender ids that are not numbers reach the webhook and getincoming exactly as given."""
     recorder, url = sink
     sim.config.webhook_url = url + "/mprofi/incoming"
     images = [("a.jpg", b"\xff\xd8", "image/jpeg")] if fmt == "mms" else None
     for sender in ("ORANGE", "mBank", "8080"):
-        sim.inject_inbound(sender, "kod 1234", images=images, webhook_format=fmt)  # type: ignore[arg-type]
+        sim.inject_inbound(sender, "kod 1234", images=images, webhook_format=fmt)
     requests = await recorder.wait_for(3)
     if fmt == "mms":
         got = [r.form["sender"] for r in requests]

@@ -10,6 +10,7 @@ import ast
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
@@ -116,7 +117,7 @@ async def test_faults_rate_limit_with_retry_after_and_fail_with_500(slack: Slack
 
 
 async def test_mentions_and_links_in_text_and_mrkdwn_are_recorded_but_plain_text_is_not(slack: SlackState) -> None:
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "<!channel> header is plain"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "hej <@U0ANNA>, zobacz <https://evil.example/x|Twój bank>"}},
         {"type": "section", "text": {"type": "plain_text", "text": "<@U0PIOTR> <https://plain.example|no>"}},
@@ -177,7 +178,7 @@ def test_reading_entities_as_the_formatting_reference_describes() -> None:
 # ---- Slack → app events, as a Slack client composes them --------------------------------
 
 
-def events(sink: RequestSink) -> list[dict]:
+def events(sink: RequestSink) -> list[dict[str, Any]]:
     return [json.loads(r.body)["event"] for r in sink.requests]
 
 
@@ -200,7 +201,7 @@ async def test_what_a_person_types_arrives_escaped_with_a_rich_text_block(app: t
 
 async def test_rich_entities_arrive_as_slack_writes_them(app: tuple[SlackState, RequestSink]) -> None:
     slack, sink = app
-    rich = [
+    rich: list[dict[str, Any]] = [
         {"type": "user", "user_id": "U0PIOTR"},
         {"type": "text", "text": " sprawdź "},
         {"type": "channel", "channel_id": "C0GENERAL"},

@@ -50,8 +50,9 @@ async def refused(state: SlackState, **message: Any) -> dict[str, Any]:
 
 def errors(answer: dict[str, Any]) -> list[str]:
     assert answer["error"] == "invalid_blocks"
-    assert answer["response_metadata"]["messages"] == [f"[ERROR] {e}" for e in answer["errors"]]
-    return answer["errors"]
+    found: list[str] = answer["errors"]
+    assert answer["response_metadata"]["messages"] == [f"[ERROR] {e}" for e in found]
+    return found
 
 
 LIMITS = [

@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo
 from bot.sandbox.slack.markup import escape
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from bot.sandbox.slack.records import SlackConfig
 
 __all__ = [
@@ -68,7 +70,8 @@ def shown_name(config: SlackConfig, user: str) -> str:
 
 def _tz(zone: str) -> tuple[str, int]:
     now = datetime.now(ZoneInfo(zone))
-    offset = int(now.utcoffset().total_seconds()) if now.utcoffset() else 0
+    utc_offset = now.utcoffset()
+    offset = int(utc_offset.total_seconds()) if utc_offset else 0
     labels = {"CET": "Central European Time", "CEST": "Central European Summer Time"}
     abbreviation = now.tzname() or zone
     return labels.get(abbreviation, abbreviation), offset
@@ -187,7 +190,7 @@ def conversation_json(config: SlackConfig, channel: str, *, num_members: bool = 
     return found
 
 
-def names(config: SlackConfig):  # type: ignore[no-untyped-def]
+def names(config: SlackConfig) -> Callable[[str, str], str]:
     """The names a person sees for ``<@U…>``, ``<!subteam^S…>`` and ``<#C…>``."""
 
     def name(kind: str, id_: str) -> str:

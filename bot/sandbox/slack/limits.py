@@ -260,7 +260,8 @@ def view_problems(view: Any) -> list[str]:
     check.string(view, "private_metadata", "/view", 3000)
     check.string(view, "callback_id", "/view", 255)
     check.string(view, "external_id", "/view", 255)
-    check.blocks(view.get("blocks") if isinstance(view.get("blocks"), list) else [], "/view/blocks", VIEW_BLOCKS)
-    if not isinstance(view.get("blocks"), list):
+    blocks = view.get("blocks")
+    check.blocks(blocks if isinstance(blocks, list) else [], "/view/blocks", VIEW_BLOCKS)
+    if not isinstance(blocks, list):
         check.fail("must provide an array", "/view/blocks")
     return check.errors

@@ -348,6 +348,7 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         problems = view_problems(view)
         if problems:
             raise SlackError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {p}" for p in problems]})
+        assert isinstance(view, dict)  # view_problems() complains about anything but an object
         return view
 
     def keep_view(view_id: str, view: dict[str, Any]) -> dict[str, Any]:

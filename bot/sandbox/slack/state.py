@@ -217,4 +217,5 @@ class SlackState(People):
         """Headers exactly as Slack signs a request (v0 HMAC-SHA256 over timestamp and body)."""
         stamp = str(timestamp if timestamp is not None else int(time.time()))
         signature = SignatureVerifier(self.config.signing_secret).generate_signature(timestamp=stamp, body=body)
+        assert signature is not None  # slack_sdk answers None only for a missing timestamp
         return {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}

@@ -1,4 +1,10 @@
-"""Every Bolt listener, registered by area."""
+"""Every Bolt listener, registered by feature.
+
+Each module has plain ``handle_*`` functions taking the bridge as a keyword-only
+argument, so tests call them without an app. Bolt injects a listener's arguments by
+name and reads only the positional ones, so ``partial(handle_x, bridge=bridge)`` is a
+listener as it stands.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import actions, commands, events, lookups
+from bot.slack.listeners import conversations, hlr, sms, surveys
 
 if TYPE_CHECKING:
     from bot.bridge import Bridge
@@ -15,7 +21,7 @@ __all__ = ["register_listeners"]
 
 
 def register_listeners(app: AsyncApp, bridge: Bridge) -> None:
-    events.register(app, bridge)
-    actions.register(app, bridge)
-    commands.register(app, bridge)
-    lookups.register(app, bridge)
+    conversations.register(app, bridge)
+    sms.register(app, bridge)
+    hlr.register(app, bridge)
+    surveys.register(app, bridge)

@@ -14,38 +14,39 @@ import logging
 from collections import Counter
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from bot.bridge.commands import post_response
+from bot.bridge.context import Context
 from bot.bridge.models import HlrRequest, RetryLater
 from bot.bridge.posts import post_once, upload_once
+from bot.bridge.refusals import mprofi_sentence
 from bot.mprofi import MProfiError, ProtocolError, RetryableError, UncertainError
-from bot.mprofi.errors import AuthenticationError
 from bot.mprofi.models import HlrReport, HlrResult
-from bot.slack import blocks
+from bot.slack import blocks, files
 from bot.slack.errors import slack_error
+from bot.slack.responses import post_response
 from bot.sms.lists import read_number_lines
 from bot.sms.numbers import msisdn
+from storage.kinds import JobKind, Lane
 from storage.models import HlrCheck, Job, utcnow
 from storage.queue import enqueue
 
-if TYPE_CHECKING:
-    from bot.bridge.core import Bridge
-
-__all__ = ["start_hlr", "run_hlr", "queue_file_check", "check_file"]
+__all__ = ["start_hlr", "run_hlr", "check_numbers_in_file", "run_file_check"]
 
 logger = logging.getLogger(__name__)
+
+_MAX_FILE_BYTES = 10 * 1024 * 1024  # a CSV of numbers is far smaller
 
 _VIA_RESPONSE_URL = "response_url"
 
 
-async def start_hlr(bridge: Bridge, request: HlrRequest) -> bool:
+async def start_hlr(ctx: Context, request: HlrRequest) -> bool:
     """Store the check and queue it; False when this trigger was stored before."""
     try:
-        async with bridge.sessions() as session, session.begin():
+        async with ctx.sessions() as session, session.begin():
             check = HlrCheck(
                 trigger_id=request.trigger_id,
                 user_id=request.user_id,
@@ -60,29 +61,31 @@ async def start_hlr(bridge: Bridge, request: HlrRequest) -> bool:
             )
             session.add(check)
             await session.flush()
-            enqueue(session, kind="hlr_run", lane="mprofi", payload={"check": check.id})
+            enqueue(session, kind=JobKind.HLR_RUN, lane=Lane.MPROFI, payload={"check": check.id})
     except IntegrityError:
         return False
-    bridge.wake_workers()
+    ctx.wake_workers()
     return True
 
 
-async def queue_file_check(bridge: Bridge, *, trigger_id: str, user_id: str, channel_id: str, thread_ts: str, file: dict[str, Any]) -> None:
+async def check_numbers_in_file(
+    ctx: Context, *, trigger_id: str, user_id: str, channel_id: str, thread_ts: str, file: dict[str, Any]
+) -> None:
     """A CSV shared with the bot: fetch and read it in a job (never before Slack's answer)."""
     ref = {"url": file.get("url_private_download") or file.get("url_private"), "name": file.get("name") or "file"}
     payload = {"trigger": trigger_id, "user": user_id, "channel": channel_id, "thread_ts": thread_ts, "file": ref}
-    async with bridge.sessions() as session, session.begin():
-        enqueue(session, kind="hlr_from_file", lane="slack", payload=payload)
-    bridge.wake_workers()
+    async with ctx.sessions() as session, session.begin():
+        enqueue(session, kind=JobKind.HLR_FROM_FILE, lane=Lane.SLACK, payload=payload)
+    ctx.wake_workers()
 
 
-async def check_file(bridge: Bridge, job: Job) -> None:
+async def run_file_check(ctx: Context, job: Job) -> None:
     payload = job.payload or {}
     ref = payload["file"]
     name = str(ref.get("name") or "file")
     where = {"channel": payload["channel"], "thread_ts": payload["thread_ts"]}
     problem = None
-    content = await bridge.download_slack_file(str(ref["url"])) if ref.get("url") else None
+    content = await _download(ctx, str(ref["url"])) if ref.get("url") else None
     if content is None:
         problem = f"Slack did not hand over {name} (the app needs the files:read scope)."
     elif b"\x00" in content[:4096]:
@@ -93,11 +96,11 @@ async def check_file(bridge: Bridge, job: Job) -> None:
             " " + "; ".join(f"line {n}: “{line}” ({why})" for n, line, why in numbers.unusable[:5]) if numbers.unusable else ""
         )
     if problem or numbers is None:
-        await post_once(bridge.slack, key=f"job:{job.id}", job=job, **where, **blocks.notice(problem or "Nothing to check."))
+        await post_once(ctx.slack, key=f"job:{job.id}", job=job, **where, **blocks.notice(problem or "Nothing to check."))
         return
     skipped = tuple((f"line {n}: {line}", why) for n, line, why in numbers.unusable)
     await start_hlr(
-        bridge,
+        ctx,
         HlrRequest(
             trigger_id=str(payload["trigger"]),
             user_id=str(payload["user"]),
@@ -109,27 +112,29 @@ async def check_file(bridge: Bridge, job: Job) -> None:
     )
 
 
-def _refusal(exc: MProfiError) -> str:
-    if isinstance(exc, AuthenticationError):
-        return "mProfi refused the HLR key; an admin must check MPROFI_HLR_KEY (or MPROFI_API_KEY)."
-    return exc.message
+async def _download(ctx: Context, url: str) -> bytes | None:
+    """The shared file (at most 10 MB are read), or None when Slack does not hand it over."""
+    try:
+        return (await files.download(ctx.http, url, token=ctx.config.bot_token, limit=_MAX_FILE_BYTES))[:_MAX_FILE_BYTES]
+    except files.FileRefused:
+        return None
 
 
-async def run_hlr(bridge: Bridge, job: Job) -> None:
+async def run_hlr(ctx: Context, job: Job) -> None:
     check_id = int((job.payload or {})["check"])
-    async with bridge.sessions() as session:
+    async with ctx.sessions() as session:
         check = await session.get(HlrCheck, check_id)
         assert check is not None
         if check.state in ("done", "failed"):
             return
         await session.commit()  # no transaction stays open across mProfi or Slack calls
         if len(check.numbers) == 1:
-            await _single(bridge, session, check, job)
+            await _single(ctx, session, check, job)
         else:
-            await _bulk(bridge, session, check, job)
+            await _bulk(ctx, session, check, job)
 
 
-async def _post(bridge: Bridge, check: HlrCheck, payload: dict[str, Any], job: Job) -> None:
+async def _post(ctx: Context, check: HlrCheck, payload: dict[str, Any], job: Job) -> None:
     """Post a new message for the check (in its thread when it has one), or update it.
 
     Where the bot may not post (a private channel it is not in), the command's
@@ -137,12 +142,12 @@ async def _post(bridge: Bridge, check: HlrCheck, payload: dict[str, Any], job: J
     """
     if check.progress_ts == _VIA_RESPONSE_URL:
         assert check.response_url is not None
-        await post_response(bridge, check.response_url, {**payload, "response_type": "in_channel", "replace_original": True})
+        await post_response(ctx.http, check.response_url, {**payload, "response_type": "in_channel", "replace_original": True})
         return
     try:
         if check.progress_ts is None:
             check.progress_ts = await post_once(
-                bridge.slack,
+                ctx.slack,
                 key=f"hlr:{check.id}",
                 job=job,
                 channel=check.channel_id,
@@ -151,35 +156,35 @@ async def _post(bridge: Bridge, check: HlrCheck, payload: dict[str, Any], job: J
                 **payload,
             )
         else:
-            await bridge.slack.chat_update(channel=check.channel_id, ts=check.progress_ts, **payload)
+            await ctx.slack.chat_update(channel=check.channel_id, ts=check.progress_ts, **payload)
     except SlackApiError as exc:
         if slack_error(exc) not in ("not_in_channel", "channel_not_found") or not check.response_url:
             raise
         check.progress_ts = _VIA_RESPONSE_URL
-        await post_response(bridge, check.response_url, {**payload, "response_type": "in_channel"})
+        await post_response(ctx.http, check.response_url, {**payload, "response_type": "in_channel"})
 
 
-async def _single(bridge: Bridge, session: Any, check: HlrCheck, job: Job) -> None:
+async def _single(ctx: Context, session: Any, check: HlrCheck, job: Job) -> None:
     if check.state == "queued":
         try:
-            result = await bridge.mprofi.hlr_single(check.numbers[0])
+            result = await ctx.mprofi.hlr_single(check.numbers[0])
         except RetryableError as exc:
             raise RetryLater(exc.message, exc.retry_after) from None
         except MProfiError as exc:
-            check.state, check.detail = "failed", _refusal(exc)
+            check.state, check.detail = "failed", mprofi_sentence(exc, key="hlr")
         else:
             check.state, check.detail = "checked", json.dumps(_result_json(result))
         await session.commit()  # the answer is kept before Slack hears of it: no second look-up
     if check.state == "failed":
-        await _post(bridge, check, blocks.hlr_failed(check.numbers, check.detail or "", user_id=check.user_id), job)
+        await _post(ctx, check, blocks.hlr_failed(check.numbers, check.detail or "", user_id=check.user_id), job)
     else:
-        await _post(bridge, check, blocks.hlr_single(_result_from_json(json.loads(check.detail or "{}")), user_id=check.user_id), job)
+        await _post(ctx, check, blocks.hlr_single(_result_from_json(json.loads(check.detail or "{}")), user_id=check.user_id), job)
         check.state = "done"
     await session.commit()
 
 
-async def _bulk(bridge: Bridge, session: Any, check: HlrCheck, job: Job) -> None:
-    config = bridge.config
+async def _bulk(ctx: Context, session: Any, check: HlrCheck, job: Job) -> None:
+    config = ctx.config
     if check.state == "uploading":
         check.state = "failed"
         check.detail = (
@@ -187,11 +192,11 @@ async def _bulk(bridge: Bridge, session: Any, check: HlrCheck, job: Job) -> None
             "started; it was not uploaded again to avoid paying twice. Run /hlr again if no report comes."
         )
     if check.state == "queued":
-        await _post(bridge, check, blocks.hlr_progress(len(check.numbers), check.skipped or [], user_id=check.user_id), job)
+        await _post(ctx, check, blocks.hlr_progress(len(check.numbers), check.skipped or [], user_id=check.user_id), job)
         check.state = "uploading"
         await session.commit()
         try:
-            upload = await bridge.mprofi.hlr_bulk(check.numbers)
+            upload = await ctx.mprofi.hlr_bulk(check.numbers)
         except RetryableError as exc:
             check.state = "queued"
             await session.commit()
@@ -199,13 +204,13 @@ async def _bulk(bridge: Bridge, session: Any, check: HlrCheck, job: Job) -> None
         except UncertainError as exc:
             check.state, check.detail = "failed", f"{exc.message} The check may have started; it is not uploaded again."
         except MProfiError as exc:
-            check.state, check.detail = "failed", _refusal(exc)
+            check.state, check.detail = "failed", mprofi_sentence(exc, key="hlr")
         else:
             check.upload_id, check.state = upload.upload_id, "waiting"
             enqueue(
                 session,
-                kind="hlr_run",
-                lane="mprofi",
+                kind=JobKind.HLR_RUN,
+                lane=Lane.MPROFI,
                 payload={"check": check.id},
                 run_after=utcnow() + timedelta(seconds=config.hlr_poll_first_seconds),
             )
@@ -213,7 +218,7 @@ async def _bulk(bridge: Bridge, session: Any, check: HlrCheck, job: Job) -> None
     if check.state == "waiting":
         assert check.upload_id is not None
         try:
-            report = await bridge.mprofi.hlr_download(check.upload_id)
+            report = await ctx.mprofi.hlr_download(check.upload_id)
         except RetryableError as exc:
             report = HlrReport(upload_id=check.upload_id, ready=False)
             logger.info("HLR report %s: %s", check.upload_id, exc.message)
@@ -226,10 +231,10 @@ async def _bulk(bridge: Bridge, session: Any, check: HlrCheck, job: Job) -> None
             )
             report = None
         except MProfiError as exc:
-            check.state, check.detail = "failed", _refusal(exc)
+            check.state, check.detail = "failed", mprofi_sentence(exc, key="hlr")
             report = None
         if report is not None and report.ready:
-            await _finish(bridge, check, report, job)
+            await _finish(ctx, check, report, job)
             check.state = "done"
         elif report is not None:
             check.polls += 1
@@ -243,25 +248,31 @@ async def _bulk(bridge: Bridge, session: Any, check: HlrCheck, job: Job) -> None
             else:
                 gap = min(config.hlr_poll_max_seconds, config.hlr_poll_first_seconds * 2**check.polls)
                 await _post(
-                    bridge,
+                    ctx,
                     check,
                     blocks.hlr_progress(
                         len(check.numbers), check.skipped or [], user_id=check.user_id, waited=_duration(waited), polls=check.polls
                     ),
                     job,
                 )
-                enqueue(session, kind="hlr_run", lane="mprofi", payload={"check": check.id}, run_after=utcnow() + timedelta(seconds=gap))
+                enqueue(
+                    session,
+                    kind=JobKind.HLR_RUN,
+                    lane=Lane.MPROFI,
+                    payload={"check": check.id},
+                    run_after=utcnow() + timedelta(seconds=gap),
+                )
         await session.commit()
     if check.state == "failed":
-        await _post(bridge, check, blocks.hlr_failed(check.numbers, check.detail or "", user_id=check.user_id), job)
+        await _post(ctx, check, blocks.hlr_failed(check.numbers, check.detail or "", user_id=check.user_id), job)
         await session.commit()
 
 
-async def _finish(bridge: Bridge, check: HlrCheck, report: HlrReport, job: Job) -> None:
+async def _finish(ctx: Context, check: HlrCheck, report: HlrReport, job: Job) -> None:
     valid = sum(1 for row in report.rows if row.valid)
     networks = Counter(row.provider or "unknown network" for row in report.rows if row.valid)
     await _post(
-        bridge,
+        ctx,
         check,
         blocks.hlr_summary(
             total=len(report.rows), valid=valid, networks=networks.most_common(), skipped=check.skipped or [], user_id=check.user_id
@@ -271,7 +282,7 @@ async def _finish(bridge: Bridge, check: HlrCheck, report: HlrReport, job: Job) 
     thread = check.thread_ts or (check.progress_ts if check.progress_ts != _VIA_RESPONSE_URL else None)
     content = report.raw or "\n".join(row.msisdn for row in report.rows).encode()
     await upload_once(
-        bridge.slack,
+        ctx.slack,
         job=job,
         channel=check.channel_id,
         thread_ts=thread,

@@ -13,21 +13,18 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from bot.bridge.context import Context
 from bot.bridge.inbound import receive_many
 from bot.bridge.models import InboundSms
 from bot.mprofi import MProfiError
 from bot.mprofi.models import IncomingMessage
 from bot.sms.numbers import InvalidNumber, sender_id
 from bot.sms.text import storable
-from storage.models import Cursor, utcnow
-
-if TYPE_CHECKING:
-    from bot.bridge.core import Bridge
+from storage import cursors
+from storage.models import utcnow
 
 __all__ = ["catch_up", "listing_key"]
 
@@ -43,39 +40,24 @@ def listing_key(item: IncomingMessage, source: str) -> str:
     return f"mprofi:{source}:{digest[:32]}"
 
 
-async def _lease(bridge: Bridge, now: datetime, hold: timedelta) -> datetime | None:
+async def _lease(ctx: Context, now: datetime, hold: timedelta) -> datetime | None:
     """Take the poller's lease; the position to read from, or None when another holds it."""
-    async with bridge.sessions() as session:
-        if await session.get(Cursor, CURSOR) is None:
-            session.add(Cursor(name=CURSOR, position=None, locked_until=None))
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-        taken = await session.execute(
-            update(Cursor)
-            .where(Cursor.name == CURSOR, (Cursor.locked_until.is_(None)) | (Cursor.locked_until < now))
-            .values(locked_until=now + hold)
-            .execution_options(synchronize_session=False)
-        )
-        await session.commit()
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-        cursor = await session.get(Cursor, CURSOR, populate_existing=True)
-        assert cursor is not None
-        return cursor.position or now - timedelta(minutes=bridge.config.catchup_lookback_minutes)
+    cursor = await cursors.take(ctx.sessions, CURSOR, now=now, until=now + hold)
+    if cursor is None:
+        return None
+    return cursor.position or now - timedelta(minutes=ctx.config.catchup_lookback_minutes)
 
 
-async def catch_up(bridge: Bridge) -> int:
+async def catch_up(ctx: Context) -> int:
     """One pass over mProfi's listings; the number of messages it stored."""
-    config = bridge.config
+    config = ctx.config
     now = utcnow()
-    start = await _lease(bridge, now, timedelta(seconds=max(60.0, config.catchup_interval_seconds * 2)))
+    start = await _lease(ctx, now, timedelta(seconds=max(60.0, config.catchup_interval_seconds * 2)))
     if start is None:
         return 0
     stored = 0
     try:
-        for source, read in (("incoming", bridge.mprofi.get_incoming), ("mobileapp", bridge.mprofi.get_incoming_mobileapp)):
+        for source, read in (("incoming", ctx.mprofi.get_incoming), ("mobileapp", ctx.mprofi.get_incoming_mobileapp)):
             try:
                 items = await read(start - timedelta(minutes=10), now)
             except MProfiError as exc:
@@ -99,15 +81,13 @@ async def catch_up(bridge: Bridge) -> int:
                 try:
                     # Alone, so a clash cannot fail anyone's webhook; matched there against
                     # what the webhook brought, under the same lock.
-                    [received] = await receive_many(bridge, [sms])
+                    [received] = await receive_many(ctx, [sms])
                 except IntegrityError:
                     continue  # another replica stored it a moment ago
                 stored += received.new
-        async with bridge.sessions() as session, session.begin():
-            await session.execute(update(Cursor).where(Cursor.name == CURSOR).values(position=now))
+        await cursors.advance(ctx.sessions, CURSOR, now)
     finally:
-        async with bridge.sessions() as session, session.begin():
-            await session.execute(update(Cursor).where(Cursor.name == CURSOR).values(locked_until=None))
+        await cursors.release(ctx.sessions, CURSOR)
     if stored:
         logger.info("catch-up stored %s message(s) the webhook had not brought", stored)
     return stored

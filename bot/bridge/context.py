@@ -1,0 +1,77 @@
+"""What every part of the bridge works with: its settings and its connections.
+
+A leaf: the feature modules (``sms``, ``hlr``, ``inbound`` …) take a :class:`Context`
+and import nothing above them, so the façade (:mod:`bot.bridge.facade`) can import
+them all without a loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import httpx
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.mprofi import MProfiClient
+from bot.slack.directory import SlackDirectory
+from bot.slack.timezones import UserTimezones
+
+__all__ = ["BridgeConfig", "Context"]
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    channel_id: str
+    bot_token: str
+    note_prefix: str = "note:"
+    status_mode: str = "push"
+    poll_first_seconds: float = 60.0
+    status_recheck_seconds: float = 1800.0  # PUSH mode: the safety net's first status/ check
+    poll_max_seconds: float = 3600.0
+    poll_give_up_hours: float = 74.0
+    repeat_window_seconds: float = 35 * 60
+    allowed_channels: frozenset[str] = frozenset()
+    allowed_users: frozenset[str] = frozenset()
+    opt_out_words: frozenset[str] = frozenset({"STOP"})
+    opt_in_words: frozenset[str] = frozenset({"START"})
+    bulk_batch_size: int = 1000
+    default_timezone: str = "Europe/Warsaw"
+    user_limit_per_hour: int = 0
+    channel_limit_per_hour: int = 0
+    confirm_above: int = 100
+    catchup_interval_seconds: float = 0.0
+    catchup_lookback_minutes: float = 60.0
+    hlr_poll_first_seconds: float = 2.0
+    hlr_poll_max_seconds: float = 60.0
+    hlr_report_timeout_seconds: float = 900.0
+    survey_channel: str = ""
+
+    @property
+    def first_status_check_seconds(self) -> float:
+        """When to first ask status/ about a message mProfi accepted: soon when polling
+        is the only way (PULL), later when PUSH should have told us already."""
+        return self.poll_first_seconds if self.status_mode == "pull" else self.status_recheck_seconds
+
+
+@dataclass
+class Context:
+    """The bridge's dependencies, passed explicitly to every feature function."""
+
+    config: BridgeConfig
+    sessions: async_sessionmaker[AsyncSession]
+    mprofi: MProfiClient
+    slack: AsyncWebClient
+    http: httpx.AsyncClient  # for files shared in Slack and response_url answers
+    directory: SlackDirectory = field(init=False)  # names for mentions in what goes to a phone, cached
+    timezones: UserTimezones = field(init=False)
+    work_ready: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.directory = SlackDirectory(self.slack)
+        self.timezones = UserTimezones(self.slack, default=self.config.default_timezone)
+
+    def wake_workers(self) -> None:
+        """New work was committed: an idle worker takes it now, not at its next look."""
+        self.work_ready.set()

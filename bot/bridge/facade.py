@@ -1,0 +1,160 @@
+"""The bridge as one object: what the listeners, the webhook routes and the workers call.
+
+Each method has the name of the feature function it calls (``start_sms`` calls
+:func:`bot.bridge.sms.start_sms`), so a behaviour is found by its name. The work
+itself lives in one module per feature, over a shared :class:`Context`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.bridge import catch_up, hlr, inbound, jobs, notices, policy, replies, sms, statuses, surveys
+from bot.bridge.context import BridgeConfig, Context
+from bot.bridge.models import HlrRequest, InboundSms, Received, SmsAccepted, SmsRequest, StatusUpdate, SurveyRequest
+from bot.mprofi import MProfiClient
+from bot.slack.directory import SlackDirectory
+from storage import health
+from storage.models import Job, utcnow
+from storage.queue import jobs_given_up_since
+
+__all__ = ["Bridge"]
+
+
+class Bridge:
+    """Everything the bridge does, as methods the listeners, routes and workers call."""
+
+    def __init__(
+        self,
+        *,
+        config: BridgeConfig,
+        sessions: async_sessionmaker[AsyncSession],
+        mprofi: MProfiClient,
+        slack: AsyncWebClient,
+        http: httpx.AsyncClient,
+    ) -> None:
+        self.ctx = Context(config=config, sessions=sessions, mprofi=mprofi, slack=slack, http=http)
+        self._ingest = inbound.IngestBatcher(self.ctx)
+
+    # The dependencies, for the app factory, the listeners and the workers.
+    @property
+    def config(self) -> BridgeConfig:
+        return self.ctx.config
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self.ctx.sessions
+
+    @property
+    def slack(self) -> AsyncWebClient:
+        return self.ctx.slack
+
+    @property
+    def mprofi(self) -> MProfiClient:
+        return self.ctx.mprofi
+
+    @property
+    def directory(self) -> SlackDirectory:
+        return self.ctx.directory
+
+    @property
+    def work_ready(self) -> asyncio.Event:
+        return self.ctx.work_ready
+
+    def wake_workers(self) -> None:
+        self.ctx.wake_workers()
+
+    async def close(self) -> None:
+        """Let webhooks already being stored finish."""
+        await self._ingest.close()
+
+    # ---- phone → Slack -------------------------------------------------------------
+
+    async def receive_sms(self, sms: InboundSms) -> Received:
+        """Persist an inbound SMS/MMS and queue its post to Slack (answer the webhook after)."""
+        return await self._ingest.receive_sms(sms)
+
+    async def catch_up(self) -> int:
+        """Store what ``getincoming/`` lists and the webhook never brought."""
+        return await catch_up.catch_up(self.ctx)
+
+    # ---- Slack → phone -------------------------------------------------------------
+
+    async def handle_slack_message(self, event: dict[str, Any], *, event_id: str = "", bot_user_id: str | None = None) -> None:
+        """Store what a Slack ``message`` event asks for (an SMS, an MMS, a note, a warning)."""
+        await replies.handle_slack_message(self.ctx, event, event_id=event_id, bot_user_id=bot_user_id)
+
+    async def resend(self, message_id: int, user_id: str) -> None:
+        await replies.resend(self.ctx, message_id, user_id)
+
+    def may_send(self, *, user_id: str, channel_id: str) -> str | None:
+        """Why this person may not send SMS from this channel, or None when they may."""
+        return policy.may_send(self.ctx.config, user_id=user_id, channel_id=channel_id)
+
+    async def over_limit(self, *, user_id: str, channel_id: str, adding: int) -> str | None:
+        """Why sending ``adding`` more SMS now would break a per-hour limit, or None."""
+        return await policy.over_limit(self.ctx, user_id=user_id, channel_id=channel_id, adding=adding)
+
+    async def start_sms(self, request: SmsRequest) -> SmsAccepted:
+        """Store a ``/sms`` (one number or many) and queue its sending; answer Slack after."""
+        return await sms.start_sms(self.ctx, request)
+
+    async def answer_confirmation(self, dispatch_id: int, *, user_id: str, send: bool) -> str:
+        """The person pressed Send or Cancel on a large /sms; the sentence to show them."""
+        return await sms.answer_confirmation(self.ctx, dispatch_id, user_id=user_id, send=send)
+
+    async def user_timezone(self, user_id: str) -> ZoneInfo:
+        return await self.ctx.timezones.user_timezone(user_id)
+
+    async def tell_privately(self, *, channel_id: str, user_id: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        """Queue a private (ephemeral) message to one person."""
+        await notices.tell_privately(self.ctx, channel_id=channel_id, user_id=user_id, text=text, blocks=blocks)
+
+    # ---- HLR and surveys -----------------------------------------------------------
+
+    async def start_hlr(self, request: HlrRequest) -> bool:
+        """Store an HLR check and queue it; False when the same trigger came before."""
+        return await hlr.start_hlr(self.ctx, request)
+
+    async def check_numbers_in_file(self, *, trigger_id: str, user_id: str, channel_id: str, thread_ts: str, file: dict[str, Any]) -> None:
+        """A CSV shared with a mention of the bot: check its numbers (read in a job)."""
+        await hlr.check_numbers_in_file(
+            self.ctx, trigger_id=trigger_id, user_id=user_id, channel_id=channel_id, thread_ts=thread_ts, file=file
+        )
+
+    async def start_survey_command(self, request: SurveyRequest) -> None:
+        """Queue a ``/survey`` (list, show, start, report); its answer comes from a job."""
+        await surveys.start_survey_command(self.ctx, request)
+
+    async def receive_survey_notification(self, *, content_type: str, body: bytes, data: Any) -> tuple[int, str]:
+        """Keep a call to /mprofi/surveys as it came and queue its post; (id, kind)."""
+        return await surveys.receive_survey_notification(self.ctx, content_type=content_type, body=body, data=data)
+
+    # ---- statuses ------------------------------------------------------------------
+
+    async def apply_status(self, update: StatusUpdate, *, source: str) -> bool:
+        """Record a delivery status; False when no message of ours has that id."""
+        return await statuses.apply_status(self.ctx, update, source=source)
+
+    async def poll_statuses(self) -> int:
+        """Ask status/ about the messages whose check is due."""
+        return await statuses.poll_statuses(self.ctx)
+
+    # ---- health and jobs -----------------------------------------------------------
+
+    async def database_reachable(self) -> bool:
+        return await health.database_reachable(self.ctx.sessions)
+
+    async def jobs_given_up(self, *, hours: float) -> int:
+        """Jobs ended as failed in the last ``hours``: each is in the log at error level."""
+        return await jobs_given_up_since(self.ctx.sessions, utcnow() - timedelta(hours=hours))
+
+    async def run_job(self, job: Job) -> None:
+        await jobs.run_job(self.ctx, job)

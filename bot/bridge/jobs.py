@@ -1,0 +1,45 @@
+"""Which function runs each kind of queued job.
+
+The table is the one place a new kind of work is added: a :class:`JobKind` and the
+feature function that does it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.bridge import hlr, inbound, notices, replies, sms, statuses, surveys
+from bot.bridge.context import Context
+from storage.kinds import JobKind
+from storage.models import Job
+
+__all__ = ["JOBS", "run_job"]
+
+logger = logging.getLogger(__name__)
+
+JOBS: dict[JobKind, Callable[[Context, Job], Awaitable[None]]] = {
+    JobKind.POST_INBOUND: inbound.post_inbound,
+    JobKind.SEND_REPLY: replies.send_reply,
+    JobKind.RENDER_STATUS: statuses.render_status,
+    JobKind.REACT_NOTE: notices.react_note,
+    JobKind.NOTICE: notices.post_notice,
+    JobKind.TELL: notices.tell,
+    JobKind.SEND_BULK: sms.send_bulk,
+    JobKind.RENDER_DISPATCH: sms.render_dispatch,
+    JobKind.RESPOND: sms.respond,
+    JobKind.HLR_RUN: hlr.run_hlr,
+    JobKind.HLR_FROM_FILE: hlr.run_file_check,
+    JobKind.SURVEY_COMMAND: surveys.run_survey_command,
+    JobKind.POST_SURVEY_NOTIFICATION: surveys.post_survey_notification,
+}
+
+
+async def run_job(ctx: Context, job: Job) -> None:
+    """Run one claimed job; a kind this code does not know (a newer replica's?) is logged and left done."""
+    try:
+        kind = JobKind(job.kind)
+    except ValueError:
+        logger.error("job %s has unknown kind %r; dropping it", job.id, job.kind)
+        return
+    await JOBS[kind](ctx, job)

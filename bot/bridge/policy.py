@@ -1,0 +1,61 @@
+"""Who may spend money: the checks every SMS passes before it is queued.
+
+A person and a channel must be allowed, the hourly limits must hold, and a number
+that texted STOP is never texted again. ``/sms`` and thread replies ask the same
+questions here, so the rule is written once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.bridge.context import BridgeConfig, Context
+from bot.sms.numbers import PhoneE164, display
+from storage import sending
+from storage.models import utcnow
+
+__all__ = ["may_send", "over_limit", "opted_out", "opted_out_among"]
+
+opted_out_among = sending.opted_out_among
+
+
+def may_send(config: BridgeConfig, *, user_id: str, channel_id: str) -> str | None:
+    """Why this person may not send SMS from this channel, or None when they may."""
+    if config.allowed_users and user_id not in config.allowed_users:
+        return "Sorry, you are not on the list of people who may send SMS from Slack; ask an admin to add you."
+    if config.allowed_channels and channel_id not in config.allowed_channels and channel_id != config.channel_id:
+        return "Sorry, SMS cannot be sent from this channel; use one of the channels your admin allowed."
+    return None
+
+
+async def over_limit(ctx: Context, *, user_id: str, channel_id: str, adding: int) -> str | None:
+    """Why sending ``adding`` more SMS now would break a per-hour limit (0 = no limit), or None."""
+    config = ctx.config
+    if not config.user_limit_per_hour and not config.channel_limit_per_hour:
+        return None
+    since = utcnow() - timedelta(hours=1)
+    async with ctx.sessions() as session:
+        if config.user_limit_per_hour:
+            sent = await sending.sent_by_user_since(session, user_id, since)
+            if sent + adding > config.user_limit_per_hour:
+                return (
+                    f"Not sent: this would make {sent + adding:,} SMS from you in an hour, and the limit is "
+                    f"{config.user_limit_per_hour:,} (SMS_USER_LIMIT_PER_HOUR). Nothing was sent."
+                )
+        if config.channel_limit_per_hour:
+            sent = await sending.sent_by_channel_since(session, channel_id, since)
+            if sent + adding > config.channel_limit_per_hour:
+                return (
+                    f"Not sent: this would make {sent + adding:,} SMS from this channel in an hour, and the limit is "
+                    f"{config.channel_limit_per_hour:,} (SMS_CHANNEL_LIMIT_PER_HOUR). Nothing was sent."
+                )
+    return None
+
+
+async def opted_out(ctx: Context, phone: str) -> str | None:
+    """Why this number may not be texted (it texted STOP), or None."""
+    async with ctx.sessions() as session:
+        found = await sending.opt_out_of(session, phone)
+    if found is None:
+        return None
+    return f"{display(PhoneE164(phone))} texted {found.word} and is not sent to any more (until it texts START)."

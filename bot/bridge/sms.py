@@ -1,0 +1,280 @@
+"""``/sms``: one number goes through its conversation thread, many go out in batches.
+
+The listener checks what was typed and calls :func:`start_sms`, which stores the
+whole request (a ``dispatches`` row, one ``messages`` row per recipient and the jobs)
+in one transaction before Slack gets its answer. Workers do the rest:
+
+- one recipient: the message shows in the number's thread (opened if needed) with its
+  live status, exactly like a reply typed there; the person gets a link to it;
+- many recipients: ``sendbulk/`` with ``default_message`` + ``recipients``, one batch
+  per job run, and a progress message in the channel updated after every batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.bridge import policy
+from bot.bridge.context import Context
+from bot.bridge.models import RetryLater, SmsAccepted, SmsRequest
+from bot.bridge.outcomes import queue_outcome_reply, respond
+from bot.bridge.posts import post_once
+from bot.bridge.refusals import mprofi_sentence
+from bot.bridge.statuses import first_status_check, queue_send
+from bot.mprofi import AuthenticationError, MProfiError, RetryableError, UncertainError
+from bot.slack import blocks
+from bot.slack.errors import slack_error
+from bot.slack.responses import post_response
+from bot.sms.numbers import PhoneE164, display, recipient_digits
+from bot.sms.text import analyze
+from storage import dispatches, repository
+from storage.kinds import JobKind, Lane, MessageStatus
+from storage.models import Dispatch, Job, Message, utcnow
+from storage.queue import enqueue, has_waiting_job
+
+__all__ = ["start_sms", "answer_confirmation", "send_bulk", "render_dispatch", "respond", "queue_outcome_reply"]
+
+logger = logging.getLogger(__name__)
+
+
+async def start_sms(ctx: Context, request: SmsRequest) -> SmsAccepted:
+    now = utcnow()
+    refusal = await policy.over_limit(ctx, user_id=request.user_id, channel_id=request.channel_id, adding=len(request.recipients))
+    if refusal:
+        return SmsAccepted(dispatch_id=0, sending=(), opted_out=(), refused=request.refused, duplicates=request.duplicates, refusal=refusal)
+    try:
+        async with ctx.sessions() as session, session.begin():
+            opted = await policy.opted_out_among(session, request.recipients)
+            sending = tuple(n for n in request.recipients if n not in opted)
+            dispatch = Dispatch(
+                trigger_id=request.trigger_id,
+                user_id=request.user_id,
+                channel_id=request.channel_id,
+                text=request.text,
+                encoding=request.encoding,
+                send_at=request.send_at,
+                response_url=request.response_url,
+                total=len(sending),
+                accepted=0,
+                failed=0,
+                refused=[list(r) for r in request.refused] + [[display(n), "texted STOP"] for n in request.recipients if n in opted],
+                state="queued",
+                created_at=now,
+            )
+            session.add(dispatch)
+            await session.flush()
+            held = len(sending) > ctx.config.confirm_above
+            if len(sending) == 1:
+                await _queue_single(ctx, session, dispatch, sending[0], typed=request.typed)
+            elif sending:
+                await _queue_many(ctx, session, dispatch, sending, held=held)
+            else:
+                dispatch.state = "done"
+            accepted = SmsAccepted(
+                dispatch_id=dispatch.id,
+                sending=sending,
+                opted_out=tuple(n for n in request.recipients if n in opted),
+                refused=request.refused,
+                duplicates=request.duplicates,
+                needs_confirmation=held and len(sending) > 1,
+            )
+    except IntegrityError:
+        # The same command arrived twice (same trigger): it was stored the first time.
+        async with ctx.sessions() as session:
+            existing = await dispatches.dispatch_by_trigger(session, request.trigger_id)
+        assert existing is not None
+        return SmsAccepted(dispatch_id=existing.id, sending=(), opted_out=(), refused=(), duplicates=0, again=True)
+    ctx.wake_workers()
+    return accepted
+
+
+async def _queue_single(ctx: Context, session: AsyncSession, dispatch: Dispatch, number: PhoneE164, *, typed: str | None = None) -> None:
+    """One number: the message lives in the number's thread like a reply typed there."""
+    conversation = await repository.get_or_create_conversation(session, channel_id=ctx.config.channel_id, phone=number)
+    encoding = dispatch.encoding
+    message = Message(
+        conversation_id=conversation.id,
+        dispatch_id=dispatch.id,
+        direction="out",
+        kind="sms",
+        phone=number,
+        text=dispatch.text,
+        typed_text=typed,
+        encoding=encoding,
+        parts=analyze(dispatch.text, utf8=encoding == "utf-8").parts,
+        status=MessageStatus.QUEUED,
+        status_at=utcnow(),
+        origin_key=f"dispatch:{dispatch.id}",
+        author=dispatch.user_id,
+        scheduled_for=dispatch.send_at,
+        polls=0,
+        created_at=utcnow(),
+    )
+    session.add(message)
+    await session.flush()
+    queue_send(session, message)
+
+
+async def _queue_many(
+    ctx: Context, session: AsyncSession, dispatch: Dispatch, numbers: tuple[PhoneE164, ...], *, held: bool = False
+) -> None:
+    """Many numbers: one row each (in one bulk insert), sent in batches by one job at a time.
+
+    ``held``: more numbers than ``SMS_CONFIRM_ABOVE``; the rows wait until the person
+    presses Send (or Cancel) and no job runs before that.
+    """
+    parts = analyze(dispatch.text, utf8=dispatch.encoding == "utf-8").parts
+    await dispatches.add_recipients(session, dispatch, numbers, parts=parts, status=MessageStatus.HELD if held else MessageStatus.QUEUED)
+    if held:
+        dispatch.state = "unconfirmed"
+        return
+    enqueue(session, kind=JobKind.SEND_BULK, lane=Lane.MPROFI, dispatch_id=dispatch.id)
+    enqueue(session, kind=JobKind.RENDER_DISPATCH, lane=Lane.SLACK, dispatch_id=dispatch.id)
+
+
+async def answer_confirmation(ctx: Context, dispatch_id: int, *, user_id: str, send: bool) -> str:
+    """Send or cancel a held dispatch, once; only the person who typed it may decide."""
+    async with ctx.sessions() as session, session.begin():
+        dispatch = await session.get(Dispatch, dispatch_id)
+        if dispatch is None:
+            return "That /sms is not known any more."
+        if dispatch.user_id != user_id:
+            return "Only the person who typed this /sms can send or cancel it."
+        if dispatch.state != "unconfirmed":
+            return "This /sms was already " + ("cancelled." if dispatch.state == "cancelled" else "confirmed; it is not sent twice.")
+        if not send:
+            dispatch.state = "cancelled"
+            await dispatches.set_all(session, dispatch.id, MessageStatus.CANCELLED)
+            return f"Cancelled: nothing was sent to the {dispatch.total:,} numbers."
+        refusal = await policy.over_limit(ctx, user_id=user_id, channel_id=dispatch.channel_id, adding=dispatch.total)
+        if refusal:
+            return refusal
+        dispatch.state = "queued"
+        await dispatches.set_all(session, dispatch.id, MessageStatus.QUEUED, where=(MessageStatus.HELD,))
+        enqueue(session, kind=JobKind.SEND_BULK, lane=Lane.MPROFI, dispatch_id=dispatch.id)
+        enqueue(session, kind=JobKind.RENDER_DISPATCH, lane=Lane.SLACK, dispatch_id=dispatch.id)
+        total = dispatch.total
+    ctx.wake_workers()
+    return f"Sending to {total:,} numbers. Progress shows in this channel."
+
+
+async def send_bulk(ctx: Context, job: Job) -> None:
+    """Send the next batch of a dispatch through ``sendbulk/``; queue the next batch after it."""
+    async with ctx.sessions() as session:
+        dispatch = await session.get(Dispatch, job.dispatch_id)
+        assert dispatch is not None
+        # A batch left "sending" by a crash may or may not have reached mProfi.
+        interrupted = await dispatches.mark_interrupted(session, dispatch.id, "The bridge stopped while sending this batch.")
+        batch = await dispatches.next_batch(session, dispatch.id, ctx.config.bulk_batch_size)
+        if not batch:
+            dispatch.state = "done"
+            await _queue_progress(session, dispatch)
+            await session.commit()
+            ctx.wake_workers()
+            return
+        ids = [row.id for row in batch]
+        await dispatches.set_batch(session, ids, MessageStatus.SENDING)
+        dispatch.state = "sending"
+        await session.commit()
+        if interrupted:
+            logger.warning("dispatch %s: %s messages were being sent when the bridge stopped", dispatch.id, interrupted)
+        try:
+            result = await ctx.mprofi.send_bulk_default(
+                dispatch.text,
+                [recipient_digits(PhoneE164(row.phone)) for row in batch],
+                encoding=dispatch.encoding,
+                date=dispatch.send_at,
+            )
+        except RetryableError as exc:
+            await dispatches.set_batch(session, ids, MessageStatus.QUEUED)
+            await session.commit()
+            raise RetryLater(exc.message, exc.retry_after) from None
+        except AuthenticationError as exc:
+            # A key problem fails every batch alike: stop here, say so once, spend nothing more.
+            unsent = (MessageStatus.QUEUED, MessageStatus.SENDING)
+            await dispatches.set_all(session, dispatch.id, MessageStatus.FAILED, where=unsent, detail=mprofi_sentence(exc, sending=True))
+        except (UncertainError, MProfiError) as exc:
+            status = MessageStatus.UNCERTAIN if isinstance(exc, UncertainError) else MessageStatus.FAILED
+            await dispatches.set_batch(session, ids, status, detail=exc.message)
+        else:
+            changes: list[dict[str, Any]] = []
+            check_at = first_status_check(ctx, dispatch.send_at)
+            for entry, row in zip(result.entries, batch, strict=True):
+                if entry.ok:
+                    changes.append(
+                        {
+                            "id": row.id,
+                            "mprofi_id": entry.id,
+                            "status": MessageStatus.ACCEPTED,
+                            "status_detail": None,
+                            "next_poll_at": check_at,
+                        }
+                    )
+                else:
+                    reason = f"{entry.error_code or 'error'} {entry.error_text or ''}".strip()
+                    changes.append(
+                        {"id": row.id, "mprofi_id": None, "status": MessageStatus.FAILED, "status_detail": reason, "next_poll_at": None}
+                    )
+            await dispatches.record_batch(session, changes)
+        await _count(session, dispatch)
+        enqueue(session, kind=JobKind.SEND_BULK, lane=Lane.MPROFI, dispatch_id=dispatch.id)
+        await _queue_progress(session, dispatch)
+        await session.commit()
+    ctx.wake_workers()
+
+
+async def _count(session: AsyncSession, dispatch: Dispatch) -> None:
+    counts = await dispatches.status_counts(session, dispatch.id)
+    dispatch.accepted = int(counts.get("accepted", 0)) + sum(int(counts.get(s, 0)) for s in ("sent", "delivered", "not_delivered", "error"))
+    dispatch.failed = int(counts.get("failed", 0)) + int(counts.get("uncertain", 0))
+
+
+async def _queue_progress(session: AsyncSession, dispatch: Dispatch) -> None:
+    """A redraw of the progress message, unless one is already waiting (redraws coalesce)."""
+    if not await has_waiting_job(session, JobKind.RENDER_DISPATCH, dispatch_id=dispatch.id):
+        enqueue(session, kind=JobKind.RENDER_DISPATCH, lane=Lane.SLACK, dispatch_id=dispatch.id)
+
+
+async def render_dispatch(ctx: Context, job: Job) -> None:
+    """Post or update the progress message of a many-number ``/sms`` in its channel."""
+    async with ctx.sessions() as session:
+        dispatch = await session.get(Dispatch, job.dispatch_id)
+        assert dispatch is not None
+        counts = await dispatches.status_counts(session, dispatch.id)
+        failures = await dispatches.failures(session, dispatch.id)
+        payload = blocks.dispatch_progress(
+            user_id=dispatch.user_id,
+            text=dispatch.text,
+            total=dispatch.total,
+            counts=counts,
+            failures=[(PhoneE164(f.phone), f.status, f.status_detail or "") for f in failures],
+            refused=[(str(r[0]), str(r[1])) for r in (dispatch.refused or [])],
+            send_at=dispatch.send_at,
+            done=dispatch.state == "done",
+        )
+        await session.commit()  # reads done: no transaction stays open across Slack calls
+        try:
+            if dispatch.progress_ts is not None:
+                try:
+                    await ctx.slack.chat_update(channel=dispatch.channel_id, ts=dispatch.progress_ts, **payload)
+                except SlackApiError as exc:
+                    if slack_error(exc) != "message_not_found":
+                        raise
+                    dispatch.progress_ts = None  # someone deleted the progress message: post it again
+            if dispatch.progress_ts is None:
+                dispatch.progress_ts = await post_once(
+                    ctx.slack, key=f"dispatch:{dispatch.id}", job=job, channel=dispatch.channel_id, refresh=True, **payload
+                )
+                await session.commit()
+        except SlackApiError as exc:
+            if slack_error(exc) not in ("not_in_channel", "channel_not_found", "is_archived"):
+                raise
+            # The bot cannot post there (a private channel it was not invited to): tell
+            # the person privately when the dispatch is finished.
+            if dispatch.state == "done" and dispatch.response_url:
+                await post_response(ctx.http, dispatch.response_url, payload)

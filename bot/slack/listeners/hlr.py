@@ -1,0 +1,74 @@
+"""``/hlr``, and CSV files shared with the bot for a bulk HLR check.
+
+The handlers are module functions (the bridge passed by keyword) so tests call them
+without an app; ``register`` wires them to Bolt.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.bridge.models import HlrRequest
+from bot.sms.command import HELP_WORDS, parse_recipients, split_numbers
+from bot.sms.numbers import display
+
+if TYPE_CHECKING:
+    from bot.bridge import Bridge
+
+__all__ = ["register", "handle_hlr", "handle_mention", "HLR_HELP"]
+
+HLR_HELP = (
+    "Give the number(s) to check: /hlr 600100200, or several: /hlr 600100200 600100201. "
+    "For a long list, share a CSV file (one number per line) in a channel and mention me in the message."
+)
+
+
+def register(app: AsyncApp, bridge: Bridge) -> None:
+    app.command("/hlr")(partial(handle_hlr, bridge=bridge))
+    app.event("app_mention")(partial(handle_mention, bridge=bridge))
+
+
+async def handle_hlr(ack: AsyncAck, command: dict[str, Any], *, bridge: Bridge) -> None:
+    """``/hlr`` typed out: a usage sentence, or the check queued and said so."""
+    text = str(command.get("text") or "")
+    if text.strip().lower() in HELP_WORDS:
+        await ack(HLR_HELP)
+        return
+    raw, leftover = split_numbers(text)
+    if leftover:
+        await ack(f"“{leftover[:40]}” is not a phone number; /hlr takes only numbers. {HLR_HELP}")
+        return
+    numbers = parse_recipients(raw)
+    if not numbers.valid:
+        first, reason = numbers.refused[0]
+        await ack(f"{first} is not a number that can be checked: {reason}.")
+        return
+    request = HlrRequest(
+        trigger_id=f"command:{command.get('trigger_id') or command.get('response_url')}",
+        user_id=str(command.get("user_id") or ""),
+        channel_id=str(command.get("channel_id") or ""),
+        numbers=numbers.valid,
+        skipped=numbers.refused,
+        response_url=command.get("response_url"),
+    )
+    await bridge.start_hlr(request)
+    what = display(numbers.valid[0]) if len(numbers.valid) == 1 else f"{len(numbers.valid):,} numbers"
+    skipped = f" Not checked: {'; '.join(f'{r} ({why})' for r, why in numbers.refused[:10])}." if numbers.refused else ""
+    await ack(f"Checking {what}; the answer will be posted in this channel.{skipped}")
+
+
+async def handle_mention(event: dict[str, Any], *, bridge: Bridge) -> None:
+    """A CSV file shared with a mention of the bot is a list of numbers to check."""
+    files = event.get("files") or []
+    if not files:
+        return  # a plain mention; the same text also arrives as a message event
+    await bridge.check_numbers_in_file(
+        trigger_id=f"mention:{event.get('channel')}:{event.get('ts')}",
+        user_id=str(event.get("user") or ""),
+        channel_id=str(event.get("channel") or ""),
+        thread_ts=str(event.get("thread_ts") or event.get("ts")),
+        file=files[0],
+    )

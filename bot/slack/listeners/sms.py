@@ -1,0 +1,212 @@
+"""``/sms``, its form and its Send/Cancel buttons: refuse plainly, or hand a checked request to the bridge.
+
+Everything here answers inside Slack's 3 seconds: parsing is pure, storing is one
+database transaction, and the sending happens in the bridge's workers. The handlers are
+module functions (the bridge passed by keyword) so tests call them without an app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.bridge.formatting import command_for_phone, look_up, pieces_from_text
+from bot.bridge.models import SmsAccepted, SmsRequest
+from bot.slack import blocks, views
+from bot.sms.command import CommandError, parse_recipients, parse_sms_command, split_numbers
+from bot.sms.text import TextTooLong, analyze, check_sms_text, wire_encoding
+
+if TYPE_CHECKING:
+    from bot.bridge import Bridge
+
+__all__ = ["register", "handle_sms", "handle_confirmation", "handle_text_typed", "handle_form"]
+
+
+def register(app: AsyncApp, bridge: Bridge) -> None:
+    app.command("/sms")(partial(handle_sms, bridge=bridge))
+    confirmation = partial(handle_confirmation, bridge=bridge)
+    app.action(blocks.CONFIRM_ACTION)(confirmation)
+    app.action(blocks.CANCEL_ACTION)(confirmation)
+    app.action(views.TEXT_ACTION)(partial(handle_text_typed, bridge=bridge))
+    app.view(views.SMS_FORM)(partial(handle_form, bridge=bridge))
+
+
+async def handle_sms(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, *, bridge: Bridge) -> None:
+    """``/sms`` typed out: one answer, either why not or what will happen; no arguments opens the form."""
+    user, channel = str(command.get("user_id") or ""), str(command.get("channel_id") or "")
+    refusal = bridge.may_send(user_id=user, channel_id=channel)
+    if refusal:
+        await ack(refusal)
+        return
+    typed = str(command.get("text") or "")
+    # Names for any mentions are asked while the time zone is (both cached), so a
+    # slow Slack costs one wait, not two, inside the 3 seconds.
+    zone, _ = await asyncio.gather(bridge.user_timezone(user), look_up(pieces_from_text(typed), bridge.directory))
+    try:
+        parsed = parse_sms_command(typed, now=datetime.now(UTC), tz=zone)
+    except CommandError as exc:
+        await ack(str(exc))
+        return
+    if parsed is None:
+        await ack()
+        await client.views_open(trigger_id=command["trigger_id"], view=views.sms_form(channel_id=channel, timezone=zone.key))
+        return
+    # Slack escapes the command's text (and with should_escape wraps mentions and
+    # links): the phone gets what the person meant, counted as it goes out.
+    said = await command_for_phone(parsed.text, bridge.directory, zone=zone)
+    encoding = wire_encoding(said.sent)
+    try:
+        check_sms_text(said.sent, utf8=encoding == "utf-8")
+    except ValueError as exc:  # too long, or nothing left once Slack's markup is read
+        await ack(str(exc))
+        return
+    request = SmsRequest(
+        trigger_id=f"command:{command.get('trigger_id') or command.get('response_url')}",
+        user_id=user,
+        channel_id=channel,
+        text=said.sent,
+        typed=said.typed if said.differs else None,
+        recipients=parsed.recipients.valid,
+        refused=parsed.recipients.refused,
+        duplicates=parsed.recipients.duplicates,
+        send_at=parsed.send_at,
+        encoding=encoding,
+        response_url=command.get("response_url"),
+    )
+    accepted = await bridge.start_sms(request)
+    if accepted.refusal:
+        await ack(accepted.refusal)
+    elif accepted.needs_confirmation:
+        await ack(**_confirmation(request, accepted))
+    else:
+        await ack(_ack_text(bridge, request, accepted))
+
+
+async def handle_confirmation(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond, *, bridge: Bridge
+) -> None:
+    """Send or Cancel on a large ``/sms``: the question is replaced by what happened."""
+    await ack()
+    value = str(action.get("value") or "")
+    if not value.isdigit():
+        return
+    answer = await bridge.answer_confirmation(
+        int(value), user_id=str((body.get("user") or {}).get("id") or ""), send=action.get("action_id") == blocks.CONFIRM_ACTION
+    )
+    await respond(text=answer, replace_original=True)
+
+
+async def handle_text_typed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, *, bridge: Bridge) -> None:
+    """The live hint: characters, parts, and what the phone reads without Unicode."""
+    await ack()
+    view = body.get("view") or {}
+    values = views.form_values(view)
+    meta = json.loads(view.get("private_metadata") or "{}")
+    await client.views_update(
+        view_id=view["id"],
+        hash=view.get("hash"),
+        view=views.sms_form(
+            channel_id=meta.get("channel", ""),
+            timezone=meta.get("tz", bridge.config.default_timezone),
+            hint=views.text_hint(values["text"], values["encoding"]),
+        ),
+    )
+
+
+async def handle_form(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], *, bridge: Bridge) -> None:
+    """The ``/sms`` form submitted: mistakes go back beside their fields, the answer comes privately."""
+    user = str((body.get("user") or {}).get("id") or "")
+    meta = json.loads(view.get("private_metadata") or "{}")
+    channel = str(meta.get("channel") or bridge.config.channel_id)
+    values = views.form_values(view)
+    errors: dict[str, str] = {}
+    numbers, leftover = split_numbers(values["recipients"])
+    recipients = parse_recipients(numbers)
+    if leftover:
+        errors["recipients"] = f"“{leftover[:40]}” is not a phone number; put only numbers here."
+    elif not numbers:
+        errors["recipients"] = "Type at least one number."
+    elif recipients.refused:
+        raw, reason = recipients.refused[0]
+        errors["recipients"] = f"{raw} is not a number that can be texted: {reason}; correct or remove it."
+    encoding = views.wire_encoding_for(values["text"], values["encoding"])
+    try:
+        check_sms_text(values["text"], utf8=encoding == "utf-8")
+    except TextTooLong as exc:
+        errors["text"] = str(exc)
+    except ValueError as exc:
+        errors["text"] = str(exc)
+    send_at = None
+    if values["when"] is not None:
+        send_at = datetime.fromtimestamp(values["when"], tz=ZoneInfo(meta.get("tz") or bridge.config.default_timezone))
+        if send_at <= datetime.now(UTC):
+            errors["when"] = "That time has already passed; pick a time in the future or leave it empty."
+    refusal = bridge.may_send(user_id=user, channel_id=channel)
+    if refusal:
+        errors["recipients"] = refusal
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    request = SmsRequest(
+        trigger_id=f"view:{view.get('id')}",
+        user_id=user,
+        channel_id=channel,
+        text=values["text"],  # as typed: Slack does not escape modal inputs, so nothing is undone
+        recipients=recipients.valid,
+        refused=recipients.refused,
+        duplicates=recipients.duplicates,
+        send_at=send_at,
+        encoding=encoding,
+    )
+    accepted = await bridge.start_sms(request)
+    if accepted.refusal:
+        await ack(response_action="errors", errors={"recipients": accepted.refusal})
+        return
+    await ack()
+    if accepted.needs_confirmation:
+        await bridge.tell_privately(channel_id=channel, user_id=user, **_confirmation(request, accepted))
+    else:
+        await bridge.tell_privately(channel_id=channel, user_id=user, text=_ack_text(bridge, request, accepted))
+
+
+def _confirmation(request: SmsRequest, accepted: SmsAccepted) -> dict[str, Any]:
+    skipped = (
+        blocks.sms_ack(
+            sending=(),
+            opted_out=accepted.opted_out,
+            refused=accepted.refused,
+            duplicates=accepted.duplicates,
+            parts=1,
+            send_at=None,
+            bridge_channel="",
+        )
+        .removeprefix("Nothing was sent.")
+        .strip()
+    )
+    return blocks.sms_confirm(
+        dispatch_id=accepted.dispatch_id,
+        numbers=len(accepted.sending),
+        parts=analyze(request.text, utf8=request.encoding == "utf-8").parts,
+        text=request.text,
+        skipped=skipped,
+    )
+
+
+def _ack_text(bridge: Bridge, request: SmsRequest, accepted: SmsAccepted) -> str:
+    return blocks.sms_ack(
+        sending=accepted.sending,
+        opted_out=accepted.opted_out,
+        refused=accepted.refused,
+        duplicates=accepted.duplicates,
+        parts=analyze(request.text, utf8=request.encoding == "utf-8").parts,
+        send_at=request.send_at,
+        bridge_channel=bridge.config.channel_id,
+        again=accepted.again,
+    )

@@ -1,0 +1,60 @@
+"""The names the database stores for a job's kind and a message's status.
+
+Both columns are plain strings in the schema (an old row with a name this code no
+longer knows must still load); these enums are what the code writes and compares.
+``StrEnum`` members equal their strings, so a row read back compares equal too.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["JobKind", "Lane", "MessageStatus", "FINAL_STATUSES"]
+
+
+class Lane(StrEnum):
+    """Which service a job talks to: jobs of one conversation and lane run in order."""
+
+    SLACK = "slack"
+    MPROFI = "mprofi"
+
+
+class JobKind(StrEnum):
+    """Every kind of queued work; :mod:`bot.bridge.jobs` maps each to its handler."""
+
+    POST_INBOUND = "post_inbound"  # an SMS/MMS from a phone, into its thread
+    SEND_REPLY = "send_outbound"  # a thread reply, to the phone
+    RENDER_STATUS = "render_status"  # an outgoing message's status line, drawn again
+    REACT_NOTE = "react_note"  # the 📝 on a thread note
+    NOTICE = "notice"  # a line in a thread (an opt-out, a refusal)
+    TELL = "tell"  # a private (ephemeral) message to one person
+    SEND_BULK = "send_bulk"  # one batch of a /sms to many numbers
+    RENDER_DISPATCH = "render_dispatch"  # a /sms's progress message
+    RESPOND = "respond"  # how a /sms to one number ended, told to its sender
+    HLR_RUN = "hlr_run"  # an /hlr check
+    HLR_FROM_FILE = "hlr_from_file"  # the numbers of a CSV shared with a mention of the bot
+    SURVEY_COMMAND = "survey_command"  # a /survey
+    POST_SURVEY_NOTIFICATION = "post_survey_notification"  # what mProfi said of a survey
+
+
+class MessageStatus(StrEnum):
+    """Where a stored message stands; outgoing ones only ever move forward."""
+
+    RECEIVED = "received"  # inbound, stored, not yet in Slack
+    POSTED = "posted"  # inbound, in its thread
+    NOTE = "note"  # a thread note: never sent
+    HELD = "held"  # a large /sms waiting for its Send button
+    QUEUED = "queued"
+    SENDING = "sending"  # the call to mProfi is under way
+    UNCERTAIN = "uncertain"  # the call went out and no answer came back: a person decides
+    ACCEPTED = "accepted"  # mProfi took it (``processing``)
+    SENT = "sent"
+    DELIVERED = "delivered"
+    NOT_DELIVERED = "not_delivered"
+    ERROR = "error"
+    FAILED = "failed"  # we did not send it (refused, opted out, key refused)
+    CANCELLED = "cancelled"  # a large /sms someone cancelled
+    UNKNOWN = "unknown"  # mProfi gave no final status in time
+
+
+FINAL_STATUSES = frozenset({MessageStatus.DELIVERED, MessageStatus.NOT_DELIVERED, MessageStatus.ERROR, MessageStatus.FAILED})

@@ -1,0 +1,49 @@
+"""What has been sent, and to whom it may not be: the questions behind "who may spend money"."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.kinds import MessageStatus
+from storage.models import Dispatch, Message, OptOut
+
+__all__ = ["opt_out_of", "opted_out_among", "sent_by_channel_since", "sent_by_user_since"]
+
+# Outgoing rows that cost nothing: refused before sending, waiting for Send, or cancelled.
+_NOT_SENT = (MessageStatus.FAILED, MessageStatus.HELD, MessageStatus.CANCELLED)
+
+
+def _counted(since: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (Message.direction == "out", Message.created_at >= since, Message.kind != "note", Message.status.notin_(_NOT_SENT))
+
+
+async def sent_by_user_since(session: AsyncSession, user_id: str, since: datetime) -> int:
+    """SMS a person sent (or queued) since ``since``, from threads and /sms alike."""
+    query = select(func.count()).select_from(Message).where(*_counted(since), Message.author == user_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def sent_by_channel_since(session: AsyncSession, channel_id: str, since: datetime) -> int:
+    """SMS sent from a channel since ``since``: its /sms broadcasts and its thread replies."""
+    from_dispatches = select(func.count()).select_from(Message).join(Dispatch, Message.dispatch_id == Dispatch.id)
+    sent = int(await session.scalar(from_dispatches.where(*_counted(since), Dispatch.channel_id == channel_id)) or 0)
+    replies = select(func.count()).select_from(Message).where(*_counted(since), Message.slack_channel == channel_id)
+    return sent + int(await session.scalar(replies) or 0)
+
+
+async def opted_out_among(session: AsyncSession, numbers: Sequence[str]) -> set[str]:
+    """Which of these numbers texted STOP (asked in chunks: databases cap IN-list sizes)."""
+    found: set[str] = set()
+    for start in range(0, len(numbers), 5000):
+        chunk = numbers[start : start + 5000]
+        found.update((await session.scalars(select(OptOut.phone).where(OptOut.phone.in_(chunk)))).all())
+    return found
+
+
+async def opt_out_of(session: AsyncSession, phone: str) -> OptOut | None:
+    """The number's opt-out (the word it texted), or None when it may be texted."""
+    return await session.get(OptOut, phone)
