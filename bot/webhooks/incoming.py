@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.bridge.models import InboundImage, InboundSms
 from bot.mprofi.models import parse_timestamp
+from bot.sms.mms import image_kind as sniff_image
 from bot.sms.numbers import InvalidNumber, SenderId, sender_id
 from bot.sms.text import storable as clean
 
@@ -27,7 +28,7 @@ __all__ = ["BadPayload", "parse_json", "parse_multipart", "MAX_TEXT", "image_kin
 
 MAX_TEXT = 5000  # far over any SMS; longer bodies are not messages
 MAX_FILENAME = 200  # what the attachments table keeps, with room to spare
-_IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": ("png", "image/png"), b"\xff\xd8\xff": ("jpg", "image/jpeg")}
+INBOUND_IMAGES = frozenset({"png", "jpg"})  # what mProfi forwards of an MMS: JPEG and PNG
 
 
 class BadPayload(ValueError):
@@ -115,7 +116,9 @@ def _received_at(value: Any) -> datetime | None:
 
 
 def image_kind(content: bytes) -> tuple[str, str] | None:
-    return next((kind for magic, kind in _IMAGE_MAGIC.items() if content.startswith(magic)), None)
+    """(extension, media type) of a JPEG or PNG by its bytes; None for anything else."""
+    kind = sniff_image(content)
+    return kind if kind is not None and kind[0] in INBOUND_IMAGES else None
 
 
 def _short(name: str, limit: int = 60) -> str:

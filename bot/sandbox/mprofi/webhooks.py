@@ -12,11 +12,23 @@ import asyncio
 import json
 import re
 from datetime import UTC
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
-from bot.sandbox.mprofi.state import DeliveryAttempt, SimIncoming, SimSurvey, SimulatorState, now
+from bot.sandbox.mprofi.records import DeliveryAttempt, SimIncoming, SimSurvey, SimulatorConfig
+from bot.sandbox.mprofi.rules import now
+
+
+class SimulatorState(Protocol):
+    """What the outgoing calls need of the simulator's state (which calls them)."""
+
+    config: SimulatorConfig
+    push_attempts: list[tuple[dict[str, Any], DeliveryAttempt]]
+    survey_notifications: list[tuple[dict[str, Any], DeliveryAttempt]]
+
+    async def http(self) -> Any: ...
+
 
 __all__ = ["PUSH_KEYS", "deliver_inbound", "inbound_request", "notify_survey_answer", "phone_3cx", "push_status"]
 
