@@ -150,7 +150,5 @@ def test_the_walk_finds_what_it_should() -> None:
     """The checks above see real imports, typing-only ones included (a broken walk would pass them all)."""
     assert "bot.bridge.context" in GRAPH["bot.bridge.facade"]
     assert "storage.kinds" in GRAPH["bot.bridge.jobs"]
-    typing_only = [
-        name for name, path in MODULES.items() if "if TYPE_CHECKING:" in path.read_text(encoding="utf-8") and GRAPH[name]
-    ]
+    typing_only = [name for name, path in MODULES.items() if "if TYPE_CHECKING:" in path.read_text(encoding="utf-8") and GRAPH[name]]
     assert typing_only, "no module with typing-only imports was read"

@@ -9,13 +9,15 @@ that mentions the app is not for the customer: it is not sent and its author is 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.sandbox.slack import SlackMessage
 from bot.sandbox.stack import SandboxStack
 from tests.support import NUMBER, open_thread, settle, status_lines
 
-RICH_REPLY = [
+RICH_REPLY: list[dict[str, Any]] = [
     {"type": "text", "text": "Dzień dobry, "},
     {"type": "user", "user_id": "U0PIOTR"},
     {"type": "text", "text": " z "},
@@ -140,7 +142,7 @@ async def test_form_text_goes_out_exactly_as_typed(stack: SandboxStack) -> None:
     """Modal inputs are not escaped by Slack: undoing ``&amp;`` would change the message."""
     await stack.slack.run_command("/sms", "")
     view_id = await stack.until(lambda: next(iter(stack.slack.views), None), what="the form")
-    values = {
+    values: dict[str, dict[str, Any]] = {
         "recipients": {"value": {"type": "plain_text_input", "value": "600100200"}},
         "text": {"sms_text": {"type": "plain_text_input", "value": "a &amp; b <@U0PIOTR> &lt;3"}},
         "encoding": {"value": {"type": "static_select", "selected_option": {"value": "auto"}}},

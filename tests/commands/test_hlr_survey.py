@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.sandbox.stack import WEBHOOK_TOKEN, SandboxStack
@@ -10,8 +12,8 @@ from tests.support import StackFactory, settle
 GENERAL = "C0GENERAL"
 
 
-async def command(stack: SandboxStack, name: str, text: str, **kwargs: object) -> tuple[str, str]:
-    response, hook = await stack.slack.run_command(name, text, **kwargs)  # type: ignore[arg-type]
+async def command(stack: SandboxStack, name: str, text: str, **kwargs: Any) -> tuple[str, str]:
+    response, hook = await stack.slack.run_command(name, text, **kwargs)
     assert response.status_code == 200
     return response.text, hook
 
@@ -24,10 +26,10 @@ async def test_hlr_of_one_number_is_answered_in_the_channel_in_plain_words(stack
     answer, _ = await command(stack, "/hlr", "600 100 200")
     assert answer == "Checking +48 600 100 200; the answer will be posted in this channel."
     result = await stack.until(lambda: posted(stack, GENERAL, "HLR +48 600 100 200"), what="the HLR answer")
-    text = str(result[0].blocks)  # type: ignore[attr-defined]
+    text = str(result[0].blocks)
     for fragment in (":large_green_circle: valid", "network *Plus*", "Poland", "MCC 260 / MNC 01", "asked by <@U0ANNA>"):
         assert fragment in text
-    assert "{" not in result[0].text  # type: ignore[attr-defined]  # not raw JSON
+    assert "{" not in result[0].text  # not raw JSON
     assert [r for r in stack.sim.requests if r[0] == "/1.0/hlr/single/"]
 
 
@@ -40,11 +42,11 @@ async def test_hlr_of_several_numbers_runs_a_bulk_check_with_progress_summary_an
             == "Checking 3 numbers; the answer will be posted in this channel. Not checked: 12345 (it has 5 digits, at least 9 are needed)."
         )
         summary = await stack.until(lambda: posted(stack, GENERAL, "3* numbers for <@U0ANNA>: *3* valid"), timeout=15, what="the summary")
-        text = str(summary[0].blocks)  # type: ignore[attr-defined]
+        text = str(summary[0].blocks)
         assert "By network:" in text and "Plus 1" in text and "Orange Polska 1" in text and "Play 1" in text
-        assert summary[0].edits >= 2  # type: ignore[attr-defined]  # uploading → waiting → summary, in place
+        assert summary[0].edits >= 2  # uploading → waiting → summary, in place
         report = (await stack.until(lambda: [f for f in stack.slack.files.values() if f.name.startswith("hlr-report") and f.share_ts]))[0]
-        assert report.thread_ts == summary[0].ts  # type: ignore[attr-defined]
+        assert report.thread_ts == summary[0].ts
         assert report.content.decode().splitlines()[0].startswith("msisdn,")
         assert len(report.content.decode().splitlines()) == 4
         assert len([r for r in stack.sim.requests if r[0] == "/1.0/hlr/bulk/"]) == 1
@@ -56,8 +58,8 @@ async def test_a_csv_shared_with_the_bot_is_cleaned_checked_and_reported_in_its_
     message, response = await stack.slack.user_mentions_bot(GENERAL, "U0ANNA", "check these please", files=[file])
     assert response.status_code == 200
     summary = await stack.until(lambda: posted(stack, GENERAL, "HLR check of *3* numbers"), timeout=15, what="the summary")
-    assert summary[0].thread_ts == message.ts  # type: ignore[attr-defined]
-    text = str(summary[0].blocks)  # type: ignore[attr-defined]
+    assert summary[0].thread_ts == message.ts
+    text = str(summary[0].blocks)
     assert "line 1: msisdn (it contains letters)" in text and "line 7: not a number (it contains letters)" in text
     upload = (await stack.until(lambda: [f for f in stack.slack.files.values() if f.name.startswith("hlr-report") and f.share_ts]))[0]
     assert upload.thread_ts == message.ts
@@ -78,12 +80,12 @@ async def test_hlr_problems_are_one_sentence(make_stack: StackFactory) -> None:
         stack.sim.config.hlr_report_seconds = None  # the report never becomes ready
         await command(stack, "/hlr", "600100200 600100201")
         late = await stack.until(lambda: posted(stack, GENERAL, "was not ready after"), timeout=15, what="the time limit")
-        assert "did not finish" in str(late[0].blocks)  # type: ignore[attr-defined]
+        assert "did not finish" in str(late[0].blocks)
 
         stack.sim.config.keys["hlr"] = "9" * 32  # the configured key is now refused
         await command(stack, "/hlr", "600100300")
         refused = await stack.until(lambda: posted(stack, GENERAL, "MPROFI_HLR_KEY"), what="the key refusal")
-        assert "mProfi refused the HLR key" in refused[0].text  # type: ignore[attr-defined]
+        assert "mProfi refused the HLR key" in refused[0].text
 
 
 async def test_survey_list_and_show_answer_privately(stack: SandboxStack) -> None:
@@ -116,12 +118,12 @@ async def test_survey_report_is_posted_to_the_channel_with_bars_and_a_csv(stack:
     answer, hook = await command(stack, "/survey", "report 1")
     assert answer == "Fetching the report of survey 1; it will be posted in this channel."
     report = await stack.until(lambda: posted(stack, GENERAL, "📊 Survey 1: Zadowolenie klienta"), what="the report")
-    text = str(report[0].blocks)  # type: ignore[attr-defined]
+    text = str(report[0].blocks)
     assert "*4* participants · *3* completed (75%)" in text
     assert "*Question 1* · 4 answered" in text and "███████████████░░░░░` 3 (75%) tak" in text
     assert "*Question 2* · 3 answered" in text
     csv_file = await stack.until(lambda: [f for f in stack.slack.files.values() if f.name == "survey-1-report.csv" and f.share_ts])
-    assert csv_file[0].thread_ts == report[0].ts  # type: ignore[attr-defined]
+    assert csv_file[0].thread_ts == report[0].ts
     assert csv_file[0].content.decode().splitlines()[0] == "msisdn,finished,answer_1,answer_2,answer_3"
     told = await stack.until(lambda: stack.slack.hook_posts(hook))
     assert told[0]["text"] == "The report of survey 1 is posted in the channel."
@@ -148,10 +150,11 @@ async def test_an_unknown_survey_is_named(stack: SandboxStack) -> None:
     assert reply[0]["text"] == "There is no survey 99; /survey list shows the surveys there are."
 
 
-async def post_survey(stack: SandboxStack, **kwargs: object) -> dict[str, object]:
-    response = await stack.http.post(stack.app_url + f"/mprofi/surveys?token={WEBHOOK_TOKEN}", **kwargs)  # type: ignore[arg-type]
+async def post_survey(stack: SandboxStack, **kwargs: Any) -> dict[str, Any]:
+    response = await stack.http.post(stack.app_url + f"/mprofi/surveys?token={WEBHOOK_TOKEN}", **kwargs)
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 async def test_survey_answers_go_into_one_thread_per_survey_json_or_form(stack: SandboxStack) -> None:
@@ -161,10 +164,10 @@ async def test_survey_answers_go_into_one_thread_per_survey_json_or_form(stack: 
     parent = await stack.until(lambda: posted(stack, stack.channel, "📋 Survey 1: Zadowolenie klienta"), what="the survey thread")
     replies = await stack.until(
         lambda: len(stack.slack.thread(stack.channel, parent[0].ts)) == 3 and stack.slack.thread(stack.channel, parent[0].ts)
-    )  # type: ignore[attr-defined]
+    )
     assert [m.text for m in replies[1:]] == ["+48 600 100 200 answered: tak", "+48 600 100 201 answered: nie"]
     await post_survey(stack, json={"survey_id": 1, "msisdn": "48600100202", "answer": "5"})
-    await stack.until(lambda: len(stack.slack.thread(stack.channel, parent[0].ts)) == 4)  # type: ignore[attr-defined]
+    await stack.until(lambda: len(stack.slack.thread(stack.channel, parent[0].ts)) == 4)
     assert len(posted(stack, stack.channel, "📋 Survey 1")) == 1
 
 
@@ -178,7 +181,7 @@ async def test_an_end_of_survey_report_is_posted_like_survey_report(stack: Sandb
     }
     assert (await post_survey(stack, json=body))["kind"] == "report"
     report = await stack.until(lambda: posted(stack, stack.channel, "📊 Survey 1"), what="the report")
-    assert "*2* participants · *1* completed (50%)" in str(report[0].blocks)  # type: ignore[attr-defined]
+    assert "*2* participants · *1* completed (50%)" in str(report[0].blocks)
 
 
 @pytest.mark.parametrize(

@@ -91,7 +91,7 @@ async def test_no_arguments_open_the_form_with_a_live_hint_and_errors_on_the_rig
     assert "17 of 612 characters · 1 SMS part (UCS-2)" in hint["elements"][0]["text"]
     assert "Zazolc gesla jazn" in hint["elements"][0]["text"]
 
-    values = {
+    values: dict[str, dict[str, Any]] = {
         "recipients": {"value": {"type": "plain_text_input", "value": "600100200\n123"}},
         "text": {"sms_text": {"type": "plain_text_input", "value": "x" * 700}},
         "encoding": {"value": {"type": "static_select", "selected_option": {"value": "auto"}}},
@@ -122,7 +122,7 @@ async def test_no_arguments_open_the_form_with_a_live_hint_and_errors_on_the_rig
 async def test_bad_numbers_in_the_form_show_on_the_numbers_field(stack: SandboxStack) -> None:
     await sms(stack, "help")
     view_id = await stack.until(lambda: next(iter(stack.slack.views), None), what="the form")
-    values = {
+    values: dict[str, dict[str, Any]] = {
         "recipients": {"value": {"type": "plain_text_input", "value": "12345 hello"}},
         "text": {"sms_text": {"type": "plain_text_input", "value": "Hej"}},
         "encoding": {"value": {"type": "static_select", "selected_option": {"value": "auto"}}},
@@ -175,7 +175,7 @@ async def test_typing_mistakes_get_one_sentence_and_send_nothing(stack: SandboxS
     ],
 )
 async def test_mprofi_refusals_and_uncertain_sends_are_explained(stack: SandboxStack, fault: str, expected: str) -> None:
-    stack.sim.queue_fault("send", fault)  # type: ignore[arg-type]
+    stack.sim.queue_fault("send", fault)  # type: ignore[arg-type]  # each parameter is one of FaultKind's spellings
     _, hook = await sms(stack, "600100200 Hej")
     reply = await stack.until(lambda: stack.slack.hook_posts(hook), what="the explanation")
     assert reply[0]["text"].startswith(expected)

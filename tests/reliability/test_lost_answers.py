@@ -93,7 +93,7 @@ async def test_a_plain_refusal_is_retried_without_looking_first(make_stack: Stac
         ("chat.postMessage", ServerDisconnectedError(), False),  # the request may have landed
         (
             "chat.postMessage",
-            ClientConnectorError(ConnectionKey("slack.test", 443, True, None, None, None, None), OSError(111, "refused")),
+            ClientConnectorError(ConnectionKey("slack.test", 443, True, True, None, None, None), OSError(111, "refused")),
             True,
         ),
         ("files.completeUploadExternal", ClientOSError(104, "reset"), False),

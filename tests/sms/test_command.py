@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.sms.command import CommandError, parse_sms_command
+from bot.sms.command import CommandError, SmsCommand, parse_sms_command
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=WARSAW)
 
 
-def parse(text: str):  # type: ignore[no-untyped-def]
+def parse(text: str) -> SmsCommand | None:
     return parse_sms_command(text, now=NOW, tz=WARSAW)
 
 

@@ -12,10 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import make_engine, make_sessionmaker, repository
+from storage.kinds import JobKind, Lane
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import Base, Message, utcnow
 from storage.pace import hold_until, take_turn
-from storage.queue import claim, complete, enqueue, jobs_given_up_since, give_up, pending_count, renew, retry_failed, retry_later
+from storage.queue import claim, complete, enqueue, give_up, jobs_given_up_since, pending_count, renew, retry_failed, retry_later
 
 
 @pytest.fixture
@@ -93,9 +94,9 @@ async def test_times_come_back_aware_and_in_utc(sessions: async_sessionmaker[Asy
 async def test_queue_runs_one_job_per_conversation_lane_at_a_time_in_order(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session, session.begin():
         conversation = await repository.get_or_create_conversation(session, channel_id="C1", phone="+48600100200")
-        first = enqueue(session, kind="a", lane="slack", conversation_id=conversation.id)
-        second = enqueue(session, kind="b", lane="slack", conversation_id=conversation.id)
-        other_lane = enqueue(session, kind="c", lane="mprofi", conversation_id=conversation.id)
+        first = enqueue(session, kind=JobKind.POST_INBOUND, lane=Lane.SLACK, conversation_id=conversation.id)
+        second = enqueue(session, kind=JobKind.RENDER_STATUS, lane=Lane.SLACK, conversation_id=conversation.id)
+        other_lane = enqueue(session, kind=JobKind.SEND_REPLY, lane=Lane.MPROFI, conversation_id=conversation.id)
     lease = timedelta(seconds=30)
     got = [await claim(sessions, lanes=("slack", "mprofi"), lease=lease) for _ in range(3)]
     claimed = {job.id for job in got if job is not None}
@@ -108,7 +109,7 @@ async def test_queue_runs_one_job_per_conversation_lane_at_a_time_in_order(sessi
 async def test_a_job_is_leased_to_one_claimer_only(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session, session.begin():
         for _ in range(10):
-            enqueue(session, kind="x", lane="slack")
+            enqueue(session, kind=JobKind.TELL, lane=Lane.SLACK)
     claims = await asyncio.gather(*(claim(sessions, lanes=("slack",), lease=timedelta(seconds=30)) for _ in range(15)))
     ids = [job.id for job in claims if job is not None]
     assert len(ids) == len(set(ids)) == 10
@@ -116,7 +117,7 @@ async def test_a_job_is_leased_to_one_claimer_only(sessions: async_sessionmaker[
 
 async def test_retry_later_releases_the_lease_and_delays_the_job(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session, session.begin():
-        job = enqueue(session, kind="x", lane="slack")
+        job = enqueue(session, kind=JobKind.TELL, lane=Lane.SLACK)
     claimed = await claim(sessions, lanes=("slack",), lease=timedelta(seconds=30))
     assert claimed is not None
     await retry_later(sessions, claimed.id, delay=60, error="Slack: ratelimited")
@@ -128,7 +129,7 @@ async def test_retry_later_releases_the_lease_and_delays_the_job(sessions: async
 
 async def test_an_expired_lease_lets_another_worker_take_the_job(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session, session.begin():
-        enqueue(session, kind="x", lane="slack")
+        enqueue(session, kind=JobKind.TELL, lane=Lane.SLACK)
     first = await claim(sessions, lanes=("slack",), lease=timedelta(seconds=5))
     assert first is not None
     assert await claim(sessions, lanes=("slack",), lease=timedelta(seconds=5)) is None
@@ -152,7 +153,7 @@ async def test_posting_turns_are_handed_out_once_each_and_a_hold_pushes_them_bac
 
 async def test_a_run_whose_lease_passed_on_cannot_finish_free_or_end_the_job(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session, session.begin():
-        enqueue(session, kind="post_inbound", lane="slack")
+        enqueue(session, kind=JobKind.POST_INBOUND, lane=Lane.SLACK)
     first = await claim(sessions, lanes=("slack",), lease=timedelta(seconds=1))
     assert first is not None
     assert await renew(sessions, first, lease=timedelta(seconds=-1))  # it ran past its lease
