@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.bridge.models import HlrRequest
-from bot.sms.command import HELP_WORDS, parse_recipients, split_numbers
+from bot.sms.command import HELP_WORDS, describe_refused, parse_recipients, split_numbers
 from bot.sms.numbers import display
 
 if TYPE_CHECKING:
@@ -54,21 +54,24 @@ async def handle_hlr(ack: AsyncAck, command: dict[str, Any], *, bridge: Bridge) 
         skipped=numbers.refused,
         response_url=command.get("response_url"),
     )
-    await bridge.start_hlr(request)
+    if not await bridge.start_hlr(request):
+        await ack("This /hlr was already received; the numbers are not checked twice.")  # Slack retried the command
+        return
     what = display(numbers.valid[0]) if len(numbers.valid) == 1 else f"{len(numbers.valid):,} numbers"
-    skipped = f" Not checked: {'; '.join(f'{r} ({why})' for r, why in numbers.refused[:10])}." if numbers.refused else ""
+    skipped = f" Not checked: {describe_refused(numbers.refused)}." if numbers.refused else ""
     await ack(f"Checking {what}; the answer will be posted in this channel.{skipped}")
 
 
 async def handle_mention(event: dict[str, Any], *, bridge: Bridge) -> None:
-    """A CSV file shared with a mention of the bot is a list of numbers to check."""
+    """A CSV file shared with a mention of the bot is a list of numbers to check; each
+    file of the message is checked on its own."""
     files = event.get("files") or []
-    if not files:
-        return  # a plain mention; the same text also arrives as a message event
-    await bridge.check_numbers_in_file(
-        trigger_id=f"mention:{event.get('channel')}:{event.get('ts')}",
-        user_id=str(event.get("user") or ""),
-        channel_id=str(event.get("channel") or ""),
-        thread_ts=str(event.get("thread_ts") or event.get("ts")),
-        file=files[0],
-    )
+    base = f"mention:{event.get('channel')}:{event.get('ts')}"
+    for index, file in enumerate(files):  # none: a plain mention; the same text also arrives as a message event
+        await bridge.check_numbers_in_file(
+            trigger_id=base if index == 0 else f"{base}:{index}",
+            user_id=str(event.get("user") or ""),
+            channel_id=str(event.get("channel") or ""),
+            thread_ts=str(event.get("thread_ts") or event.get("ts")),
+            file=file,
+        )

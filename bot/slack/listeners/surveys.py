@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.bridge.models import SurveyRequest
-from bot.sms.command import SurveyUsage, parse_survey_command
+from bot.sms.command import SurveyUsage, describe_refused, parse_survey_command
 
 if TYPE_CHECKING:
     from bot.bridge import Bridge
@@ -41,7 +41,7 @@ async def handle_survey(ack: AsyncAck, command: dict[str, Any], *, bridge: Bridg
             response_url=command.get("response_url"),
         )
     )
-    skipped = f" Not invited: {'; '.join(f'{r} ({why})' for r, why in refused[:10])}." if refused else ""
+    skipped = f" Not invited: {describe_refused(refused)}." if refused else ""
     doing = {
         "list": "Asking mProfi for the surveys…",
         "show": f"Asking mProfi about survey {survey_id}…",

@@ -133,8 +133,10 @@ class FakeBridge:
         return self.answer
 
     async def start_hlr(self, request: HlrRequest) -> bool:
+        """False for a trigger seen before, as the bridge answers a Slack retry."""
+        seen = any(name == "start_hlr" and getattr(r, "trigger_id", None) == request.trigger_id for name, r in self.calls)
         self.calls.append(("start_hlr", request))
-        return True
+        return not seen
 
     async def start_survey_command(self, request: SurveyRequest) -> None:
         self.calls.append(("start_survey_command", request))

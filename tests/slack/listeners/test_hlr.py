@@ -85,5 +85,29 @@ async def test_a_shared_csv_is_checked_in_the_thread_of_its_message(thread_ts: s
         (
             "check_numbers_in_file",
             {"trigger_id": "mention:C0GENERAL:1.1", "user_id": "U0ANNA", "channel_id": "C0GENERAL", "thread_ts": answered_in, "file": file},
-        )
+        ),
+        (  # every file of the message is checked, each once
+            "check_numbers_in_file",
+            {
+                "trigger_id": "mention:C0GENERAL:1.1:1",
+                "user_id": "U0ANNA",
+                "channel_id": "C0GENERAL",
+                "thread_ts": answered_in,
+                "file": {"id": "F2"},
+            },
+        ),
     ]
+
+
+async def test_a_retried_command_is_not_checked_twice() -> None:
+    ack, bridge = FakeAck(), FakeBridge()
+    command = {"text": "600100200", "user_id": "U0ANNA", "channel_id": "C0GENERAL", "trigger_id": "T1", "response_url": "https://hooks/1"}
+    await hlr.handle_hlr(cast(AsyncAck, ack), command, bridge=cast("Bridge", bridge))
+    again = FakeAck()
+    await within_slack_time(hlr.handle_hlr(cast(AsyncAck, again), command, bridge=cast("Bridge", bridge)))
+    assert again.text == "This /hlr was already received; the numbers are not checked twice."
+
+
+async def test_many_refused_numbers_are_counted_past_the_first_ten() -> None:
+    ack, _ = await run_hlr("600100200, " + ", ".join(f"1234{n}" for n in range(12)))
+    assert ack.text is not None and ack.text.endswith("; and 2 more.")
