@@ -16,13 +16,14 @@ from slack_sdk.errors import SlackApiError
 from bot.bridge.context import Context
 from bot.bridge.outcomes import queue_outcome_reply
 from bot.bridge.posts import post_once
+from bot.bridge.sms import count_outcomes
 from bot.bridge.statuses import queue_render, set_status
 from bot.slack.blocks.markup import clip, escape
 from bot.slack.errors import PLACE_REFUSED, slack_error
 from bot.sms.numbers import display
 from storage import dispatches
 from storage.kinds import JobKind, Lane, MessageStatus
-from storage.models import Conversation, Job, Message
+from storage.models import Conversation, Dispatch, Job, Message
 from storage.queue import enqueue, give_up
 
 __all__ = ["end_job"]
@@ -91,8 +92,13 @@ async def _outbound_not_sent(ctx: Context, job: Job, reason: str) -> None:
 async def _batch_not_sent(ctx: Context, job: Job, reason: str) -> None:
     """A ``/sms`` to many numbers that mProfi would not take in time: what is left is not
     sent, and its progress message says so."""
-    assert job.dispatch_id is not None  # a send_bulk job always names its dispatch
     async with ctx.sessions() as session, session.begin():
+        dispatch = await session.get(Dispatch, job.dispatch_id)
+        if dispatch is None:
+            return
+        await dispatches.mark_interrupted(session, dispatch.id, "The bridge stopped while sending this batch.")
         detail = f"It could not be sent in time ({reason}). Nothing was sent."
-        await dispatches.set_all(session, job.dispatch_id, MessageStatus.FAILED, where=(MessageStatus.QUEUED,), detail=detail)
-        enqueue(session, kind=JobKind.RENDER_DISPATCH, lane=Lane.SLACK, dispatch_id=job.dispatch_id)
+        await dispatches.set_all(session, dispatch.id, MessageStatus.FAILED, where=(MessageStatus.QUEUED,), detail=detail)
+        await count_outcomes(session, dispatch)
+        dispatch.state = "done"  # nothing more will go: the progress message shows it finished
+        enqueue(session, kind=JobKind.RENDER_DISPATCH, lane=Lane.SLACK, dispatch_id=dispatch.id)

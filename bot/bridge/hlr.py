@@ -215,6 +215,8 @@ async def _bulk(ctx: Context, session: Any, check: HlrCheck, job: Job) -> None:
                 run_after=utcnow() + timedelta(seconds=config.hlr_poll_first_seconds),
             )
         await session.commit()
+        if check.state == "waiting":
+            return  # the first look at the report is queued: looking now too would start a second line of looks
     if check.state == "waiting":
         assert check.upload_id is not None
         try:
