@@ -6,7 +6,7 @@ needs more, since only an admin can fix it and the sentence names the setting.
 
 from __future__ import annotations
 
-from bot.mprofi import AuthenticationError, MProfiError, NotFoundError
+from bot.mprofi import AuthenticationError, MProfiError, NotFoundError, UncertainError
 
 __all__ = ["KEY_REFUSED", "KEY_SETTINGS", "mprofi_sentence"]
 
@@ -20,7 +20,8 @@ KEY_SETTINGS = {
 
 def mprofi_sentence(exc: MProfiError, *, key: str = "send", survey_id: int | None = None, sending: bool = False) -> str:
     """The sentence for ``exc``; ``sending`` adds that nothing was sent (nothing was paid for)."""
-    tail = " Nothing was sent." if sending else ""
+    # An answer lost after the request went out may hide a send: never say "nothing was sent" then.
+    tail = " Nothing was sent." if sending and not isinstance(exc, UncertainError) else ""
     if isinstance(exc, AuthenticationError):
         what = "our sending key" if key == "send" else f"the {key.upper()} key" if key == "hlr" else "the sending key"
         return f"mProfi refused {what}; an admin must check {KEY_SETTINGS[key]}.{tail}"

@@ -59,3 +59,4 @@ def test_other_errors_are_told_in_mprofis_own_words(error: MProfiError) -> None:
 def test_an_uncertain_send_is_told_in_mprofis_own_words() -> None:
     error = UncertainError("mProfi did not answer in time; the request may have been carried out.")
     assert mprofi_sentence(error) == error.message  # never "Nothing was sent": senders word an uncertain send themselves
+    assert mprofi_sentence(error, sending=True) == error.message  # even when sending: it may have gone
