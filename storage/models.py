@@ -133,7 +133,7 @@ class Message(Base):
     typed_text: Mapped[str | None] = mapped_column(Text)
     encoding: Mapped[str | None] = mapped_column(String(16))
     parts: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))  # a MessageStatus (storage/kinds.py)
     status_detail: Mapped[str | None] = mapped_column(Text)
     status_at: Mapped[datetime | None]
     mprofi_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
@@ -187,7 +187,7 @@ class StatusEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))  # a MessageStatus
     raw_status: Mapped[str | None] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(10))  # "bridge" | "push" | "pull"
     at: Mapped[datetime | None]
@@ -200,8 +200,10 @@ class Job(Base):
     __tablename__ = "jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # A JobKind and a Lane (storage/kinds.py), stored as their strings so that a row of
+    # a kind this version does not know still loads (and is logged, not crashed on).
     kind: Mapped[str] = mapped_column(String(40))
-    lane: Mapped[str] = mapped_column(String(10))  # "slack" | "mprofi"
+    lane: Mapped[str] = mapped_column(String(10))
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     dispatch_id: Mapped[int | None] = mapped_column(ForeignKey("dispatches.id"))
