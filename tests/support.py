@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
+from sqlalchemy import Select, select
 
 from bot.sandbox.slack import SlackMessage
 from bot.sandbox.stack import SandboxStack
+from storage import make_engine, make_sessionmaker
+from storage.models import Message
+from storage.queue import pending_count
+
+T = TypeVar("T")
 
 StackFactory = Callable[..., SandboxStack]
 
@@ -24,7 +29,7 @@ NUMBER = "48600100200"
 async def open_thread(stack: SandboxStack, sender: str = NUMBER) -> SlackMessage:
     """A phone texts in and the thread opens; returns its parent message."""
     await stack.phone_texts(sender, "Dzień dobry")
-    parent = await stack.until(lambda: stack.thread_of(sender[-3:]), what="the thread")
+    parent: SlackMessage = await stack.until(lambda: stack.thread_of(sender[-3:]), what="the thread")
     await stack.until(lambda: stack.replies(parent), what="the inbound message")
     return parent
 
@@ -33,9 +38,44 @@ def status_lines(stack: SandboxStack, parent: SlackMessage) -> list[SlackMessage
     return [m for m in stack.replies(parent) if m.user == stack.slack.config.bot_user_id and " to +48" in m.text]
 
 
-async def settle(seconds: float = 0.4) -> None:
-    """Give the app's workers time to do anything they should not do."""
-    await asyncio.sleep(seconds)
+async def stored(stack: SandboxStack, statement: Select[T]) -> list[T]:
+    """What the app's database holds: for states no HTTP side shows (a check scheduled or not)."""
+    engine = make_engine(stack.settings().database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return list((await session.scalars(statement)).all())
+    finally:
+        await engine.dispose()
+
+
+async def jobs_left(stack: SandboxStack) -> int:
+    """Unfinished jobs, those waiting for a later time included: 0 means nothing is scheduled at all."""
+    engine = make_engine(stack.settings().database_url)
+    try:
+        return await pending_count(make_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
+async def outgoing(stack: SandboxStack) -> list[Message]:
+    """Every outgoing message the app stored, oldest first."""
+    return await stored(stack, select(Message).where(Message.direction == "out").order_by(Message.id))
+
+
+def calls_to(stack: SandboxStack, path: str) -> list[Any]:
+    """The simulator's requests to ``path`` (``/1.0/status/``), whoever made them."""
+    return [r for r in stack.sim.requests if r[0] == path]
+
+
+async def catch_up_passes(stack: SandboxStack, count: int) -> None:
+    """Wait until the catch-up poller has made ``count`` more whole passes.
+
+    A pass begins by listing getincoming/, and one process's passes never overlap (nor,
+    through the cursor's lease, do replicas'), so once ``count + 1`` more listings have
+    begun, ``count`` passes have ended; drain() then waits out what the last one queued.
+    """
+    target = len(calls_to(stack, "/1.0/getincoming/")) + count + 1
+    await stack.until(lambda: len(calls_to(stack, "/1.0/getincoming/")) >= target, what=f"{count} more catch-up passes")
 
 
 async def click(stack: SandboxStack, message: SlackMessage, button: dict[str, Any]) -> httpx.Response:

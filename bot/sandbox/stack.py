@@ -9,12 +9,16 @@ and the end-to-end tests both stand on it.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import signal
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 import httpx
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.orm import aliased
 
 from bot.app import create_app
 from bot.config import Settings
@@ -22,10 +26,66 @@ from bot.sandbox.loopback import LoopbackServer
 from bot.sandbox.mprofi import SimulatorConfig, SimulatorState, create_simulator_app
 from bot.sandbox.process import AppProcess
 from bot.sandbox.slack import SlackConfig, SlackMessage, SlackState, create_slack_emulator
+from storage.db import async_url
+from storage.models import Job, Message, utcnow
 
 __all__ = ["SandboxStack", "WEBHOOK_TOKEN"]
 
 WEBHOOK_TOKEN = "sandbox-webhook-token-7f3a9c"
+
+# The simulator's status steps (``status_step_seconds``) are scheduled for later, like a
+# job's retry: drain() does not wait for them.
+_SCHEDULED = "SimulatorState._progress"
+
+
+class _InFlight:
+    """An ASGI app that counts the HTTP requests it is still answering.
+
+    drain() reads the count: a webhook the app is storing, or a status answer mProfi is
+    still giving, is work under way that no database row shows yet.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.open = 0
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.open += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.open -= 1
+
+
+async def _work_due(engine: AsyncEngine) -> list[str]:
+    """What the app has to do now, as the database shows it; empty when nothing.
+
+    A job counts while a worker holds its lease, or when it is due, free and first in
+    its (conversation, lane) line, which is exactly what a worker may claim (see
+    ``storage.queue.claim``); one waiting for ``run_after`` (a retry's back-off, an HLR
+    check for later) does not. A status check counts when it is due.
+    ``storage.queue.pending_count`` counts every unfinished job, later ones too, so it
+    cannot tell "settled" from "waiting for the clock".
+    """
+    now = utcnow()
+    earlier = aliased(Job)
+    blocked = exists().where(
+        earlier.conversation_id == Job.conversation_id, earlier.lane == Job.lane, earlier.id < Job.id, earlier.done_at.is_(None)
+    )
+    leased = and_(Job.locked_until.is_not(None), Job.locked_until >= now)
+    due = and_(Job.run_after <= now, or_(Job.locked_until.is_(None), Job.locked_until < now), ~blocked)
+    jobs = select(Job.id, Job.kind, Job.locked_until).where(Job.done_at.is_(None), or_(leased, due)).order_by(Job.id).limit(5)
+    checks = select(Message.id).where(Message.next_poll_at.is_not(None), Message.next_poll_at <= now, Message.mprofi_id.is_not(None))
+    async with engine.connect() as connection:
+        found = [
+            f"job {job_id} ({kind}) {'running' if locked_until is not None and locked_until >= now else 'due'}"
+            for job_id, kind, locked_until in (await connection.execute(jobs)).all()
+        ]
+        found += [f"a status check of message {message_id} due" for (message_id,) in (await connection.execute(checks.limit(5))).all()]
+    return found
 
 
 class SandboxStack:
@@ -61,6 +121,9 @@ class SandboxStack:
         self.process: AppProcess | None = None
         self.app_url = ""
         self.http = httpx.AsyncClient(timeout=10.0)
+        self._sim_requests: _InFlight | None = None  # the app's calls mProfi is answering
+        self._app_requests: _InFlight | None = None  # requests the in-process app is answering
+        self._engine: AsyncEngine | None = None  # drain()'s own reader of the queue
 
     def settings(self) -> Settings:
         keys = self.sim.config.keys
@@ -87,12 +150,13 @@ class SandboxStack:
             values["slack_app_token"] = self.slack.config.app_token
         if not self.public_endpoint:
             del values["slack_signing_secret"]  # nothing reaches the app to be signed
-            values["catchup_interval_seconds"] = 0.3
+            values["catchup_interval_seconds"] = 0.1
         values.update(self._extra)
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        return Settings(_env_file=None, **values)
 
     async def start(self) -> None:
-        simulator = LoopbackServer(create_simulator_app(self.sim), lifespan="off")
+        self._sim_requests = _InFlight(create_simulator_app(self.sim))
+        simulator = LoopbackServer(self._sim_requests, lifespan="off")
         await simulator.start()
         self._servers.append(simulator)
         self.mprofi_url = simulator.url
@@ -105,7 +169,8 @@ class SandboxStack:
             await self.process.start()
             self.app_url = self.process.url
         else:
-            app = LoopbackServer(create_app(self.settings()), lifespan="on")
+            self._app_requests = _InFlight(create_app(self.settings()))
+            app = LoopbackServer(self._app_requests, lifespan="on")
             await app.start()
             self._servers.append(app)
             self.app_url = app.url
@@ -120,11 +185,19 @@ class SandboxStack:
 
     async def mprofi_outage(self, seconds: float) -> None:
         """mProfi refuses connections for ``seconds`` (its server is stopped), then comes back."""
-        simulator = self._servers[0]
-        port = simulator.port
-        await simulator.stop()
+        await self.mprofi_down()
         await asyncio.sleep(seconds)
-        self._servers[0] = LoopbackServer(create_simulator_app(self.sim), port=port, lifespan="off")
+        await self.mprofi_up()
+
+    async def mprofi_down(self) -> None:
+        """mProfi refuses connections (its server is stopped) until :meth:`mprofi_up`: a test
+        can end the outage when what it waits for has happened, not after a guessed time."""
+        await self._servers[0].stop()
+
+    async def mprofi_up(self) -> None:
+        """mProfi answers again, on the same port, with the same state."""
+        self._sim_requests = _InFlight(create_simulator_app(self.sim))
+        self._servers[0] = LoopbackServer(self._sim_requests, port=self._servers[0].port, lifespan="off")
         await self._servers[0].start()
 
     async def restart_app(self, *, kill: bool = True) -> None:
@@ -145,6 +218,9 @@ class SandboxStack:
         if len(servers) == 3:
             await servers.pop().stop()  # the app first: its workers still call the other two
         await asyncio.gather(*(server.stop() for server in servers))
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
 
     async def __aenter__(self) -> SandboxStack:
         try:
@@ -160,15 +236,80 @@ class SandboxStack:
     # ---- steps of a conversation ---------------------------------------------------
 
     async def until(self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "the expected state") -> Any:
-        """Poll ``predicate`` until it returns something truthy (both sides work asynchronously)."""
+        """Poll ``predicate`` until it returns something truthy (both sides work asynchronously).
+
+        ``predicate`` may be a coroutine function, for a state only the database shows.
+        """
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             value = predicate()
+            if inspect.isawaitable(value):
+                value = await value
             if value:
                 return value
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError(f"timed out waiting for {what}")
             await asyncio.sleep(0.02)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait until the bridge has settled: nothing more will happen unless the clock or a test moves.
+
+        Settled means, all at once and for a short quiet spell (one worker idle period,
+        enough for the app to store what an answer it just got says):
+
+        - the queue: no job running (leased) and none a worker could claim now; a job
+          waiting for its ``run_after`` (a back-off, an HLR check for later) does not count;
+        - the status poller: no check due now;
+        - mProfi's side: no webhook, PUSH or survey notification the simulator is still
+          delivering (retries included), and no call of the app it is still answering;
+        - the app's HTTP side (in-process app): no request it is still answering.
+
+        Slack's side needs no watch of its own: whatever the emulator sends the app
+        (events, commands, clicks, Socket Mode envelopes) is awaited by whoever sends it,
+        and the app answers only once it has stored the work (Bolt's
+        ``process_before_response``); what the app asks Slack, it asks from a job or a
+        request counted above. The catch-up poller and the simulator's status steps are
+        scheduled by the clock: a test that needs a pass waits for it (its getincoming/ calls).
+
+        The app must be running: due work of a stopped app never ends, and TimeoutError
+        names what is left.
+        """
+        if self._engine is None:
+            target = async_url(self._database_url)
+            # Reads only, outside transactions: it never holds SQLite's write lock the app needs.
+            self._engine = create_async_engine(target, isolation_level="AUTOCOMMIT", pool_pre_ping=target.get_backend_name() != "sqlite")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        quiet = max(0.05, self.settings().worker_idle_seconds)
+        quiet_since: float | None = None
+        while True:
+            busy = await self._busy()
+            now = loop.time()
+            if busy:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since >= quiet:
+                return
+            if busy and now > deadline:
+                raise TimeoutError(f"the bridge did not settle within {timeout} s: {'; '.join(busy)}")
+            await asyncio.sleep(0.01)
+
+    async def _busy(self) -> list[str]:
+        """What keeps the bridge from being settled now (see :meth:`drain`)."""
+        if self.process is not None and self.process.process is not None and self.process.process.returncode is not None:
+            raise RuntimeError(f"the app process exited ({self.process.process.returncode}): nothing will drain the queue")
+        busy: list[str] = []
+        # The simulator's background tasks (SimulatorState.spawn): deliveries, and status steps.
+        deliveries = [t for t in self.sim._tasks if getattr(t.get_coro(), "__qualname__", "") != _SCHEDULED]
+        if deliveries:
+            busy.append(f"{len(deliveries)} delivery(ies) from mProfi to the app under way")
+        if self._sim_requests is not None and self._sim_requests.open:
+            busy.append(f"{self._sim_requests.open} call(s) of the app mProfi is answering")
+        if self._app_requests is not None and self._app_requests.open:
+            busy.append(f"{self._app_requests.open} request(s) the app is answering")
+        assert self._engine is not None
+        return busy + await _work_due(self._engine)
 
     def thread_of(self, phone_display_fragment: str) -> SlackMessage | None:
         """The parent message of the thread whose header names this number."""

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
+from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.sandbox.stack import WEBHOOK_TOKEN, SandboxStack
-from tests.support import NUMBER, PNG, StackFactory, click, open_thread, settle, status_lines
+from storage.models import StatusEvent, utcnow
+from tests.support import NUMBER, PNG, StackFactory, calls_to, click, open_thread, outgoing, status_lines, stored
 
 
 async def test_a_reply_in_the_thread_goes_out_once_and_its_status_turns_delivered(stack: SandboxStack) -> None:
@@ -37,7 +41,7 @@ async def test_slack_retries_and_second_deliveries_never_send_twice(stack: Sandb
     other_id = await stack.slack.deliver({**envelope, "event_id": "Ev-another-delivery"})
     assert first.status_code == retry.status_code == other_id.status_code == 200
     await stack.until(lambda: stack.sent_to(NUMBER), what="the SMS")
-    await settle()
+    await stack.drain()
     assert len(stack.sent_to(NUMBER)) == 1
 
 
@@ -45,7 +49,7 @@ async def test_a_note_stays_in_the_team_and_is_marked(stack: SandboxStack) -> No
     parent = await open_thread(stack)
     note = await stack.person_replies(parent, "Note: to ten klient od reklamacji")
     await stack.until(lambda: "memo" in note.reactions, what="the note marker")
-    await settle()
+    await stack.drain()
     assert stack.sent_to(NUMBER) == []
     assert status_lines(stack, parent) == []
 
@@ -93,7 +97,7 @@ async def test_bot_messages_top_level_messages_and_foreign_threads_send_nothing(
     await stack.slack.user_says(stack.channel, "U0ANNA", "top-level chatter")
     other_thread = await stack.slack.user_says(stack.channel, "U0ANNA", "a team discussion")
     await stack.slack.user_says(stack.channel, "U0PIOTR", "reply there", thread_ts=other_thread[0].ts)
-    await settle()
+    await stack.drain()
     assert stack.sim.messages == {}
 
 
@@ -108,7 +112,7 @@ async def test_editing_or_deleting_a_sent_reply_sends_nothing_and_tells_the_pers
     await stack.slack.user_deletes(reply)
     await stack.until(lambda: len(stack.slack.ephemeral) == 2, what="the second warning")
     assert "Deleting this reply" in stack.slack.ephemeral[1]["text"]
-    await settle()
+    await stack.drain()
     assert [m.text for m in stack.sent_to(NUMBER)] == ["Wysyłka w piątek"]
 
 
@@ -142,7 +146,7 @@ async def test_a_file_that_cannot_go_as_mms_is_not_sent_and_the_thread_says_why(
     await stack.person_replies(parent, "", files=[file])
     line = await stack.until(lambda: [m for m in status_lines(stack, parent) if "not sent" in m.text], what="the refusal")
     assert reason in line[0].text
-    await settle()
+    await stack.drain()
     assert stack.sent_to(NUMBER) == []
 
 
@@ -162,9 +166,10 @@ async def test_pull_mode_polls_status_until_final(make_stack: StackFactory) -> N
         sent = await stack.until(lambda: stack.sent_to(NUMBER))
         stack.sim.set_status(sent[0].id, "delivered")
         await stack.until(lambda: [m for m in status_lines(stack, parent) if ": delivered" in m.text], what="polled status")
-        polls_after_final = len([r for r in stack.sim.requests if r[0] == "/1.0/status/"])
-        await settle(0.8)
-        assert len([r for r in stack.sim.requests if r[0] == "/1.0/status/"]) == polls_after_final  # polling stopped
+        await stack.drain()
+        [message] = await outgoing(stack)
+        assert message.status == "delivered" and message.next_poll_at is None  # polling stopped: no check is due, ever
+        assert message.polls == len(calls_to(stack, "/1.0/status/")) >= 1
 
 
 async def test_an_uncertain_send_offers_a_resend_that_sends_exactly_once(stack: SandboxStack) -> None:
@@ -179,7 +184,7 @@ async def test_an_uncertain_send_offers_a_resend_that_sends_exactly_once(stack: 
         response = await click(stack, line[0], button)
         assert response.status_code == 200
     await stack.until(lambda: len(stack.sent_to(NUMBER)) == 2, what="the resend")
-    await settle()
+    await stack.drain()
     assert len(stack.sent_to(NUMBER)) == 2
 
 
@@ -201,7 +206,7 @@ async def test_requests_with_a_bad_or_stale_signature_are_refused(stack: Sandbox
     for headers in (forged, stale, {"Content-Type": "application/json"}):
         response = await client.post(stack.slack.config.events_url or "", content=body, headers=headers)
         assert response.status_code == 401
-    await settle()
+    await stack.drain()
     assert stack.sim.messages == {}
 
 
@@ -225,17 +230,27 @@ async def test_a_failed_delivery_is_shown_and_a_late_status_cannot_undo_it(stack
         json={"id": sent[0].id, "status": "sent", "ts": None, "reference": sent[0].reference},
     )
     assert late.json()["applied"] == 1
-    await settle()
+    await stack.drain()
     assert shown in status_lines(stack, parent)[0].text  # statuses only move forward
 
 
 async def test_pull_checks_back_off_as_a_message_ages(make_stack: StackFactory) -> None:
-    settings = {"status_poll_first_seconds": 0.1, "status_poll_max_seconds": 0.8}
+    """Checks go on while no final status comes, each waiting twice as long as the last, up
+    to ``status_poll_max_seconds``. Read from the checks' own records, not a stopwatch: a
+    check runs only once it is due, so the gaps are at least the schedule's, on any machine."""
+    settings = {"status_poll_first_seconds": 0.05, "status_poll_max_seconds": 0.4}
     async with make_stack(status_mode="pull", settings=settings) as stack:
         parent = await open_thread(stack)
         await stack.person_replies(parent, "Bez raportu doręczenia")
         await stack.until(lambda: stack.sent_to(NUMBER))
-        await settle(2.0)
-        polls = len([r for r in stack.sim.requests if r[0] == "/1.0/status/"])
-        # 0.1, 0.2, 0.4, 0.8, 0.8 … s apart: about 4 checks in 2 s, not 20.
-        assert 2 <= polls <= 6
+
+        async def five_checks() -> list[datetime] | None:
+            found = await stored(stack, select(StatusEvent.recorded_at).where(StatusEvent.source == "pull").order_by(StatusEvent.id))
+            return found[:5] if len(found) >= 5 else None
+
+        checks: list[datetime] = await stack.until(five_checks, what="five status checks")
+        gaps = [later - earlier for earlier, later in itertools.pairwise(checks)]
+        # 0.05 s to the first, then 0.1, 0.2, 0.4, 0.4 … s apart: never every poller tick (0.05 s).
+        assert [gap >= timedelta(seconds=least) for gap, least in zip(gaps, (0.1, 0.2, 0.4, 0.4), strict=True)] == [True] * 4, gaps
+        [message] = await outgoing(stack)
+        assert message.next_poll_at is not None and message.next_poll_at - utcnow() <= timedelta(seconds=0.4)  # the cap

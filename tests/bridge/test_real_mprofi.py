@@ -4,32 +4,16 @@ Polish broadcasts, lost PUSH statuses, key errors, sender names, MMS parts."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from bot.bridge.refusals import KEY_REFUSED
 from bot.sandbox.stack import WEBHOOK_TOKEN, SandboxStack
-from storage import make_engine, make_sessionmaker
 from storage.models import Message
-from tests.support import NUMBER, PNG, StackFactory, open_thread, settle, status_lines
+from tests.support import NUMBER, PNG, StackFactory, calls_to, jobs_left, open_thread, outgoing, status_lines
 
 GENERAL = "C0GENERAL"
 AUTH = {"Authorization": WEBHOOK_TOKEN}
-
-
-async def outgoing(stack: SandboxStack) -> list[Message]:
-    engine = make_engine(stack.settings().database_url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            return list((await session.scalars(select(Message).where(Message.direction == "out").order_by(Message.id))).all())
-    finally:
-        await engine.dispose()
-
-
-def calls_to(stack: SandboxStack, path: str) -> list[Any]:
-    return [r for r in stack.sim.requests if r[0] == path]
 
 
 async def sms(stack: SandboxStack, text: str) -> str:
@@ -70,21 +54,29 @@ async def test_a_lost_push_is_caught_by_asking_status(make_stack: StackFactory) 
         await stack.until(lambda: status_lines(stack, parent), what="the status line")
         stack.sim.set_status(sent[0].id, "delivered")
         await stack.until(lambda: ": delivered" in status_lines(stack, parent)[0].text, what="delivered, learnt by asking")
-        asked = len(calls_to(stack, "/1.0/status/"))
-        await settle(1.0)
-        assert asked >= 1 and len(calls_to(stack, "/1.0/status/")) == asked  # a final state ends the checks
+        await stack.drain()
+        [message] = await outgoing(stack)
+        assert message.next_poll_at is None  # a final state ends the checks: none is due, ever
+        assert len(calls_to(stack, "/1.0/status/")) == message.polls >= 1
 
 
 async def test_while_pushes_arrive_status_is_not_asked(make_stack: StackFactory) -> None:
+    """Each PUSH moves the safety net's check later; a final one ends it."""
     async with make_stack(settings={"mprofi_status_recheck_minutes": 0.05}) as stack:  # 3 s
         parent = await open_thread(stack)
         await stack.person_replies(parent, "Dzień dobry")
         sent = await stack.until(lambda: stack.sent_to(NUMBER))
+        await stack.until(lambda: [m for m in status_lines(stack, parent) if "accepted by mProfi" in m.text])
+        [accepted] = await outgoing(stack)
         stack.sim.set_status(sent[0].id, "sent")  # pushed to /mprofi/status: the check moves on
         await stack.until(lambda: status_lines(stack, parent) and "sent to the network" in status_lines(stack, parent)[0].text)
+        [pushed] = await outgoing(stack)
+        assert accepted.next_poll_at is not None and pushed.next_poll_at is not None and pushed.next_poll_at > accepted.next_poll_at
         stack.sim.set_status(sent[0].id, "delivered")
         await stack.until(lambda: ": delivered" in status_lines(stack, parent)[0].text)
-        await settle(3.5)
+        await stack.drain()
+        [delivered] = await outgoing(stack)
+        assert delivered.next_poll_at is None  # no check will ever be due
         assert calls_to(stack, "/1.0/status/") == []
 
 
@@ -98,11 +90,7 @@ async def test_pull_follows_messages_sent_to_several_numbers(make_stack: StackFa
         async def all_delivered() -> bool:
             return [m.status for m in await outgoing(stack)] == ["delivered", "delivered"]
 
-        for _ in range(100):
-            if await all_delivered():
-                break
-            await settle(0.1)
-        assert await all_delivered()
+        await stack.until(all_delivered, what="both statuses, by asking")
 
 
 async def test_the_push_route_keeps_good_entries_and_names_the_bad_ones(stack: SandboxStack) -> None:
@@ -138,12 +126,7 @@ async def test_an_inactive_key_stops_a_broadcast_after_one_call(make_stack: Stac
             rows = await outgoing(stack)
             return rows if len(rows) == 3 and all(m.status == "failed" for m in rows) else None
 
-        rows = None
-        for _ in range(100):
-            rows = await all_failed()
-            if rows:
-                break
-            await settle(0.1)
+        rows = await stack.until(all_failed, what="every number failed")
         # One sentence for an admin on every number: the first refusal stopped the
         # broadcast (batch after batch would each have said mProfi's own words).
         assert rows and {m.status_detail for m in rows} == {KEY_REFUSED}
@@ -163,7 +146,7 @@ async def test_a_sender_name_gets_its_thread_and_a_reply_there_says_why_it_is_no
     await stack.person_replies(parent, "Dziękujemy")
     line = await stack.until(lambda: [m for m in stack.replies(parent) if "not sent" in m.text], what="the refusal")
     assert "ORANGE is a sender name or short code, not a phone number" in line[0].text
-    await settle()
+    await stack.drain()
     assert stack.sim.messages == {}
 
 
@@ -243,7 +226,8 @@ async def test_an_hlr_report_of_an_unknown_shape_is_reported_at_once(make_stack:
             what="the report of the odd answer",
         )
         assert "upload id" in str(failed[0].blocks)
-        await settle(0.5)  # ten polling gaps: a check still waiting would have asked again
+        await stack.drain()
+        assert await jobs_left(stack) == 0  # no check is waiting to ask again
         assert calls_to(stack, "/1.0/hlr/download/") == []  # only the one odd answer, never asked again
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from bot.sandbox.slack import SlackMessage
 from bot.sandbox.stack import SandboxStack
-from tests.support import NUMBER, open_thread, settle, status_lines
+from tests.support import NUMBER, open_thread, status_lines
 
 RICH_REPLY: list[dict[str, Any]] = [
     {"type": "text", "text": "Dzień dobry, "},
@@ -108,7 +108,7 @@ async def test_the_limit_and_the_parts_count_what_the_phone_gets(stack: SandboxS
     refused = await stack.until(lambda: with_text(stack, parent, "not sent"), what="the refusal")
     assert "615 characters" in refused[0].text and "612" in refused[0].text
     assert "The phone receives" not in str(refused[0].blocks)  # it receives nothing
-    await settle()
+    await stack.drain()
     assert len(stack.sent_to(NUMBER)) == 1
 
 
@@ -163,7 +163,7 @@ async def test_a_reply_mentioning_the_app_is_not_sent_and_its_author_is_told_onc
         "This reply mentions @mProfi SMS, so it was not sent to +48 600 100 200; write it without the mention to text the customer."
     )
     await stack.slack.deliver(envelope, retry_num=1)  # Slack retries: the person is told once
-    await settle()
+    await stack.drain()
     assert len(stack.slack.ephemeral) == 1
     assert stack.sent_to(NUMBER) == [] and status_lines(stack, parent) == []
     assert not [p for p in stack.slack.pings_anywhere() if p.where.startswith("ephemeral")]
@@ -174,6 +174,6 @@ async def test_a_csv_shared_with_the_app_in_a_conversation_is_a_check_not_an_sms
     file = stack.slack.share_file("U0ANNA", "numery.csv", b"600100201\n600100202\n", "text/csv")
     await stack.slack.user_mentions_bot(stack.channel, "U0ANNA", "sprawdź te numery", files=[file], thread_ts=parent.ts)
     await stack.until(lambda: [m for m in stack.replies(parent) if "HLR check of" in m.text + str(m.blocks)], timeout=15, what="the check")
-    await settle()
+    await stack.drain()
     assert stack.sent_to(NUMBER) == []
     assert not [e for e in stack.slack.ephemeral if "mentions" in e["text"]]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bot.sandbox.stack import WEBHOOK_TOKEN, SandboxStack
-from tests.support import StackFactory, settle
+from tests.support import StackFactory
 
 GENERAL = "C0GENERAL"
 
@@ -204,5 +204,5 @@ async def test_unreadable_survey_notifications_are_kept_and_shown_never_500(stac
 async def test_the_survey_webhook_needs_the_token(stack: SandboxStack) -> None:
     response = await stack.http.post(stack.app_url + "/mprofi/surveys", json={"survey_id": 1})
     assert response.status_code == 401
-    await settle(0.2)
+    await stack.drain()
     assert posted(stack, stack.channel, "Survey") == []

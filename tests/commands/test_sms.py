@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ import pytest
 
 from bot.sandbox.slack import SlackMessage
 from bot.sandbox.stack import SandboxStack
-from tests.support import NUMBER, StackFactory, open_thread, settle
+from tests.support import NUMBER, StackFactory, open_thread
 
 GENERAL = "C0GENERAL"
 
@@ -49,7 +50,7 @@ async def test_one_number_is_sent_once_shown_in_its_thread_and_the_person_gets_a
     assert f"archives/{stack.channel}/p" in reply[0]["text"]
     stack.sim.set_status(sent[0].id, "delivered")
     await stack.until(lambda: ": delivered" in status_line_with_text(stack, parent)[0].text, what="delivered")
-    await settle()
+    await stack.drain()
     assert len(stack.sent_to(NUMBER)) == 1
 
 
@@ -147,7 +148,10 @@ async def test_a_scheduled_send_carries_mprofis_date_and_shows_as_scheduled(make
         assert line
         reply = await stack.until(lambda: stack.slack.hook_posts(hook))
         assert reply[0]["text"].startswith("Scheduled: mProfi will send it to +48 600 100 200 at 01.12.2030 01:00.")
-        await settle(0.5)
+        await stack.drain()
+        # Waiting for time, not work: two status steps (0.2 s) would have moved a message
+        # that mProfi does not hold; drain() does not wait for the simulator's steps.
+        await asyncio.sleep(0.3)
         assert sent[0].status == "processing"  # mProfi holds it until then
 
 
@@ -163,7 +167,7 @@ async def test_a_scheduled_send_carries_mprofis_date_and_shows_as_scheduled(make
 async def test_typing_mistakes_get_one_sentence_and_send_nothing(stack: SandboxStack, typed: str, sentence: str) -> None:
     answer, _ = await sms(stack, typed)
     assert answer == sentence
-    await settle(0.2)
+    await stack.drain()
     assert stack.sim.messages == {}
 
 
@@ -202,7 +206,7 @@ async def test_only_allowed_people_and_channels_may_send(make_stack: StackFactor
         assert answer == "Sorry, SMS cannot be sent from this channel; use one of the channels your admin allowed."
         parent = await open_thread(stack)
         await stack.person_replies(parent, "Anna tries in the thread", user="U0ANNA")
-        await settle()
+        await stack.drain()
         assert stack.sim.messages == {}
         answer, _ = await sms(stack, "600100200 Hej", user="U0PIOTR", channel=GENERAL)
         assert answer.startswith("Sending:")
@@ -219,7 +223,7 @@ async def test_a_number_that_texted_stop_is_not_sent_to_until_it_texts_start(sta
     assert answer == "Nothing was sent. Not sent to +48 600 100 200: it texted STOP."
     await stack.person_replies(parent, "Czy na pewno?")
     await stack.until(lambda: any("texted STOP and is not sent to" in m.text for m in stack.replies(parent)), what="refused reply")
-    await settle()
+    await stack.drain()
     assert stack.sent_to(NUMBER) == []
     await stack.phone_texts(NUMBER, "START")
     await stack.until(lambda: any("can be texted again" in m.text for m in stack.replies(parent)))
@@ -258,7 +262,7 @@ async def test_a_large_list_waits_for_send_and_cancel_sends_nothing(make_stack: 
         answer, _ = await sms(stack, "600100200 600100201 600100202 600100203 Promocja")
         body = json.loads(answer)
         assert body["text"] == "Send 4 SMS? Nothing goes out until you press Send."
-        await settle()
+        await stack.drain()
         assert stack.sim.messages == {}
         cancel = confirm_button(answer, "sms_cancel")
         _, hook = await stack.slack.press_button(cancel, user="U0PIOTR", channel=GENERAL)
@@ -270,7 +274,7 @@ async def test_a_large_list_waits_for_send_and_cancel_sends_nothing(make_stack: 
         _, hook = await stack.slack.press_button(confirm_button(answer), user="U0ANNA", channel=GENERAL)
         told = await stack.until(lambda: stack.slack.hook_posts(hook))
         assert told[0]["text"] == "This /sms was already cancelled."
-        await settle()
+        await stack.drain()
         assert stack.sim.messages == {}
 
 
@@ -283,7 +287,7 @@ async def test_a_double_click_on_send_sends_once(make_stack: StackFactory) -> No
         told = await stack.until(lambda: stack.slack.hook_posts(hook))
         assert told[0]["text"] == "This /sms was already confirmed; it is not sent twice."
         await stack.until(lambda: len(stack.sim.messages) == 3)
-        await settle()
+        await stack.drain()
         assert len(stack.sim.messages) == 3 and len(sendbulk_calls(stack)) == 1
 
 
@@ -300,5 +304,5 @@ async def test_hourly_limits_stop_a_person_and_a_channel(make_stack: StackFactor
         assert answer == (
             "Not sent: this would make 5 SMS from this channel in an hour, and the limit is 4 (SMS_CHANNEL_LIMIT_PER_HOUR). Nothing was sent."
         )
-        await settle()
+        await stack.drain()
         assert len(stack.sim.messages) == 2

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.sandbox.mprofi.state import now
-from tests.support import NUMBER, StackFactory, settle
+from tests.support import NUMBER, StackFactory, catch_up_passes
 
-CATCH_UP = {"catchup_interval_seconds": 0.3}
+CATCH_UP = {"catchup_interval_seconds": 0.1}
 
 
 async def test_without_a_webhook_the_poller_is_the_inbound_path(make_stack: StackFactory) -> None:
@@ -19,7 +19,8 @@ async def test_without_a_webhook_the_poller_is_the_inbound_path(make_stack: Stac
         replies = await stack.until(lambda: stack.replies(parent), timeout=10)
         assert replies[0].text == "SMS from +48 600 100 200: Tylko przez getincoming"
         await stack.until(lambda: stack.thread_of("600 100 300"), timeout=10, what="the mobile-app message")
-        await settle(1.0)  # several more passes
+        await catch_up_passes(stack, 3)  # each lists both messages again
+        await stack.drain()
         assert len(stack.replies(parent)) == 1
         assert len(stack.slack.top_level(stack.channel)) == 2
 
@@ -29,7 +30,8 @@ async def test_what_the_webhook_brought_is_not_stored_again(make_stack: StackFac
         await stack.phone_texts(NUMBER, "Przez webhook")
         parent = await stack.until(lambda: stack.thread_of("600 100 200"))
         await stack.until(lambda: stack.replies(parent))
-        await settle(1.2)  # the poller lists it several times
+        await catch_up_passes(stack, 3)  # each lists it again
+        await stack.drain()
         assert [r.text for r in stack.replies(parent)] == ["SMS from +48 600 100 200: Przez webhook"]
 
 
@@ -39,7 +41,8 @@ async def test_messages_from_before_a_downtime_are_caught_up_once(make_stack: St
         stack.sim.inject_inbound(NUMBER, "Wysłane wczoraj", ts=now() - timedelta(days=1), deliver=False)
         parent = await stack.until(lambda: stack.thread_of("600 100 200"), timeout=10)
         await stack.until(lambda: stack.replies(parent), timeout=10)
-        await settle(1.0)
+        await catch_up_passes(stack, 2)
+        await stack.drain()
         assert [r.text for r in stack.replies(parent)] == ["SMS from +48 600 100 200: Wysłane godzinę temu"]
 
 
@@ -54,7 +57,8 @@ async def test_a_webhook_for_a_message_the_catch_up_already_stored_is_not_posted
         headers = {"Authorization": WEBHOOK_TOKEN}
         late = await stack.http.post(stack.app_url + "/mprofi/incoming", json=body, headers=headers)  # mProfi's retry
         assert late.status_code == 200 and late.json()["repeat"] is False
-        await settle(1.0)
+        await catch_up_passes(stack, 2)  # which list the message the webhook just brought too
+        await stack.drain()
         assert [r.text for r in stack.replies(parent)] == ["SMS from +48 600 100 200: Najpierw przez getincoming"]
         again = await stack.http.post(stack.app_url + "/mprofi/incoming", json=body, headers=headers)  # and once more
         assert again.json()["message_id"] != late.json()["message_id"]

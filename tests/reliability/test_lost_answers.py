@@ -21,7 +21,6 @@ from tests.support import (
     PNG,
     StackFactory,
     open_thread,
-    settle,
     status_lines,
 )
 
@@ -32,7 +31,7 @@ async def test_a_thread_parent_whose_answer_was_lost_is_not_posted_again(make_st
         await stack.phone_texts(NUMBER, "Pierwsza wiadomość")
         parent = await stack.until(lambda: stack.thread_of("600 100 200"), what="the thread")
         await stack.until(lambda: stack.replies(parent), timeout=15, what="the message after the retry")
-        await settle(0.5)
+        await stack.drain()
         assert len(stack.slack.top_level(stack.channel)) == 1
         assert [r.text for r in stack.replies(parent)] == ["SMS from +48 600 100 200: Pierwsza wiadomość"]
         assert stack.slack.calls_to("conversations.history"), "the retry looked for the parent it had posted"
@@ -44,7 +43,7 @@ async def test_an_inbound_message_whose_answer_was_lost_is_posted_once(make_stac
         stack.slack.fail("chat.postMessage", HANG_AFTER, retry_after=0)
         await stack.phone_texts(NUMBER, "Druga wiadomość")
         await stack.until(lambda: stack.slack.calls_to("conversations.replies"), timeout=15, what="the retry's look")
-        await settle(0.5)
+        await stack.drain()
         assert [r.text for r in stack.replies(parent)] == [
             "SMS from +48 600 100 200: Dzień dobry",
             "SMS from +48 600 100 200: Druga wiadomość",
@@ -60,7 +59,7 @@ async def test_a_status_line_whose_answer_was_lost_is_posted_once_and_still_upda
         await stack.until(lambda: status_lines(stack, parent), timeout=15, what="the status line")
         stack.sim.set_status(sent[0].id, "delivered")
         await stack.until(lambda: [m for m in status_lines(stack, parent) if ": delivered" in m.text], timeout=15, what="delivered")
-        await settle(0.5)
+        await stack.drain()
         assert len(status_lines(stack, parent)) == 1
         assert [m.text for m in stack.sent_to(NUMBER)] == ["Odpowiedź"]
 
@@ -71,7 +70,7 @@ async def test_an_mms_image_whose_share_answer_was_lost_is_shared_once(make_stac
         await stack.phone_texts(NUMBER, "Zdjęcia", images=[("a.png", PNG, "image/png"), ("b.jpg", JPEG, "image/jpeg")])
         parent = await stack.until(lambda: stack.thread_of("600 100 200"))
         await stack.until(lambda: len(stack.replies(parent)) >= 3, timeout=15, what="text and both images")
-        await settle(1.5)
+        await stack.drain()
         shared = [f["title"] for r in stack.replies(parent) for f in r.files]
         assert shared == ["a.png", "b.jpg"]
 

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy import select
+
 from bot.sandbox.postgres import PrivatePostgres
 from bot.sandbox.stack import SandboxStack
 from storage import make_engine, make_sessionmaker
+from storage.kinds import JobKind
+from storage.models import Job
 from storage.queue import pending_count
-from tests.support import NUMBER, StackFactory, open_thread, settle, status_lines
+from tests.support import NUMBER, StackFactory, open_thread, status_lines, stored
+
+
+async def a_send_failed(stack: SandboxStack) -> bool:
+    """A send met the outage: its job was given back to wait for a retry."""
+    return bool(await stored(stack, select(Job.id).where(Job.kind == JobKind.SEND_REPLY, Job.last_error.is_not(None))))
 
 
 async def test_slack_failing_for_a_while_delays_the_post_and_loses_nothing(make_stack: StackFactory) -> None:
@@ -17,7 +26,7 @@ async def test_slack_failing_for_a_while_delays_the_post_and_loses_nothing(make_
         await stack.phone_texts(NUMBER, "Slack leży")
         parent = await stack.until(lambda: stack.thread_of("600 100 200"), timeout=20, what="the thread once Slack is back")
         replies = await stack.until(lambda: stack.replies(parent), timeout=20)
-        await settle(0.5)
+        await stack.drain()
         assert [r.text for r in replies] == ["SMS from +48 600 100 200: Slack leży"]
         assert len(stack.slack.top_level(stack.channel)) == 1
         assert len([c for c in stack.slack.calls if c.method == "chat.postMessage" and c.status == 500]) == 2
@@ -26,28 +35,28 @@ async def test_slack_failing_for_a_while_delays_the_post_and_loses_nothing(make_
 async def test_mprofi_refusing_connections_delays_the_sms_and_sends_it_once(make_stack: StackFactory) -> None:
     async with make_stack() as stack:
         parent = await open_thread(stack)
-        outage = asyncio.create_task(stack.mprofi_outage(2.0))
-        await asyncio.sleep(0.1)
+        await stack.mprofi_down()
         await stack.person_replies(parent, "Wyślij, gdy mProfi wróci")
-        await outage
+        await stack.until(lambda: a_send_failed(stack), what="a send refused by the outage")
+        await stack.mprofi_up()
         sent = await stack.until(lambda: stack.sent_to(NUMBER), timeout=20, what="the SMS after the outage")
         await stack.until(
             lambda: [m for m in status_lines(stack, parent) if "accepted by mProfi" in m.text or "sent" in m.text], timeout=10
         )
-        await settle(1.0)
+        await stack.drain()
         assert [m.text for m in stack.sent_to(NUMBER)] == ["Wyślij, gdy mProfi wróci"] and sent
 
 
 async def test_mprofi_answering_503_for_a_while_delays_thread_replies_and_sends_each_once(make_stack: StackFactory) -> None:
     async with make_stack() as stack:
         parent = await open_thread(stack)
-        stack.sim.queue_fault("send", "503", count=3)
+        stack.sim.queue_fault("send", "503", count=2)  # two tries fail: the next waits longer (1 s, then 2 s)
         await stack.person_replies(parent, "Pierwsza przy 503")
         await stack.person_replies(parent, "Druga przy 503")
         await stack.until(lambda: len(stack.sent_to(NUMBER)) == 2, timeout=30, what="both SMS once mProfi answers")
-        await settle(1.0)
+        await stack.drain()
         assert [m.text for m in stack.sent_to(NUMBER)] == ["Pierwsza przy 503", "Druga przy 503"]
-        assert stack.sim.take_fault("send") is None  # all three 503s were met on the way
+        assert stack.sim.take_fault("send") is None  # both 503s were met on the way
 
 
 async def test_postgresql_restarting_under_load_loses_nothing_and_doubles_nothing(private_postgres: PrivatePostgres) -> None:
@@ -68,7 +77,7 @@ async def test_postgresql_restarting_under_load_loses_nothing_and_doubles_nothin
         async def phone(sender: str) -> None:
             for index in range(per_phone):
                 stack.sim.inject_inbound(sender, f"{sender[-3:]} nr {index}")
-                await asyncio.sleep(0.08)
+                await asyncio.sleep(0.08)  # spread over time on purpose: texts keep coming while the database restarts
 
         async def person() -> None:
             for index in range(5):
@@ -92,7 +101,7 @@ async def test_postgresql_restarting_under_load_loses_nothing_and_doubles_nothin
             return all(t is not None and len(stack.replies(t)) >= per_phone for t in threads) and len(stack.sent_to(NUMBER)) >= 5
 
         await stack.until(complete, timeout=60, what="every message and reply after the restart")
-        await settle(2.0)
+        await stack.drain(timeout=30)
 
         refused = [a for record in stack.sim.incoming for a in record.attempts if a.status_code != 200]
         assert refused, "the restart was not felt: no webhook met the dead database"

@@ -20,7 +20,7 @@ from bot.sandbox.slack import SlackConfig
 from bot.sandbox.stack import WEBHOOK_TOKEN
 from storage import make_engine, make_sessionmaker
 from storage.models import Message, utcnow
-from tests.support import NUMBER, StackFactory, open_thread, settle, status_lines
+from tests.support import NUMBER, StackFactory, calls_to, open_thread, outgoing, status_lines
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -42,7 +42,7 @@ async def test_two_replicas_open_one_thread_and_send_each_reply_once(make_stack:
                 )
                 assert [a.status_code for a in answers] == [200, 200]
             await stack.until(lambda: len(stack.slack.top_level(stack.channel)) >= 3, timeout=20)
-            await settle(1.0)
+            await stack.drain()
             parents = stack.slack.top_level(stack.channel)
             assert len(parents) == 3  # one thread per number
             for parent in parents:
@@ -55,7 +55,7 @@ async def test_two_replicas_open_one_thread_and_send_each_reply_once(make_stack:
             body = json.dumps({**envelope, "event_id": "Ev-to-the-second-replica"}).encode()
             await stack.http.post(second.url + "/slack/events", content=body, headers=stack.slack.signed_headers(body))
             await stack.until(lambda: any(m.text == "Jedna odpowiedź" for m in stack.sim.messages.values()), timeout=10)
-            await settle(1.0)
+            await stack.drain()
             assert [m.text for m in stack.sim.messages.values()].count("Jedna odpowiedź") == 1
         finally:
             await second.stop()
@@ -86,7 +86,7 @@ async def test_two_replicas_keep_one_posting_pace_per_channel_together(make_stac
                 assert {a.status_code for a in answers} == {200}
             expected = len(senders) * 3  # a parent and two messages each
             await stack.until(lambda: len(stack.slack.calls_to("chat.postMessage")) >= expected, timeout=30, what="every post")
-            await settle(0.5)
+            await stack.drain()
             assert [c.status for c in stack.slack.calls if c.method == "chat.postMessage" and c.status == 429] == []
             assert len(stack.slack.top_level(stack.channel)) == len(senders)
         finally:
@@ -95,7 +95,7 @@ async def test_two_replicas_keep_one_posting_pace_per_channel_together(make_stac
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_two_replicas_share_status_polling_and_the_catch_up_without_double_work(make_stack: StackFactory) -> None:
-    settings = {"catchup_interval_seconds": 0.3, "status_poll_first_seconds": 0.2, "status_poll_max_seconds": 0.4}
+    settings = {"catchup_interval_seconds": 0.2, "status_poll_first_seconds": 0.1, "status_poll_max_seconds": 0.8}
     async with make_stack(app_process=True, status_mode="pull", settings=settings) as stack:
         stack.sim.config.webhook_url = None  # inbound only through getincoming/, which both replicas read
         second = AppProcess(stack.settings())
@@ -113,18 +113,15 @@ async def test_two_replicas_share_status_polling_and_the_catch_up_without_double
             assert parent is not None
             await stack.person_replies(parent, "Odpowiedź do odpytania")
             sent = await stack.until(lambda: stack.sent_to("48600100400"), what="the SMS")
-
-            def status_calls() -> int:
-                return len([r for r in stack.sim.requests if r[0] == "/1.0/status/"])
-
-            before = status_calls()
-            await asyncio.sleep(3.0)
-            # One poller asks about every 0.4 s (first after 0.2 s): at most ~8 times in 3 s.
-            # Two replicas both polling would ask about twice as often.
-            assert status_calls() - before <= 9
+            # Both replicas' pollers race for each check for a while (0.1, 0.2, 0.4, 0.8 s apart).
+            await stack.until(lambda: len(calls_to(stack, "/1.0/status/")) >= 4, what="four status checks")
             stack.sim.set_status(sent[0].id, "delivered")
             await stack.until(lambda: [m for m in stack.replies(parent) if ": delivered" in m.text], timeout=10, what="delivered")
-            await settle(1.0)
+            await stack.drain()
+            # Each check is claimed by one replica and counted once in ``polls``: a check
+            # both replicas made would be one more question to mProfi than ``polls`` says.
+            [message] = await outgoing(stack)
+            assert message.next_poll_at is None and message.polls == len(calls_to(stack, "/1.0/status/"))
             assert len(stack.slack.top_level(stack.channel)) == len(senders)
             for n, sender in enumerate(senders):
                 thread = stack.thread_of(sender[-3:])
@@ -162,7 +159,7 @@ async def test_status_polls_due_at_the_same_moment_are_claimed_by_one_poller_eac
 
             # The app's own poller may take some of them too, and finish a moment later.
             await stack.until(lambda: asked() >= 10, timeout=5, what="every message asked about")
-            await settle(0.5)
+            await stack.drain()
             assert asked() == 10
             assert sum(claimed) <= 10
         finally:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.app import create_app
-from tests.support import NUMBER, StackFactory, open_thread, settle, status_lines
+from tests.support import NUMBER, StackFactory, open_thread, status_lines
 
 
 async def test_with_no_public_endpoint_a_whole_conversation_works(make_stack: StackFactory) -> None:
@@ -32,7 +32,7 @@ async def test_with_no_public_endpoint_a_whole_conversation_works(make_stack: St
         response, _ = await stack.slack.run_command("/sms", "600 100 300 Przez komendę")
         assert response.json()["text"].startswith("Sending: +48 600 100 300")
         await stack.until(lambda: stack.sent_to("48600100300"), what="the /sms")
-        await settle(0.5)
+        await stack.drain()
         assert [m.text for m in stack.sent_to(NUMBER)] == ["Odpowiedź przez Socket Mode"]
         assert len(stack.sent_to("48600100300")) == 1
         kinds = {envelope["type"] for envelope in stack.slack.sockets.sent}
@@ -46,7 +46,7 @@ async def test_after_slack_asks_for_a_refresh_the_app_reconnects_and_nothing_is_
         await stack.slack.sockets.refresh()  # Slack's "disconnect: refresh_requested"
         await stack.person_replies(parent, "Po ponownym połączeniu")
         await stack.until(lambda: stack.sent_to(NUMBER), what="the SMS after the reconnect")
-        await settle(0.5)
+        await stack.drain()
         assert stack.slack.sockets.opened >= 2
         assert [m.text for m in stack.sent_to(NUMBER)] == ["Po ponownym połączeniu"]
 
@@ -59,7 +59,7 @@ async def test_an_envelope_slack_sends_again_sends_the_sms_once(make_stack: Stac
         again = await stack.slack.deliver(envelope, retry_num=1)  # Slack did not see the ack in time
         assert again.status_code == 200
         await stack.until(lambda: stack.sent_to(NUMBER), what="the SMS")
-        await settle(0.8)
+        await stack.drain()
         assert [m.text for m in stack.sent_to(NUMBER)] == ["Tylko raz"]
 
 

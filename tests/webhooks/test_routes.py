@@ -6,6 +6,7 @@ Every refusal is a 4xx with a JSON ``error``, and nothing is stored or posted.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -50,7 +51,7 @@ async def test_an_unauthenticated_webhook_gets_401_and_changes_nothing(stack: Sa
     assert response.json() == {"ok": False, "error": "missing or wrong webhook token"}
     status = await stack.http.post(stack.app_url + "/mprofi/status", json={"id": 1, "status": "delivered"}, headers=headers)
     assert status.status_code == 401
-    await asyncio.sleep(0.2)
+    await stack.drain()
     assert await stored_counts(stack) == (0, 0)
     assert stack.slack.calls_to("chat.postMessage") == []
 
@@ -231,6 +232,7 @@ async def test_hostile_json_gets_a_400(stack: SandboxStack, content: bytes, erro
 
 
 async def test_a_caller_that_hangs_up_mid_body_is_one_quiet_line(stack: SandboxStack, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot.webhooks")
     host, port = stack.app_url.removeprefix("http://").split(":")
     for _ in range(3):
         _reader, writer = await asyncio.open_connection(host, int(port))
@@ -241,6 +243,7 @@ async def test_a_caller_that_hangs_up_mid_body_is_one_quiet_line(stack: SandboxS
         await writer.drain()
         writer.close()
         await writer.wait_closed()
-    await asyncio.sleep(0.5)
+    await stack.until(lambda: caplog.text.count("disconnected before its body arrived") == 3, what="the three quiet lines")
+    await stack.drain()
     assert "Traceback" not in caplog.text and "Exception in ASGI application" not in caplog.text
     assert await stored_counts(stack) == (0, 0)
