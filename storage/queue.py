@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from storage.kinds import JobKind, Lane
-from storage.models import Job, utcnow
+from storage.models import Job, Message, utcnow
 
 __all__ = [
     "enqueue",
@@ -32,6 +32,19 @@ __all__ = [
     "has_waiting_job",
     "save_payload",
 ]
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """Due, unfinished, not leased, and first in its (conversation, lane) line."""
+    earlier = aliased(Job)
+    blocked = exists().where(
+        earlier.conversation_id == Job.conversation_id,
+        earlier.lane == Job.lane,
+        earlier.id < Job.id,
+        earlier.done_at.is_(None),
+    )
+    free = or_(Job.locked_until.is_(None), Job.locked_until < now)
+    return and_(Job.done_at.is_(None), Job.run_after <= now, free, ~blocked)
 
 
 def enqueue(
@@ -69,15 +82,7 @@ async def claim(
 ) -> Job | None:
     """Lease the oldest runnable job at the head of its (conversation, lane) line."""
     now = now or utcnow()
-    earlier = aliased(Job)
-    blocked = exists().where(
-        earlier.conversation_id == Job.conversation_id,
-        earlier.lane == Job.lane,
-        earlier.id < Job.id,
-        earlier.done_at.is_(None),
-    )
-    free = or_(Job.locked_until.is_(None), Job.locked_until < now)
-    runnable = select(Job.id).where(Job.done_at.is_(None), Job.run_after <= now, Job.lane.in_(lanes), free, ~blocked).order_by(Job.id)
+    runnable = select(Job.id).where(_claimable(now), Job.lane.in_(lanes)).order_by(Job.id)
     async with sessions() as session:
         if session.get_bind().dialect.name == "postgresql":
             # Concurrent claimers (workers, replicas) each lock a different row.
@@ -91,7 +96,7 @@ async def claim(
         job_id = candidates[0]
         await session.execute(
             update(Job)
-            .where(and_(Job.id == job_id, Job.done_at.is_(None), free))
+            .where(Job.id == job_id, Job.done_at.is_(None), or_(Job.locked_until.is_(None), Job.locked_until < now))
             .values(locked_until=now + lease, attempts=Job.attempts + 1)
             .execution_options(synchronize_session=False)
         )
@@ -185,3 +190,26 @@ async def has_waiting_job(session: AsyncSession, kind: JobKind, *, message_id: i
 async def save_payload(session: AsyncSession, job_id: int, payload: dict[str, Any]) -> None:
     """Keep what a running job has done so far, so its next try does not repeat it."""
     await session.execute(update(Job).where(Job.id == job_id).values(payload=payload))
+
+
+async def work_due(engine: AsyncEngine, *, limit: int = 5) -> list[str]:
+    """What the workers have to do now, as the database shows it; empty when nothing.
+
+    A job counts while a worker holds its lease, or when a worker may claim it now; one
+    waiting for ``run_after`` (a retry's back-off, a check for later) does not, nor do
+    jobs of a line held up by an earlier one. A status check counts when it is due.
+    Unlike :func:`pending_count` this tells "settled" from "waiting for the clock", which
+    is what a test (or an operator's drain before a restart) asks. Reads only: it never
+    takes SQLite's write lock.
+    """
+    now = utcnow()
+    leased = and_(Job.done_at.is_(None), Job.locked_until.is_not(None), Job.locked_until >= now)
+    jobs = select(Job.id, Job.kind, Job.locked_until).where(or_(leased, _claimable(now))).order_by(Job.id).limit(limit)
+    checks = select(Message.id).where(Message.next_poll_at.is_not(None), Message.next_poll_at <= now, Message.mprofi_id.is_not(None))
+    async with engine.connect() as connection:
+        found = [
+            f"job {job_id} ({kind}) {'running' if locked_until is not None and locked_until >= now else 'due'}"
+            for job_id, kind, locked_until in (await connection.execute(jobs)).all()
+        ]
+        found += [f"a status check of message {message_id} due" for (message_id,) in (await connection.execute(checks.limit(limit))).all()]
+    return found

@@ -10,6 +10,7 @@ cursor row lets one replica poll at a time.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from datetime import datetime, timedelta
@@ -56,6 +57,7 @@ async def catch_up(ctx: Context) -> int:
     if start is None:
         return 0
     stored = 0
+    stopping = False
     try:
         for source, read in (("incoming", ctx.mprofi.get_incoming), ("mobileapp", ctx.mprofi.get_incoming_mobileapp)):
             try:
@@ -86,8 +88,14 @@ async def catch_up(ctx: Context) -> int:
                     continue  # another replica stored it a moment ago
                 stored += received.new
         await cursors.advance(ctx.sessions, CURSOR, now)
+    except asyncio.CancelledError:
+        stopping = True
+        raise
     finally:
-        await cursors.release(ctx.sessions, CURSOR)
+        # Stopping: the lease runs out by itself. Writing now could wait out SQLite's busy
+        # timeout behind the write lock the cancelled pass's own connection still holds.
+        if not stopping:
+            await cursors.release(ctx.sessions, CURSOR)
     if stored:
         logger.info("catch-up stored %s message(s) the webhook had not brought", stored)
     return stored

@@ -16,9 +16,7 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.orm import aliased
 
 from bot.app import create_app
 from bot.config import Settings
@@ -27,15 +25,11 @@ from bot.sandbox.mprofi import SimulatorConfig, SimulatorState, create_simulator
 from bot.sandbox.process import AppProcess
 from bot.sandbox.slack import SlackConfig, SlackMessage, SlackState, create_slack_emulator
 from storage.db import async_url
-from storage.models import Job, Message, utcnow
+from storage.queue import work_due
 
 __all__ = ["SandboxStack", "WEBHOOK_TOKEN"]
 
 WEBHOOK_TOKEN = "sandbox-webhook-token-7f3a9c"
-
-# The simulator's status steps (``status_step_seconds``) are scheduled for later, like a
-# job's retry: drain() does not wait for them.
-_SCHEDULED = "SimulatorState._progress"
 
 
 class _InFlight:
@@ -58,34 +52,6 @@ class _InFlight:
             await self.app(scope, receive, send)
         finally:
             self.open -= 1
-
-
-async def _work_due(engine: AsyncEngine) -> list[str]:
-    """What the app has to do now, as the database shows it; empty when nothing.
-
-    A job counts while a worker holds its lease, or when it is due, free and first in
-    its (conversation, lane) line, which is exactly what a worker may claim (see
-    ``storage.queue.claim``); one waiting for ``run_after`` (a retry's back-off, an HLR
-    check for later) does not. A status check counts when it is due.
-    ``storage.queue.pending_count`` counts every unfinished job, later ones too, so it
-    cannot tell "settled" from "waiting for the clock".
-    """
-    now = utcnow()
-    earlier = aliased(Job)
-    blocked = exists().where(
-        earlier.conversation_id == Job.conversation_id, earlier.lane == Job.lane, earlier.id < Job.id, earlier.done_at.is_(None)
-    )
-    leased = and_(Job.locked_until.is_not(None), Job.locked_until >= now)
-    due = and_(Job.run_after <= now, or_(Job.locked_until.is_(None), Job.locked_until < now), ~blocked)
-    jobs = select(Job.id, Job.kind, Job.locked_until).where(Job.done_at.is_(None), or_(leased, due)).order_by(Job.id).limit(5)
-    checks = select(Message.id).where(Message.next_poll_at.is_not(None), Message.next_poll_at <= now, Message.mprofi_id.is_not(None))
-    async with engine.connect() as connection:
-        found = [
-            f"job {job_id} ({kind}) {'running' if locked_until is not None and locked_until >= now else 'due'}"
-            for job_id, kind, locked_until in (await connection.execute(jobs)).all()
-        ]
-        found += [f"a status check of message {message_id} due" for (message_id,) in (await connection.execute(checks.limit(5))).all()]
-    return found
 
 
 class SandboxStack:
@@ -300,16 +266,14 @@ class SandboxStack:
         if self.process is not None and self.process.process is not None and self.process.process.returncode is not None:
             raise RuntimeError(f"the app process exited ({self.process.process.returncode}): nothing will drain the queue")
         busy: list[str] = []
-        # The simulator's background tasks (SimulatorState.spawn): deliveries, and status steps.
-        deliveries = [t for t in self.sim._tasks if getattr(t.get_coro(), "__qualname__", "") != _SCHEDULED]
-        if deliveries:
-            busy.append(f"{len(deliveries)} delivery(ies) from mProfi to the app under way")
+        if deliveries := self.sim.deliveries_under_way():
+            busy.append(f"{deliveries} delivery(ies) from mProfi to the app under way")
         if self._sim_requests is not None and self._sim_requests.open:
             busy.append(f"{self._sim_requests.open} call(s) of the app mProfi is answering")
         if self._app_requests is not None and self._app_requests.open:
             busy.append(f"{self._app_requests.open} request(s) the app is answering")
         assert self._engine is not None
-        return busy + await _work_due(self._engine)
+        return busy + await work_due(self._engine)
 
     def thread_of(self, phone_display_fragment: str) -> SlackMessage | None:
         """The parent message of the thread whose header names this number."""

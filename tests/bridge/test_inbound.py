@@ -1,102 +1,164 @@
-"""Phone → Slack over real HTTP: simulator webhook → app → Slack emulator."""
+"""Phone → Slack: stored first, then posted to the number's one thread."""
 
 from __future__ import annotations
 
-from bot.sandbox.slack import SlackConfig
-from bot.sandbox.stack import WEBHOOK_TOKEN, SandboxStack
-from tests.support import JPEG, PNG, StackFactory
+import base64
+
+from bot.bridge import inbound
+from bot.bridge.context import Context
+from bot.bridge.models import InboundImage, InboundSms
+from bot.sandbox.slack import HANG_AFTER, SlackState
+from bot.sms.numbers import sender_id
+from storage.kinds import MessageStatus
+from storage.models import Attachment, Conversation, Message, OptOut
+
+from .queue import run_jobs, waiting_jobs
+from .steps import NUMBER, OTHER, bot_replies, rows, text_in, thread_of
+
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 
 
-async def test_first_sms_opens_a_thread_and_later_ones_join_it_whatever_the_number_format(stack: SandboxStack) -> None:
-    await stack.phone_texts("48600100200", "Dzień dobry, gdzie moja paczka?")
-    parent = await stack.until(lambda: stack.thread_of("+48 600 100 200"), what="the thread")
-    await stack.until(lambda: len(stack.replies(parent)) == 1, what="the first message")
-    await stack.phone_texts("+48600100200", "Numer zamówienia 1234")
-    await stack.phone_texts("0048600100200", "Dziękuję")
-    replies = await stack.until(lambda: len(stack.replies(parent)) == 3 and stack.replies(parent), what="three messages")
-
-    assert len(stack.slack.top_level(stack.channel)) == 1
-    assert parent.text == "SMS conversation with +48 600 100 200"
-    assert [r.text.split(": ", 1)[1] for r in replies] == ["Dzień dobry, gdzie moja paczka?", "Numer zamówienia 1234", "Dziękuję"]
-    assert all(r.thread_ts == parent.ts and r.user == stack.slack.config.bot_user_id for r in replies)
-    # Every call went through the real slack_sdk client with the bot token.
-    assert {c.token for c in stack.slack.calls} == {stack.slack.config.bot_token}
+def texts_under(slack: SlackState, ctx: Context, phone: str = NUMBER) -> list[str]:
+    """What the bridge posted in the number's thread, oldest first."""
+    parent = thread_of(slack, ctx, phone)
+    assert parent is not None
+    return [m.text for m in bot_replies(slack, parent)]
 
 
-async def test_each_number_gets_its_own_thread(stack: SandboxStack) -> None:
-    await stack.phone_texts("48600100200", "one")
-    await stack.phone_texts("48600100300", "two")
-    await stack.until(lambda: len(stack.slack.top_level(stack.channel)) == 2, what="two threads")
-    first, second = stack.thread_of("600 100 200"), stack.thread_of("600 100 300")
-    assert first and second and first.ts != second.ts
+async def test_an_sms_is_stored_before_slack_hears_of_it(ctx: Context, slack: SlackState) -> None:
+    received = await text_in(ctx, "Czy zamówienie wyszło?")
+
+    assert received.new and received.repeat_of is None
+    [message] = await rows(ctx, Message)
+    assert (message.id, message.status, message.text, message.direction) == (
+        received.message_id,
+        MessageStatus.RECEIVED,
+        "Czy zamówienie wyszło?",
+        "in",
+    )
+    [job] = await waiting_jobs(ctx)
+    assert (job.kind, job.message_id) == ("post_inbound", message.id)
+    assert slack.messages == {}
 
 
-async def test_a_3cx_message_lands_in_the_thread_of_its_number(stack: SandboxStack) -> None:
-    await stack.phone_texts("48600100200", "standard first")
-    await stack.phone_texts("+48600100200", "then 3CX", webhook_format="3cx")
-    parent = await stack.until(lambda: stack.thread_of("600 100 200"))
-    replies = await stack.until(lambda: len(stack.replies(parent)) == 2 and stack.replies(parent))
-    assert replies[1].text.endswith("then 3CX")
-    assert len(stack.slack.top_level(stack.channel)) == 1
+async def test_the_first_sms_opens_a_thread_and_later_ones_join_it(ctx: Context, slack: SlackState) -> None:
+    await text_in(ctx, "Dzień dobry")
+    await run_jobs(ctx)
+    await text_in(ctx, "Czy zamówienie 4471 już wyszło?")
+    await run_jobs(ctx)
+
+    assert [m.text for m in slack.top_level(ctx.config.channel_id)] == ["SMS conversation with +48 600 100 200"]
+    assert texts_under(slack, ctx) == ["SMS from +48 600 100 200: Dzień dobry", "SMS from +48 600 100 200: Czy zamówienie 4471 już wyszło?"]
+    [conversation] = await rows(ctx, Conversation)
+    parent = thread_of(slack, ctx)
+    assert parent is not None and conversation.thread_ts == parent.ts
+    assert {m.status for m in await rows(ctx, Message)} == {MessageStatus.POSTED}
 
 
-async def test_an_mms_posts_its_text_and_uploads_each_image_into_the_thread(stack: SandboxStack) -> None:
-    images = [("photo.png", PNG, "image/png"), ("scan.jpg", JPEG, "image/jpeg")]
-    await stack.phone_texts("48600100200", "Zdjęcia uszkodzenia", images=images)
-    parent = await stack.until(lambda: stack.thread_of("600 100 200"))
-    replies = await stack.until(lambda: len(stack.replies(parent)) == 3 and stack.replies(parent), what="text + 2 files")
+async def test_each_number_has_its_own_thread(ctx: Context, slack: SlackState) -> None:
+    await text_in(ctx, "Od pierwszego")
+    await text_in(ctx, "Od drugiego", sender=OTHER)
+    await run_jobs(ctx)
 
-    assert "Zdjęcia uszkodzenia" in replies[0].text
-    shared = [r.files[0] for r in replies[1:]]
-    assert [f["title"] for f in shared] == ["photo.png", "scan.jpg"]
-    # The stored name is unique per image, so a retry can tell whether it is already there.
-    stored = {f.title: (f.name, f.content) for f in stack.slack.files.values()}
-    assert stored == {"photo.png": ("mms1-photo.png", PNG), "scan.jpg": ("mms2-scan.jpg", JPEG)}
-    # files_upload_v2: get an upload URL, send the bytes, complete into the thread.
-    assert len(stack.slack.calls_to("files.getUploadURLExternal")) == 2
-    completes = stack.slack.calls_to("files.completeUploadExternal")
-    assert len(completes) == 2 and all(c.params["thread_ts"] == parent.ts for c in completes)
+    assert texts_under(slack, ctx, NUMBER) == ["SMS from +48 600 100 200: Od pierwszego"]
+    assert texts_under(slack, ctx, OTHER) == ["SMS from +48 600 100 201: Od drugiego"]
 
 
-async def test_a_repeated_delivery_is_shown_as_a_repeat_in_the_same_thread(stack: SandboxStack) -> None:
-    body = {"sender": "48600100200", "recipient": "48664400100", "message": "Proszę o kontakt"}
-    headers = {"Authorization": WEBHOOK_TOKEN}
-    first = await stack.http.post(stack.app_url + "/mprofi/incoming", json=body, headers=headers)
-    again = await stack.http.post(stack.app_url + "/mprofi/incoming", json=body, headers=headers)
-    assert first.status_code == again.status_code == 200
-    assert first.json()["repeat"] is False and again.json()["repeat"] is True
-    parent = await stack.until(lambda: stack.thread_of("600 100 200"))
-    replies = await stack.until(lambda: len(stack.replies(parent)) == 2 and stack.replies(parent))
-    assert replies[1].text.startswith("Repeated SMS")
-    assert "probably a repeat" in str(replies[1].blocks)
-    assert len(stack.slack.top_level(stack.channel)) == 1
+async def test_the_same_text_again_is_kept_and_shown_as_a_repeat(ctx: Context, slack: SlackState) -> None:
+    first = await text_in(ctx, "Halo?")
+    again = await text_in(ctx, "Halo?")
+    await run_jobs(ctx)
+
+    assert again.repeat_of == first.message_id
+    assert len(await rows(ctx, Message)) == 2  # never dropped
+    assert texts_under(slack, ctx) == ["SMS from +48 600 100 200: Halo?", "Repeated SMS from +48 600 100 200: Halo?"]
 
 
-async def test_the_simulator_retries_until_the_app_answers_and_nothing_is_lost(stack: SandboxStack) -> None:
-    stack.slack.fail("chat.postMessage", 429, times=3, retry_after=1)
-    await stack.phone_texts("48600100200", "Slack is busy")
-    parent = await stack.until(lambda: stack.thread_of("600 100 200"), timeout=15, what="the thread after rate limits")
-    replies = await stack.until(lambda: stack.replies(parent), timeout=15)
-    assert replies[0].text.endswith("Slack is busy")
-    assert len(stack.slack.top_level(stack.channel)) == 1
-    rate_limited = [c for c in stack.slack.calls if c.method == "chat.postMessage" and c.status == 429]
-    assert len(rate_limited) == 3
+async def test_a_batch_of_webhooks_is_stored_together(ctx: Context, slack: SlackState) -> None:
+    batch = [
+        InboundSms(sender=sender_id(NUMBER), recipient="48664400100", text="Raz", via="standard"),
+        InboundSms(sender=sender_id(NUMBER), recipient="48664400100", text="Raz", via="standard"),
+        InboundSms(sender=sender_id(OTHER), recipient="48664400100", text="Dwa", via="standard"),
+    ]
+    first, repeat, other = await inbound.receive_many(ctx, batch)
+
+    assert first.conversation_id == repeat.conversation_id != other.conversation_id
+    assert repeat.repeat_of == first.message_id  # the same text twice in one commit
+    assert len(await rows(ctx, Conversation)) == 2
+    await run_jobs(ctx)
+    assert len(slack.top_level(ctx.config.channel_id)) == 2
 
 
-async def test_the_panel_test_button_format_is_accepted(stack: SandboxStack) -> None:
-    body = {"sender": "+48600100200", "recipient": "office_shortcode", "message": "test"}
-    response = await stack.http.post(stack.app_url + "/mprofi/incoming", json=body, headers={"Authorization": WEBHOOK_TOKEN})
-    assert response.status_code == 200
-    await stack.until(lambda: stack.thread_of("600 100 200"))
+async def test_stop_opts_the_number_out_and_says_so_in_the_thread(ctx: Context, slack: SlackState) -> None:
+    await text_in(ctx, "stop!")
+    await run_jobs(ctx)
+
+    [opt_out] = await rows(ctx, OptOut)
+    assert (opt_out.phone, opt_out.word) == (NUMBER, "STOP")
+    assert texts_under(slack, ctx) == [
+        "SMS from +48 600 100 200: stop!",
+        "+48 600 100 200 texted STOP: no SMS will be sent to this number until it texts START.",
+    ]
 
 
-async def test_a_burst_keeps_to_slacks_pace_in_order_without_a_429(make_stack: StackFactory) -> None:
-    slack = SlackConfig(post_rate=8.0, post_burst=2)
-    async with make_stack(slack=slack, settings={"slack_posts_per_second": 8.0, "slack_post_burst": 1}) as stack:
-        texts = [f"wiadomość {i}" for i in range(12)]
-        for text in texts:
-            await stack.phone_texts("48600100200", text)
-        parent = await stack.until(lambda: stack.thread_of("600 100 200"))
-        replies = await stack.until(lambda: len(stack.replies(parent)) == 12 and stack.replies(parent), timeout=20)
-        assert [r.text.split(": ", 1)[1] for r in replies] == texts
-        assert [c for c in stack.slack.calls if c.status == 429] == []
+async def test_start_opts_it_back_in_and_a_second_start_says_nothing(ctx: Context, slack: SlackState) -> None:
+    await text_in(ctx, "STOP")
+    await text_in(ctx, "START")
+    await text_in(ctx, "Start")
+    await run_jobs(ctx)
+
+    assert await rows(ctx, OptOut) == []
+    notices = [t for t in texts_under(slack, ctx) if "texted" in t]
+    assert notices[-1] == "+48 600 100 200 texted START: this number can be texted again."
+    assert len(notices) == 2
+
+
+async def test_an_mms_brings_its_images_into_the_thread(ctx: Context, slack: SlackState) -> None:
+    mms = InboundSms(
+        sender=sender_id(NUMBER),
+        recipient="48664400100",
+        text="Zdjęcie paczki",
+        via="mms",
+        images=(InboundImage("image1.png", "image/png", PNG),),
+        left_out=("notes.txt is not a JPEG or PNG image",),
+    )
+    await inbound.receive_many(ctx, [mms])
+    await run_jobs(ctx)
+
+    assert texts_under(slack, ctx) == [
+        "MMS from +48 600 100 200: Zdjęcie paczki",
+        "",  # the image, shared as a file
+        "Part of this MMS from +48 600 100 200 was left out — notes.txt is not a JPEG or PNG image.",
+    ]
+    [shared] = [f for f in slack.files.values() if f.channel == ctx.config.channel_id]
+    assert shared.content == PNG
+    [attachment] = await rows(ctx, Attachment)
+    assert attachment.slack_file_id == shared.id
+
+
+async def test_a_sender_name_gets_a_thread_that_says_nobody_can_answer(ctx: Context, slack: SlackState) -> None:
+    await text_in(ctx, "Twoja faktura jest gotowa", sender="ORANGE")
+    await run_jobs(ctx)
+
+    parent = thread_of(slack, ctx, "ORANGE")
+    assert parent is not None
+    assert "nobody can text it back" in str(parent.blocks)
+    assert texts_under(slack, ctx, "ORANGE") == ["SMS from ORANGE: Twoja faktura jest gotowa"]
+
+
+async def test_a_post_whose_answer_was_lost_is_found_not_made_twice(ctx: Context, slack: SlackState) -> None:
+    slack.fail("chat.postMessage", HANG_AFTER, retry_after=0)  # the thread's parent is posted; the answer is a 500
+    await text_in(ctx)
+    await run_jobs(ctx)
+    [job] = await waiting_jobs(ctx)
+    assert job.last_error and "500" in job.last_error
+
+    await run_jobs(ctx, now=job.run_after)
+    assert len(slack.top_level(ctx.config.channel_id)) == 1
+    assert texts_under(slack, ctx) == ["SMS from +48 600 100 200: Dzień dobry"]
+
+
+def test_opt_words_are_read_without_punctuation_or_case() -> None:
+    assert inbound.opt_word(" stop sms! ") == "STOP SMS"
+    assert inbound.opt_word("Stop.") == "STOP"
+    assert inbound.opt_word("stop the car") == "STOP THE CAR"

@@ -62,6 +62,7 @@ class SimulatorState:
         self._next_id = 1000
         self._next_incoming = 1
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._deliveries: set[asyncio.Task[Any]] = set()
         self._http: Any = None
         self._add_default_surveys()
 
@@ -72,11 +73,20 @@ class SimulatorState:
         self._next_id += count
         return list(range(first, first + count))
 
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, delivery: bool = True) -> asyncio.Task[Any]:
+        """Run ``coro`` in the background; ``delivery``: it calls out (a webhook, a PUSH),
+        rather than waiting for the clock (a message's next status step)."""
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        if delivery:
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
         return task
+
+    def deliveries_under_way(self) -> int:
+        """Calls to the app (webhooks, PUSH, survey notices, their retries) not yet finished."""
+        return len(self._deliveries)
 
     async def http(self) -> Any:
         """The simulator's own HTTP client for webhooks and PUSH calls."""
@@ -126,7 +136,7 @@ class SimulatorState:
         message.history.append((message.status, message.created_at))
         self.messages[message.id] = message
         if self.config.status_step_seconds is not None:
-            self.spawn(self._progress(message))
+            self.spawn(self._progress(message), delivery=False)
         return message
 
     def set_outcome(self, recipient: str, status: str) -> None:
