@@ -25,6 +25,7 @@ __all__ = [
     "record_batch",
     "status_counts",
     "failures",
+    "count_outcomes",
 ]
 
 
@@ -113,3 +114,11 @@ async def failures(session: AsyncSession, dispatch_id: int, *, limit: int = 10) 
         .limit(limit)
     )
     return (await session.execute(query)).all()
+
+
+async def count_outcomes(session: AsyncSession, dispatch: Dispatch) -> None:
+    """Set the dispatch's sent and failed counts from its rows."""
+    counts = await status_counts(session, dispatch.id)
+    taken = (MessageStatus.ACCEPTED, MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.NOT_DELIVERED, MessageStatus.ERROR)
+    dispatch.accepted = sum(counts.get(status, 0) for status in taken)
+    dispatch.failed = counts.get(MessageStatus.FAILED, 0) + counts.get(MessageStatus.UNCERTAIN, 0)

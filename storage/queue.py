@@ -28,7 +28,8 @@ __all__ = [
     "give_up",
     "retry_failed",
     "pending_count",
-    "jobs_given_up_since",
+    "jobs_given_up",
+    "work_due",
     "has_waiting_job",
     "save_payload",
 ]
@@ -170,7 +171,7 @@ async def retry_failed(sessions: async_sessionmaker[AsyncSession], since: dateti
         return int(result.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
 
-async def jobs_given_up_since(sessions: async_sessionmaker[AsyncSession], since: datetime) -> int:
+async def jobs_given_up(sessions: async_sessionmaker[AsyncSession], since: datetime) -> int:
     """How many jobs were given up since ``since``."""
     async with sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(Job).where(Job.failed_at >= since)) or 0)

@@ -21,9 +21,8 @@ from bot.bridge.context import BridgeConfig, Context
 from bot.bridge.models import HlrRequest, InboundSms, Received, SmsAccepted, SmsRequest, StatusUpdate, SurveyRequest
 from bot.mprofi import MProfiClient
 from bot.slack.directory import SlackDirectory
-from storage import health
+from storage import health, queue
 from storage.models import Job, utcnow
-from storage.queue import jobs_given_up_since
 
 __all__ = ["Bridge"]
 
@@ -154,7 +153,7 @@ class Bridge:
 
     async def jobs_given_up(self, *, hours: float) -> int:
         """Jobs ended as failed in the last ``hours``: each is in the log at error level."""
-        return await jobs_given_up_since(self.ctx.sessions, utcnow() - timedelta(hours=hours))
+        return await queue.jobs_given_up(self.ctx.sessions, utcnow() - timedelta(hours=hours))
 
     async def run_job(self, job: Job) -> None:
         await jobs.run_job(self.ctx, job)

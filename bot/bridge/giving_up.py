@@ -16,7 +16,6 @@ from slack_sdk.errors import SlackApiError
 from bot.bridge.context import Context
 from bot.bridge.outcomes import queue_outcome_reply
 from bot.bridge.posts import post_once
-from bot.bridge.sms import count_outcomes
 from bot.bridge.statuses import queue_render, set_status
 from bot.slack.blocks.markup import clip, escape
 from bot.slack.errors import PLACE_REFUSED, slack_error
@@ -39,11 +38,11 @@ async def end_job(ctx: Context, job: Job, reason: str) -> None:
     passed to another run) changes nothing.
     """
     try:
-        if job.kind == "post_inbound":
+        if job.kind == JobKind.POST_INBOUND:
             await _show_inbound_plainly(ctx, job, reason)
-        elif job.kind == "send_outbound":
+        elif job.kind == JobKind.SEND_REPLY:
             await _outbound_not_sent(ctx, job, reason)
-        elif job.kind == "send_bulk":
+        elif job.kind == JobKind.SEND_BULK:
             await _batch_not_sent(ctx, job, reason)
     except Exception as exc:  # noqa: BLE001 - the place itself is refused, or Slack is down: the log and the count remain
         logger.error("job %s: not even a plain note could be posted: %s", job.id, exc)
@@ -96,9 +95,11 @@ async def _batch_not_sent(ctx: Context, job: Job, reason: str) -> None:
         dispatch = await session.get(Dispatch, job.dispatch_id)
         if dispatch is None:
             return
-        await dispatches.mark_interrupted(session, dispatch.id, "The bridge stopped while sending this batch.")
+        await dispatches.mark_interrupted(
+            session, dispatch.id, f"No answer came from mProfi for this batch ({reason}); it may have been sent."
+        )
         detail = f"It could not be sent in time ({reason}). Nothing was sent."
         await dispatches.set_all(session, dispatch.id, MessageStatus.FAILED, where=(MessageStatus.QUEUED,), detail=detail)
-        await count_outcomes(session, dispatch)
+        await dispatches.count_outcomes(session, dispatch)
         dispatch.state = "done"  # nothing more will go: the progress message shows it finished
         enqueue(session, kind=JobKind.RENDER_DISPATCH, lane=Lane.SLACK, dispatch_id=dispatch.id)

@@ -223,7 +223,18 @@ async def resend(ctx: Context, message_id: int, user_id: str) -> None:
     """A person chose "Send again" on an uncertain message: one new attempt, once."""
     async with ctx.sessions() as session:
         original = await session.get(Message, message_id)
-    if original is None or original.status != MessageStatus.UNCERTAIN or original.conversation_id is None:
+        conversation = await session.get(Conversation, original.conversation_id) if original and original.conversation_id else None
+    if original is None or original.status != MessageStatus.UNCERTAIN or conversation is None:
+        return
+    # Sending again spends money like any reply: the same rule decides.
+    channel = conversation.channel_id
+    problem = (
+        policy.may_send(ctx.config, user_id=user_id, channel_id=channel)
+        or await policy.opted_out(ctx, original.phone)
+        or await policy.over_limit(ctx, user_id=user_id, channel_id=channel, adding=1)
+    )
+    if problem:
+        await tell_privately(ctx, channel_id=channel, user_id=user_id, text=problem, thread_ts=conversation.thread_ts)
         return
     try:
         async with ctx.sessions() as session, session.begin():

@@ -221,18 +221,11 @@ async def send_bulk(ctx: Context, job: Job) -> None:
                         {"id": row.id, "mprofi_id": None, "status": MessageStatus.FAILED, "status_detail": reason, "next_poll_at": None}
                     )
             await dispatches.record_batch(session, changes)
-        await count_outcomes(session, dispatch)
+        await dispatches.count_outcomes(session, dispatch)
         enqueue(session, kind=JobKind.SEND_BULK, lane=Lane.MPROFI, dispatch_id=dispatch.id)
         await _queue_progress(session, dispatch)
         await session.commit()
     ctx.wake_workers()
-
-
-async def count_outcomes(session: AsyncSession, dispatch: Dispatch) -> None:
-    """The dispatch's sent and failed counts, from its rows."""
-    counts = await dispatches.status_counts(session, dispatch.id)
-    dispatch.accepted = int(counts.get("accepted", 0)) + sum(int(counts.get(s, 0)) for s in ("sent", "delivered", "not_delivered", "error"))
-    dispatch.failed = int(counts.get("failed", 0)) + int(counts.get("uncertain", 0))
 
 
 async def _queue_progress(session: AsyncSession, dispatch: Dispatch) -> None:

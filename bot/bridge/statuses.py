@@ -28,14 +28,13 @@ from storage.kinds import FINAL_STATUSES, JobKind, Lane, MessageStatus
 from storage.models import Conversation, Job, Message, utcnow
 from storage.queue import enqueue, has_waiting_job
 
-__all__ = ["apply_status", "render_status", "poll_statuses", "set_status", "queue_render", "queue_send", "first_status_check", "FINAL"]
+__all__ = ["apply_status", "render_status", "poll_statuses", "set_status", "queue_render", "queue_send", "first_status_check"]
 
 logger = logging.getLogger(__name__)
 
 POLL_CONCURRENCY = 8  # status/ questions in flight at once: a broadcast's checks finish in minutes, not hours
 
-FINAL = FINAL_STATUSES
-_RANK = {
+_RANK: dict[str, int] = {  # by MessageStatus; a status this version does not know ranks 0
     MessageStatus.QUEUED: 0,
     MessageStatus.SENDING: 1,
     MessageStatus.UNCERTAIN: 1,
@@ -69,7 +68,7 @@ async def set_status(
     message.status = status
     message.status_detail = detail
     message.status_at = utcnow()
-    if status in FINAL:
+    if status in FINAL_STATUSES:
         message.next_poll_at = None
     repository.add_status_event(session, message_id=message.id, status=status, source=source)
 
@@ -111,17 +110,17 @@ async def apply_status(ctx: Context, status_update: StatusUpdate, *, source: str
         )
         if message.mprofi_id is None and status_update.mprofi_id is not None:
             message.mprofi_id = status_update.mprofi_id  # an "uncertain" send did reach mProfi
-        if message.next_poll_at is not None or message.status not in FINAL:
+        if message.next_poll_at is not None or message.status not in FINAL_STATUSES:
             # PUSH works for this message, so the safety net's check can wait again (and a
             # message whose id only a status told us gets one).
             message.next_poll_at = first_status_check(ctx, message.scheduled_for)
         new = _FROM_MPROFI.get(parsed)
-        if new is None or _RANK[new] <= _RANK.get(MessageStatus(message.status), 0):
+        if new is None or _RANK[new] <= _RANK.get(message.status, 0):
             return True  # statuses only move forward; late or repeated ones are history
         message.status = new
         message.status_detail = None
         message.status_at = status_update.ts or utcnow()
-        if new in FINAL:
+        if new in FINAL_STATUSES:
             message.next_poll_at = None
         if message.conversation_id is not None:  # many-number /sms messages have no status line
             await queue_render(session, message)
@@ -228,7 +227,7 @@ async def _check_one(ctx: Context, message_id: int, mprofi_id: int, sent_at: dat
         message = await session.get(Message, message_id)
         assert message is not None
         message.polls = polls + 1
-        if message.status in FINAL:
+        if message.status in FINAL_STATUSES:
             message.next_poll_at = None
         elif utcnow() - sent_at > timedelta(hours=config.poll_give_up_hours):
             await set_status(session, message, MessageStatus.UNKNOWN, detail="mProfi gave no final status in time.")

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.bridge import policy
 from bot.bridge.context import Context
 from bot.bridge.models import RetryLater, SurveyRequest
 from bot.bridge.posts import post_once, upload_once
@@ -76,9 +77,15 @@ async def run_survey_command(ctx: Context, job: Job) -> None:
         elif action == "start":
             detail = await ctx.mprofi.get_survey(survey_id)
             results: dict[str, str] = dict(payload.get("results") or {})
+            async with ctx.sessions() as session:
+                # The payload holds mProfi's 48XXXXXXXXX form; opt-outs are kept as +48XXXXXXXXX.
+                opted_out = {n.removeprefix("+") for n in await policy.opted_out_among(session, ["+" + n for n in payload["numbers"]])}
             for number in payload["numbers"]:
                 if number in results:
                     continue  # started before a restart: never twice
+                if number in opted_out:  # an invitation is an SMS: a number that texted STOP gets none
+                    results[number] = "not invited: it texted STOP"
+                    continue
                 try:
                     await ctx.mprofi.start_survey(survey_id, number)
                     results[number] = "ok"

@@ -18,6 +18,7 @@ from bot.bridge.giving_up import end_job
 from bot.bridge.models import RetryLater
 from bot.bridge.posts import SLACK_REFUSED, refused
 from bot.slack.errors import SlackUnavailable, is_permanent, slack_error
+from storage.kinds import Lane
 from storage.models import Job, utcnow
 from storage.queue import claim, complete, renew, retry_later
 
@@ -96,7 +97,7 @@ class Workers:
 
     async def run_once(self) -> bool:
         """Claim and run one job; False when there was none. Tests call this directly."""
-        job = await claim(self._bridge.sessions, lanes=("slack", "mprofi"), lease=self._lease)
+        job = await claim(self._bridge.sessions, lanes=(Lane.SLACK, Lane.MPROFI), lease=self._lease)
         if job is None:
             return False
         keeper = asyncio.create_task(self._keep_lease(job), name=f"lease-{job.id}")

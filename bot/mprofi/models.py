@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, NewType
-from zoneinfo import ZoneInfo
+
+from bot.sms.clock import WARSAW
 
 __all__ = [
     "MProfiMessageId",
@@ -29,7 +30,6 @@ __all__ = [
 ]
 
 MProfiMessageId = NewType("MProfiMessageId", int)
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 class DeliveryStatus(StrEnum):

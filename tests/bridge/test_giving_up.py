@@ -13,7 +13,7 @@ from bot.sandbox.mprofi import SimulatorState
 from bot.sandbox.slack import SlackState
 from storage.kinds import MessageStatus
 from storage.models import Dispatch, Job, Message, utcnow
-from storage.queue import jobs_given_up_since
+from storage.queue import jobs_given_up
 
 from .queue import claim_next, run_jobs, waiting_jobs
 from .steps import NUMBER, bot_replies, open_thread, person_says, rows, sent_to, sms_request, text_in, thread_of
@@ -35,7 +35,7 @@ async def test_an_sms_slack_would_not_show_with_blocks_is_shown_as_plain_text(ct
     assert [m.status for m in await rows(ctx, Message)] == [MessageStatus.POSTED, MessageStatus.POSTED]
     [ended] = await rows(ctx, Job, Job.id == job.id)
     assert ended.failed_at is not None and ended.last_error == "given up: invalid_blocks"
-    assert await jobs_given_up_since(ctx.sessions, utcnow() - timedelta(hours=1)) == 1
+    assert await jobs_given_up(ctx.sessions, utcnow() - timedelta(hours=1)) == 1
     assert await waiting_jobs(ctx) == []
 
 
@@ -46,7 +46,7 @@ async def test_nothing_is_posted_where_slack_refuses_the_place_itself(ctx: Conte
 
     await end_job(ctx, job, "not_in_channel")
     assert len(bot_replies(slack, parent)) == 1
-    assert await jobs_given_up_since(ctx.sessions, utcnow() - timedelta(hours=1)) == 1
+    assert await jobs_given_up(ctx.sessions, utcnow() - timedelta(hours=1)) == 1
 
 
 async def test_a_reply_that_could_not_go_in_time_is_shown_as_not_sent_and_never_sent_late(

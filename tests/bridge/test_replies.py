@@ -11,7 +11,7 @@ from bot.sandbox.mprofi import SimulatorState
 from bot.sandbox.slack import SlackMessage, SlackState
 from bot.slack.blocks.conversation import RESEND_ACTION
 from storage.kinds import MessageStatus
-from storage.models import Message, utcnow
+from storage.models import Message, OptOut, utcnow
 
 from .queue import run_jobs, waiting_jobs
 from .steps import ANNA, PIOTR, bot_replies, open_thread, person_says, rows, sent_to, text_in
@@ -211,3 +211,26 @@ async def test_an_unreachable_mprofi_keeps_the_reply_queued_until_it_is_back(ctx
     assert [m.text for m in sent_to(sim)] == ["Halo"]
     [line] = status_lines(slack, parent)
     assert line.text.startswith("SMS to +48 600 100 200: accepted by mProfi")
+
+
+async def test_send_again_asks_the_same_questions_as_any_reply(ctx: Context, sim: SimulatorState, slack: SlackState) -> None:
+    """Sending again spends money: a number that texted STOP since, or a person not allowed, gets nothing."""
+    parent = await open_thread(ctx, slack)
+    sim.queue_fault("send", "500_after_accept")
+    await replies.handle_slack_message(ctx, person_says(slack, parent, "Czy dotarło?"))
+    await run_jobs(ctx, now=utcnow() + timedelta(hours=1))
+    [message] = await outgoing(ctx)
+
+    ctx.config = replace(ctx.config, allowed_users=frozenset({PIOTR}))
+    await replies.resend(ctx, message.id, ANNA)
+    await run_jobs(ctx)
+    assert len(sent_to(sim)) == 1
+    assert "not on the list of people who may send SMS" in slack.ephemeral[-1]["text"]
+
+    ctx.config = replace(ctx.config, allowed_users=frozenset())
+    async with ctx.sessions() as session, session.begin():
+        session.add(OptOut(phone=message.phone, word="STOP"))
+    await replies.resend(ctx, message.id, ANNA)
+    await run_jobs(ctx)
+    assert len(sent_to(sim)) == 1
+    assert slack.ephemeral[-1]["text"] == "+48 600 100 200 texted STOP and is not sent to any more (until it texts START)."

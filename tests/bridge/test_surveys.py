@@ -10,7 +10,7 @@ from bot.bridge.context import Context
 from bot.bridge.models import SurveyRequest
 from bot.sandbox.mprofi import SimulatorState
 from bot.sandbox.slack import SlackState
-from storage.models import SurveyNotification, SurveyThread
+from storage.models import OptOut, SurveyNotification, SurveyThread
 
 from .queue import run_jobs
 from .steps import ANNA, BRIDGE, mprofi_calls, rows
@@ -137,3 +137,16 @@ def test_what_a_notification_is_read_as() -> None:
     )
     assert surveys.read_notification([1, 2]) == ("unreadable", None, None, None, None)
     assert surveys.read_notification("plain") == ("unreadable", None, None, None, None)
+
+
+async def test_a_number_that_texted_stop_is_not_invited(ctx: Context, sim: SimulatorState, slack: SlackState) -> None:
+    """An invitation is an SMS: the opt-out rule holds for surveys too."""
+    async with ctx.sessions() as session, session.begin():
+        session.add(OptOut(phone="+48600100290", word="STOP"))
+    await surveys.start_survey_command(ctx, survey("start", 1, "48600100290", "48600100291"))
+    await run_jobs(ctx)
+
+    assert mprofi_calls(sim, "surveys/1/start") == 1
+    assert "48600100290" not in sim.surveys[1].responses
+    [told] = slack.ephemeral
+    assert "not invited: it texted STOP" in str(told)

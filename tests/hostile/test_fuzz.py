@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -22,6 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.sandbox.stack import WEBHOOK_TOKEN, SandboxStack
+from bot.sms.clock import WARSAW
 from bot.sms.command import CommandError, SurveyUsage, parse_sms_command, parse_survey_command, split_numbers
 from storage import make_engine, make_sessionmaker
 from storage.models import Attachment, Message
@@ -187,9 +187,6 @@ def test_survey_notifications_of_any_shape_are_kept(running: Running, body: byte
 def test_a_huge_body_is_refused_before_it_is_read(running: Running) -> None:
     response = running.post("/mprofi/incoming", content=b"x" * (300 * 1024), headers={**AUTH, "Content-Type": "application/json"})
     assert response.status_code == 413
-
-
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 @settings(max_examples=300, deadline=None)

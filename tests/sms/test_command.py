@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.sms.clock import WARSAW
 from bot.sms.command import CommandError, SmsCommand, parse_sms_command
 
-WARSAW = ZoneInfo("Europe/Warsaw")
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=WARSAW)
 
 

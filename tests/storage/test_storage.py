@@ -16,7 +16,7 @@ from storage.kinds import JobKind, Lane
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import Base, Message, utcnow
 from storage.pace import hold_until, take_turn
-from storage.queue import claim, complete, enqueue, give_up, jobs_given_up_since, pending_count, renew, retry_failed, retry_later
+from storage.queue import claim, complete, enqueue, give_up, jobs_given_up, pending_count, renew, retry_failed, retry_later
 
 
 @pytest.fixture
@@ -165,6 +165,6 @@ async def test_a_run_whose_lease_passed_on_cannot_finish_free_or_end_the_job(ses
     assert not await give_up(sessions, first.id, error="x", attempts=first.attempts)
     assert await claim(sessions, lanes=("slack",), lease=timedelta(seconds=60)) is None  # still the second run's
     assert await give_up(sessions, second.id, error="refused", attempts=second.attempts)
-    assert await pending_count(sessions) == 0 and await jobs_given_up_since(sessions, utcnow() - timedelta(minutes=1)) == 1
+    assert await pending_count(sessions) == 0 and await jobs_given_up(sessions, utcnow() - timedelta(minutes=1)) == 1
     assert await retry_failed(sessions, utcnow() - timedelta(minutes=1)) == 1
     assert await pending_count(sessions) == 1

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from bot.sms.clock import WARSAW
 
 __all__ = [
     "escape",
@@ -30,7 +31,6 @@ __all__ = [
     "CONTEXT_ELEMENTS",
 ]
 
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 # Slack's documented limits (Block Kit reference; chat.postMessage).
 SECTION_LIMIT = 3000  # a section's text object

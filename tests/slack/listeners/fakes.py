@@ -13,10 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.bridge.models import HlrRequest, SmsAccepted, SmsRequest, SurveyRequest
+from bot.sms.clock import WARSAW
 
 __all__ = ["FakeAck", "FakeRespond", "FakeClient", "FakeBridge", "FakeConfig", "FakeDirectory", "within_slack_time"]
-
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 async def within_slack_time(listener: Awaitable[None]) -> None:

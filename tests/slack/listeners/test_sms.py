@@ -13,8 +13,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.bridge.models import SmsAccepted, SmsRequest
 from bot.slack import blocks, views
 from bot.slack.listeners import sms
+from bot.sms.clock import WARSAW
 from bot.sms.numbers import PhoneE164
-from tests.slack.listeners.fakes import WARSAW, FakeAck, FakeBridge, FakeClient, FakeDirectory, FakeRespond, within_slack_time
+from tests.slack.listeners.fakes import FakeAck, FakeBridge, FakeClient, FakeDirectory, FakeRespond, within_slack_time
 
 if TYPE_CHECKING:
     from bot.bridge import Bridge
