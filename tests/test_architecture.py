@@ -97,6 +97,13 @@ def test_a_typing_only_loop_through_a_package_would_be_caught() -> None:
         ("bot.sms", ("bot.slack", "bot.bridge", "bot.mprofi", "bot.webhooks", "bot.http", "storage")),
         ("bot.bridge", ("bot.webhooks", "bot.http", "bot.slack.listeners", "bot.sandbox", "bot.app")),
         ("bot.sandbox.mprofi", ("bot.mprofi", "bot.sms", "bot.bridge")),  # the simulator is written from the spec alone
+        ("bot.slack.blocks", ("bot.bridge", "bot.webhooks", "bot.http", "storage", "bot.mprofi")),
+        ("bot.slack.pacing", ("bot.bridge", "bot.webhooks", "bot.http")),
+        ("bot.slack.files", ("bot.bridge", "storage")),
+        ("bot.slack.responses", ("bot.bridge", "storage")),
+        ("bot.slack.timezones", ("bot.bridge", "storage")),
+        ("bot.slack.directory", ("bot.bridge", "storage")),
+        ("bot.webhooks", ("bot.slack", "storage")),  # mProfi's routes reach storage only through the bridge
     ],
 )
 def test_layers_import_downwards_only(layer: str, must_not_import: tuple[str, ...]) -> None:

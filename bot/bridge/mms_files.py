@@ -17,7 +17,7 @@ class FileUnavailable(Exception):
     """A file shared in Slack that cannot go out as MMS; the text says why."""
 
 
-async def download_mms_file(ref: dict[str, Any] | None, ctx: Context) -> MmsFile:
+async def download_mms_file(ctx: Context, ref: dict[str, Any] | None) -> MmsFile:
     """Fetch a file shared in Slack with the bot token and check its bytes.
 
     Slack failing raises :class:`bot.slack.errors.SlackUnavailable` (the send tries again).

@@ -281,7 +281,7 @@ async def send_reply(ctx: Context, job: Job) -> None:
         if message.kind == "mms":
             await session.commit()  # no transaction stays open across the download
             try:
-                file = await download_mms_file((job.payload or {}).get("file"), ctx)
+                file = await download_mms_file(ctx, (job.payload or {}).get("file"))
             except FileUnavailable as exc:
                 await set_status(session, message, MessageStatus.FAILED, detail=f"{exc} Nothing was sent.")
                 await queue_render(session, message)

@@ -56,11 +56,16 @@ async def download(http: httpx.AsyncClient, url: str, *, token: str, limit: int)
     and :class:`FileRefused` when it answers but does not hand the file over.
     """
     try:
-        response = await http.get(url, headers={"Authorization": f"Bearer {token}"})
+        async with http.stream("GET", url, headers={"Authorization": f"Bearer {token}"}) as response:
+            if response.status_code >= 500:
+                raise SlackUnavailable(f"Slack answered HTTP {response.status_code} for the file")
+            if response.status_code != 200 or response.headers.get("content-type", "").startswith("text/html"):
+                raise FileRefused("Slack did not hand over the file (the app needs the files:read scope).")
+            content = bytearray()
+            async for chunk in response.aiter_bytes():
+                content += chunk
+                if len(content) > limit:
+                    break  # enough to tell "too big": the rest is never read into memory
+            return bytes(content[: limit + 1])
     except httpx.HTTPError as exc:
         raise SlackUnavailable(f"could not download the file from Slack ({type(exc).__name__})") from None
-    if response.status_code >= 500:
-        raise SlackUnavailable(f"Slack answered HTTP {response.status_code} for the file")
-    if response.status_code != 200 or response.headers.get("content-type", "").startswith("text/html"):
-        raise FileRefused("Slack did not hand over the file (the app needs the files:read scope).")
-    return response.content[: limit + 1]

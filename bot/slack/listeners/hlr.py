@@ -62,10 +62,24 @@ async def handle_hlr(ack: AsyncAck, command: dict[str, Any], *, bridge: Bridge) 
     await ack(f"Checking {what}; the answer will be posted in this channel.{skipped}")
 
 
+_LIST_TYPES = frozenset({"csv", "tsv", "txt", "text"})
+
+
+def _is_list(file: dict[str, Any]) -> bool:
+    """A CSV or plain-text file (by Slack's ``filetype`` or the name), which may hold numbers."""
+    name = str(file.get("name") or "")
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return str(file.get("filetype") or "").lower() in _LIST_TYPES or extension in _LIST_TYPES
+
+
 async def handle_mention(event: dict[str, Any], *, bridge: Bridge) -> None:
     """A CSV file shared with a mention of the bot is a list of numbers to check; each
     file of the message is checked on its own."""
-    files = event.get("files") or []
+    # Each list of numbers is checked (each check is paid); other files beside a list are
+    # not. A message with no list at all has its first file looked at, so that its
+    # author hears why it cannot be checked rather than nothing.
+    shared = event.get("files") or []
+    files = [f for f in shared if _is_list(f)] or shared[:1]
     base = f"mention:{event.get('channel')}:{event.get('ts')}"
     for index, file in enumerate(files):  # none: a plain mention; the same text also arrives as a message event
         await bridge.check_numbers_in_file(

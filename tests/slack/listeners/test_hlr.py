@@ -77,23 +77,26 @@ async def test_a_plain_mention_is_left_to_the_message_listener() -> None:
 @pytest.mark.parametrize(("thread_ts", "answered_in"), [(None, "1.1"), ("0.5", "0.5")])
 async def test_a_shared_csv_is_checked_in_the_thread_of_its_message(thread_ts: str | None, answered_in: str) -> None:
     file = {"id": "F1", "name": "numbers.csv"}
-    event = {"user": "U0ANNA", "channel": "C0GENERAL", "ts": "1.1", "files": [file, {"id": "F2"}]} | (
-        {"thread_ts": thread_ts} if thread_ts else {}
-    )
+    event = {
+        "user": "U0ANNA",
+        "channel": "C0GENERAL",
+        "ts": "1.1",
+        "files": [file, {"id": "F2", "name": "more.txt"}, {"id": "F3", "name": "photo.png"}],
+    } | ({"thread_ts": thread_ts} if thread_ts else {})
     bridge = await mention(event)
     assert bridge.calls == [
         (
             "check_numbers_in_file",
             {"trigger_id": "mention:C0GENERAL:1.1", "user_id": "U0ANNA", "channel_id": "C0GENERAL", "thread_ts": answered_in, "file": file},
         ),
-        (  # every file of the message is checked, each once
+        (  # every list of the message is checked, each once; the photo is not a list
             "check_numbers_in_file",
             {
                 "trigger_id": "mention:C0GENERAL:1.1:1",
                 "user_id": "U0ANNA",
                 "channel_id": "C0GENERAL",
                 "thread_ts": answered_in,
-                "file": {"id": "F2"},
+                "file": {"id": "F2", "name": "more.txt"},
             },
         ),
     ]
@@ -111,3 +114,9 @@ async def test_a_retried_command_is_not_checked_twice() -> None:
 async def test_many_refused_numbers_are_counted_past_the_first_ten() -> None:
     ack, _ = await run_hlr("600100200, " + ", ".join(f"1234{n}" for n in range(12)))
     assert ack.text is not None and ack.text.endswith("; and 2 more.")
+
+
+async def test_a_file_that_is_no_list_is_still_looked_at_so_its_author_hears_why() -> None:
+    photo = {"id": "F9", "name": "photo.png"}
+    bridge = await mention({"user": "U0ANNA", "channel": "C0GENERAL", "ts": "1.1", "files": [photo]})
+    assert [call["file"] for name, call in bridge.calls] == [photo]
