@@ -57,7 +57,7 @@ async def download(http: httpx.AsyncClient, url: str, *, token: str, limit: int)
     """
     try:
         async with http.stream("GET", url, headers={"Authorization": f"Bearer {token}"}) as response:
-            if response.status_code >= 500:
+            if response.status_code >= 500 or response.status_code == 429:
                 raise SlackUnavailable(f"Slack answered HTTP {response.status_code} for the file")
             if response.status_code != 200 or response.headers.get("content-type", "").startswith("text/html"):
                 raise FileRefused("Slack did not hand over the file (the app needs the files:read scope).")
