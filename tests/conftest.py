@@ -14,6 +14,7 @@ from bot.sandbox.loopback import LoopbackServer
 from bot.sandbox.mprofi import SimulatorConfig, SimulatorState, create_simulator_app
 from bot.sandbox.postgres import PrivatePostgres, postgres_bin, scratch_database
 from bot.sandbox.sink import RequestSink
+from bot.sandbox.slack import SlackConfig, SlackState, create_slack_emulator
 from bot.sandbox.stack import SandboxStack
 from tests.support import StackFactory
 
@@ -55,6 +56,16 @@ async def sim_url(request: pytest.FixtureRequest, sim: SimulatorState) -> AsyncI
 def mprofi(sim_url: tuple[str, httpx.AsyncClient], keys: MProfiKeys) -> MProfiClient:
     base_url, http = sim_url
     return MProfiClient(http, keys, base_url)
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackState]:
+    """The Slack emulator on loopback; tests read what it shows (``messages``, ``ephemeral``, ``hooks``)."""
+    state = SlackState(SlackConfig())
+    async with LoopbackServer(create_slack_emulator(state), lifespan="off") as server:
+        state.config.public_url = server.url
+        yield state
+        await state.aclose()  # its own clients first: an open keep-alive connection holds the server's shutdown
 
 
 @pytest.fixture

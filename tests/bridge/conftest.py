@@ -20,23 +20,12 @@ import pytest_asyncio
 from bot.app import build_bridge
 from bot.bridge.context import Context
 from bot.config import Settings
-from bot.sandbox.loopback import LoopbackServer
 from bot.sandbox.mprofi import SimulatorState, create_simulator_app
-from bot.sandbox.slack import SlackConfig, SlackState, create_slack_emulator
+from bot.sandbox.slack import SlackState
 from storage import make_engine, make_sessionmaker
 from storage.migrate import current_revision, head_revision, upgrade
 
 MPROFI_HOST = "mprofi.test"  # no such host: the HTTP client's ASGI mount answers for it
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackState]:
-    """The Slack emulator on loopback; tests read what it shows (``messages``, ``ephemeral``, ``hooks``)."""
-    state = SlackState(SlackConfig())
-    async with LoopbackServer(create_slack_emulator(state), lifespan="off") as server:
-        state.config.public_url = server.url
-        yield state
-        await state.aclose()
 
 
 def settings_for(sim: SimulatorState, slack: SlackState, database_url: str) -> Settings:

@@ -28,15 +28,6 @@ from bot.sandbox.slack.markup import render_text
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[SlackState]:
-    state = SlackState()
-    async with LoopbackServer(create_slack_emulator(state), lifespan="off") as server:
-        state.config.public_url = server.url
-        yield state
-    await state.aclose()
-
-
-@pytest.fixture
 async def app() -> AsyncIterator[tuple[SlackState, RequestSink]]:
     """The emulator wired to a sink standing in for the app's /slack/events."""
     state, sink = SlackState(), RequestSink()

@@ -8,7 +8,6 @@ Limits from Slack's Block Kit reference; the answer's shape (``errors`` and
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -16,17 +15,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox.loopback import LoopbackServer
-from bot.sandbox.slack import PERMANENT_ERRORS, SlackState, create_slack_emulator
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackState]:
-    state = SlackState()
-    async with LoopbackServer(create_slack_emulator(state), lifespan="off") as server:
-        state.config.public_url = server.url
-        yield state
-    await state.aclose()
+from bot.sandbox.slack import PERMANENT_ERRORS, SlackState
 
 
 def web(state: SlackState) -> AsyncWebClient:
