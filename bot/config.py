@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.mprofi import DEFAULT_BASE_URL, MProfiKeys
+from bot.sms.working_hours import parse_working_hours
 from storage.db import DEFAULT_DATABASE_URL, async_url
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
@@ -55,7 +56,24 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     port: int = Field(default=3000, ge=1, le=65535)
 
-    note_prefix: str = "note:"
+    # A thread reply starting with one of these (any case) stays in the team as a note.
+    # NOTE_PREFIX (one prefix, the older name) is still read and added to the list.
+    note_prefixes: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["note:", "notatka:"])
+    note_prefix: str | None = None
+    # Thread replies wait this long before going to mProfi, with a Cancel button (0 = off).
+    send_delay_seconds: float = Field(default=5.0, ge=0, le=300)
+    # Appended to every thread reply, e.g. "— {first_name}, Sklep Kwiatek" ({name} too).
+    sms_signature: str | None = None
+    # How a reply's delivery shows: a reaction on the reply itself, or a line under it.
+    status_style: Literal["reactions", "lines"] = "reactions"
+    # A follow-up SMS (closed, snoozed or answered conversation) mentions its owner.
+    followup_mention_owner: bool = True
+    # A customer waiting for us this many working minutes gets one reminder (0 = off).
+    waiting_reminder_minutes: float = Field(default=30.0, ge=0)
+    # When the team works, for that reminder: days and hours in DEFAULT_TIMEZONE.
+    working_hours: str = "Mon-Fri 08:00-17:00"
+    # A new thread of a number sent a /sms this many days ago starts with that message.
+    reply_context_days: float = Field(default=7.0, ge=0)
     # PULL status polling: first check, longest gap, and when to give up (hours).
     status_poll_first_seconds: float = Field(default=60.0, gt=0)
     status_poll_max_seconds: float = Field(default=3600.0, gt=0)
@@ -110,12 +128,23 @@ class Settings(BaseSettings):
     # Time zone for "/sms at …" when Slack does not tell a person's own.
     default_timezone: str = "Europe/Warsaw"
 
-    @field_validator("sms_allowed_channels", "sms_allowed_users", "opt_out_words", "opt_in_words", mode="before")
+    @field_validator("sms_allowed_channels", "sms_allowed_users", "opt_out_words", "opt_in_words", "note_prefixes", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("working_hours")
+    @classmethod
+    def _working_hours(cls, value: str) -> str:
+        parse_working_hours(value)  # raises ValueError with a plain sentence
+        return value
+
+    def all_note_prefixes(self) -> tuple[str, ...]:
+        """NOTE_PREFIXES, plus NOTE_PREFIX when an older configuration still sets it."""
+        extra = [self.note_prefix] if self.note_prefix and self.note_prefix.strip() else []
+        return tuple(dict.fromkeys(p.strip().lower() for p in [*self.note_prefixes, *extra] if p.strip()))
 
     @field_validator("default_timezone")
     @classmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["JobKind", "Lane", "MessageStatus", "FINAL_STATUSES"]
+__all__ = ["JobKind", "Lane", "MessageStatus", "ConversationState", "FINAL_STATUSES"]
 
 
 class Lane(StrEnum):
@@ -35,6 +35,9 @@ class JobKind(StrEnum):
     HLR_FROM_FILE = "hlr_from_file"  # the numbers of a CSV shared with a mention of the bot
     SURVEY_COMMAND = "survey_command"  # a /survey
     POST_SURVEY_NOTIFICATION = "post_survey_notification"  # what mProfi said of a survey
+    RENDER_CARD = "render_card"  # a conversation's live card (its thread's parent), drawn again
+    REMIND = "remind"  # a snooze that ended, or a customer waiting too long
+    IMPORT_CONTACTS = "import_contacts"  # a CSV of names shared with the bot
 
 
 class MessageStatus(StrEnum):
@@ -53,8 +56,17 @@ class MessageStatus(StrEnum):
     NOT_DELIVERED = "not_delivered"
     ERROR = "error"
     FAILED = "failed"  # we did not send it (refused, opted out, key refused)
-    CANCELLED = "cancelled"  # a large /sms someone cancelled
+    CANCELLED = "cancelled"  # cancelled before it went: a large /sms, or a reply in its undo window
     UNKNOWN = "unknown"  # mProfi gave no final status in time
 
 
 FINAL_STATUSES = frozenset({MessageStatus.DELIVERED, MessageStatus.NOT_DELIVERED, MessageStatus.ERROR, MessageStatus.FAILED})
+
+
+class ConversationState(StrEnum):
+    """Who a conversation waits for; a snooze is ``snoozed_until`` on top of any of these."""
+
+    NEW = "new"  # opened, nobody has answered yet
+    WAITING_US = "waiting_us"  # the customer wrote last
+    WAITING_CUSTOMER = "waiting_customer"  # we wrote last
+    CLOSED = "closed"  # done; a new SMS opens it again

@@ -12,6 +12,7 @@
 - ``hlr_checks``: one ``/hlr`` (single or bulk) and how far it got.
 - ``survey_threads``: the thread where each survey's answers are posted.
 - ``survey_notifications``: every call to ``/mprofi/surveys``, kept as received.
+- ``contacts``: a name (and tags) for a number, one per E.164 number.
 
 Idempotency lives in unique keys: a phone has one conversation per channel, a Slack
 message (channel + ts) produces at most one outgoing message, an mProfi id maps to
@@ -26,7 +27,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -57,6 +57,7 @@ __all__ = [
     "SurveyThread",
     "SurveyNotification",
     "Cursor",
+    "Contact",
     "utcnow",
 ]
 
@@ -103,12 +104,21 @@ class Conversation(Base):
     channel_id: Mapped[str] = mapped_column(String(32))
     phone: Mapped[str] = mapped_column(String(32))
     thread_ts: Mapped[str | None] = mapped_column(String(32))
-    contact_name: Mapped[str | None] = mapped_column(String(200))
-    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     last_inbound_at: Mapped[datetime | None]
     # When the catch-up last stored a message here: a webhook then checks it did not bring it too.
     caught_up_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # How the team runs it (see bot/bridge/conversations.py): a ConversationState, who
+    # owns it, until when it sleeps, since when the customer waits for us.
+    state: Mapped[str] = mapped_column(String(20), default="new", server_default="new")
+    owner: Mapped[str | None] = mapped_column(String(32))
+    state_by: Mapped[str | None] = mapped_column(String(32))  # who last closed, reopened or snoozed it
+    snoozed_until: Mapped[datetime | None] = mapped_column(index=True)
+    waiting_since: Mapped[datetime | None] = mapped_column(index=True)
+    reminded_at: Mapped[datetime | None]  # the one "still waiting" reminder of this wait
+    last_outbound_at: Mapped[datetime | None]
+    # The last number check of this phone: {"network": …, "active": …, "at": iso}.
+    last_hlr: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (
         UniqueConstraint("channel_id", "phone"),
@@ -144,6 +154,12 @@ class Message(Base):
     slack_channel: Mapped[str | None] = mapped_column(String(32))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     status_message_ts: Mapped[str | None] = mapped_column(String(32))
+    # Outgoing, STATUS_STYLE=reactions: the reaction now on the reply (to take it off later).
+    reaction: Mapped[str | None] = mapped_column(String(40))
+    # Outgoing thread reply: not handed to mProfi before this (the undo window).
+    send_after: Mapped[datetime | None]
+    # Inbound by webhook: when we answered it with a 2xx (mProfi re-sends only unanswered ones).
+    answered_at: Mapped[datetime | None]
     author: Mapped[str | None] = mapped_column(String(32))
     scheduled_for: Mapped[datetime | None]
     dispatch_id: Mapped[int | None] = mapped_column(ForeignKey("dispatches.id"), index=True)
@@ -266,6 +282,7 @@ class OptOut(Base):
     phone: Mapped[str] = mapped_column(String(32), primary_key=True)
     word: Mapped[str] = mapped_column(String(40))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    by: Mapped[str | None] = mapped_column(String(32))  # the Slack user who set it; NULL: the phone texted it
 
 
 class HlrCheck(Base):
@@ -342,3 +359,17 @@ class SlackPace(Base):
 
     channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     next_at: Mapped[float] = mapped_column(Float)
+
+
+class Contact(Base):
+    """A name for a number: one per E.164 number, shown on cards, status lines and /sms answers."""
+
+    __tablename__ = "contacts"
+
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Lower-cased, accents kept: what /sms <name> and /sms contacts <search> compare with.
+    search_name: Mapped[str] = mapped_column(String(200), index=True)
+    tags: Mapped[list[Any] | None] = mapped_column(JSON)
+    updated_by: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

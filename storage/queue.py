@@ -177,10 +177,19 @@ async def jobs_given_up(sessions: async_sessionmaker[AsyncSession], since: datet
         return int(await session.scalar(select(func.count()).select_from(Job).where(Job.failed_at >= since)) or 0)
 
 
-async def has_waiting_job(session: AsyncSession, kind: JobKind, *, message_id: int | None = None, dispatch_id: int | None = None) -> bool:
-    """A job of ``kind`` for this message or dispatch that no worker has picked up yet:
-    a redraw queued behind it would draw the same thing, so redraws coalesce."""
+async def has_waiting_job(
+    session: AsyncSession,
+    kind: JobKind,
+    *,
+    message_id: int | None = None,
+    dispatch_id: int | None = None,
+    conversation_id: int | None = None,
+) -> bool:
+    """A job of ``kind`` for this message, dispatch or conversation that no worker has
+    picked up yet: a redraw queued behind it would draw the same thing, so redraws coalesce."""
     query = select(Job.id).where(Job.kind == kind, Job.done_at.is_(None), Job.locked_until.is_(None))
+    if conversation_id is not None:
+        query = query.where(Job.conversation_id == conversation_id)
     if message_id is not None:
         query = query.where(Job.message_id == message_id)
     if dispatch_id is not None:

@@ -43,7 +43,7 @@ async def get_or_create_conversation(session: AsyncSession, *, channel_id: str, 
         return found
     try:
         async with session.begin_nested():
-            conversation = Conversation(channel_id=channel_id, phone=phone, opted_out=False, created_at=utcnow())
+            conversation = Conversation(channel_id=channel_id, phone=phone, state="new", created_at=utcnow())
             session.add(conversation)
     except IntegrityError:
         found = await conversation_by_phone(session, channel_id=channel_id, phone=phone)

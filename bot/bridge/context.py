@@ -25,7 +25,14 @@ __all__ = ["BridgeConfig", "Context"]
 class BridgeConfig:
     channel_id: str
     bot_token: str
-    note_prefix: str = "note:"
+    note_prefixes: tuple[str, ...] = ("note:", "notatka:")  # lower case
+    send_delay_seconds: float = 0.0  # the undo window of thread replies (Settings: 5)
+    sms_signature: str | None = None
+    status_style: str = "lines"  # "reactions" | "lines" (Settings: reactions)
+    followup_mention_owner: bool = True
+    waiting_reminder_minutes: float = 0.0  # 0 = off (Settings: 30)
+    working_hours: str = "Mon-Fri 08:00-17:00"
+    reply_context_days: float = 7.0
     status_mode: str = "push"
     poll_first_seconds: float = 60.0
     status_recheck_seconds: float = 1800.0  # PUSH mode: the safety net's first status/ check

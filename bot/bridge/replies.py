@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 
 from bot.bridge import formatting, policy
+from bot.bridge.card import queue_card
 from bot.bridge.context import Context
 from bot.bridge.mms_files import FileUnavailable, download_mms_file
 from bot.bridge.models import RetryLater
@@ -27,7 +28,7 @@ from bot.slack.blocks.markup import escape
 from bot.slack.files import file_problem, file_ref
 from bot.sms.numbers import PhoneE164, display, is_phone, recipient_digits
 from bot.sms.text import TextTooLong, analyze, check_mms_text, check_sms_text, wire_encoding
-from storage import repository
+from storage import conversations, repository
 from storage.kinds import JobKind, Lane, MessageStatus
 from storage.models import Conversation, Job, Message, utcnow
 from storage.queue import enqueue
@@ -70,7 +71,7 @@ async def handle_slack_message(ctx: Context, event: dict[str, Any], *, event_id:
     pieces = formatting.pieces_of_event(event)
     files = event.get("files") or []
     plain = formatting.render(pieces).typed  # no names needed to spot a note
-    if plain.lower().startswith(ctx.config.note_prefix.lower()):
+    if plain.lower().startswith(ctx.config.note_prefixes):
         await _store(ctx, conversation, event, kind="note", text=plain, status=MessageStatus.NOTE)
         return
     if bot_user_id and formatting.mentions(pieces, bot_user_id):
@@ -175,6 +176,8 @@ async def _store(
                 enqueue(session, kind=JobKind.REACT_NOTE, lane=Lane.SLACK, conversation_id=conversation.id, message_id=message.id)
             elif status == MessageStatus.QUEUED:
                 queue_send(session, message, payload={"file": file_ref(files[0])} if files else None)
+                await conversations.after_outbound(session, conversation.id, author=message.author, at=message.created_at)
+                await queue_card(session, conversation.id)
             else:  # refused before sending: only its status line, saying why
                 repository.add_status_event(session, message_id=message.id, status=status, source="bridge")
                 enqueue(session, kind=JobKind.RENDER_STATUS, lane=Lane.SLACK, conversation_id=conversation.id, message_id=message.id)

@@ -27,7 +27,7 @@ async def ensure_thread(ctx: Context, session: AsyncSession, conversation: Conve
             key=f"thread:{conversation.id}",
             job=job,
             channel=conversation.channel_id,
-            **blocks.thread_parent(PhoneE164(conversation.phone), conversation.contact_name, note_prefix=ctx.config.note_prefix),
+            **blocks.thread_parent(PhoneE164(conversation.phone), None, note_prefix=ctx.config.note_prefixes[0]),
         )
         await session.commit()
     return conversation.thread_ts

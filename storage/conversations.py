@@ -1,0 +1,225 @@
+"""How a team runs a conversation: its state, owner and snooze, changed race-free.
+
+Every change is one conditional ``UPDATE`` whose ``WHERE`` says what the person saw
+(the owner on the card, a conversation not yet closed): when two people press at
+once, or two replicas handle the presses, exactly one update matches and the other
+person is told what happened instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.kinds import ConversationState, MessageStatus
+from storage.models import Contact, Conversation, Message, OptOut
+
+__all__ = [
+    "CardFacts",
+    "Before",
+    "after_inbound",
+    "after_outbound",
+    "assign",
+    "close",
+    "reopen",
+    "snooze",
+    "card_facts",
+    "claim_ended_snoozes",
+    "waiting_candidates",
+    "claim_waiting_reminder",
+    "set_last_hlr",
+    "conversation_ids_of_phone",
+]
+
+_WAITING = (ConversationState.NEW, ConversationState.WAITING_US)
+
+
+@dataclass(frozen=True)
+class Before:
+    """A conversation as it was before an SMS arrived: what decides a follow-up."""
+
+    state: str
+    owner: str | None
+    snoozed_until: datetime | None
+
+
+async def _changed(session: AsyncSession, conversation_id: int, *where: ColumnElement[bool], **values: Any) -> bool:
+    result = await session.execute(
+        update(Conversation).where(Conversation.id == conversation_id, *where).values(**values).execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+
+
+async def after_inbound(session: AsyncSession, ids: Collection[int], *, at: datetime) -> dict[int, Before]:
+    """The customer wrote: each conversation now waits for us (a closed one reopens, a
+    snooze ends, a wait already running keeps its start). Returns the states before."""
+    rows = await session.execute(
+        select(Conversation.id, Conversation.state, Conversation.owner, Conversation.snoozed_until).where(Conversation.id.in_(set(ids)))
+    )
+    before = {int(row.id): Before(str(row.state), row.owner, row.snoozed_until) for row in rows.all()}
+    already = [cid for cid, was in before.items() if was.state in _WAITING]
+    fresh = [cid for cid, was in before.items() if was.state not in _WAITING]
+    common = {"snoozed_until": None, "last_inbound_at": at}
+    if already:
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id.in_(already))
+            .values(waiting_since=func.coalesce(Conversation.waiting_since, at), **common)
+            .execution_options(synchronize_session=False)
+        )
+    if fresh:
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id.in_(fresh))
+            .values(state=ConversationState.WAITING_US, waiting_since=at, reminded_at=None, **common)
+            .execution_options(synchronize_session=False)
+        )
+    return before
+
+
+async def after_outbound(session: AsyncSession, conversation_id: int, *, author: str | None, at: datetime) -> None:
+    """We answered: the conversation waits for the customer, and whoever answered
+    first owns it if nobody did."""
+    values: dict[str, Any] = {"waiting_since": None, "reminded_at": None, "last_outbound_at": at}
+    await _changed(
+        session, conversation_id, Conversation.state != ConversationState.CLOSED, state=ConversationState.WAITING_CUSTOMER, **values
+    )
+    if author:
+        await _changed(session, conversation_id, Conversation.owner.is_(None), owner=author)
+
+
+async def assign(session: AsyncSession, conversation_id: int, *, owner: str | None, seen: str | None) -> bool:
+    """Make ``owner`` the owner, if the owner is still the one the person saw (``seen``)."""
+    still = Conversation.owner.is_(None) if seen is None else Conversation.owner == seen
+    return await _changed(session, conversation_id, still, owner=owner)
+
+
+async def close(session: AsyncSession, conversation_id: int, *, by: str) -> bool:
+    """Close it, unless it is closed already; False then."""
+    return await _changed(
+        session,
+        conversation_id,
+        Conversation.state != ConversationState.CLOSED,
+        state=ConversationState.CLOSED,
+        state_by=by,
+        snoozed_until=None,
+        waiting_since=None,
+        reminded_at=None,
+    )
+
+
+async def reopen(session: AsyncSession, conversation_id: int, *, by: str, at: datetime) -> bool:
+    """Open a closed conversation again: it waits for whoever the last message is owed to."""
+    last = await session.scalar(
+        select(Message.direction)
+        .where(Message.conversation_id == conversation_id, Message.kind != "note", Message.status != MessageStatus.FAILED)
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    if last == "in":
+        state, waiting = ConversationState.WAITING_US, at
+    else:
+        state, waiting = (ConversationState.WAITING_CUSTOMER if last == "out" else ConversationState.NEW), None
+    return await _changed(
+        session, conversation_id, Conversation.state == ConversationState.CLOSED, state=state, state_by=by, waiting_since=waiting
+    )
+
+
+async def snooze(session: AsyncSession, conversation_id: int, *, until: datetime | None, by: str) -> bool:
+    """Snooze until ``until`` (None: wake it now); a closed conversation is not snoozed."""
+    return await _changed(session, conversation_id, Conversation.state != ConversationState.CLOSED, snoozed_until=until, state_by=by)
+
+
+async def claim_ended_snoozes(session: AsyncSession, *, now: datetime, limit: int = 50) -> list[int]:
+    """Conversations whose snooze ended, each taken by exactly one caller (replicas race here)."""
+    due = await session.execute(
+        select(Conversation.id, Conversation.snoozed_until)
+        .where(Conversation.snoozed_until <= now)
+        .order_by(Conversation.snoozed_until)
+        .limit(limit)
+    )
+    taken = []
+    for conversation_id, until in due.all():
+        if await _changed(session, int(conversation_id), Conversation.snoozed_until == until, snoozed_until=None):
+            taken.append(int(conversation_id))
+    return taken
+
+
+async def waiting_candidates(session: AsyncSession, *, waiting_before: datetime, limit: int = 200) -> list[tuple[int, datetime]]:
+    """Conversations waiting for us since before ``waiting_before``, not reminded, not snoozed."""
+    rows = await session.execute(
+        select(Conversation.id, Conversation.waiting_since)
+        .where(
+            Conversation.waiting_since <= waiting_before,
+            Conversation.reminded_at.is_(None),
+            Conversation.snoozed_until.is_(None),
+            Conversation.state.in_(_WAITING),
+        )
+        .order_by(Conversation.waiting_since)
+        .limit(limit)
+    )
+    return [(int(cid), since) for cid, since in rows.all()]
+
+
+async def claim_waiting_reminder(session: AsyncSession, conversation_id: int, *, since: datetime, now: datetime) -> bool:
+    """Take the one reminder of this wait (the wait that began at ``since``)."""
+    return await _changed(
+        session, conversation_id, Conversation.waiting_since == since, Conversation.reminded_at.is_(None), reminded_at=now
+    )
+
+
+async def set_last_hlr(session: AsyncSession, phone: str, result: dict[str, Any]) -> list[int]:
+    """Keep a number check's result on every conversation of ``phone``; their ids."""
+    ids = await conversation_ids_of_phone(session, phone)
+    if ids:
+        await session.execute(update(Conversation).where(Conversation.id.in_(ids)).values(last_hlr=result))
+    return ids
+
+
+async def conversation_ids_of_phone(session: AsyncSession, phone: str) -> list[int]:
+    """The conversations of one number (one per bridge channel)."""
+    return [int(cid) for cid in (await session.scalars(select(Conversation.id).where(Conversation.phone == phone))).all()]
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """Everything a conversation's card shows, read in one go."""
+
+    conversation: Conversation
+    name: str | None
+    opt_out: OptOut | None
+    last_in: Message | None
+    last_out: Message | None
+    count: int
+
+
+async def card_facts(session: AsyncSession, conversation_id: int) -> CardFacts | None:
+    conversation = await session.get(Conversation, conversation_id, populate_existing=True)
+    if conversation is None:
+        return None
+    contact = await session.get(Contact, conversation.phone)
+
+    def last(direction: str) -> Any:
+        return (
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.direction == direction, Message.kind != "note")
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+
+    count = await session.scalar(
+        select(func.count()).select_from(Message).where(Message.conversation_id == conversation_id, Message.kind != "note")
+    )
+    return CardFacts(
+        conversation=conversation,
+        name=contact.name if contact else None,
+        opt_out=await session.get(OptOut, conversation.phone),
+        last_in=await session.scalar(last("in")),
+        last_out=await session.scalar(last("out")),
+        count=int(count or 0),
+    )
