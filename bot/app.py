@@ -122,6 +122,7 @@ def create_app(settings: Settings) -> Starlette:
             lease_seconds=settings.worker_lease_seconds,
             poll_statuses=True,  # PULL: the only way; PUSH: the safety net for lost pushes
             catch_up_every=settings.catchup_interval_seconds,
+            remind_every=min(15.0, max(settings.worker_idle_seconds, 1.0)),  # snoozes end on the minute, give or take
             max_attempts=settings.job_max_attempts,
             give_up_hours=settings.job_give_up_hours,
         )

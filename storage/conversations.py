@@ -34,6 +34,7 @@ __all__ = [
     "claim_waiting_reminder",
     "set_last_hlr",
     "conversation_ids_of_phone",
+    "last_broadcast_to",
 ]
 
 _WAITING = (ConversationState.NEW, ConversationState.WAITING_US)
@@ -135,25 +136,26 @@ async def snooze(session: AsyncSession, conversation_id: int, *, until: datetime
     return await _changed(session, conversation_id, Conversation.state != ConversationState.CLOSED, snoozed_until=until, state_by=by)
 
 
-async def claim_ended_snoozes(session: AsyncSession, *, now: datetime, limit: int = 50) -> list[int]:
-    """Conversations whose snooze ended, each taken by exactly one caller (replicas race here)."""
+async def claim_ended_snoozes(session: AsyncSession, *, now: datetime, limit: int = 50) -> list[tuple[int, str | None]]:
+    """Conversations whose snooze ended (id, owner), each taken by exactly one caller (replicas race here)."""
     due = await session.execute(
-        select(Conversation.id, Conversation.snoozed_until)
+        select(Conversation.id, Conversation.snoozed_until, Conversation.owner)
         .where(Conversation.snoozed_until <= now)
         .order_by(Conversation.snoozed_until)
         .limit(limit)
     )
     taken = []
-    for conversation_id, until in due.all():
+    for conversation_id, until, owner in due.all():
         if await _changed(session, int(conversation_id), Conversation.snoozed_until == until, snoozed_until=None):
-            taken.append(int(conversation_id))
+            taken.append((int(conversation_id), owner))
     return taken
 
 
-async def waiting_candidates(session: AsyncSession, *, waiting_before: datetime, limit: int = 200) -> list[tuple[int, datetime]]:
-    """Conversations waiting for us since before ``waiting_before``, not reminded, not snoozed."""
+async def waiting_candidates(session: AsyncSession, *, waiting_before: datetime, limit: int = 200) -> list[tuple[int, datetime, str | None]]:
+    """Conversations waiting for us since before ``waiting_before`` (id, since, owner), longest
+    waiting first; not reminded yet, not snoozed."""
     rows = await session.execute(
-        select(Conversation.id, Conversation.waiting_since)
+        select(Conversation.id, Conversation.waiting_since, Conversation.owner)
         .where(
             Conversation.waiting_since <= waiting_before,
             Conversation.reminded_at.is_(None),
@@ -163,7 +165,7 @@ async def waiting_candidates(session: AsyncSession, *, waiting_before: datetime,
         .order_by(Conversation.waiting_since)
         .limit(limit)
     )
-    return [(int(cid), since) for cid, since in rows.all()]
+    return [(int(cid), since, owner) for cid, since, owner in rows.all()]
 
 
 async def claim_waiting_reminder(session: AsyncSession, conversation_id: int, *, since: datetime, now: datetime) -> bool:
@@ -173,12 +175,17 @@ async def claim_waiting_reminder(session: AsyncSession, conversation_id: int, *,
     )
 
 
-async def set_last_hlr(session: AsyncSession, phone: str, result: dict[str, Any]) -> list[int]:
-    """Keep a number check's result on every conversation of ``phone``; their ids."""
-    ids = await conversation_ids_of_phone(session, phone)
-    if ids:
-        await session.execute(update(Conversation).where(Conversation.id.in_(ids)).values(last_hlr=result))
-    return ids
+async def set_last_hlr(session: AsyncSession, results: dict[str, dict[str, Any]]) -> list[int]:
+    """Keep number checks' results (by E.164 number) on the conversations of those
+    numbers; the ids of the conversations that changed."""
+    changed: list[int] = []
+    phones = list(results)
+    for start in range(0, len(phones), 5000):
+        rows = await session.execute(select(Conversation.id, Conversation.phone).where(Conversation.phone.in_(phones[start : start + 5000])))
+        for conversation_id, phone in rows.all():
+            await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(last_hlr=results[phone]))
+            changed.append(int(conversation_id))
+    return changed
 
 
 async def conversation_ids_of_phone(session: AsyncSession, phone: str) -> list[int]:
@@ -222,4 +229,25 @@ async def card_facts(session: AsyncSession, conversation_id: int) -> CardFacts |
         last_in=await session.scalar(last("in")),
         last_out=await session.scalar(last("out")),
         count=int(count or 0),
+    )
+
+
+async def last_broadcast_to(session: AsyncSession, phone: str, *, since: datetime) -> Message | None:
+    """The latest ``/sms`` to many numbers that went to ``phone`` since ``since``.
+
+    A ``/sms`` to one number lives in the number's thread already; one to many has no
+    thread, so an answer to it needs this to be understood.
+    """
+    return await session.scalar(
+        select(Message)
+        .where(
+            Message.phone == phone,
+            Message.direction == "out",
+            Message.dispatch_id.is_not(None),
+            Message.conversation_id.is_(None),
+            Message.created_at >= since,
+            Message.status.notin_((MessageStatus.FAILED, MessageStatus.HELD, MessageStatus.CANCELLED)),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
     )

@@ -36,7 +36,6 @@ class JobKind(StrEnum):
     SURVEY_COMMAND = "survey_command"  # a /survey
     POST_SURVEY_NOTIFICATION = "post_survey_notification"  # what mProfi said of a survey
     RENDER_CARD = "render_card"  # a conversation's live card (its thread's parent), drawn again
-    REMIND = "remind"  # a snooze that ended, or a customer waiting too long
     IMPORT_CONTACTS = "import_contacts"  # a CSV of names shared with the bot
 
 

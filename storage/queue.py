@@ -9,6 +9,7 @@ keeps a thread's messages in order and lets only one job open a thread.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +33,7 @@ __all__ = [
     "work_due",
     "has_waiting_job",
     "save_payload",
+    "conversations_with_waiting_job",
 ]
 
 
@@ -195,6 +197,16 @@ async def has_waiting_job(
     if dispatch_id is not None:
         query = query.where(Job.dispatch_id == dispatch_id)
     return await session.scalar(query.limit(1)) is not None
+
+
+async def conversations_with_waiting_job(session: AsyncSession, kind: JobKind, conversation_ids: Collection[int]) -> set[int]:
+    """Which of these conversations already have a job of ``kind`` no worker has picked up."""
+    rows = await session.scalars(
+        select(Job.conversation_id).where(
+            Job.kind == kind, Job.done_at.is_(None), Job.locked_until.is_(None), Job.conversation_id.in_(set(conversation_ids))
+        )
+    )
+    return {int(cid) for cid in rows.all() if cid is not None}
 
 
 async def save_payload(session: AsyncSession, job_id: int, payload: dict[str, Any]) -> None:

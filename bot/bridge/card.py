@@ -12,16 +12,31 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import conversations
+from storage.inbound import add_jobs
 from storage.kinds import JobKind, Lane
-from storage.queue import enqueue, has_waiting_job
+from storage.models import utcnow
+from storage.queue import conversations_with_waiting_job, enqueue, has_waiting_job
 
-__all__ = ["queue_card", "queue_cards_of_phone"]
+__all__ = ["queue_card", "queue_cards", "queue_cards_of_phone"]
 
 
 async def queue_card(session: AsyncSession, conversation_id: int) -> None:
     """Queue a redraw of the conversation's card, unless one is already waiting."""
     if not await has_waiting_job(session, JobKind.RENDER_CARD, conversation_id=conversation_id):
         enqueue(session, kind=JobKind.RENDER_CARD, lane=Lane.SLACK, conversation_id=conversation_id)
+
+
+async def queue_cards(session: AsyncSession, conversation_ids: set[int]) -> None:
+    """:func:`queue_card` for many conversations at once (an inbound batch): two statements, not 2 × n."""
+    if not conversation_ids:
+        return
+    waiting = await conversations_with_waiting_job(session, JobKind.RENDER_CARD, conversation_ids)
+    now = utcnow()
+    rows = [
+        {"kind": JobKind.RENDER_CARD, "lane": Lane.SLACK, "conversation_id": cid, "run_after": now, "attempts": 0, "created_at": now}
+        for cid in sorted(conversation_ids - waiting)
+    ]
+    await add_jobs(session, rows)
 
 
 async def queue_cards_of_phone(session: AsyncSession, phone: str) -> None:

@@ -8,7 +8,7 @@ itself lives in one module per feature, over a shared :class:`Context`.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,11 +16,12 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.bridge import catch_up, hlr, inbound, jobs, notices, policy, replies, sms, statuses, surveys
+from bot.bridge import catch_up, conversations, hlr, inbound, jobs, notices, policy, reminders, replies, sms, statuses, surveys
 from bot.bridge.context import BridgeConfig, Context
 from bot.bridge.models import HlrRequest, InboundSms, Received, SmsAccepted, SmsRequest, StatusUpdate, SurveyRequest
 from bot.mprofi import MProfiClient
 from bot.slack.directory import SlackDirectory
+from bot.sms.numbers import PhoneE164
 from storage import health, queue
 from storage.models import Job, utcnow
 
@@ -145,6 +146,42 @@ class Bridge:
     async def poll_statuses(self) -> int:
         """Ask status/ about the messages whose check is due."""
         return await statuses.poll_statuses(self.ctx)
+
+    # ---- conversations (the card's buttons, reminders) ----------------------------
+
+    async def assign_conversation(self, conversation_id: int, *, user_id: str, owner: str | None, seen: str | None) -> None:
+        """Make ``owner`` the owner, if the card still showed ``seen``; the loser of a race is told."""
+        await conversations.assign_conversation(self.ctx, conversation_id, user_id=user_id, owner=owner, seen=seen)
+
+    async def close_conversation(self, conversation_id: int, *, user_id: str) -> None:
+        await conversations.close_conversation(self.ctx, conversation_id, user_id=user_id)
+
+    async def reopen_conversation(self, conversation_id: int, *, user_id: str) -> None:
+        await conversations.reopen_conversation(self.ctx, conversation_id, user_id=user_id)
+
+    async def snooze_conversation(self, conversation_id: int, *, user_id: str, until: datetime | None) -> None:
+        """Snooze until ``until`` (None: wake it now)."""
+        await conversations.snooze_conversation(self.ctx, conversation_id, user_id=user_id, until=until)
+
+    async def snooze_time(self, choice: str, *, user_id: str) -> datetime | None:
+        """When a snooze menu choice (``tomorrow``, ``monday``) ends, in the person's own time zone."""
+        return conversations.snooze_time(choice, utcnow(), await self.ctx.timezones.user_timezone(user_id))
+
+    async def contact_of_conversation(self, conversation_id: int) -> tuple[PhoneE164, str | None] | None:
+        return await conversations.contact_of_conversation(self.ctx, conversation_id)
+
+    async def name_contact(self, conversation_id: int, *, user_id: str, name: str) -> None:
+        await conversations.name_contact(self.ctx, conversation_id, user_id=user_id, name=name)
+
+    async def check_number(self, conversation_id: int, *, user_id: str, trigger_id: str) -> None:
+        await conversations.check_number(self.ctx, conversation_id, user_id=user_id, trigger_id=trigger_id)
+
+    async def set_opt_out(self, conversation_id: int, *, user_id: str, out: bool) -> None:
+        await conversations.set_opt_out(self.ctx, conversation_id, user_id=user_id, out=out)
+
+    async def remind_due(self) -> int:
+        """Post the reminders due now (snoozes ended, customers waiting too long)."""
+        return await reminders.remind_due(self.ctx)
 
     # ---- health and jobs -----------------------------------------------------------
 

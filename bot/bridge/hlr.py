@@ -18,7 +18,9 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.bridge.card import queue_card
 from bot.bridge.context import Context
 from bot.bridge.models import HlrRequest, RetryLater
 from bot.bridge.posts import post_once, upload_once
@@ -30,6 +32,7 @@ from bot.slack.errors import slack_error
 from bot.slack.responses import post_response
 from bot.sms.lists import read_number_lines
 from bot.sms.numbers import msisdn
+from storage import conversations
 from storage.kinds import JobKind, Lane
 from storage.models import HlrCheck, Job, utcnow
 from storage.queue import enqueue
@@ -174,6 +177,7 @@ async def _single(ctx: Context, session: Any, check: HlrCheck, job: Job) -> None
             check.state, check.detail = "failed", mprofi_sentence(exc, key="hlr")
         else:
             check.state, check.detail = "checked", json.dumps(_result_json(result))
+            await _onto_cards(session, [result])
         await session.commit()  # the answer is kept before Slack hears of it: no second look-up
     if check.state == "failed":
         await _post(ctx, check, blocks.hlr_failed(check.numbers, check.detail or "", user_id=check.user_id), job)
@@ -236,7 +240,7 @@ async def _bulk(ctx: Context, session: Any, check: HlrCheck, job: Job) -> None:
             check.state, check.detail = "failed", mprofi_sentence(exc, key="hlr")
             report = None
         if report is not None and report.ready:
-            await _finish(ctx, check, report, job)
+            await _finish(ctx, session, check, report, job)
             check.state = "done"
         elif report is not None:
             check.polls += 1
@@ -270,7 +274,21 @@ async def _bulk(ctx: Context, session: Any, check: HlrCheck, job: Job) -> None:
         await session.commit()
 
 
-async def _finish(ctx: Context, check: HlrCheck, report: HlrReport, job: Job) -> None:
+async def _onto_cards(session: AsyncSession, results: list[HlrResult]) -> None:
+    """A checked number that has a conversation shows the check on its card."""
+    now = utcnow()
+    found = {
+        "+" + row.msisdn: {"network": row.provider, "active": row.valid, "at": (row.checked_at or now).isoformat()}
+        for row in results
+        if row.msisdn.isdigit()
+    }
+    for conversation_id in await conversations.set_last_hlr(session, found):
+        await queue_card(session, conversation_id)
+
+
+async def _finish(ctx: Context, session: AsyncSession, check: HlrCheck, report: HlrReport, job: Job) -> None:
+    await _onto_cards(session, list(report.rows))
+    await session.commit()
     valid = sum(1 for row in report.rows if row.valid)
     networks = Counter(row.provider or "unknown network" for row in report.rows if row.valid)
     await _post(

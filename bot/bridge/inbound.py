@@ -14,19 +14,23 @@ import hashlib
 import logging
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.bridge.card import queue_cards
 from bot.bridge.context import Context
 from bot.bridge.models import InboundSms, Received
 from bot.bridge.posts import post_once, upload_once
 from bot.bridge.threads import ensure_thread
 from bot.slack import blocks
 from bot.sms.numbers import PhoneE164, display
+from storage import conversations as conversation_store
 from storage import inbound as inbound_store
 from storage import repository
-from storage.kinds import JobKind, Lane, MessageStatus
+from storage.conversations import Before
+from storage.kinds import ConversationState, JobKind, Lane, MessageStatus
 from storage.models import Conversation, Job, Message, OptOut, utcnow
 from storage.queue import enqueue
 
@@ -164,17 +168,20 @@ async def receive_many(ctx: Context, everything: list[InboundSms]) -> list[Recei
             for image in sms.images
         ]
         await inbound_store.add_attachments(session, attachments)
+        touched = {conversations[sms.sender] for sms in batch}
+        before = await conversation_store.after_inbound(session, touched, at=now) if touched else {}
         jobs = [
             {
                 "kind": JobKind.POST_INBOUND,
                 "lane": Lane.SLACK,
                 "conversation_id": conversations[sms.sender],
                 "message_id": ids[index],
+                "payload": follow_up,
                 "run_after": now,
                 "attempts": 0,
                 "created_at": now,
             }
-            for index, sms in enumerate(batch)
+            for (index, sms), follow_up in zip(enumerate(batch), _follow_ups(ctx, batch, conversations, before, now), strict=True)
         ]
         await inbound_store.add_jobs(session, jobs)
         caught_up = {conversations[sms.sender] for sms in batch if sms.via in CAUGHT_UP}
@@ -190,6 +197,7 @@ async def receive_many(ctx: Context, everything: list[InboundSms]) -> list[Recei
                     enqueue(
                         session, kind=JobKind.NOTICE, lane=Lane.SLACK, conversation_id=conversations[sms.sender], payload={"text": notice}
                     )
+        await queue_cards(session, touched)
         stored = {
             fresh[index]: Received(message_id=ids[index], conversation_id=conversations[sms.sender], repeat_of=repeat_of[index])
             for index, sms in enumerate(batch)
@@ -272,6 +280,37 @@ class IngestBatcher:
                 await self._writer
 
 
+def _follow_ups(
+    ctx: Context, batch: list[InboundSms], conversations: dict[str, int], before: dict[int, Before], now: datetime
+) -> list[dict[str, Any] | None]:
+    """For each message, whether it is a follow-up the channel must see (and whose owner to mention).
+
+    A message to a conversation that was closed, snoozed or last answered by us would
+    otherwise land unseen in an old thread; only the first such message of a batch is
+    announced.
+    """
+    announced: set[int] = set()
+    found: list[dict[str, Any] | None] = []
+    for sms in batch:
+        conversation_id = conversations[sms.sender]
+        was = before.get(conversation_id)
+        reason = None
+        if was is not None and conversation_id not in announced:
+            if was.state == ConversationState.CLOSED:
+                reason = "reopened"
+            elif was.snoozed_until is not None:
+                reason = "snoozed"
+            elif was.state == ConversationState.WAITING_CUSTOMER:
+                reason = "answered"
+        if reason is None:
+            found.append(None)
+            continue
+        announced.add(conversation_id)
+        owner = was.owner if was is not None and ctx.config.followup_mention_owner else None
+        found.append({"follow_up": reason, "owner": owner})
+    return found
+
+
 def opt_word(text: str) -> str:
     """``Stop.`` / `` stop sms! `` → ``STOP`` / ``STOP SMS``: what the message says, if it is a keyword."""
     return " ".join(re.sub(r"[^\w\s]", " ", text).upper().split())
@@ -316,6 +355,9 @@ async def post_inbound(ctx: Context, job: Job) -> None:
                 payload = blocks.inbound_repeat(phone, message.text, first.created_at if first else None)
             else:
                 payload = blocks.inbound_message(phone, message.text, message.status_at, images=len(attachments))
+            follow = job.payload or {}
+            if follow.get("follow_up"):  # shown in the channel too, its owner mentioned
+                payload = blocks.follow_up(payload, reason=str(follow["follow_up"]), owner=follow.get("owner"))
             ts = await post_once(
                 ctx.slack, key=f"message:{message.id}", job=job, channel=conversation.channel_id, thread_ts=thread_ts, **payload
             )

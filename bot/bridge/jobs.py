@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.bridge import hlr, inbound, notices, replies, sms, statuses, surveys
+from bot.bridge import hlr, inbound, notices, replies, sms, statuses, surveys, threads
 from bot.bridge.context import Context
 from storage.kinds import JobKind
 from storage.models import Job
@@ -32,6 +32,7 @@ JOBS: dict[JobKind, Callable[[Context, Job], Awaitable[None]]] = {
     JobKind.HLR_FROM_FILE: hlr.run_file_check,
     JobKind.SURVEY_COMMAND: surveys.run_survey_command,
     JobKind.POST_SURVEY_NOTIFICATION: surveys.post_survey_notification,
+    JobKind.RENDER_CARD: threads.render_card,
 }
 
 

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge.context import Context
 from bot.bridge.posts import post_once
@@ -17,7 +18,7 @@ from storage.kinds import JobKind, Lane
 from storage.models import Conversation, Job, Message
 from storage.queue import enqueue
 
-__all__ = ["tell_privately", "tell", "react_note", "post_notice"]
+__all__ = ["tell_privately", "tell", "react_note", "post_notice", "queue_notice"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,28 @@ async def post_notice(ctx: Context, job: Job) -> None:
     async with ctx.sessions() as session:
         conversation = await session.get(Conversation, job.conversation_id)
     assert conversation is not None
-    text = str((job.payload or {}).get("text") or "")
+    payload = job.payload or {}
+    text = str(payload.get("text") or "")
+    ping = [str(user) for user in payload.get("ping") or [] if user]
+    extra = {"reply_broadcast": True} if payload.get("broadcast") else {}
     await post_once(
-        ctx.slack, key=f"job:{job.id}", job=job, channel=conversation.channel_id, thread_ts=conversation.thread_ts, **blocks.notice(text)
+        ctx.slack,
+        key=f"job:{job.id}",
+        job=job,
+        channel=conversation.channel_id,
+        thread_ts=conversation.thread_ts,
+        **blocks.notice(text, ping=ping),
+        **extra,
     )
+
+
+def queue_notice(
+    session: AsyncSession, conversation_id: int, text: str, *, ping: list[str | None] | None = None, broadcast: bool = False
+) -> None:
+    """A line in the conversation's thread (``ping``: people mentioned after it; ``broadcast``: shown in the channel too)."""
+    payload: dict[str, Any] = {"text": text}
+    if ping and any(ping):
+        payload["ping"] = [user for user in ping if user]
+    if broadcast:
+        payload["broadcast"] = True
+    enqueue(session, kind=JobKind.NOTICE, lane=Lane.SLACK, conversation_id=conversation_id, payload=payload)

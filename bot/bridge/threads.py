@@ -1,33 +1,129 @@
-"""The thread of a number: opened once, by whichever job needs it first."""
+"""The thread of a number: opened once by whichever job needs it first, under a live card.
+
+The thread's parent is the conversation's card (:mod:`bot.slack.blocks.card`), drawn
+from the database: posted when the thread opens and redrawn in place by the
+``render_card`` job (queued with :func:`bot.bridge.card.queue_card`) whenever what it
+shows changes. A thread opened by an answer to a ``/sms`` sent to many numbers starts
+with the message it answers.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge.context import Context
 from bot.bridge.posts import post_once
-from bot.slack import blocks
+from bot.slack.blocks.card import CardView, LastMessage, conversation_card
+from bot.slack.blocks.conversation import notice
+from bot.slack.blocks.markup import when
+from bot.slack.errors import slack_error
 from bot.sms.numbers import PhoneE164
-from storage.models import Conversation, Job
+from storage import conversations
+from storage.conversations import CardFacts
+from storage.models import Conversation, Job, Message, utcnow
 
-__all__ = ["ensure_thread"]
+__all__ = ["ensure_thread", "render_card", "card_view"]
+
+logger = logging.getLogger(__name__)
+
+
+def _last(message: Message | None) -> LastMessage | None:
+    if message is None:
+        return None
+    text = message.typed_text or message.text
+    return LastMessage(text=text, at=message.created_at, author=message.author, status=message.status if message.direction == "out" else None)
+
+
+def card_view(ctx: Context, facts: CardFacts) -> CardView:
+    """What the card shows, from what the database holds."""
+    conversation = facts.conversation
+    hlr: dict[str, Any] = conversation.last_hlr or {}
+    checked = hlr.get("at")
+    opt_out = facts.opt_out
+    return CardView(
+        conversation_id=conversation.id,
+        phone=PhoneE164(conversation.phone),
+        name=facts.name,
+        state=conversation.state,
+        owner=conversation.owner,
+        state_by=conversation.state_by,
+        snoozed_until=conversation.snoozed_until,
+        waiting_since=conversation.waiting_since,
+        last_in=_last(facts.last_in),
+        last_out=_last(facts.last_out),
+        opted_out_by=(opt_out.by or "") if opt_out else None,
+        opted_out_word=opt_out.word if opt_out else None,
+        opted_out_at=opt_out.at if opt_out else None,
+        hlr_network=str(hlr.get("network") or "") or None,
+        hlr_active=bool(hlr.get("active")) if checked else None,
+        hlr_at=datetime.fromisoformat(str(checked)) if checked else None,
+        count=facts.count,
+        note_prefix=ctx.config.note_prefixes[0] if ctx.config.note_prefixes else "note:",
+    )
+
+
+async def _card(ctx: Context, session: AsyncSession, conversation_id: int) -> dict[str, Any] | None:
+    facts = await conversations.card_facts(session, conversation_id)
+    await session.commit()  # reads done: no transaction stays open across Slack calls
+    return conversation_card(card_view(ctx, facts)) if facts is not None else None
 
 
 async def ensure_thread(ctx: Context, session: AsyncSession, conversation: Conversation, job: Job | None) -> str:
-    """The conversation's thread ts, posting its parent message first if there is none.
+    """The conversation's thread ts, posting its card first if there is none.
 
     Jobs of one conversation run one at a time (the queue's lanes), so only one job
     can get here for a new number; the ts is committed at once, and a retry after a
-    lost answer finds the parent it already posted instead of opening a second thread.
+    lost answer finds the card it already posted instead of opening a second thread.
     """
     if conversation.thread_ts is None:
-        await session.commit()  # no transaction stays open across a Slack call
-        conversation.thread_ts = await post_once(
-            ctx.slack,
-            key=f"thread:{conversation.id}",
-            job=job,
-            channel=conversation.channel_id,
-            **blocks.thread_parent(PhoneE164(conversation.phone), None, note_prefix=ctx.config.note_prefixes[0]),
-        )
+        payload = await _card(ctx, session, conversation.id)
+        assert payload is not None
+        conversation.thread_ts = await post_once(ctx.slack, key=f"thread:{conversation.id}", job=job, channel=conversation.channel_id, **payload)
         await session.commit()
+        await _post_reply_context(ctx, session, conversation, job)
     return conversation.thread_ts
+
+
+async def _post_reply_context(ctx: Context, session: AsyncSession, conversation: Conversation, job: Job | None) -> None:
+    """A number sent a ``/sms`` (to many) lately opens its thread: start it with that message."""
+    if ctx.config.reply_context_days <= 0:
+        return
+    since = utcnow() - timedelta(days=ctx.config.reply_context_days)
+    sent = await conversations.last_broadcast_to(session, conversation.phone, since=since)
+    await session.commit()
+    if sent is None or conversation.thread_ts is None:
+        return
+    text = " ".join((sent.typed_text or sent.text).split())
+    line = f"↩ In reply to: “{text}”, sent with /sms on {when(sent.created_at)}"
+    # The quoted text is escaped by notice(); the author is mentioned on purpose.
+    payload = notice(f"{line} by", ping=[sent.author]) if sent.author else notice(line + ".")
+    await post_once(
+        ctx.slack, key=f"context:{conversation.id}", job=job, channel=conversation.channel_id, thread_ts=conversation.thread_ts, **payload
+    )
+
+
+async def render_card(ctx: Context, job: Job) -> None:
+    """Draw the conversation's card again (posting it, and so opening the thread, if it has none)."""
+    async with ctx.sessions() as session:
+        conversation = await session.get(Conversation, job.conversation_id)
+        if conversation is None:
+            return
+        if conversation.thread_ts is None:
+            await ensure_thread(ctx, session, conversation, job)
+            return
+        thread_ts, channel = conversation.thread_ts, conversation.channel_id
+        payload = await _card(ctx, session, conversation.id)
+    if payload is None:
+        return
+    try:
+        await ctx.slack.chat_update(channel=channel, ts=thread_ts, **payload)
+    except SlackApiError as exc:
+        if slack_error(exc) not in ("message_not_found", "cant_update_message"):
+            raise
+        # Someone deleted the card: the thread's replies remain and still work.
+        logger.warning("the card of conversation %s is gone from Slack (%s); not drawn again", job.conversation_id, slack_error(exc))

@@ -58,6 +58,7 @@ class Workers:
         lease_seconds: float = 120.0,
         poll_statuses: bool = False,
         catch_up_every: float = 0.0,
+        remind_every: float = 0.0,
         max_attempts: int = 200,
         give_up_hours: float = 24.0,
     ) -> None:
@@ -67,6 +68,7 @@ class Workers:
         self._lease = timedelta(seconds=lease_seconds)
         self._poll = poll_statuses
         self._catch_up_every = catch_up_every
+        self._remind_every = remind_every
         self._max_attempts = max_attempts
         self._give_up_after = timedelta(hours=give_up_hours)
         self._tasks: list[asyncio.Task[None]] = []
@@ -78,6 +80,8 @@ class Workers:
             self._tasks.append(asyncio.create_task(self._poll_loop(), name="status-poller"))
         if self._catch_up_every > 0:
             self._tasks.append(asyncio.create_task(self._catch_up_loop(), name="catch-up"))
+        if self._remind_every > 0:
+            self._tasks.append(asyncio.create_task(self._remind_loop(), name="reminders"))
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -182,3 +186,13 @@ class Workers:
             except Exception:
                 logger.exception("catch-up through getincoming failed")
             await asyncio.sleep(self._catch_up_every)
+
+    async def _remind_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self._bridge.remind_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("conversation reminders failed")
+            await asyncio.sleep(self._remind_every)

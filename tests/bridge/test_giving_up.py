@@ -36,7 +36,7 @@ async def test_an_sms_slack_would_not_show_with_blocks_is_shown_as_plain_text(ct
     [ended] = await rows(ctx, Job, Job.id == job.id)
     assert ended.failed_at is not None and ended.last_error == "given up: invalid_blocks"
     assert await jobs_given_up(ctx.sessions, utcnow() - timedelta(hours=1)) == 1
-    assert await waiting_jobs(ctx) == []
+    assert [job.kind for job in await waiting_jobs(ctx)] == ["render_card"]  # the card still shows the new message
 
 
 async def test_nothing_is_posted_where_slack_refuses_the_place_itself(ctx: Context, slack: SlackState) -> None:

@@ -36,8 +36,9 @@ async def test_an_sms_is_stored_before_slack_hears_of_it(ctx: Context, slack: Sl
         "Czy zamówienie wyszło?",
         "in",
     )
-    [job] = await waiting_jobs(ctx)
+    job, card = await waiting_jobs(ctx)
     assert (job.kind, job.message_id) == ("post_inbound", message.id)
+    assert (card.kind, card.conversation_id) == ("render_card", message.conversation_id)
     assert slack.messages == {}
 
 
@@ -150,8 +151,8 @@ async def test_a_post_whose_answer_was_lost_is_found_not_made_twice(ctx: Context
     slack.fail("chat.postMessage", HANG_AFTER, retry_after=0)  # the thread's parent is posted; the answer is a 500
     await text_in(ctx)
     await run_jobs(ctx)
-    [job] = await waiting_jobs(ctx)
-    assert job.last_error and "500" in job.last_error
+    job, card = await waiting_jobs(ctx)  # the card's redraw waits behind the post
+    assert job.last_error and "500" in job.last_error and card.kind == "render_card"
 
     await run_jobs(ctx, now=job.run_after)
     assert len(slack.top_level(ctx.config.channel_id)) == 1

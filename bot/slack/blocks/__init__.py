@@ -5,6 +5,7 @@ and blocks for the channel. Both are escaped (:func:`markup.escape`) wherever th
 hold text the bridge did not write itself, and both keep within Slack's sizes.
 """
 
+from bot.slack.blocks.card import conversation_card, follow_up
 from bot.slack.blocks.conversation import (
     RESEND_ACTION,
     STATUS_LABELS,
@@ -13,7 +14,6 @@ from bot.slack.blocks.conversation import (
     note_marker,
     notice,
     status_line,
-    thread_parent,
 )
 from bot.slack.blocks.hlr import hlr_failed, hlr_progress, hlr_single, hlr_summary
 from bot.slack.blocks.markup import escape
@@ -32,6 +32,8 @@ from bot.slack.blocks.survey import (
 __all__ = [
     "CANCEL_ACTION",
     "CONFIRM_ACTION",
+    "conversation_card",
+    "follow_up",
     "RESEND_ACTION",
     "STATUS_LABELS",
     "UnnamedSurvey",
@@ -56,5 +58,4 @@ __all__ = [
     "survey_started",
     "survey_thread_parent",
     "survey_unreadable",
-    "thread_parent",
 ]

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.slack.blocks.markup import HEADER_LIMIT, clip, clock, escape, fallback, plain_clip, sections, when
-from bot.sms.numbers import PhoneE164, display, is_phone
+from bot.slack.blocks.markup import clip, clock, escape, fallback, sections, when
+from bot.sms.numbers import PhoneE164, display
 
 __all__ = [
-    "thread_parent",
     "inbound_message",
     "inbound_repeat",
     "status_line",
@@ -33,26 +32,6 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "uncertain": (":grey_question:", "may or may not have been sent"),
     "unknown": (":grey_question:", "status unknown"),
 }
-
-
-def thread_parent(phone: PhoneE164, contact_name: str | None, *, note_prefix: str = "note:") -> dict[str, Any]:
-    """The message that opens a number's thread: who it is, and how replies work."""
-    who = f"{contact_name} · {display(phone)}" if contact_name else display(phone)
-    how = (
-        "Replies in this thread are sent to this number as SMS (a shared file as MMS). "
-        if is_phone(phone)
-        else "This is a sender name or short code: nobody can text it back, so replies here are not sent. "
-    )
-    return {
-        "text": fallback(f"SMS conversation with {escape(who)}"),
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": plain_clip(f"📱 {who}", HEADER_LIMIT), "emoji": True}},
-            {
-                "type": "context",
-                "elements": [{"type": "mrkdwn", "text": how + f"Start a reply with `{escape(note_prefix)}` to keep it inside the team."}],
-            },
-        ],
-    }
 
 
 def inbound_message(phone: PhoneE164, text: str, received_at: datetime | None, *, images: int = 0) -> dict[str, Any]:
@@ -164,8 +143,11 @@ def note_marker() -> str:
     return "memo"
 
 
-def notice(text: str) -> dict[str, Any]:
+def notice(text: str, *, ping: list[str] | None = None) -> dict[str, Any]:
     """One plain sentence from the bridge in a thread; it may quote what a customer sent
-    (a file name, a word), so it is escaped: nothing in it can ping or link."""
+    (a file name, a word), so it is escaped: nothing in it can ping or link — except the
+    people in ``ping`` (Slack user ids), mentioned after it on purpose."""
     shown = clip(escape(text), 2900)
-    return {"text": fallback(shown), "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"ℹ️ {shown}"}]}]}
+    mentions = " ".join(f"<@{escape(user)}>" for user in ping or [])
+    line = f"{shown} {mentions}" if mentions else shown
+    return {"text": fallback(line), "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"ℹ️ {line}"}]}]}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import conversations, hlr, sms, surveys
+from bot.slack.listeners import cards, conversations, hlr, sms, surveys
 
 if TYPE_CHECKING:
     from bot.bridge import Bridge
@@ -22,6 +22,7 @@ __all__ = ["register_listeners"]
 
 def register_listeners(app: AsyncApp, bridge: Bridge) -> None:
     conversations.register(app, bridge)
+    cards.register(app, bridge)
     sms.register(app, bridge)
     hlr.register(app, bridge)
     surveys.register(app, bridge)

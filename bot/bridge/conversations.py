@@ -1,0 +1,185 @@
+"""What the card's buttons do: assign, close, reopen, snooze, name, check, opt out.
+
+Each change is one conditional update (:mod:`storage.conversations`) plus a redraw
+of the card in the same transaction. A press that lost a race (someone else changed
+the conversation a moment before) changes nothing, and its author is told privately
+what the card shows now.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.bridge.card import queue_card, queue_cards_of_phone
+from bot.bridge.context import Context
+from bot.bridge.hlr import start_hlr
+from bot.bridge.models import HlrRequest
+from bot.bridge.notices import queue_notice, tell_privately
+from bot.sms.numbers import PhoneE164, display, is_phone
+from storage import contacts, conversations, opt_outs
+from storage.models import Conversation, utcnow
+
+__all__ = [
+    "assign_conversation",
+    "close_conversation",
+    "reopen_conversation",
+    "snooze_conversation",
+    "snooze_time",
+    "name_contact",
+    "contact_of_conversation",
+    "check_number",
+    "set_opt_out",
+    "SNOOZE_HOUR",
+]
+
+logger = logging.getLogger(__name__)
+
+SNOOZE_HOUR = time(9, 0)  # "tomorrow 9:00", "Monday 9:00"
+
+
+def snooze_time(choice: str, now: datetime, zone: ZoneInfo) -> datetime | None:
+    """When a snooze menu choice ends: ``tomorrow`` or ``monday`` at 9:00 in ``zone``."""
+    local = now.astimezone(zone)
+    if choice == "tomorrow":
+        day = local.date() + timedelta(days=1)
+    elif choice == "monday":
+        day = local.date() + timedelta(days=(7 - local.weekday()) or 7)
+    else:
+        return None
+    return datetime.combine(day, SNOOZE_HOUR, tzinfo=zone)
+
+
+async def _conversation(ctx: Context, conversation_id: int) -> Conversation | None:
+    async with ctx.sessions() as session:
+        return await session.get(Conversation, conversation_id)
+
+
+async def _tell(ctx: Context, conversation: Conversation, user_id: str, text: str) -> None:
+    await tell_privately(ctx, channel_id=conversation.channel_id, user_id=user_id, text=text, thread_ts=conversation.thread_ts)
+
+
+async def assign_conversation(ctx: Context, conversation_id: int, *, user_id: str, owner: str | None, seen: str | None) -> None:
+    """Make ``owner`` the owner, if the card the person pressed on still shows ``seen``."""
+    async with ctx.sessions() as session, session.begin():
+        conversation = await session.get(Conversation, conversation_id)
+        if conversation is None:
+            return
+        if conversation.owner == owner:
+            return  # already so: a double click, or two people choosing the same
+        changed = await conversations.assign(session, conversation_id, owner=owner, seen=seen)
+        if changed:
+            await queue_card(session, conversation_id)
+            if owner and owner != user_id:  # the new owner hears of it; nobody else is pinged
+                queue_notice(session, conversation_id, "This conversation is now handled by", ping=[owner])
+        now_owner = conversation.owner
+    ctx.wake_workers()
+    if not changed:
+        who = f"<@{now_owner}>" if now_owner else "nobody"
+        await _tell(ctx, conversation, user_id, f"Someone changed the owner a moment ago: it is {who} now. Choose again if you still want to change it.")
+
+
+async def close_conversation(ctx: Context, conversation_id: int, *, user_id: str) -> None:
+    async with ctx.sessions() as session, session.begin():
+        conversation = await session.get(Conversation, conversation_id)
+        if conversation is None:
+            return
+        changed = await conversations.close(session, conversation_id, by=user_id)
+        if changed:
+            await queue_card(session, conversation_id)
+    ctx.wake_workers()
+    if not changed:
+        await _tell(ctx, conversation, user_id, f"<@{conversation.state_by}> closed this conversation a moment ago.")
+
+
+async def reopen_conversation(ctx: Context, conversation_id: int, *, user_id: str) -> None:
+    async with ctx.sessions() as session, session.begin():
+        conversation = await session.get(Conversation, conversation_id)
+        if conversation is None:
+            return
+        changed = await conversations.reopen(session, conversation_id, by=user_id, at=utcnow())
+        if changed:
+            await queue_card(session, conversation_id)
+    ctx.wake_workers()
+    if not changed:
+        await _tell(ctx, conversation, user_id, "This conversation is open already: someone reopened it, or a new SMS did.")
+
+
+async def snooze_conversation(ctx: Context, conversation_id: int, *, user_id: str, until: datetime | None) -> None:
+    """Snooze until ``until`` (None wakes it now); a reminder mentioning the owner follows at that time."""
+    if until is not None and until <= utcnow():
+        conversation = await _conversation(ctx, conversation_id)
+        if conversation is not None:
+            await _tell(ctx, conversation, user_id, "That time has passed already; pick a time in the future to snooze.")
+        return
+    async with ctx.sessions() as session, session.begin():
+        conversation = await session.get(Conversation, conversation_id)
+        if conversation is None:
+            return
+        changed = await conversations.snooze(session, conversation_id, until=until, by=user_id)
+        if changed:
+            await queue_card(session, conversation_id)
+    ctx.wake_workers()
+    if not changed:
+        await _tell(ctx, conversation, user_id, "A closed conversation cannot be snoozed; reopen it first.")
+
+
+async def contact_of_conversation(ctx: Context, conversation_id: int) -> tuple[PhoneE164, str | None] | None:
+    """The number of the conversation and its contact's name, for the "Name…" form."""
+    async with ctx.sessions() as session:
+        conversation = await session.get(Conversation, conversation_id)
+        if conversation is None:
+            return None
+        contact = await contacts.contact_of(session, conversation.phone)
+        return PhoneE164(conversation.phone), (contact.name if contact else None)
+
+
+async def name_contact(ctx: Context, conversation_id: int, *, user_id: str, name: str) -> None:
+    """Give the conversation's number a name (its contact); every card of the number shows it."""
+    async with ctx.sessions() as session, session.begin():
+        conversation = await session.get(Conversation, conversation_id)
+        if conversation is None:
+            return
+        if await contacts.set_name(session, conversation.phone, name, by=user_id):
+            await queue_cards_of_phone(session, conversation.phone)
+    ctx.wake_workers()
+
+
+async def check_number(ctx: Context, conversation_id: int, *, user_id: str, trigger_id: str) -> None:
+    """An HLR check of the conversation's number; its answer lands in the thread and on the card."""
+    conversation = await _conversation(ctx, conversation_id)
+    if conversation is None or not is_phone(conversation.phone):
+        return
+    await start_hlr(
+        ctx,
+        HlrRequest(
+            trigger_id=f"card:{trigger_id}",
+            user_id=user_id,
+            channel_id=conversation.channel_id,
+            numbers=(PhoneE164(conversation.phone),),
+            thread_ts=conversation.thread_ts,
+        ),
+    )
+
+
+async def set_opt_out(ctx: Context, conversation_id: int, *, user_id: str, out: bool) -> None:
+    """Opt the number out (or back in) from the card, recording who did it."""
+    async with ctx.sessions() as session, session.begin():
+        conversation = await session.get(Conversation, conversation_id)
+        if conversation is None:
+            return
+        phone = conversation.phone
+        if out:
+            changed = await opt_outs.opt_out(session, phone, word="SLACK", by=user_id, at=utcnow())
+        else:
+            changed = await opt_outs.opt_in(session, phone)
+        if changed:
+            await queue_cards_of_phone(session, phone)
+            what = "opted out: nothing will be sent to it" if out else "opted back in: it may be texted again"
+            queue_notice(session, conversation_id, f"{display(PhoneE164(phone))} was {what}. Done by", ping=[user_id])
+    ctx.wake_workers()
+    if not changed:
+        state = "opted out already" if out else "not opted out"
+        await _tell(ctx, conversation, user_id, f"{display(PhoneE164(phone))} is {state}; nothing changed.")
+

@@ -1,0 +1,319 @@
+"""A conversation's live card (its thread parent) and the two forms its buttons open.
+
+The card is redrawn whole from the database on every change, so it never shows a
+mix of old and new. Its buttons carry the conversation's id and what the card showed
+(the owner), so a press against a card someone else just changed is answered with
+what happened instead of undoing their change.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.slack.blocks.markup import HEADER_LIMIT, clip, escape, fallback, plain_clip, when
+from bot.sms.numbers import PhoneE164, display, is_phone
+
+__all__ = [
+    "CardView",
+    "LastMessage",
+    "conversation_card",
+    "follow_up",
+    "name_form",
+    "snooze_form",
+    "card_value",
+    "read_card_value",
+    "ASSIGN_ME_ACTION",
+    "ASSIGN_ACTION",
+    "CLOSE_ACTION",
+    "REOPEN_ACTION",
+    "SNOOZE_ACTION",
+    "NAME_ACTION",
+    "CHECK_ACTION",
+    "OPT_OUT_ACTION",
+    "OPT_IN_ACTION",
+    "CARD_ACTIONS",
+    "NAME_FORM",
+    "SNOOZE_FORM",
+    "SNOOZE_CHOICES",
+]
+
+ASSIGN_ME_ACTION = "card_assign_me"
+ASSIGN_ACTION = "card_assign"
+CLOSE_ACTION = "card_close"
+REOPEN_ACTION = "card_reopen"
+SNOOZE_ACTION = "card_snooze"
+NAME_ACTION = "card_name"
+CHECK_ACTION = "card_check_number"
+OPT_OUT_ACTION = "card_opt_out"
+OPT_IN_ACTION = "card_opt_in"
+CARD_ACTIONS = (
+    ASSIGN_ME_ACTION,
+    ASSIGN_ACTION,
+    CLOSE_ACTION,
+    REOPEN_ACTION,
+    SNOOZE_ACTION,
+    NAME_ACTION,
+    CHECK_ACTION,
+    OPT_OUT_ACTION,
+    OPT_IN_ACTION,
+)
+NAME_FORM = "card_name_form"
+SNOOZE_FORM = "card_snooze_form"
+# The snooze menu: value → label. "pick" opens a form; "wake" ends a snooze now.
+SNOOZE_CHOICES = {"tomorrow": "Until tomorrow 9:00", "monday": "Until Monday 9:00", "pick": "Pick a time…", "wake": "Wake it now"}
+
+_STATES = {
+    "new": (":new:", "New"),
+    "waiting_us": (":large_orange_circle:", "Waiting for us"),
+    "waiting_customer": (":large_blue_circle:", "Waiting for the customer"),
+    "closed": (":white_circle:", "Closed"),
+}
+_QUOTE = 150  # characters of the last message in and out shown on the card
+
+
+@dataclass(frozen=True)
+class LastMessage:
+    text: str
+    at: datetime
+    author: str | None = None  # outgoing: the Slack user who sent it
+    status: str | None = None  # outgoing: its MessageStatus
+
+
+@dataclass(frozen=True)
+class CardView:
+    """What one card shows; built by the bridge from the database."""
+
+    conversation_id: int
+    phone: PhoneE164
+    name: str | None
+    state: str
+    owner: str | None = None
+    state_by: str | None = None
+    snoozed_until: datetime | None = None
+    waiting_since: datetime | None = None
+    last_in: LastMessage | None = None
+    last_out: LastMessage | None = None
+    opted_out_by: str | None = None  # "" when the phone texted STOP itself
+    opted_out_word: str | None = None
+    opted_out_at: datetime | None = None
+    hlr_network: str | None = None
+    hlr_active: bool | None = None
+    hlr_at: datetime | None = None
+    count: int = 0
+    note_prefix: str = "note:"
+
+    @property
+    def opted_out(self) -> bool:
+        return self.opted_out_by is not None
+
+
+def card_value(conversation_id: int, seen_owner: str | None = None) -> str:
+    """A button's value: the conversation, and the owner the card showed."""
+    return json.dumps({"c": conversation_id, "o": seen_owner or ""}, separators=(",", ":"))
+
+
+def read_card_value(value: str | None) -> tuple[int, str | None] | None:
+    """``(conversation id, owner the card showed)`` from a button's value; None if it is not ours."""
+    try:
+        data = json.loads(value or "")
+        return int(data["c"]), (str(data.get("o") or "") or None)
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def _date(moment: datetime, fmt: str = "{date_short_pretty} {time}") -> str:
+    """A time every reader sees in their own zone (Slack's date token), Warsaw time as fallback."""
+    return f"<!date^{int(moment.timestamp())}^{fmt}|{when(moment)}>"
+
+
+def _quote(text: str) -> str:
+    flat = " ".join(text.split())
+    return "“" + clip(escape(flat), _QUOTE) + "”" if flat else "_(no text)_"
+
+
+def _state_line(view: CardView) -> str:
+    emoji, label = _STATES.get(view.state, (":grey_question:", view.state))
+    line = f"{emoji} *{label}*"
+    if view.state in ("new", "waiting_us") and view.waiting_since:
+        line += f" since {_date(view.waiting_since, '{time}')} ({_date(view.waiting_since, '{ago}')})"
+    if view.state == "closed" and view.state_by:
+        line += f" by <@{escape(view.state_by)}>"
+    if view.snoozed_until:
+        line = f":zzz: *Snoozed until {_date(view.snoozed_until)}*" + (f" by <@{escape(view.state_by)}>" if view.state_by else "") + f" · {line}"
+    owner = f"<@{escape(view.owner)}>" if view.owner else "_nobody yet_"
+    messages = f"{view.count} message{'s' if view.count != 1 else ''}"
+    return f"{line}\nOwner: {owner} · {messages}"
+
+
+def _last_lines(view: CardView) -> str:
+    lines = []
+    if view.last_in:
+        lines.append(f"📩 Last in {_date(view.last_in.at)}: {_quote(view.last_in.text)}")
+    if view.last_out:
+        out = view.last_out
+        by = f" by <@{escape(out.author)}>" if out.author else ""
+        status = f" ({escape(out.status.replace('_', ' '))})" if out.status else ""
+        lines.append(f"📤 Last out {_date(out.at)}{by}{status}: {_quote(out.text)}")
+    return "\n".join(lines) or "No messages yet."
+
+
+def _facts(view: CardView) -> str:
+    facts = []
+    if view.opted_out:
+        how = f"by <@{escape(view.opted_out_by)}>" if view.opted_out_by else f"the customer texted {escape(view.opted_out_word or 'STOP')}"
+        since = f" on {_date(view.opted_out_at)}" if view.opted_out_at else ""
+        facts.append(f":no_entry: *Opted out* ({how}{since}): nothing is sent to this number")
+    else:
+        facts.append(":white_check_mark: May be texted")
+    if view.hlr_at is not None:
+        active = "active" if view.hlr_active else "not active"
+        network = escape(view.hlr_network) if view.hlr_network else "unknown network"
+        facts.append(f"Number check: {network}, {active} ({_date(view.hlr_at, '{date_short}')})")
+    return " · ".join(facts)
+
+
+def _button(text: str, action_id: str, value: str, *, style: str | None = None, confirm: dict[str, Any] | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": text}, "value": value}
+    if style:
+        button["style"] = style
+    if confirm:
+        button["confirm"] = confirm
+    return button
+
+
+def _confirm(title: str, text: str, yes: str) -> dict[str, Any]:
+    return {
+        "title": {"type": "plain_text", "text": title},
+        "text": {"type": "mrkdwn", "text": text},
+        "confirm": {"type": "plain_text", "text": yes},
+        "deny": {"type": "plain_text", "text": "Cancel"},
+    }
+
+
+def _actions(view: CardView) -> list[dict[str, Any]]:
+    value = card_value(view.conversation_id, view.owner)
+    people: list[dict[str, Any]] = [
+        _button("Assign to me", ASSIGN_ME_ACTION, value),
+        {
+            "type": "users_select",
+            "action_id": ASSIGN_ACTION,
+            "placeholder": {"type": "plain_text", "text": "Assign…"},
+            **({"initial_user": view.owner} if view.owner else {}),
+        },
+    ]
+    if view.state == "closed":
+        people.append(_button("Reopen", REOPEN_ACTION, value))
+    else:
+        people.append(_button("Close", CLOSE_ACTION, value, style="primary"))
+        choices = {k: v for k, v in SNOOZE_CHOICES.items() if k != "wake" or view.snoozed_until}
+        people.append(
+            {
+                "type": "overflow",
+                "action_id": SNOOZE_ACTION,
+                "options": [
+                    {"text": {"type": "plain_text", "text": f"Snooze: {label}" if key != "wake" else label}, "value": f"{key}:{view.conversation_id}"}
+                    for key, label in choices.items()
+                ],
+            }
+        )
+    number: list[dict[str, Any]] = [_button("Name…", NAME_ACTION, value)]
+    if is_phone(view.phone):
+        number.append(_button("Check number", CHECK_ACTION, value))
+        shown = escape(display(view.phone))
+        if view.opted_out:
+            warn = f"Only if the customer asked to be texted again: SMS to {shown} will be allowed again."
+            number.append(_button("Opt back in", OPT_IN_ACTION, value, confirm=_confirm("Opt back in?", warn, "Opt back in")))
+        else:
+            warn = f"Nothing will be sent to {shown} until someone opts it back in. Your name is recorded."
+            number.append(_button("Opt out", OPT_OUT_ACTION, value, style="danger", confirm=_confirm("Opt this number out?", warn, "Opt out")))
+    # block_ids change with the owner so a picker's remembered choice does not outlive the card it was made on
+    tag = f"{view.conversation_id}-{view.owner or 'none'}"
+    return [
+        {"type": "actions", "block_id": f"card-people-{tag}", "elements": people},
+        {"type": "actions", "block_id": f"card-number-{tag}", "elements": number},
+    ]
+
+
+def conversation_card(view: CardView) -> dict[str, Any]:
+    """The thread parent: who, in what state, whose, the last messages, the buttons."""
+    phone_shown = display(view.phone)
+    who = f"{view.name} · {phone_shown}" if view.name else phone_shown
+    textable = is_phone(view.phone)
+    how = (
+        "Replies in this thread are sent to this number as SMS (a shared file as MMS). "
+        if textable
+        else "This is a sender name or short code: nobody can text it back, so replies here are not sent. "
+    )
+    help_text = how + f"Start a reply with `{escape(view.note_prefix)}` (or mention a teammate) to keep it inside the team."
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": plain_clip(f"📱 {who}", HEADER_LIMIT), "emoji": True}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip(_state_line(view), 3000)}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(_last_lines(view), 3000)}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(_facts(view), 3000)}]},
+        *_actions(view),
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(help_text, 3000)}]},
+    ]
+    return {"text": fallback(f"SMS conversation with {escape(who)}"), "blocks": blocks}
+
+
+def name_form(*, conversation_id: int, phone: PhoneE164, name: str | None) -> dict[str, Any]:
+    """The "Name…" modal: one field, the current name filled in."""
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "name", "max_length": 200}
+    if name:
+        element["initial_value"] = name
+    return {
+        "type": "modal",
+        "callback_id": NAME_FORM,
+        "private_metadata": json.dumps({"c": conversation_id}),
+        "title": {"type": "plain_text", "text": "Contact name"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "name",
+                "label": {"type": "plain_text", "text": plain_clip(f"Name for {display(phone)}", 2000)},
+                "hint": {"type": "plain_text", "text": "Shown on the card, on status lines and in /sms answers; /sms <name> texts it."},
+                "element": element,
+            }
+        ],
+    }
+
+
+def snooze_form(*, conversation_id: int, initial: datetime) -> dict[str, Any]:
+    """The "Pick a time…" modal of the snooze menu."""
+    return {
+        "type": "modal",
+        "callback_id": SNOOZE_FORM,
+        "private_metadata": json.dumps({"c": conversation_id}),
+        "title": {"type": "plain_text", "text": "Snooze until"},
+        "submit": {"type": "plain_text", "text": "Snooze"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "until",
+                "label": {"type": "plain_text", "text": "Remind the owner at"},
+                "hint": {"type": "plain_text", "text": "A new SMS from the customer ends the snooze earlier."},
+                "element": {"type": "datetimepicker", "action_id": "until", "initial_date_time": int(initial.timestamp())},
+            }
+        ],
+    }
+
+
+_FOLLOW_UPS = {
+    "reopened": "↩ New SMS in a closed conversation: it is open again.",
+    "snoozed": "↩ New SMS in a snoozed conversation: the snooze has ended.",
+    "answered": "↩ The customer answered.",
+}
+
+
+def follow_up(message: dict[str, Any], *, reason: str, owner: str | None) -> dict[str, Any]:
+    """An inbound message that must not land unseen in an old thread: shown in the channel
+    too (``reply_broadcast``), saying why, and mentioning the conversation's owner."""
+    line = _FOLLOW_UPS.get(reason, "↩ Follow-up.") + (f" <@{escape(owner)}>" if owner else "")
+    blocks = [*message["blocks"], {"type": "context", "elements": [{"type": "mrkdwn", "text": line}]}]
+    return {**message, "blocks": blocks, "reply_broadcast": True}
