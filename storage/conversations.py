@@ -151,7 +151,9 @@ async def claim_ended_snoozes(session: AsyncSession, *, now: datetime, limit: in
     return taken
 
 
-async def waiting_candidates(session: AsyncSession, *, waiting_before: datetime, limit: int = 200) -> list[tuple[int, datetime, str | None]]:
+async def waiting_candidates(
+    session: AsyncSession, *, waiting_before: datetime, limit: int = 200
+) -> list[tuple[int, datetime, str | None]]:
     """Conversations waiting for us since before ``waiting_before`` (id, since, owner), longest
     waiting first; not reminded yet, not snoozed."""
     rows = await session.execute(
@@ -165,7 +167,7 @@ async def waiting_candidates(session: AsyncSession, *, waiting_before: datetime,
         .order_by(Conversation.waiting_since)
         .limit(limit)
     )
-    return [(int(cid), since, owner) for cid, since, owner in rows.all()]
+    return [(int(cid), since, owner) for cid, since, owner in rows.all() if since is not None]
 
 
 async def claim_waiting_reminder(session: AsyncSession, conversation_id: int, *, since: datetime, now: datetime) -> bool:
@@ -181,7 +183,9 @@ async def set_last_hlr(session: AsyncSession, results: dict[str, dict[str, Any]]
     changed: list[int] = []
     phones = list(results)
     for start in range(0, len(phones), 5000):
-        rows = await session.execute(select(Conversation.id, Conversation.phone).where(Conversation.phone.in_(phones[start : start + 5000])))
+        rows = await session.execute(
+            select(Conversation.id, Conversation.phone).where(Conversation.phone.in_(phones[start : start + 5000]))
+        )
         for conversation_id, phone in rows.all():
             await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(last_hlr=results[phone]))
             changed.append(int(conversation_id))

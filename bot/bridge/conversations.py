@@ -77,7 +77,12 @@ async def assign_conversation(ctx: Context, conversation_id: int, *, user_id: st
     ctx.wake_workers()
     if not changed:
         who = f"<@{now_owner}>" if now_owner else "nobody"
-        await _tell(ctx, conversation, user_id, f"Someone changed the owner a moment ago: it is {who} now. Choose again if you still want to change it.")
+        await _tell(
+            ctx,
+            conversation,
+            user_id,
+            f"Someone changed the owner a moment ago: it is {who} now. Choose again if you still want to change it.",
+        )
 
 
 async def close_conversation(ctx: Context, conversation_id: int, *, user_id: str) -> None:
@@ -182,4 +187,3 @@ async def set_opt_out(ctx: Context, conversation_id: int, *, user_id: str, out: 
     if not changed:
         state = "opted out already" if out else "not opted out"
         await _tell(ctx, conversation, user_id, f"{display(PhoneE164(phone))} is {state}; nothing changed.")
-

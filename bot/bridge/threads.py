@@ -36,7 +36,9 @@ def _last(message: Message | None) -> LastMessage | None:
     if message is None:
         return None
     text = message.typed_text or message.text
-    return LastMessage(text=text, at=message.created_at, author=message.author, status=message.status if message.direction == "out" else None)
+    return LastMessage(
+        text=text, at=message.created_at, author=message.author, status=message.status if message.direction == "out" else None
+    )
 
 
 def card_view(ctx: Context, facts: CardFacts) -> CardView:
@@ -83,7 +85,9 @@ async def ensure_thread(ctx: Context, session: AsyncSession, conversation: Conve
     if conversation.thread_ts is None:
         payload = await _card(ctx, session, conversation.id)
         assert payload is not None
-        conversation.thread_ts = await post_once(ctx.slack, key=f"thread:{conversation.id}", job=job, channel=conversation.channel_id, **payload)
+        conversation.thread_ts = await post_once(
+            ctx.slack, key=f"thread:{conversation.id}", job=job, channel=conversation.channel_id, **payload
+        )
         await session.commit()
         await _post_reply_context(ctx, session, conversation, job)
     return conversation.thread_ts

@@ -142,7 +142,11 @@ def _state_line(view: CardView) -> str:
     if view.state == "closed" and view.state_by:
         line += f" by <@{escape(view.state_by)}>"
     if view.snoozed_until:
-        line = f":zzz: *Snoozed until {_date(view.snoozed_until)}*" + (f" by <@{escape(view.state_by)}>" if view.state_by else "") + f" · {line}"
+        line = (
+            f":zzz: *Snoozed until {_date(view.snoozed_until)}*"
+            + (f" by <@{escape(view.state_by)}>" if view.state_by else "")
+            + f" · {line}"
+        )
     owner = f"<@{escape(view.owner)}>" if view.owner else "_nobody yet_"
     messages = f"{view.count} message{'s' if view.count != 1 else ''}"
     return f"{line}\nOwner: {owner} · {messages}"
@@ -214,7 +218,10 @@ def _actions(view: CardView) -> list[dict[str, Any]]:
                 "type": "overflow",
                 "action_id": SNOOZE_ACTION,
                 "options": [
-                    {"text": {"type": "plain_text", "text": f"Snooze: {label}" if key != "wake" else label}, "value": f"{key}:{view.conversation_id}"}
+                    {
+                        "text": {"type": "plain_text", "text": f"Snooze: {label}" if key != "wake" else label},
+                        "value": f"{key}:{view.conversation_id}",
+                    }
                     for key, label in choices.items()
                 ],
             }
@@ -228,7 +235,9 @@ def _actions(view: CardView) -> list[dict[str, Any]]:
             number.append(_button("Opt back in", OPT_IN_ACTION, value, confirm=_confirm("Opt back in?", warn, "Opt back in")))
         else:
             warn = f"Nothing will be sent to {shown} until someone opts it back in. Your name is recorded."
-            number.append(_button("Opt out", OPT_OUT_ACTION, value, style="danger", confirm=_confirm("Opt this number out?", warn, "Opt out")))
+            number.append(
+                _button("Opt out", OPT_OUT_ACTION, value, style="danger", confirm=_confirm("Opt this number out?", warn, "Opt out"))
+            )
     # block_ids change with the owner so a picker's remembered choice does not outlive the card it was made on
     tag = f"{view.conversation_id}-{view.owner or 'none'}"
     return [

@@ -166,7 +166,7 @@ async def handle_name_form(ack: AsyncAck, body: dict[str, Any], view: dict[str, 
 
 
 async def handle_snooze_form(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], *, bridge: Bridge) -> None:
-    """"Pick a time…": a moment in the future, or the form says so."""
+    """ "Pick a time…": a moment in the future, or the form says so."""
     conversation_id = _meta(view)
     value = (((view.get("state") or {}).get("values") or {}).get("until") or {}).get("until") or {}
     stamp = value.get("selected_date_time")
