@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge import policy
+from bot.bridge.card import queue_card
 from bot.bridge.context import Context
 from bot.bridge.models import RetryLater, SmsAccepted, SmsRequest
 from bot.bridge.outcomes import queue_outcome_reply, respond
@@ -32,6 +33,7 @@ from bot.slack.errors import slack_error
 from bot.slack.responses import post_response
 from bot.sms.numbers import PhoneE164, display, recipient_digits
 from bot.sms.text import analyze
+from storage import conversations as conversation_store
 from storage import dispatches, repository
 from storage.kinds import JobKind, Lane, MessageStatus
 from storage.models import Dispatch, Job, Message, utcnow
@@ -118,6 +120,9 @@ async def _queue_single(ctx: Context, session: AsyncSession, dispatch: Dispatch,
     session.add(message)
     await session.flush()
     queue_send(session, message)
+    # A /sms to one number is part of its conversation: the card shows it went out.
+    await conversation_store.after_outbound(session, conversation.id, author=dispatch.user_id, at=message.created_at)
+    await queue_card(session, conversation.id)
 
 
 async def _queue_many(
