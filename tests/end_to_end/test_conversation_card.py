@@ -32,7 +32,7 @@ def element(stack: SandboxStack, parent: SlackMessage, action_id: str) -> dict[s
     blocks = stack.slack.messages[(parent.channel, parent.ts)].blocks or []
     found = [e for b in blocks if b["type"] == "actions" for e in b["elements"] if e.get("action_id") == action_id]
     assert found, f"the card has no {action_id} now"
-    return found[0]
+    return dict(found[0])
 
 
 async def press(stack: SandboxStack, parent: SlackMessage, action_id: str, user: str = ANNA) -> None:

@@ -281,9 +281,13 @@ async def test_slash_command_text_follows_the_commands_should_escape(app: tuple[
 
 async def test_modal_inputs_arrive_as_typed(app: tuple[SlackState, RequestSink]) -> None:
     slack, sink = app
-    opened = await client(slack).views_open(
-        trigger_id="t", view={"type": "modal", "title": {"type": "plain_text", "text": "SMS"}, "blocks": []}
-    )
+    field = {"type": "input", "block_id": "text", "label": {"type": "plain_text", "text": "Text"}}
+    view = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "SMS"},
+        "blocks": [{**field, "element": {"type": "plain_text_input", "action_id": "sms_text"}}],
+    }
+    opened = await client(slack).views_open(trigger_id="t", view=view)
     values = {"text": {"sms_text": {"type": "plain_text_input", "value": "A & B <@U0ANNA> <https://x.pl>"}}}
     await slack.submit_view(opened["view"]["id"], "U0ANNA", values)
     payload = json.loads(parse_qs(sink.requests[0].body.decode())["payload"][0])

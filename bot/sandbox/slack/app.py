@@ -6,6 +6,8 @@ Serve ``create_slack_emulator(state)`` on loopback and point ``SLACK_API_URL`` a
 ``needed``/``provided`` for ``missing_scope``), or HTTP 429 with ``Retry-After``.
 A command's or button's ``response_url`` answers as Slack's webhooks do: ``ok`` on
 success, HTTP 400 with the error as plain text (``no_text``, ``invalid_blocks``) else.
+The ``response_url`` of an action on a message acts on that message when asked:
+``replace_original`` replaces it (a new version), ``delete_original`` deletes it.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from bot.sandbox.slack.content import SlackError, prepare
 from bot.sandbox.slack.manifest import SCOPES, needed_scope
-from bot.sandbox.slack.methods import SlackError, build_methods, prepare
-from bot.sandbox.slack.state import HANG, HANG_AFTER, SlackCall, SlackState
+from bot.sandbox.slack.methods import build_methods
+from bot.sandbox.slack.state import HANG, HANG_AFTER, SlackCall, SlackMessage, SlackState
 
 __all__ = ["create_slack_emulator"]
 
@@ -151,6 +154,12 @@ def create_slack_emulator(state: SlackState) -> Starlette:
             return PlainTextResponse("not found", status_code=404)
         return Response(file.content, media_type=file.mimetype)
 
+    def original(hook_id: str) -> SlackMessage | None:
+        """The message whose action gave ``hook_id`` (None: a command's, or gone)."""
+        source = state.hook_sources.get(hook_id)
+        message = state.messages.get(source) if source else None
+        return message if message is not None and not message.deleted else None
+
     async def hook(request: Request) -> Response:
         """A response_url: Slack checks the message as chat.postMessage does, answers like a webhook."""
         hook_id = request.path_params["hook_id"]
@@ -163,6 +172,7 @@ def create_slack_emulator(state: SlackState) -> Starlette:
             state.hook_refusals.append((hook_id, {"raw": body.decode("utf-8", "replace")}, "invalid_payload"))
             await state.touched()
             return PlainTextResponse("invalid_payload", status_code=400)
+        message = original(hook_id)
         if not payload.get("delete_original"):
             try:
                 post = prepare(state, payload)
@@ -172,7 +182,14 @@ def create_slack_emulator(state: SlackState) -> Starlette:
                 return PlainTextResponse(exc.error, status_code=400)
             if post.truncated:
                 payload = {**payload, "text": post.text}
-            state.hook_renders.append((hook_id, post.rendered))
+            if message is not None and str(payload.get("replace_original")).lower() == "true":
+                message.text, message.blocks = post.text, post.blocks
+                message.renders.append(post.rendered)
+                message.edits += 1
+            else:
+                state.hook_renders.append((hook_id, post.rendered))
+        elif message is not None:
+            message.deleted = True
         state.hooks.append((hook_id, payload))
         await state.touched()
         return PlainTextResponse("ok")

@@ -29,6 +29,7 @@ SCOPES: dict[str, str | tuple[str, str]] = {
     "chat.delete": "chat:write",
     "reactions.add": "reactions:write",
     "reactions.remove": "reactions:write",
+    "reactions.get": "reactions:read",
     "conversations.replies": ("channels:history", "groups:history"),
     "conversations.history": ("channels:history", "groups:history"),
     "conversations.info": ("channels:read", "groups:read"),

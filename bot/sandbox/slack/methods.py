@@ -2,29 +2,33 @@
 
 Written from Slack's method reference (docs.slack.dev/reference/methods/…) and its
 OpenAPI spec (slackapi/slack-api-specs). Posting methods check what they are given
-as Slack does (:func:`prepare`): ``no_text`` without text, blocks or attachments;
-``invalid_blocks_format`` for blocks that are not a JSON array; ``invalid_blocks``
-with ``errors`` and ``response_metadata.messages`` for Block Kit limits
-(:mod:`bot.sandbox.slack.limits`); ``text`` over 40,000 characters cut and posted
-with the ``message_truncated`` warning (Slack changelog 2018-04, "Truncating really
-long messages"), or ``msg_too_long`` when ``SlackConfig.long_text == "refuse"``.
+as Slack does (:func:`bot.sandbox.slack.content.prepare`). A reply posted with
+``reply_broadcast`` is also shown in the channel (``conversations.history`` lists it
+with the ``thread_broadcast`` subtype). Reactions: ``reactions.add`` answers
+``already_reacted`` and ``invalid_name`` (a name is written without colons, in lower
+case: ``thumbsup``, ``+1``, ``white_check_mark``), ``reactions.remove``
+``no_reaction``, and ``reactions.get`` lists a message's reactions with who added them.
+A deleted message is gone: ``chat.update``, ``reactions.*`` and
+``conversations.replies`` on it answer ``message_not_found``.
 """
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from bot.sandbox.slack import directory
-from bot.sandbox.slack.limits import (
-    TEXT_LIMIT,
-    TRUNCATED_WARNING,
-    block_problems,
-    view_problems,
+from bot.sandbox.slack.content import (
+    Prepared,
+    SlackError,
+    checked_metadata,
+    parse_json,
+    prepare,
+    refused_blocks,
+    truthy,
 )
-from bot.sandbox.slack.markup import Rendered, render_payload
+from bot.sandbox.slack.limits import view_problems
 from bot.sandbox.slack.records import SlackFile, SlackMessage
 from bot.sandbox.slack.state import SlackState
 
@@ -33,96 +37,15 @@ __all__ = ["Prepared", "SlackError", "build_methods", "prepare", "refused_blocks
 Params = dict[str, Any]
 Method = Callable[[Params], Awaitable[dict[str, Any]]]
 
-
-class SlackError(Exception):
-    """An ``ok: false`` answer: the error code and any fields Slack adds beside it."""
-
-    def __init__(self, error: str, **extra: Any) -> None:
-        super().__init__(error)
-        self.error = error
-        self.extra = extra
-
-
-def _truthy(value: Any) -> bool:
-    return str(value).lower() in ("1", "true") if value is not None else False
-
-
-def _json(value: Any, error: str) -> Any:
-    if isinstance(value, str):
-        if not value:
-            return None
-        try:
-            return json.loads(value)
-        except ValueError:
-            raise SlackError(error) from None
-    return value
-
-
-def refused_blocks(problems: list[str], error: str = "invalid_blocks") -> SlackError:
-    return SlackError(error, errors=problems, response_metadata={"messages": [f"[ERROR] {p}" for p in problems]})
-
-
-@dataclass
-class Prepared:
-    text: str
-    blocks: list[dict[str, Any]] | None
-    rendered: Rendered
-    truncated: bool
-
-    def notes(self) -> dict[str, Any]:
-        """What Slack adds to a successful answer when it cut the text."""
-        if not self.truncated:
-            return {}
-        return {"warning": "message_truncated", "response_metadata": {"warnings": ["message_truncated"], "messages": [TRUNCATED_WARNING]}}
-
-
-def prepare(state: SlackState, params: Params, *, require_content: bool = True) -> Prepared:
-    """Check a message's content as Slack does and read what it would do to people."""
-    text = params.get("text")
-    text = "" if text is None else str(text)
-    blocks = _json(params.get("blocks"), "invalid_blocks_format")
-    if blocks is not None and not isinstance(blocks, list):
-        raise SlackError("invalid_blocks_format")
-    attachments = _json(params.get("attachments"), "invalid_attachments")
-    if require_content and not text and not blocks and not attachments:
-        raise SlackError("no_text")
-    if blocks:
-        problems = block_problems(blocks)
-        if problems:
-            raise refused_blocks(problems)
-    truncated = len(text) > TEXT_LIMIT
-    if truncated:
-        if state.config.long_text == "refuse":
-            raise SlackError("msg_too_long")
-        text = text[:TEXT_LIMIT]
-    config = state.config
-    rendered = render_payload(
-        text,
-        blocks,
-        attachments,
-        names=directory.names(config),
-        find_names=_truthy(params.get("link_names")) or params.get("parse") == "full",
-        handles=directory.handles(config),
-        channel_names=directory.channel_ids(config),
-    )
-    return Prepared(text=text, blocks=blocks, rendered=rendered, truncated=truncated)
-
-
-def _metadata(value: Any) -> dict[str, Any] | None:
-    """``metadata`` as Slack checks it: an ``event_type`` and an ``event_payload`` object."""
-    value = _json(value, "invalid_metadata_format")
-    if value is None:
-        return None
-    if not isinstance(value, dict) or not isinstance(value.get("event_type"), str) or not isinstance(value.get("event_payload"), dict):
-        raise SlackError("invalid_metadata_format")
-    return {"event_type": value["event_type"], "event_payload": value["event_payload"]}
+# A reaction's name as Slack takes it: lower case, no colons, maybe with a skin tone.
+EMOJI_NAME = re.compile(r"[a-z0-9_+'\-]+(::skin-tone-[2-6])?")
 
 
 def _page(messages: list[SlackMessage], params: Params) -> dict[str, Any]:
     """One page of ``messages`` after ``oldest``/before ``latest``, with Slack's cursor paging."""
     oldest = float(params.get("oldest") or 0)
     latest = float(params.get("latest") or "inf")
-    inclusive = _truthy(params.get("inclusive"))
+    inclusive = truthy(params.get("inclusive"))
     chosen = [
         m
         for m in messages
@@ -132,7 +55,7 @@ def _page(messages: list[SlackMessage], params: Params) -> dict[str, Any]:
     start = int(params.get("cursor") or 0)
     page = chosen[start : start + limit]
     more = start + limit < len(chosen)
-    with_metadata = _truthy(params.get("include_all_metadata"))
+    with_metadata = truthy(params.get("include_all_metadata"))
     found = []
     for m in page:
         event = {**m.as_event(), "blocks": m.blocks}
@@ -178,7 +101,7 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         if thread_ts is not None:
             message_of(channel, str(thread_ts))
         post = prepare(state, params)
-        metadata = _metadata(params.get("metadata"))
+        metadata = checked_metadata(params.get("metadata"))
         message = SlackMessage(
             channel=channel,
             ts=state.next_ts(),
@@ -190,6 +113,7 @@ def build_methods(state: SlackState) -> dict[str, Method]:
             metadata=metadata,
             truncated=post.truncated,
             team=config.team_id,
+            broadcast=thread_ts is not None and truthy(params.get("reply_broadcast")),
         )
         message.renders.append(post.rendered)
         state.messages[(channel, message.ts)] = message
@@ -208,7 +132,7 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         if "blocks" in params:
             message.blocks = post.blocks
         if params.get("metadata"):
-            message.metadata = _metadata(params.get("metadata"))
+            message.metadata = checked_metadata(params.get("metadata"))
         message.truncated = message.truncated or post.truncated
         message.renders.append(post.rendered)
         message.edits += 1
@@ -244,9 +168,12 @@ def build_methods(state: SlackState) -> dict[str, Method]:
     async def reactions_add(params: Params) -> dict[str, Any]:
         message = message_of(channel_of(params), str(params.get("timestamp") or ""))
         name = str(params.get("name") or "")
+        if not EMOJI_NAME.fullmatch(name):
+            raise SlackError("invalid_name")
         if name in message.reactions:
             raise SlackError("already_reacted")
         message.reactions.add(name)
+        message.reacted.setdefault(name, []).append(config.bot_user_id)
         return {}
 
     async def reactions_remove(params: Params) -> dict[str, Any]:
@@ -255,7 +182,23 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         if name not in message.reactions:
             raise SlackError("no_reaction")
         message.reactions.discard(name)
+        message.reacted.pop(name, None)
         return {}
+
+    async def reactions_get(params: Params) -> dict[str, Any]:
+        """A message's reactions: each name, who added it and how many, in the order added."""
+        channel = channel_of(params)
+        message = message_of(channel, str(params.get("timestamp") or ""))
+        names = [n for n in message.reacted if n in message.reactions] + sorted(message.reactions - message.reacted.keys())
+        reactions = []
+        for name in names:
+            users = message.reacted.get(name) or [config.bot_user_id]
+            reactions.append({"name": name, "users": users, "count": len(users)})
+        found = {**message.as_event(), "blocks": message.blocks}
+        found.pop("channel")
+        if reactions:
+            found["reactions"] = reactions
+        return {"type": "message", "channel": channel, "message": found}
 
     async def replies(params: Params) -> dict[str, Any]:
         """A thread, oldest first (Slack also pages it by ``oldest``, ``limit`` and cursor)."""
@@ -267,7 +210,7 @@ def build_methods(state: SlackState) -> dict[str, Method]:
     async def history(params: Params) -> dict[str, Any]:
         """A channel's top-level messages, newest first, as Slack's ``conversations.history``."""
         channel = channel_of(params)
-        return _page(list(reversed(state.top_level(channel))), params)
+        return _page(list(reversed(state.in_channel(channel))), params)
 
     async def permalink(params: Params) -> dict[str, Any]:
         channel = channel_of(params)
@@ -279,7 +222,7 @@ def build_methods(state: SlackState) -> dict[str, Method]:
 
     async def conversations_info(params: Params) -> dict[str, Any]:
         channel = channel_of(params)
-        return {"channel": directory.conversation_json(config, channel, num_members=_truthy(params.get("include_num_members")))}
+        return {"channel": directory.conversation_json(config, channel, num_members=truthy(params.get("include_num_members")))}
 
     async def users_info(params: Params) -> dict[str, Any]:
         found = directory.user_json(config, str(params.get("user") or ""))
@@ -288,7 +231,7 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         return {"user": found}
 
     async def usergroups_list(params: Params) -> dict[str, Any]:
-        users, count = _truthy(params.get("include_users")), _truthy(params.get("include_count"))
+        users, count = truthy(params.get("include_users")), truthy(params.get("include_count"))
         groups = [directory.usergroup_json(config, g, include_users=users, include_count=count) for g in config.usergroups]
         return {"usergroups": groups}
 
@@ -304,7 +247,7 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         return {"file_id": file.id, "upload_url": f"{config.public_url}/upload/v1/{file.id}"}
 
     async def complete_upload(params: Params) -> dict[str, Any]:
-        entries = _json(params.get("files"), "invalid_arguments")
+        entries = parse_json(params.get("files"), "invalid_arguments")
         if not isinstance(entries, list) or not entries:
             raise SlackError("invalid_arguments")
         channel = params.get("channel_id") or params.get("channels")
@@ -344,23 +287,18 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         return {"file": state.file_json(file)}
 
     def checked_view(params: Params) -> dict[str, Any]:
-        view = _json(params.get("view"), "invalid_arguments")
+        view = parse_json(params.get("view"), "invalid_arguments")
         problems = view_problems(view)
         if problems:
             raise SlackError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {p}" for p in problems]})
         assert isinstance(view, dict)  # view_problems() complains about anything but an object
         return view
 
-    def keep_view(view_id: str, view: dict[str, Any]) -> dict[str, Any]:
-        state.views[view_id] = {**view, "id": view_id, "hash": state.next_id("h")}
-        state.view_renders[view_id] = render_payload(None, view.get("blocks"), names=directory.names(config))
-        return {"view": state.views[view_id]}
-
     async def views_open(params: Params) -> dict[str, Any]:
         if not params.get("trigger_id"):
             raise SlackError("invalid_trigger_id")
         view = checked_view(params)
-        return keep_view(state.next_id("V"), view)
+        return {"view": state.keep_view(state.next_id("V"), view)}
 
     async def views_update(params: Params) -> dict[str, Any]:
         view_id = str(params.get("view_id") or "")
@@ -368,7 +306,7 @@ def build_methods(state: SlackState) -> dict[str, Method]:
             raise SlackError("not_found")
         if params.get("hash") and params["hash"] != state.views[view_id].get("hash"):
             raise SlackError("hash_conflict")
-        return keep_view(view_id, checked_view(params))
+        return {"view": state.keep_view(view_id, checked_view(params))}
 
     return {
         "auth.test": auth_test,
@@ -380,6 +318,7 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         "chat.getPermalink": permalink,
         "reactions.add": reactions_add,
         "reactions.remove": reactions_remove,
+        "reactions.get": reactions_get,
         "conversations.replies": replies,
         "conversations.history": history,
         "conversations.info": conversations_info,

@@ -1,4 +1,4 @@
-"""The people in the workspace: what they post, type, press and share, as Slack delivers it.
+"""The people in the workspace: what they post, type and share, as Slack delivers it.
 
 A message a person sends from a Slack client reaches the app as Slack documents the
 ``message`` event (docs.slack.dev/reference/events/message): ``text`` escaped (``&amp;``,
@@ -8,7 +8,8 @@ A message a person sends from a Slack client reaches the app as Slack documents 
 elements (``text``, ``user``, ``usergroup``, ``channel``, ``link``, ``emoji``, ``date``,
 ``broadcast``; docs.slack.dev/reference/block-kit/blocks/rich-text-block). Slash
 commands carry the text as the command's ``should_escape`` says
-(:func:`bot.sandbox.slack.directory.command_text`); modal inputs arrive as typed.
+(:func:`bot.sandbox.slack.directory.command_text`). What people press, pick and submit
+on messages and modals lives in :mod:`bot.sandbox.slack.interactions`.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ class People:
         config: SlackConfig
         messages: dict[tuple[str, str], SlackMessage]
         files: dict[str, SlackFile]
-        views: dict[str, dict[str, Any]]
         hooks: list[tuple[str, dict[str, Any]]]
         sockets: SocketLinks
 
@@ -256,62 +256,3 @@ class People:
     def hook_posts(self, hook: str) -> list[dict[str, Any]]:
         """What the app posted to one command's response_url (and Slack accepted)."""
         return [payload for hook_id, payload in self.hooks if hook_id == hook]
-
-    async def press_button(
-        self, button: dict[str, Any], *, user: str, channel: str, message_ts: str | None = None
-    ) -> tuple[httpx.Response, str]:
-        """A person presses a button (on a message or an ephemeral answer); returns the answer and the response_url hook."""
-        hook = self.next_id("H")
-        payload = {
-            "type": "block_actions",
-            "team": {"id": self.config.team_id},
-            "user": {"id": user, "username": username(self.config, user), "team_id": self.config.team_id},
-            "api_app_id": "A0SANDBOX",
-            "container": {
-                "type": "message",
-                "channel_id": channel,
-                "message_ts": message_ts or self.next_ts(),
-                "is_ephemeral": message_ts is None,
-            },
-            "channel": {"id": channel, "name": self.config.channels.get(channel, "privategroup")},
-            "trigger_id": self.next_id("trig."),
-            "response_url": f"{self.config.public_url}/hooks/{hook}",
-            "actions": [
-                {"type": "button", "action_id": button["action_id"], "value": button.get("value"), "block_id": "b", "action_ts": "1"}
-            ],
-        }
-        return await self._interact(payload), hook
-
-    async def _interact(self, payload: dict[str, Any]) -> httpx.Response:
-        if self.config.socket_mode:
-            return await self.sockets.send("interactive", payload)
-        body = urlencode({"payload": json.dumps(payload)}).encode()
-        return await self._post_signed(body, "application/x-www-form-urlencoded")
-
-    def _view_payload(self, kind: str, view_id: str, user: str, values: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        view = self.views[view_id]
-        return {
-            "type": kind,
-            "team": {"id": self.config.team_id},
-            "user": {"id": user, "username": username(self.config, user), "team_id": self.config.team_id},
-            "api_app_id": "A0SANDBOX",
-            "trigger_id": self.next_id("trig."),
-            "view": {**view, "state": {"values": values}},
-        }
-
-    async def type_in_view(
-        self, view_id: str, user: str, values: dict[str, dict[str, Any]], *, block_id: str, action_id: str
-    ) -> httpx.Response:
-        """A person types into an input that dispatches actions (``block_actions`` from a modal)."""
-        payload = self._view_payload("block_actions", view_id, user, values)
-        typed = values.get(block_id, {}).get(action_id, {})
-        payload["actions"] = [
-            {"type": "plain_text_input", "block_id": block_id, "action_id": action_id, "value": typed.get("value"), "action_ts": "1"}
-        ]
-        payload["container"] = {"type": "view", "view_id": view_id}
-        return await self._interact(payload)
-
-    async def submit_view(self, view_id: str, user: str, values: dict[str, dict[str, Any]]) -> httpx.Response:
-        """A person presses the modal's submit button. Input values arrive exactly as typed:
-        Slack does not escape what people type into modal inputs."""
-        return await self._interact(self._view_payload("view_submission", view_id, user, values))

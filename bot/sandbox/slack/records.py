@@ -91,6 +91,7 @@ class SlackMessage:
     bot_id: str | None = None
     files: list[dict[str, Any]] = field(default_factory=list)
     reactions: set[str] = field(default_factory=set)
+    reacted: dict[str, list[str]] = field(default_factory=dict)  # name → who added it, in the order added
     edits: int = 0
     deleted: bool = False
     metadata: dict[str, Any] | None = None
@@ -99,6 +100,7 @@ class SlackMessage:
     truncated: bool = False
     client_msg_id: str | None = None  # set on what people post from a Slack client
     team: str | None = None
+    broadcast: bool = False  # a thread reply also shown in the channel (``reply_broadcast``)
 
     @property
     def pings(self) -> list[Ping]:
@@ -130,6 +132,8 @@ class SlackMessage:
             event["thread_ts"] = self.thread_ts
         if self.bot_id:
             event["bot_id"] = self.bot_id
+        if self.broadcast:
+            event["subtype"] = "thread_broadcast"
         if self.files:
             event["subtype"] = "file_share"
             event["files"] = self.files

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
+from bot.sandbox.slack.interactions import Interactions
 from bot.sandbox.slack.manifest import load_manifest
 from bot.sandbox.slack.markup import Rendered
 from bot.sandbox.slack.people import People
@@ -49,7 +50,7 @@ __all__ = [
 ]
 
 
-class SlackState(People):
+class SlackState(People, Interactions):
     def __init__(self, config: SlackConfig | None = None) -> None:
         self.config = config or SlackConfig()
         self.calls: list[SlackCall] = []
@@ -61,6 +62,9 @@ class SlackState(People):
         self.hooks: list[tuple[str, dict[str, Any]]] = []
         self.hook_renders: list[tuple[str, Rendered]] = []
         self.hook_refusals: list[tuple[str, dict[str, Any], str]] = []  # (hook, payload, Slack's answer)
+        self.hook_sources: dict[str, tuple[str, str]] = {}  # hook → (channel, ts) of the message acted on
+        self.view_answers: list[tuple[str, dict[str, Any]]] = []  # (view, what the app answered its submission)
+        self.view_refusals: list[tuple[str, dict[str, Any], str]] = []  # (view, answer, why Slack would not show it)
         self.downloads: list[tuple[str, bool]] = []
         self.faults: dict[str, deque[Fault]] = {}
         self.refusals: list[Refusal] = []
@@ -159,8 +163,17 @@ class SlackState(People):
         return sorted((m for m in found if not m.deleted), key=lambda m: m.ts)
 
     def top_level(self, channel: str) -> list[SlackMessage]:
+        """The channel's own messages (thread parents among them), oldest first; no replies,
+        broadcast or not: a broadcast reply is a thread reply first (see :meth:`in_channel`)."""
         return sorted(
             (m for m in self.messages.values() if m.channel == channel and m.thread_ts in (None, m.ts) and not m.deleted),
+            key=lambda m: m.ts,
+        )
+
+    def in_channel(self, channel: str) -> list[SlackMessage]:
+        """What the channel shows, oldest first: its own messages and the replies broadcast to it."""
+        return sorted(
+            [*self.top_level(channel), *(m for m in self.messages.values() if m.channel == channel and m.broadcast and not m.deleted)],
             key=lambda m: m.ts,
         )
 
