@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 __all__ = ["WorkingHours", "parse_working_hours", "working_deadline"]
@@ -57,18 +57,22 @@ def parse_working_hours(value: str) -> WorkingHours:
 
 
 def working_deadline(since: datetime, minutes: float, hours: WorkingHours, zone: ZoneInfo) -> datetime:
-    """The moment ``minutes`` of working time have passed since ``since`` (an aware datetime)."""
+    """The moment ``minutes`` of working time have passed since ``since`` (an aware datetime).
+
+    Days are laid out on the local calendar; time is counted in UTC, so a night when the
+    clocks change counts the hours that really passed.
+    """
     left = timedelta(minutes=minutes)
-    local = since.astimezone(zone)
-    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = since.astimezone(UTC)
+    day = since.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     for _ in range(366):
         window = hours.window(day)
         if window is not None:
-            opens, closes = (moment.replace(tzinfo=zone) for moment in window)
-            begin = max(opens, local)
+            opens, closes = (moment.replace(tzinfo=zone).astimezone(UTC) for moment in window)
+            begin = max(opens, start)
             if begin < closes:
                 if begin + left <= closes:
                     return (begin + left).astimezone(since.tzinfo)
                 left -= closes - begin
-        day = (day + timedelta(days=1)).replace(hour=0, minute=0)
+        day += timedelta(days=1)
     raise ValueError("no working time in a year")

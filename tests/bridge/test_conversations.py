@@ -7,8 +7,9 @@ emulator on loopback, the mProfi simulator) and reads the card as Slack holds it
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 
@@ -281,3 +282,14 @@ async def test_a_card_someone_deleted_is_not_drawn_again(ctx: Context, slack: Sl
     assert (await conversation(ctx)).state == ConversationState.CLOSED  # the change is kept; Slack has no card to update
     assert slack.calls_to("chat.update")  # it was tried, and Slack said the card is gone
     assert await waiting_jobs(ctx) == []  # and the redraw did not stay behind, retrying for ever
+
+
+def test_snooze_choices_end_at_nine_in_the_persons_own_time_zone() -> None:
+    warsaw, new_york = ZoneInfo("Europe/Warsaw"), ZoneInfo("America/New_York")
+    sunday_night = datetime(2026, 11, 29, 22, 30, tzinfo=UTC)  # 23:30 on Sunday in Warsaw
+    assert conversations.snooze_time("tomorrow", sunday_night, warsaw) == datetime(2026, 11, 30, 9, 0, tzinfo=warsaw)
+    assert conversations.snooze_time("monday", sunday_night, warsaw) == datetime(2026, 11, 30, 9, 0, tzinfo=warsaw)
+    monday = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    assert conversations.snooze_time("monday", monday, warsaw) == datetime(2026, 12, 7, 9, 0, tzinfo=warsaw)  # next week's
+    assert conversations.snooze_time("tomorrow", sunday_night, new_york) == datetime(2026, 11, 30, 9, 0, tzinfo=new_york)
+    assert conversations.snooze_time("pick", monday, warsaw) is None
