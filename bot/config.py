@@ -6,6 +6,7 @@ to start with one clear line per missing or bad setting.
 
 from __future__ import annotations
 
+import string
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -141,10 +142,27 @@ class Settings(BaseSettings):
         parse_working_hours(value)  # raises ValueError with a plain sentence
         return value
 
+    @field_validator("sms_signature")
+    @classmethod
+    def _signature(cls, value: str | None) -> str | None:
+        """Refused at start rather than on the first reply: only {first_name} and {name} fill in."""
+        if value is None or not value.strip():
+            return None
+        try:
+            fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(value) if name is not None]
+        except ValueError:
+            raise ValueError("it has a { or } without its pair; write {{ or }} for the character itself") from None
+        for name, spec, conversion in fields:
+            if name not in ("first_name", "name") or spec or conversion:
+                shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+                raise ValueError(f"it may use only {{first_name}} and {{name}}, not {{{shown}}}")
+        return value
+
     def all_note_prefixes(self) -> tuple[str, ...]:
-        """NOTE_PREFIXES, plus NOTE_PREFIX when an older configuration still sets it."""
+        """NOTE_PREFIXES, plus NOTE_PREFIX when an older configuration still sets it; never empty
+        (``note:`` when both are blank), so a note can always be written."""
         extra = [self.note_prefix] if self.note_prefix and self.note_prefix.strip() else []
-        return tuple(dict.fromkeys(p.strip().lower() for p in [*self.note_prefixes, *extra] if p.strip()))
+        return tuple(dict.fromkeys(p.strip().lower() for p in [*self.note_prefixes, *extra] if p.strip())) or ("note:",)
 
     @field_validator("default_timezone")
     @classmethod

@@ -7,11 +7,14 @@ prints what the phone and the Slack channel saw.
 
 from __future__ import annotations
 
+import re
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from bot.config import Settings
 from bot.sandbox.slack import SlackMessage
 from bot.sandbox.stack import SandboxStack
 from bot.sms.numbers import display, normalize
@@ -24,6 +27,10 @@ TINY_PNG = bytes.fromhex(
 )
 CUSTOMER = "48600100200"
 FINAL = ("delivered", "not delivered", "delivery error", "not sent", "may or may not")
+# The reaction a reply wears once its state is final (STATUS_STYLE=reactions).
+FINAL_REACTIONS = {"white_check_mark", "warning", "x", "grey_question", "no_entry_sign"}
+# The product's own defaults for how a reply shows (the sandbox's tests turn them off).
+DEFAULTS = {name: Settings.model_fields[name].default for name in ("send_delay_seconds", "status_style")}
 
 
 async def run_demo(out: TextIO, *, database_url: str | None = None) -> int:
@@ -32,7 +39,7 @@ async def run_demo(out: TextIO, *, database_url: str | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="mprofi-slack-demo-") as scratch:
         url = database_url or f"sqlite:///{Path(scratch) / 'demo.db'}"
-        async with SandboxStack(url, status_step_seconds=0.3) as stack:
+        async with SandboxStack(url, status_step_seconds=0.3, settings=DEFAULTS) as stack:
             await _play(stack, say, url if database_url else "a fresh SQLite file")
     return 0
 
@@ -71,28 +78,36 @@ async def _play(stack: SandboxStack, emit: Callable[..., None], where: str) -> N
     emit()
 
     reply = "Tak, wyszło dziś rano. Kurier będzie jutro między 9 a 12."
+    emit(f"  Slack │ the thread's card: {_card(stack, parent)}")
+    emit()
     emit("2. Anna answers in the thread")
-    await stack.person_replies(parent, reply, user="U0ANNA")
-    sent = await stack.until(lambda: stack.sent_to(CUSTOMER), what="the SMS")
-    line = await stack.until(lambda: _status_line(stack, parent), what="the status line")
-    shown.add(line.ts)  # shown below, as it changes
-    show_new(parent)
+    answer = await stack.person_replies(parent, reply, user="U0ANNA")
+    shown.add(answer.ts)
+    emit(_slack_line(stack, answer))
+    line = await stack.until(lambda: _status_line(stack, parent), what="the undo line")
+    shown.add(line.ts)
+    emit(f"  Slack │ bridge, while it can still be undone: {line.text}  [Cancel]")
+    sent = await stack.until(lambda: stack.sent_to(CUSTOMER), timeout=30, what="the SMS")
     sms = sent[0]
     emit(f"  mProfi ← send/ recipient {sms.recipient}, encoding {sms.encoding or 'default'}, reference {sms.reference}")
     emit(f"  phone │ {phone} receives: “{sms.text}”")
-    seen = ""
+    seen: set[str] = set()
     while True:
-        current = stack.slack.messages[(line.channel, line.ts)].text
-        if current != seen:
-            emit(f"  Slack │ status line now reads: {current}")
-            seen = current
-        if any(word in current for word in FINAL):
+        now = set(stack.slack.messages[(answer.channel, answer.ts)].reactions)
+        if now != seen:
+            emit(f"  Slack │ Anna's reply now wears :{':'.join(sorted(now)) or '(nothing)'}:")
+            seen = now
+        if now & FINAL_REACTIONS:
             break
 
-        def changed(seen: str = seen) -> bool:
-            return stack.slack.messages[(line.channel, line.ts)].text != seen
+        def moved(seen: set[str] = seen) -> bool:
+            return set(stack.slack.messages[(answer.channel, answer.ts)].reactions) != seen
 
-        await stack.until(changed, timeout=10, what="a status change")
+        await stack.until(moved, timeout=10, what="a status change")
+    gone = stack.slack.messages[(line.channel, line.ts)].deleted
+    emit(f"  Slack │ the undo line {'is gone: nothing is left to act on' if gone else 'stays'}")
+    await stack.drain()
+    emit(f"  Slack │ the thread's card: {_card(stack, parent)}")
     emit()
 
     emit("3. Piotr leaves an internal note in the thread")
@@ -126,11 +141,64 @@ async def _play(stack: SandboxStack, emit: Callable[..., None], where: str) -> N
         emit(f"  phone │ {display(normalize(message.recipient))} receives: “{message.text}”")
     emit()
 
+    emit("6. Anna closes the conversation on its card; the customer writes again")
+    close = next(
+        e
+        for b in stack.slack.messages[(parent.channel, parent.ts)].blocks or []
+        for e in b.get("elements") or []
+        if e.get("action_id") == "card_close"
+    )
+    await stack.slack.press_button(close, user="U0ANNA", channel=parent.channel, message_ts=parent.ts)
+    await stack.drain()
+    emit(f"  Slack │ the thread's card: {_card(stack, parent)}")
+    before = len(stack.replies(parent))
+    await stack.phone_texts(CUSTOMER, "Jeszcze jedno: czy mogę zmienić adres?")
+    await stack.until(lambda: len(stack.replies(parent)) > before, what="the follow-up")
+    await stack.drain()
+    follow = stack.replies(parent)[-1]
+    shown.add(follow.ts)
+    where = "in the thread and in the channel" if follow.broadcast else "in the thread"
+    emit(f"  Slack │ {where}: {_readable(stack, ' '.join(_texts(follow.blocks)))}")
+    emit(f"  Slack │ the thread's card: {_card(stack, parent)}")
+    emit()
+
     threads = len(stack.slack.top_level(stack.channel))
     emit(
         f"Done: {threads} thread in #{channel}, {len(stack.replies(parent))} messages in it, "
         f"{len(stack.sim.messages)} SMS sent through mProfi, {len(stack.slack.calls)} Slack Web API calls."
     )
+
+
+def _texts(blocks: object) -> list[str]:
+    if isinstance(blocks, dict):
+        return [v for k, v in blocks.items() if k == "text" and isinstance(v, str)] + [
+            t for k, v in blocks.items() if k != "text" or not isinstance(v, str) for t in _texts(v)
+        ]
+    if isinstance(blocks, list):
+        return [t for item in blocks for t in _texts(item)]
+    return []
+
+
+def _readable(stack: SandboxStack, mrkdwn: str) -> str:
+    """Slack markup as a reader sees it: people by name, dates by their fallback."""
+    names = stack.slack.config.users
+    text = re.sub(r"<@(\w+)>", lambda m: "@" + names.get(m.group(1), m.group(1)), mrkdwn)
+    text = re.sub(r"<!date\^(\d+)\^\{ago\}\|[^>]*>", lambda m: _ago(int(m.group(1))), text)
+    text = re.sub(r"<!date\^\d+\^[^|>]*\|([^>]*)>", r"\1", text)
+    return " ".join(text.replace("*", "").split())
+
+
+def _ago(stamp: int) -> str:
+    minutes = int((time.time() - stamp) // 60)
+    return "just now" if minutes < 1 else f"{minutes} min ago"
+
+
+def _card(stack: SandboxStack, parent: SlackMessage) -> str:
+    """The card's header and state, on one line."""
+    blocks = stack.slack.messages[(parent.channel, parent.ts)].blocks or []
+    header = blocks[0]["text"]["text"] if blocks else ""
+    state = blocks[1]["text"]["text"] if len(blocks) > 1 else ""
+    return _readable(stack, f"{header} · {state}".replace("\n", " · "))
 
 
 def _status_line(stack: SandboxStack, parent: SlackMessage) -> SlackMessage | None:

@@ -35,6 +35,7 @@ __all__ = [
     "set_last_hlr",
     "conversation_ids_of_phone",
     "last_broadcast_to",
+    "settle_after_cancel",
 ]
 
 _WAITING = (ConversationState.NEW, ConversationState.WAITING_US)
@@ -92,6 +93,43 @@ async def after_outbound(session: AsyncSession, conversation_id: int, *, author:
     )
     if author:
         await _changed(session, conversation_id, Conversation.owner.is_(None), owner=author)
+
+
+_NOT_GONE = (MessageStatus.FAILED, MessageStatus.CANCELLED, MessageStatus.HELD)
+
+
+async def settle_after_cancel(session: AsyncSession, conversation_id: int) -> None:
+    """A reply was cancelled in its undo window: if it was what made the conversation wait
+    for the customer, it waits for whoever the last message that really went is owed to."""
+    last = (
+        await session.execute(
+            select(Message.direction, Message.created_at)
+            .where(Message.conversation_id == conversation_id, Message.kind != "note", Message.status.notin_(_NOT_GONE))
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if last is None or last.direction == "out":
+        return
+    answered = await session.scalar(
+        select(Message.id)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == "out",
+            Message.kind != "note",
+            Message.status.notin_(_NOT_GONE),
+        )
+        .limit(1)
+    )
+    state = ConversationState.WAITING_US if answered is not None else ConversationState.NEW
+    await _changed(
+        session,
+        conversation_id,
+        Conversation.state == ConversationState.WAITING_CUSTOMER,
+        state=state,
+        waiting_since=last.created_at,
+        reminded_at=None,
+    )
 
 
 async def assign(session: AsyncSession, conversation_id: int, *, owner: str | None, seen: str | None) -> bool:

@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import Attachment, Conversation, Job, Message
 
-__all__ = ["add_messages", "add_attachments", "add_jobs", "set_repeat_of", "set_received_via", "touch_conversations"]
+__all__ = ["add_messages", "add_attachments", "add_jobs", "set_repeat_of", "set_received_via", "touch_conversations", "mark_answered"]
 
 
 async def add_messages(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
@@ -50,3 +50,13 @@ async def touch_conversations(
     await session.execute(update(Conversation).where(Conversation.id.in_(set(ids))).values(last_inbound_at=inbound_at))
     if caught_up:
         await session.execute(update(Conversation).where(Conversation.id.in_(set(caught_up))).values(caught_up_at=inbound_at))
+
+
+async def mark_answered(sessions: async_sessionmaker[AsyncSession], message_ids: Collection[int], *, at: datetime) -> None:
+    """Our 2xx went out for the webhooks that brought these messages, so mProfi will not send
+    them again: a later one with the same text is the customer's own. The first answer's time is kept."""
+    if not message_ids:
+        return
+    async with sessions() as session, session.begin():
+        unanswered = Message.id.in_(set(message_ids)) & Message.answered_at.is_(None)
+        await session.execute(update(Message).where(unanswered).values(answered_at=at))

@@ -21,12 +21,16 @@ async def test_demo_plays_the_whole_conversation_through_the_real_app() -> None:
     assert "a new thread opens in #sms-bridge" in text
     assert "bridge: SMS from +48 600 100 200: Dzień dobry! Czy zamówienie 4471 już wyszło?" in text
     assert "mProfi ← send/ recipient 48600100200, encoding utf-8" in text
-    assert "status line now reads: SMS to +48 600 100 200: delivered" in text
+    assert "bridge, while it can still be undone: SMS to +48 600 100 200: sending in 5 s  [Cancel]" in text
+    assert "Anna's reply now wears :white_check_mark:" in text and "the undo line is gone" in text
+    assert "card: 📱 +48 600 100 200 · :large_blue_circle: Waiting for the customer · Owner: @Anna Nowak" in text
     assert "mProfi received nothing (SMS sent so far: 1)" in text
     assert "[file paczka.png" in text
     assert "(only Piotr sees) Sending: 2 numbers (1 SMS part each, 2 SMS in all)." in text
     assert "#general: SMS to 2 numbers: 2 accepted, 0 not sent, 0 waiting" in text
     assert "+48 600 100 400 receives: “Zapraszamy po odbiór zamówienia”" in text
+    assert "Closed by @Anna Nowak" in text
+    assert "in the thread and in the channel: Jeszcze jedno" in text and "it is open again. @Anna Nowak" in text
     assert "3 SMS sent through mProfi" in text
 
 

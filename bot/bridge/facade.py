@@ -16,13 +16,14 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.bridge import catch_up, conversations, hlr, inbound, jobs, notices, policy, reminders, replies, sms, statuses, surveys
+from bot.bridge import catch_up, conversations, hlr, inbound, jobs, notices, policy, reminders, replies, sms, statuses, surveys, undo
 from bot.bridge.context import BridgeConfig, Context
 from bot.bridge.models import HlrRequest, InboundSms, Received, SmsAccepted, SmsRequest, StatusUpdate, SurveyRequest
 from bot.mprofi import MProfiClient
 from bot.slack.directory import SlackDirectory
 from bot.sms.numbers import PhoneE164
 from storage import health, queue
+from storage import inbound as inbound_store
 from storage.models import Job, utcnow
 
 __all__ = ["Bridge"]
@@ -81,6 +82,10 @@ class Bridge:
         """Persist an inbound SMS/MMS and queue its post to Slack (answer the webhook after)."""
         return await self._ingest.receive_sms(sms)
 
+    async def mark_answered(self, message_ids: list[int]) -> None:
+        """The webhooks that brought these messages got their 2xx: mProfi will not send them again."""
+        await inbound_store.mark_answered(self.ctx.sessions, message_ids, at=utcnow())
+
     async def catch_up(self) -> int:
         """Store what ``getincoming/`` lists and the webhook never brought."""
         return await catch_up.catch_up(self.ctx)
@@ -136,6 +141,12 @@ class Bridge:
     async def receive_survey_notification(self, *, content_type: str, body: bytes, data: Any) -> tuple[int, str]:
         """Keep a call to /mprofi/surveys as it came and queue its post; (id, kind)."""
         return await surveys.receive_survey_notification(self.ctx, content_type=content_type, body=body, data=data)
+
+    # ---- undo window ---------------------------------------------------------------
+
+    async def cancel_send(self, message_id: int, *, user_id: str) -> None:
+        """Cancel on a reply still in its undo window: nothing reaches mProfi, or (too late) the person is told."""
+        await undo.cancel_send(self.ctx, message_id, user_id=user_id)
 
     # ---- statuses ------------------------------------------------------------------
 

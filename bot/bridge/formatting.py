@@ -31,6 +31,10 @@ __all__ = [
     "pieces_from_blocks",
     "pieces_of_event",
     "mentions",
+    "addressees",
+    "after_prefix",
+    "is_note",
+    "forced_sms",
     "render",
     "look_up",
     "for_phone",
@@ -225,6 +229,64 @@ def pieces_of_event(event: dict[str, Any]) -> list[Piece]:
 
 def mentions(pieces: Iterable[Piece], user_id: str) -> bool:
     return any(p.kind == "user" and p.value == user_id for p in pieces)
+
+
+def addressees(pieces: Iterable[Piece], bot_user_id: str | None) -> list[Piece]:
+    """The people a message calls on other than the app (users, groups, @here/@channel):
+    a reply that names one is talking to the team, not to the customer."""
+    return [p for p in pieces if (p.kind == "user" and p.value != bot_user_id) or p.kind in ("usergroup", "broadcast")]
+
+
+# ---- prefixes: ``note:`` keeps a reply in the team, ``sms:`` sends it whatever it mentions -----
+
+DEFAULT_NOTE_PREFIXES = ("note:",)
+SMS_PREFIXES = ("sms:",)
+_MARKS = frozenset("*_~`")  # Slack's bold, italic, strike and code marks, as ``text`` keeps them
+
+
+def _end_of_prefix(text: str, prefix: str) -> int | None:
+    """Where ``text`` goes on after ``prefix`` (any case) at its start, or None.
+
+    Spaces and formatting marks before it are skipped (`` *Note:* ``), marks inside it too
+    (``*Note*:``), and the marks that closed one opened before it (so ``*sms:* hi`` leaves ``hi``).
+    """
+    at, opened = 0, set()
+    while at < len(text) and (text[at].isspace() or text[at] in _MARKS):
+        opened.add(text[at])
+        at += 1
+    for char in prefix.lower():
+        while at < len(text) and text[at] in _MARKS and char not in _MARKS:
+            opened.add(text[at])
+            at += 1
+        if at >= len(text) or text[at].lower() != char:
+            return None
+        at += 1
+    while at < len(text) and text[at] in opened & _MARKS:
+        at += 1
+    return at
+
+
+def after_prefix(pieces: list[Piece], prefixes: Iterable[str]) -> list[Piece] | None:
+    """The pieces after the first of ``prefixes`` the message starts with, or None when it starts with none."""
+    lead = 0
+    while lead < len(pieces) and pieces[lead].kind == "text":
+        lead += 1
+    head = "".join(p.value for p in pieces[:lead])
+    found = [end for prefix in prefixes if prefix.strip() and (end := _end_of_prefix(head, prefix.strip())) is not None]
+    if not found:
+        return None
+    rest = head[max(found) :]
+    return ([Piece("text", rest)] if rest else []) + pieces[lead:]
+
+
+def is_note(pieces: list[Piece], prefixes: tuple[str, ...]) -> bool:
+    """The reply starts with a note prefix (``note:`` when none is configured: the list is never empty)."""
+    return after_prefix(pieces, [p for p in prefixes if p.strip()] or DEFAULT_NOTE_PREFIXES) is not None
+
+
+def forced_sms(pieces: list[Piece]) -> list[Piece] | None:
+    """What follows ``sms:`` at the start (sent even when it mentions teammates), or None."""
+    return after_prefix(pieces, SMS_PREFIXES)
 
 
 # ---- writing for the phone -------------------------------------------------------------

@@ -352,7 +352,12 @@ async def post_inbound(ctx: Context, job: Job) -> None:
         thread_ts = await ensure_thread(ctx, session, conversation, job)
         if message.slack_ts is None:
             if message.repeat_of_id is not None:
-                payload = blocks.inbound_repeat(phone, message.text, first.created_at if first else None)
+                # mProfi re-sends only a webhook it got no 2xx for: after one we answered, with the first
+                # (same commit) or anything getincoming/ listed (each its own id), it is the customer's own.
+                unanswered = first is not None and first.answered_at is None and first.created_at != message.created_at
+                resent = first is None or (unanswered and {first.received_via, message.received_via}.isdisjoint(CAUGHT_UP))
+                at, images, first_at = message.status_at, len(attachments), first.created_at if first else None
+                payload = blocks.inbound_repeat(phone, message.text, first_at, resent=resent, received_at=at, images=images)
             else:
                 payload = blocks.inbound_message(phone, message.text, message.status_at, images=len(attachments))
             follow = job.payload or {}

@@ -9,6 +9,7 @@ SMS. A send that may or may not have reached mProfi is never retried by itself.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,7 @@ from bot.bridge.models import RetryLater
 from bot.bridge.notices import tell_privately
 from bot.bridge.outcomes import queue_outcome_reply
 from bot.bridge.refusals import mprofi_sentence
+from bot.bridge.signature import sign
 from bot.bridge.statuses import first_status_check, queue_render, queue_send, set_status
 from bot.mprofi import MProfiError, RetryableError, UncertainError
 from bot.slack.blocks.markup import escape
@@ -31,6 +33,7 @@ from bot.sms.text import TextTooLong, analyze, check_mms_text, check_sms_text, w
 from storage import conversations, repository
 from storage.kinds import JobKind, Lane, MessageStatus
 from storage.models import Conversation, Job, Message, utcnow
+from storage.outgoing import start_sending
 from storage.queue import enqueue
 
 __all__ = ["handle_slack_message", "send_reply", "resend"]
@@ -70,19 +73,26 @@ async def handle_slack_message(ctx: Context, event: dict[str, Any], *, event_id:
         return
     pieces = formatting.pieces_of_event(event)
     files = event.get("files") or []
-    plain = formatting.render(pieces).typed  # no names needed to spot a note
-    if plain.lower().startswith(ctx.config.note_prefixes):
+    if formatting.is_note(pieces, ctx.config.note_prefixes):
+        plain = formatting.render(pieces).typed  # no names needed for a note
         await _store(ctx, conversation, event, kind="note", text=plain, status=MessageStatus.NOTE)
         return
     if bot_user_id and formatting.mentions(pieces, bot_user_id):
         if not files:  # a file with the mention is a /hlr check (the app_mention listener's)
             await _tell_addressed_to_bot(ctx, conversation, event, bot_user_id)
         return
-    said = await formatting.for_phone(pieces, ctx.directory, zone=ZoneInfo(ctx.config.default_timezone))
+    forced = formatting.forced_sms(pieces)  # ``sms:`` sends it whoever it mentions
+    if forced is None and (team := formatting.addressees(pieces, bot_user_id)):
+        await _keep_as_note(ctx, conversation, event, pieces, team)
+        return
+    said = await formatting.for_phone(pieces if forced is None else forced, ctx.directory, zone=ZoneInfo(ctx.config.default_timezone))
     text, typed = said.sent, (said.typed if said.differs else None)
     kind = "mms" if files else "sms"
     if not files and not text:
         return  # nothing to send, nothing to complain about
+    signed = await sign(ctx, text, str(event.get("user")))  # counted and checked with the rest
+    if signed != text:
+        text, typed = signed, said.typed
     problem = _not_textable(conversation.phone) or policy.may_send(ctx.config, user_id=str(event.get("user")), channel_id=channel)
     problem = problem or await policy.opted_out(ctx, conversation.phone)
     problem = problem or _check_outgoing(text, files)
@@ -103,6 +113,20 @@ async def _tell_addressed_to_bot(ctx: Context, conversation: Conversation, event
     channel, user = str(event["channel"]), str(event["user"])
     once = f"mention:{channel}:{event['ts']}"  # Slack's retries of this message tell nothing more
     await tell_privately(ctx, channel_id=channel, user_id=user, text=text, thread_ts=event.get("thread_ts"), once=once)
+
+
+async def _keep_as_note(
+    ctx: Context, conversation: Conversation, event: dict[str, Any], pieces: list[formatting.Piece], team: list[formatting.Piece]
+) -> None:
+    """A reply that @mentions a teammate speaks to the team: a note, never sent, and its author told why, once."""
+    names = await formatting.look_up(pieces, ctx.directory)
+    said = formatting.render(pieces, names, zone=ZoneInfo(ctx.config.default_timezone))
+    await _store(ctx, conversation, event, kind="note", text=said.typed, status=MessageStatus.NOTE)
+    who = ", ".join(dict.fromkeys(formatting.render([piece], names).typed for piece in team))
+    text = f"Kept as a note because it mentions {escape(who)}; start with `sms:` to text it to the customer."
+    channel = str(event["channel"])
+    once = f"kept-as-note:{channel}:{event['ts']}"
+    await tell_privately(ctx, channel_id=channel, user_id=str(event["user"]), text=text, thread_ts=event.get("thread_ts"), once=once)
 
 
 def _not_textable(sender: str) -> str | None:
@@ -149,6 +173,8 @@ async def _store(
     channel, ts = event["channel"], event["ts"]
     encoding = wire_encoding(text) if kind != "note" else None
     info = analyze(text, utf8=encoding == "utf-8")
+    delay = ctx.config.send_delay_seconds  # the undo window: Cancel until then
+    send_after = utcnow() + timedelta(seconds=delay) if status == MessageStatus.QUEUED and delay > 0 else None
     try:
         async with ctx.sessions() as session, session.begin():
             message = Message(
@@ -167,6 +193,7 @@ async def _store(
                 slack_channel=channel,
                 slack_ts=ts,
                 author=event.get("user"),
+                send_after=send_after,
                 polls=0,
                 created_at=utcnow(),
             )
@@ -181,6 +208,7 @@ async def _store(
             else:  # refused before sending: only its status line, saying why
                 repository.add_status_event(session, message_id=message.id, status=status, source="bridge")
                 enqueue(session, kind=JobKind.RENDER_STATUS, lane=Lane.SLACK, conversation_id=conversation.id, message_id=message.id)
+                await queue_card(session, conversation.id)  # the card shows the last reply, not sent
     except IntegrityError:
         logger.info("Slack message %s:%s was already taken; not sending it again", channel, ts)
         return
@@ -207,8 +235,8 @@ async def _warn_if_sent(ctx: Context, event: dict[str, Any], ts: str, user: str,
     channel = str(event.get("channel") or "")
     async with ctx.sessions() as session, session.begin():
         message = await repository.outbound_by_slack_message(session, channel_id=channel, ts=ts)
-        if message is None or message.kind == "note" or message.status == MessageStatus.FAILED:
-            return
+        if message is None or message.kind == "note" or message.status in (MessageStatus.FAILED, MessageStatus.CANCELLED):
+            return  # nothing went, nothing will
         if event_id and not await repository.remember_slack_event(session, event_id):
             return  # Slack delivered this event before; the person was told then
         what = "MMS" if message.kind == "mms" else "SMS"
@@ -217,6 +245,8 @@ async def _warn_if_sent(ctx: Context, event: dict[str, Any], ts: str, user: str,
             f"{verb} this reply does not change the {what} to {display(message.phone)}: it was already handed to "
             "mProfi and a text message cannot be changed or recalled. Write a new reply to correct it."
         )
+        if message.status == MessageStatus.QUEUED and message.send_after is not None:  # still in its undo window
+            text = f"{verb} this reply does not change the {what} to {display(message.phone)}: press Cancel under it to stop it, then write it again."
         payload = {"channel": channel, "user": user, "thread_ts": thread_ts, "text": text}
         enqueue(session, kind=JobKind.TELL, lane=Lane.SLACK, payload=payload)
     ctx.wake_workers()
@@ -286,12 +316,22 @@ async def send_reply(ctx: Context, job: Job) -> None:
             try:
                 file = await download_mms_file(ctx, (job.payload or {}).get("file"))
             except FileUnavailable as exc:
+                await session.refresh(message, with_for_update=True)
+                if message.status != MessageStatus.QUEUED:  # cancelled while the file was fetched
+                    await session.commit()
+                    return
                 await set_status(session, message, MessageStatus.FAILED, detail=f"{exc} Nothing was sent.")
                 await queue_render(session, message)
                 await session.commit()
                 ctx.wake_workers()
                 return
-        message.status = MessageStatus.SENDING
+        # The undo window's Cancel races this: the conditional update lets one of them win.
+        if not await start_sending(session, message.id):
+            await session.commit()
+            return  # cancelled (or moved on by another run): nothing goes to mProfi
+        message.status = MessageStatus.SENDING  # as the row now says
+        if message.send_after is not None:
+            await queue_render(session, message)  # its Cancel is over
         await session.commit()
         outcome: tuple[MessageStatus, str | None] = (MessageStatus.ACCEPTED, None)
         mprofi_id: int | None = None

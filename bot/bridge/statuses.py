@@ -2,7 +2,9 @@
 
 Each outgoing message has one status line in its thread, posted once and then
 updated in place (``chat.update``) from the database, so late or out-of-order
-statuses can never show an older state: a status only ever moves forward.
+statuses can never show an older state: a status only ever moves forward. With
+STATUS_STYLE=reactions a person's own reply wears its state as a reaction instead,
+and the line is there only while it offers something (:mod:`bot.bridge.reactions`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.bridge import reactions
+from bot.bridge.card import queue_card
 from bot.bridge.context import Context
 from bot.bridge.models import StatusUpdate
 from bot.bridge.posts import post_once
@@ -23,7 +27,7 @@ from bot.mprofi import DeliveryStatus, MProfiError
 from bot.slack import blocks
 from bot.slack.errors import slack_error
 from bot.sms.numbers import PhoneE164
-from storage import repository
+from storage import contacts, outgoing, repository
 from storage.kinds import FINAL_STATUSES, JobKind, Lane, MessageStatus
 from storage.models import Conversation, Job, Message, utcnow
 from storage.queue import enqueue, has_waiting_job
@@ -45,7 +49,11 @@ _RANK: dict[str, int] = {  # by MessageStatus; a status this version does not kn
     MessageStatus.ERROR: 4,
     MessageStatus.FAILED: 4,
     MessageStatus.UNKNOWN: 4,
+    MessageStatus.CANCELLED: 5,  # nothing went: no later status can undo that
 }
+_ENDED = FINAL_STATUSES | {MessageStatus.CANCELLED}  # nothing more will happen to it
+# Where a message's story ends, for the card: final, cancelled, or waiting for a person.
+_SHOWN_ON_CARD = _ENDED | {MessageStatus.UNCERTAIN, MessageStatus.UNKNOWN}
 _FROM_MPROFI = {
     DeliveryStatus.PROCESSING: MessageStatus.ACCEPTED,
     DeliveryStatus.SENT: MessageStatus.SENT,
@@ -68,24 +76,37 @@ async def set_status(
     message.status = status
     message.status_detail = detail
     message.status_at = utcnow()
-    if status in FINAL_STATUSES:
+    if status in _ENDED:
         message.next_poll_at = None
     repository.add_status_event(session, message_id=message.id, status=status, source=source)
 
 
 def queue_send(session: AsyncSession, message: Message, *, payload: dict[str, Any] | None = None) -> None:
-    """A new outgoing message: its first status, its send and its status line, in one go."""
+    """A new outgoing message: its first status, its send and its status line, in one go.
+
+    A reply with an undo window (``send_after``) is sent no sooner than that; Cancel
+    until then beats the send (:mod:`storage.outgoing`), also after a restart.
+    """
     repository.add_status_event(session, message_id=message.id, status=message.status, source="bridge")
     enqueue(
-        session, kind=JobKind.SEND_REPLY, lane=Lane.MPROFI, conversation_id=message.conversation_id, message_id=message.id, payload=payload
+        session,
+        kind=JobKind.SEND_REPLY,
+        lane=Lane.MPROFI,
+        conversation_id=message.conversation_id,
+        message_id=message.id,
+        payload=payload,
+        run_after=message.send_after,
     )
     enqueue(session, kind=JobKind.RENDER_STATUS, lane=Lane.SLACK, conversation_id=message.conversation_id, message_id=message.id)
 
 
 async def queue_render(session: AsyncSession, message: Message) -> None:
-    """Queue a redraw of the message's status line, unless one is already waiting."""
+    """Queue a redraw of the message's status line, unless one is already waiting; the
+    conversation's card too when the message's story has ended (it shows the last one)."""
     if not await has_waiting_job(session, JobKind.RENDER_STATUS, message_id=message.id):
         enqueue(session, kind=JobKind.RENDER_STATUS, lane=Lane.SLACK, conversation_id=message.conversation_id, message_id=message.id)
+    if message.conversation_id is not None and message.status in _SHOWN_ON_CARD:
+        await queue_card(session, message.conversation_id)
 
 
 async def apply_status(ctx: Context, status_update: StatusUpdate, *, source: str) -> bool:
@@ -110,7 +131,7 @@ async def apply_status(ctx: Context, status_update: StatusUpdate, *, source: str
         )
         if message.mprofi_id is None and status_update.mprofi_id is not None:
             message.mprofi_id = status_update.mprofi_id  # an "uncertain" send did reach mProfi
-        if message.next_poll_at is not None or message.status not in FINAL_STATUSES:
+        if message.next_poll_at is not None or message.status not in _ENDED:
             # PUSH works for this message, so the safety net's check can wait again (and a
             # message whose id only a status told us gets one).
             message.next_poll_at = first_status_check(ctx, message.scheduled_for)
@@ -134,26 +155,16 @@ async def render_status(ctx: Context, job: Job) -> None:
         assert message is not None and message.conversation_id is not None
         conversation = await session.get(Conversation, message.conversation_id)
         assert conversation is not None
+        contact = await contacts.contact_of(session, message.phone)
+        by = await outgoing.cancelled_by(session, message.id) if message.status == MessageStatus.CANCELLED else None
         await session.commit()  # reads done: no transaction stays open across Slack calls
+        # Reactions: the reply wears its state, and a line stays only while it offers something.
+        shown = reactions.wears_reaction(ctx, message) and await reactions.show_reaction(ctx, session, message)
+        if shown and not reactions.offers_something(message):
+            await reactions.delete_line(ctx, session, message, conversation.channel_id)
+            return
         thread_ts = await ensure_thread(ctx, session, conversation, job)
-        # The phone may read a mention as a name or a link with its address: say what it
-        # got (not for a message refused or failed: the phone got nothing).
-        typed = message.typed_text
-        received = message.text if typed is not None and typed != message.text and message.status != MessageStatus.FAILED else None
-        payload = blocks.status_line(
-            message_id=message.id,
-            kind=message.kind,
-            phone=PhoneE164(message.phone),
-            status=message.status,
-            at=message.status_at,
-            detail=message.status_detail,
-            author=message.author,
-            parts=message.parts,
-            encoding=message.encoding,
-            text=(typed or message.text) if message.dispatch_id is not None else None,
-            scheduled_for=message.scheduled_for,
-            received=received,
-        )
+        payload = _line(message, contact=contact.name if contact else None, cancelled_by=by)
         if message.status_message_ts is not None:
             try:
                 await ctx.slack.chat_update(channel=conversation.channel_id, ts=message.status_message_ts, **payload)
@@ -173,6 +184,34 @@ async def render_status(ctx: Context, job: Job) -> None:
                 **payload,
             )
             await session.commit()
+
+
+def _line(message: Message, *, contact: str | None, cancelled_by: str | None) -> dict[str, Any]:
+    """The message's status line as it stands now."""
+    # The phone may read a mention as a name or a link with its address, and a signature
+    # is added: say what it got (not for a message refused or failed: the phone got nothing).
+    typed = message.typed_text
+    shows_received = typed is not None and typed != message.text and message.status not in (MessageStatus.FAILED, MessageStatus.CANCELLED)
+    waiting = message.status == MessageStatus.QUEUED and message.send_after is not None
+    return blocks.status_line(
+        message_id=message.id,
+        kind=message.kind,
+        phone=PhoneE164(message.phone),
+        status=message.status,
+        at=message.status_at,
+        detail=message.status_detail,
+        author=message.author,
+        parts=message.parts,
+        encoding=message.encoding,
+        text=(typed or message.text) if message.dispatch_id is not None else None,
+        scheduled_for=message.scheduled_for,
+        received=message.text if shows_received else None,
+        contact=contact,
+        characters=len(message.text) if message.kind == "sms" else None,
+        send_in=(message.send_after - utcnow()).total_seconds() if waiting and message.send_after else None,
+        cancellable=waiting,
+        cancelled_by=cancelled_by,
+    )
 
 
 async def poll_statuses(ctx: Context) -> int:

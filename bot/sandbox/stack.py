@@ -111,6 +111,10 @@ class SandboxStack:
             "status_poll_max_seconds": 0.4,
             # The emulator enforces no posting limit unless asked to (SlackConfig.post_rate).
             "slack_posts_per_second": 1000.0,
+            # A reply goes at once, with one status line: what the demo and most tests
+            # watch. The undo window and reactions are set through ``settings``.
+            "send_delay_seconds": 0.0,
+            "status_style": "lines",
         }
         if self.slack.config.socket_mode:
             values["slack_app_token"] = self.slack.config.app_token

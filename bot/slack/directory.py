@@ -60,6 +60,23 @@ class SlackDirectory:
 
         return await self._lookup("user", user_id, f"user:{user_id}", fetch)
 
+    async def profile_name(self, user_id: str, *, first: bool = False) -> str | None:
+        """The person's full name from their profile (a signature's ``{name}``), or with
+        ``first`` their first name (``{first_name}``: the profile's, else the full name's
+        first word). One ``users.info`` call answers both."""
+
+        async def fetch() -> dict[str, str]:
+            answer = await self.client.users_info(user=user_id)
+            user: dict[str, Any] = answer.get("user") or {}
+            profile: dict[str, Any] = user.get("profile") or {}
+            full = str(profile.get("real_name") or user.get("real_name") or profile.get("display_name") or "").strip()
+            given = str(profile.get("first_name") or "").strip() or (full.split()[0] if full else "")
+            names = {user_id: full, f"{user_id}/first": given}
+            return {key: value for key, value in names.items() if value}
+
+        key = f"{user_id}/first" if first else user_id
+        return await self._lookup("profile", key, f"profile:{user_id}", fetch)
+
     async def usergroup_handle(self, group_id: str) -> str | None:
         """The handle people type after ``@`` for a user group (``wsparcie``); one list call serves all groups."""
 

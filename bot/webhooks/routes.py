@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -22,6 +23,7 @@ from starlette.routing import Route
 from bot.bridge import Bridge, StatusUpdate
 from bot.mprofi.models import parse_timestamp
 from bot.sms.text import storable
+from bot.webhooks.answered import AnsweredMarks
 from bot.webhooks.auth import webhook_authorized
 from bot.webhooks.body import BodyTooLarge, read_body
 from bot.webhooks.forms import BadForm, FormBody, read_form
@@ -120,6 +122,8 @@ def _storage_guard(endpoint: Endpoint) -> Endpoint:
 
 
 def webhook_routes(config: WebhookConfig) -> list[Route]:
+    answered = AnsweredMarks()
+
     async def incoming(request: Request) -> Response:
         body = await _guarded_body(request, config)
         if isinstance(body, Response):
@@ -137,8 +141,11 @@ def webhook_routes(config: WebhookConfig) -> list[Route]:
                 logger.info("inbound MMS: %s part(s) left out", len(sms.left_out))
         except BadPayload as exc:
             return _error(400, str(exc))
-        received = await _bridge(request).receive_sms(sms)
-        return JSONResponse({"ok": True, "message_id": received.message_id, "repeat": received.repeat_of is not None})
+        bridge = _bridge(request)
+        received = await bridge.receive_sms(sms)
+        # Stored first, answered second; that the answer went out is recorded after it has.
+        mark = BackgroundTask(answered.mark, bridge, received.message_id)
+        return JSONResponse({"ok": True, "message_id": received.message_id, "repeat": received.repeat_of is not None}, background=mark)
 
     async def status(request: Request) -> Response:
         body = await _guarded_body(request, config)

@@ -45,6 +45,10 @@ def settings_for(sim: SimulatorState, slack: SlackState, database_url: str) -> S
         database_url=database_url,
         slack_posts_per_second=1000.0,  # the emulator sets no posting limit unless a test asks for one
         slack_post_burst=100,
+        # A reply goes at once and keeps its line, as before the undo window and reactions;
+        # tests of those set them with dataclasses.replace(ctx.config, …).
+        send_delay_seconds=0.0,
+        status_style="lines",
     )
 
 

@@ -9,8 +9,9 @@ from bot.bridge.context import Context
 from bot.bridge.models import InboundImage, InboundSms
 from bot.sandbox.slack import HANG_AFTER, SlackState
 from bot.sms.numbers import sender_id
+from storage.inbound import mark_answered
 from storage.kinds import MessageStatus
-from storage.models import Attachment, Conversation, Message, OptOut
+from storage.models import Attachment, Conversation, Message, OptOut, utcnow
 
 from .queue import run_jobs, waiting_jobs
 from .steps import NUMBER, OTHER, bot_replies, rows, text_in, thread_of
@@ -75,6 +76,35 @@ async def test_the_same_text_again_is_kept_and_shown_as_a_repeat(ctx: Context, s
     assert texts_under(slack, ctx) == ["SMS from +48 600 100 200: Halo?", "Repeated SMS from +48 600 100 200: Halo?"]
 
 
+async def test_the_same_text_after_an_answered_webhook_is_the_customers_own_and_shown_as_any_message(
+    ctx: Context, slack: SlackState
+) -> None:
+    first = await text_in(ctx, "Tak")
+    await mark_answered(ctx.sessions, [first.message_id], at=utcnow())  # the route does this once its 200 is out
+    again = await text_in(ctx, "Tak")
+    await run_jobs(ctx)
+
+    assert again.repeat_of == first.message_id  # still known as the same text, and kept
+    assert texts_under(slack, ctx) == ["SMS from +48 600 100 200: Tak", "SMS from +48 600 100 200: Tak"]
+    parent = thread_of(slack, ctx)
+    assert parent is not None
+    shown = bot_replies(slack, parent)[1]
+    assert "same text as" in str(shown.blocks) and "probably a repeat" not in str(shown.blocks)
+
+
+async def test_texts_the_catch_up_fetched_each_have_their_own_id_and_are_never_called_a_re_send(ctx: Context, slack: SlackState) -> None:
+    listed = [
+        InboundSms(sender=sender_id(NUMBER), recipient="48664400100", text="Tak", via="getincoming", external_id=str(i)) for i in (1, 2)
+    ]
+    [first] = await inbound.receive_many(ctx, listed[:1])
+    [again] = await inbound.receive_many(ctx, listed[1:])
+    await run_jobs(ctx)
+
+    assert again.repeat_of == first.message_id
+    assert texts_under(slack, ctx) == ["SMS from +48 600 100 200: Tak", "SMS from +48 600 100 200: Tak"]
+    assert len(await rows(ctx, Message)) == 2
+
+
 async def test_a_batch_of_webhooks_is_stored_together(ctx: Context, slack: SlackState) -> None:
     batch = [
         InboundSms(sender=sender_id(NUMBER), recipient="48664400100", text="Raz", via="standard"),
@@ -88,6 +118,8 @@ async def test_a_batch_of_webhooks_is_stored_together(ctx: Context, slack: Slack
     assert len(await rows(ctx, Conversation)) == 2
     await run_jobs(ctx)
     assert len(slack.top_level(ctx.config.channel_id)) == 2
+    # Both came while neither had its answer: no re-send of mProfi's, the customer's own.
+    assert texts_under(slack, ctx) == ["SMS from +48 600 100 200: Raz", "SMS from +48 600 100 200: Raz"]
 
 
 async def test_stop_opts_the_number_out_and_says_so_in_the_thread(ctx: Context, slack: SlackState) -> None:

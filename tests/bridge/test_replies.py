@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from bot.bridge import replies
 from bot.bridge.context import Context
@@ -121,6 +124,111 @@ async def test_what_is_not_a_person_replying_in_a_conversation_is_ignored(ctx: C
 
     assert await outgoing(ctx) == []
     assert sim.messages == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "rich"),
+    [
+        ("note: zadzwonię jutro", None),
+        ("NOTATKA: klient od reklamacji", None),
+        ("  Notatka:   wyślij kuriera", None),
+        ("*Note:* bold as Slack's text keeps it", None),
+        ("_*notatka*_: italic and bold", None),
+        (None, [{"type": "text", "text": "Note:", "style": {"bold": True}}, {"type": "text", "text": " bold in rich text"}]),
+    ],
+)
+async def test_a_note_is_recognised_in_any_case_in_polish_or_english_and_under_formatting(
+    ctx: Context, sim: SimulatorState, slack: SlackState, text: str | None, rich: list[dict[str, Any]] | None
+) -> None:
+    parent = await open_thread(ctx, slack)
+    event = person_says(slack, parent, text, rich=rich)
+    await replies.handle_slack_message(ctx, event)
+    await run_jobs(ctx)
+
+    assert sim.messages == {}
+    assert slack.messages[(event["channel"], event["ts"])].reactions == {"memo"}
+    [note] = await outgoing(ctx)
+    assert (note.kind, note.status) == ("note", MessageStatus.NOTE)
+
+
+async def test_configured_note_prefixes_replace_the_default_and_an_empty_list_falls_back_to_note(
+    ctx: Context, sim: SimulatorState, slack: SlackState
+) -> None:
+    parent = await open_thread(ctx, slack)
+    ctx.config = replace(ctx.config, note_prefixes=("//", "wewn:"))
+    for text in ("// do sprawdzenia", "WEWN: tylko dla nas"):
+        await replies.handle_slack_message(ctx, person_says(slack, parent, text))
+    ctx.config = replace(ctx.config, note_prefixes=())
+    await replies.handle_slack_message(ctx, person_says(slack, parent, "Note: still a note"))
+    await run_jobs(ctx)
+
+    assert sim.messages == {}
+    assert [(m.kind, m.text) for m in await outgoing(ctx)] == [
+        ("note", "// do sprawdzenia"),
+        ("note", "WEWN: tylko dla nas"),
+        ("note", "Note: still a note"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rich", "named"),
+    [
+        ([{"type": "user", "user_id": PIOTR}, {"type": "text", "text": " możesz oddzwonić?"}], "@Piotr Kowalski"),
+        ([{"type": "text", "text": "kto przejmie? "}, {"type": "usergroup", "usergroup_id": "S0SUPPORT"}], "@wsparcie"),
+        ([{"type": "broadcast", "range": "here"}, {"type": "text", "text": " pilne"}], "@here"),
+    ],
+)
+async def test_a_reply_that_mentions_a_teammate_is_kept_as_a_note_and_its_author_hears_why_once(
+    ctx: Context, sim: SimulatorState, slack: SlackState, rich: list[dict[str, Any]], named: str
+) -> None:
+    parent = await open_thread(ctx, slack)
+    bot = slack.config.bot_user_id
+    event = person_says(slack, parent, rich=rich)
+    await replies.handle_slack_message(ctx, event, bot_user_id=bot)
+    await replies.handle_slack_message(ctx, event, bot_user_id=bot)  # Slack's retry
+    await run_jobs(ctx)
+
+    assert sim.messages == {}
+    assert slack.messages[(event["channel"], event["ts"])].reactions == {"memo"}
+    assert status_lines(slack, parent) == []
+    [note] = await outgoing(ctx)
+    assert (note.kind, note.status, note.author) == ("note", MessageStatus.NOTE, ANNA)
+    assert named in note.text
+    [told] = slack.ephemeral
+    assert told["user"] == ANNA and told["thread_ts"] == parent.ts
+    assert told["text"] == f"Kept as a note because it mentions {named}; start with `sms:` to text it to the customer."
+
+
+async def test_sms_prefix_sends_a_reply_that_mentions_a_teammate_without_the_prefix(
+    ctx: Context, sim: SimulatorState, slack: SlackState
+) -> None:
+    parent = await open_thread(ctx, slack)
+    bot = slack.config.bot_user_id
+    rich = [{"type": "text", "text": "SMS: "}, {"type": "user", "user_id": PIOTR}, {"type": "text", "text": " oddzwoni do Pani jutro"}]
+    await replies.handle_slack_message(ctx, person_says(slack, parent, rich=rich), bot_user_id=bot)
+    await replies.handle_slack_message(ctx, person_says(slack, parent, "*sms:* Dziękujemy"), bot_user_id=bot)
+    await replies.handle_slack_message(ctx, person_says(slack, parent, "sms:   "), bot_user_id=bot)  # nothing left to send
+    await run_jobs(ctx)
+
+    assert [m.text for m in sent_to(sim)] == ["Piotr Kowalski oddzwoni do Pani jutro", "Dziękujemy"]
+    assert [(m.kind, m.status) for m in await outgoing(ctx)] == [("sms", MessageStatus.ACCEPTED)] * 2
+    assert slack.ephemeral == []
+
+
+async def test_a_mention_of_the_app_is_still_not_sent_even_with_the_sms_prefix(
+    ctx: Context, sim: SimulatorState, slack: SlackState
+) -> None:
+    parent = await open_thread(ctx, slack)
+    bot = slack.config.bot_user_id
+    event = person_says(
+        slack, parent, rich=[{"type": "text", "text": "sms: "}, {"type": "user", "user_id": bot}, {"type": "text", "text": " hej"}]
+    )
+    await replies.handle_slack_message(ctx, event, bot_user_id=bot)
+    await run_jobs(ctx)
+
+    assert sim.messages == {} and await outgoing(ctx) == []
+    [told] = slack.ephemeral
+    assert told["text"].startswith("This reply mentions @")
 
 
 async def test_a_reply_that_mentions_the_app_is_not_sent_and_its_author_hears_why_once(

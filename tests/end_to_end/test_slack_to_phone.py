@@ -17,8 +17,9 @@ from bot.sandbox.slack import SlackMessage
 from bot.sandbox.stack import SandboxStack
 from tests.support import NUMBER, open_thread, status_lines
 
+# A reply that names teammates is kept as a note unless it starts with "sms:" (said on purpose).
 RICH_REPLY: list[dict[str, Any]] = [
-    {"type": "text", "text": "Dzień dobry, "},
+    {"type": "text", "text": "sms: Dzień dobry, "},
     {"type": "user", "user_id": "U0PIOTR"},
     {"type": "text", "text": " z "},
     {"type": "usergroup", "usergroup_id": "S0SUPPORT"},
@@ -69,7 +70,7 @@ async def test_a_plain_text_event_is_read_the_same_way_and_names_are_asked_once(
             "user": "U0ANNA",
             "ts": stack.slack.next_ts(),
             "thread_ts": parent.ts,
-            "text": f"{n}. <@U0PIOTR> &amp;amp; <!subteam^S0SUPPORT|@wsparcie> <http://x.pl|x.pl> :tada: &lt;b&gt;",
+            "text": f"SMS: {n}. <@U0PIOTR> &amp;amp; <!subteam^S0SUPPORT|@wsparcie> <http://x.pl|x.pl> :tada: &lt;b&gt;",
         }
         assert (await stack.slack.deliver(stack.slack.envelope(event))).status_code == 200
     sent = await stack.until(lambda: len(stack.sent_to(NUMBER)) == 2 and stack.sent_to(NUMBER), what="both SMS")
@@ -82,7 +83,12 @@ async def test_names_slack_will_not_give_never_stop_the_sms(stack: SandboxStack)
     stack.slack.refuse("missing_scope", method="usergroups.list", times=None, needed="usergroups:read")
     stack.slack.refuse("user_not_found", method="users.info", times=None)
     parent = await open_thread(stack)
-    rich = [{"type": "user", "user_id": "U0PIOTR"}, {"type": "text", "text": " i "}, {"type": "usergroup", "usergroup_id": "S0SUPPORT"}]
+    rich = [
+        {"type": "text", "text": "sms: "},
+        {"type": "user", "user_id": "U0PIOTR"},
+        {"type": "text", "text": " i "},
+        {"type": "usergroup", "usergroup_id": "S0SUPPORT"},
+    ]
     await stack.slack.user_says(stack.channel, "U0ANNA", thread_ts=parent.ts, rich=rich)
     sent = await stack.until(lambda: stack.sent_to(NUMBER), what="the SMS")
     assert sent[0].text == "@U0PIOTR i @group"
@@ -100,11 +106,15 @@ async def test_what_a_person_typed_literally_is_unescaped_exactly_once_and_needs
 async def test_the_limit_and_the_parts_count_what_the_phone_gets(stack: SandboxStack) -> None:
     parent = await open_thread(stack)
     mention = {"type": "user", "user_id": "U0PIOTR"}  # <@U0PIOTR> is 10 characters, "Piotr Kowalski" 14
-    await stack.slack.user_says(stack.channel, "U0ANNA", thread_ts=parent.ts, rich=[{"type": "text", "text": "x" * 150 + " "}, mention])
+    await stack.slack.user_says(
+        stack.channel, "U0ANNA", thread_ts=parent.ts, rich=[{"type": "text", "text": "sms: " + "x" * 150 + " "}, mention]
+    )
     sent = await stack.until(lambda: stack.sent_to(NUMBER), what="the SMS")
     assert sent[0].text == "x" * 150 + " Piotr Kowalski"  # 165 characters: two parts
     await stack.until(lambda: with_text(stack, parent, "2 parts"), what="two parts")
-    await stack.slack.user_says(stack.channel, "U0ANNA", thread_ts=parent.ts, rich=[{"type": "text", "text": "y" * 600 + " "}, mention])
+    await stack.slack.user_says(
+        stack.channel, "U0ANNA", thread_ts=parent.ts, rich=[{"type": "text", "text": "sms: " + "y" * 600 + " "}, mention]
+    )
     refused = await stack.until(lambda: with_text(stack, parent, "not sent"), what="the refusal")
     assert "615 characters" in refused[0].text and "612" in refused[0].text
     assert "The phone receives" not in str(refused[0].blocks)  # it receives nothing

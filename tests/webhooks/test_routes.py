@@ -10,7 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.sandbox.stack import WEBHOOK_TOKEN, SandboxStack
 from storage import make_engine, make_sessionmaker
@@ -247,3 +247,60 @@ async def test_a_caller_that_hangs_up_mid_body_is_one_quiet_line(stack: SandboxS
     await stack.drain()
     assert "Traceback" not in caplog.text and "Exception in ASGI application" not in caplog.text
     assert await stored_counts(stack) == (0, 0)
+
+
+# ---- recording that the answer went out (honest repeats) ----------------------------------
+
+
+async def answered_ids(stack: SandboxStack) -> set[int]:
+    """Messages whose webhook the app recorded as answered with a 2xx."""
+    engine = make_engine(stack.settings().database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return set((await session.scalars(select(Message.id).where(Message.answered_at.is_not(None)))).all())
+    finally:
+        await engine.dispose()
+
+
+async def test_every_message_answered_200_is_recorded_as_answered(stack: SandboxStack) -> None:
+    calls = [
+        stack.http.post(incoming(stack), json={"sender": f"486001{n:05d}", "message": "Tak"}, headers={"Authorization": WEBHOOK_TOKEN})
+        for n in range(30)
+    ]
+    answers = await asyncio.gather(*calls)
+    refused = await stack.http.post(incoming(stack), json={"recipient": "1"}, headers={"Authorization": WEBHOOK_TOKEN})
+    await stack.drain()
+
+    assert [a.status_code for a in answers] == [200] * 30 and refused.status_code == 400
+    assert await answered_ids(stack) == {a.json()["message_id"] for a in answers}
+
+
+async def refuse_answer_marks(stack: SandboxStack) -> None:
+    """The database refuses to record an answer (a trigger), as a database failing just then would."""
+    engine = make_engine(stack.settings().database_url)
+    try:
+        async with engine.begin() as connection:
+            trigger = "CREATE TRIGGER refuse_marks BEFORE UPDATE OF answered_at ON messages"
+            if connection.dialect.name == "sqlite":
+                await connection.execute(text(f"{trigger} BEGIN SELECT RAISE(ABORT, 'refused'); END"))
+            else:
+                refuse = "CREATE FUNCTION refuse_marks() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$"
+                await connection.execute(text(refuse))
+                await connection.execute(text(f"{trigger} FOR EACH ROW EXECUTE FUNCTION refuse_marks()"))
+    finally:
+        await engine.dispose()
+
+
+async def test_the_answer_does_not_depend_on_recording_it(stack: SandboxStack, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.webhooks")
+    await refuse_answer_marks(stack)
+    response = await stack.http.post(incoming(stack), json=GOOD, headers={"Authorization": WEBHOOK_TOKEN})
+    await stack.drain()
+
+    assert response.status_code == 200 and response.json()["ok"] is True
+    assert "could not record that 1 webhook(s) were answered" in caplog.text
+    assert "Traceback" not in caplog.text
+    assert await answered_ids(stack) == set()
+    parent = await stack.until(lambda: stack.thread_of("600 100 200"), what="the thread")
+    replies = await stack.until(lambda: stack.replies(parent), what="the message")
+    assert replies[0].text == "SMS from +48 600 100 200: hello"

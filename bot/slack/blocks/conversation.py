@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +17,12 @@ __all__ = [
     "notice",
     "STATUS_LABELS",
     "RESEND_ACTION",
+    "CANCEL_SEND_ACTION",
+    "status_reaction",
 ]
 
 RESEND_ACTION = "resend_sms"
+CANCEL_SEND_ACTION = "cancel_send_sms"  # Cancel on a reply still in its undo window
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     "queued": (":hourglass_flowing_sand:", "queued"),
@@ -31,7 +35,13 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "failed": (":x:", "not sent"),
     "uncertain": (":grey_question:", "may or may not have been sent"),
     "unknown": (":grey_question:", "status unknown"),
+    "cancelled": (":no_entry_sign:", "cancelled, nothing was sent"),
 }
+
+
+def status_reaction(status: str) -> str:
+    """The reaction a reply wears for its status (STATUS_STYLE=reactions): its label's emoji."""
+    return STATUS_LABELS.get(status, (":grey_question:", ""))[0].strip(":")
 
 
 def inbound_message(phone: PhoneE164, text: str, received_at: datetime | None, *, images: int = 0) -> dict[str, Any]:
@@ -48,8 +58,16 @@ def inbound_message(phone: PhoneE164, text: str, received_at: datetime | None, *
     }
 
 
-def inbound_repeat(phone: PhoneE164, text: str, first_seen: datetime | None) -> dict[str, Any]:
-    """A message that repeats an earlier one: shown, but marked as a likely re-delivery."""
+def inbound_repeat(
+    phone: PhoneE164, text: str, first_seen: datetime | None, *, resent: bool = True, received_at: datetime | None = None, images: int = 0
+) -> dict[str, Any]:
+    """A message with the same text as an earlier one. ``resent``: mProfi may have delivered it
+    again (the earlier copy never got our 2xx), so it is marked as a probable repeat; else it is
+    the customer's own (a second "Tak") and shown as any message, with a quiet note."""
+    if not resent:
+        shown = inbound_message(phone, text, received_at, images=images)
+        shown["blocks"][-1]["elements"].append({"type": "mrkdwn", "text": f"↻ same text as {clock(first_seen)}"})
+        return shown
     who = escape(display(phone))
     note = (
         f"↻ The same text came again from {who} (first at {clock(first_seen)}). "
@@ -88,6 +106,21 @@ def _resend_button(message_id: int) -> dict[str, Any]:
     }
 
 
+def _cancel_button(message_id: int) -> dict[str, Any]:
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": CANCEL_SEND_ACTION,
+                "text": {"type": "plain_text", "text": "Cancel"},
+                "value": str(message_id),
+                "style": "danger",
+            }
+        ],
+    }
+
+
 def status_line(
     *,
     message_id: int,
@@ -102,23 +135,38 @@ def status_line(
     text: str | None = None,
     scheduled_for: datetime | None = None,
     received: str | None = None,
+    contact: str | None = None,
+    characters: int | None = None,
+    send_in: float | None = None,
+    cancellable: bool = False,
+    cancelled_by: str | None = None,
 ) -> dict[str, Any]:
     """The live status of one outgoing SMS/MMS, re-rendered whole on every change.
 
     ``text`` is shown for messages sent with ``/sms`` (a reply typed in the thread is
     already there to read); ``received`` is what the phone gets when that differs from
-    what was typed (Slack's markup turned into plain words).
+    what was typed (Slack's markup turned into plain words, a signature added).
+    ``contact`` is the number's name; ``send_in`` the seconds left of the undo window
+    and ``cancellable`` whether Cancel still can stop it; ``cancelled_by`` who did.
     """
     emoji, label = STATUS_LABELS.get(status, (":grey_question:", status))
     what = "MMS" if kind == "mms" else "SMS"
-    who = escape(display(phone))
+    number = escape(display(phone))
+    who = f"{escape(contact)} ({number})" if contact else number
+    plain_label = label
     if scheduled_for is not None and status in ("queued", "sending", "accepted"):
         emoji, label = ":alarm_clock:", f"scheduled for {when(scheduled_for)}" + (", accepted by mProfi" if status == "accepted" else "")
+        plain_label = label
+    elif status == "queued" and send_in is not None and send_in > 0:
+        label = plain_label = f"sending in {math.ceil(send_in)} s"
+    elif status == "cancelled" and cancelled_by:
+        label = f"cancelled by <@{escape(cancelled_by)}>, nothing was sent"
     pieces = [f"{emoji} {what} to {who}: *{label}*"]
     if at:
         pieces.append(clock(at))
     if kind == "sms":
-        pieces.append(f"{parts} part{'s' if parts != 1 else ''}{', Unicode' if encoding == 'utf-8' else ''}")
+        count = f"{characters} character{'s' if characters != 1 else ''}, " if characters is not None else ""
+        pieces.append(f"{count}{parts} part{'s' if parts != 1 else ''}{', Unicode' if encoding == 'utf-8' else ''}")
     if author:
         pieces.append(f"by <@{escape(author)}>" + (" with /sms" if text is not None else ""))
     line = " · ".join(pieces)
@@ -132,7 +180,9 @@ def status_line(
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": clip(line, 3000)}]})
     if status == "uncertain":
         blocks.append(_resend_button(message_id))
-    plain = f"{what} to {who}: {label}" + (f" — {escape(detail)}" if detail else "")
+    if status == "queued" and cancellable:
+        blocks.append(_cancel_button(message_id))
+    plain = f"{what} to {who}: {plain_label}" + (f" — {escape(detail)}" if detail else "")
     if text is not None:
         plain += f" — “{escape(text)}”"
     return {"text": fallback(plain), "blocks": blocks}

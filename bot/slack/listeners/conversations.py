@@ -1,4 +1,4 @@
-"""Conversation threads: messages in them (Events API) and the Resend button on a failed reply.
+"""Conversation threads: messages in them (Events API), Resend on an uncertain reply, Cancel in the undo window.
 
 Bolt has no listener for an event → it answers 404 and Slack retries, so every
 message subtype lands here and the bridge decides what (if anything) it means. The
@@ -17,12 +17,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncBolt
 from slack_bolt.response import BoltResponse
 
 from bot.slack.blocks import RESEND_ACTION
+from bot.slack.blocks.conversation import CANCEL_SEND_ACTION
 
 if TYPE_CHECKING:
     from bot.bridge import Bridge
 
 
-__all__ = ["register", "note_retries", "handle_message", "handle_resend"]
+__all__ = ["register", "note_retries", "handle_message", "handle_resend", "handle_cancel_send"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ def register(app: AsyncApp, bridge: Bridge) -> None:
     app.middleware(note_retries)
     app.event("message")(partial(handle_message, bridge=bridge))
     app.action(RESEND_ACTION)(partial(handle_resend, bridge=bridge))
+    app.action(CANCEL_SEND_ACTION)(partial(handle_cancel_send, bridge=bridge))
 
 
 async def note_retries(req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[Any]]) -> None:
@@ -53,3 +55,11 @@ async def handle_resend(ack: AsyncAck, body: dict[str, Any], action: dict[str, A
     value = str(action.get("value") or "")
     if value.isdigit():
         await bridge.resend(int(value), user_id=str((body.get("user") or {}).get("id") or ""))
+
+
+async def handle_cancel_send(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], *, bridge: Bridge) -> None:
+    """Cancel on a reply in its undo window: the bridge stops it, or tells the person it had gone."""
+    await ack()
+    value = str(action.get("value") or "")
+    if value.isdigit():
+        await bridge.cancel_send(int(value), user_id=str((body.get("user") or {}).get("id") or ""))

@@ -154,3 +154,6 @@ class FakeBridge:
 
     async def resend(self, message_id: int, user_id: str) -> None:
         self.calls.append(("resend", {"message_id": message_id, "user_id": user_id}))
+
+    async def cancel_send(self, message_id: int, *, user_id: str) -> None:
+        self.calls.append(("cancel_send", {"message_id": message_id, "user_id": user_id}))

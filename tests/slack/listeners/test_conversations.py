@@ -41,6 +41,15 @@ async def test_resend_is_acknowledged_and_only_a_message_id_is_resent(value: str
     assert bridge.called("resend") == resent
 
 
+@pytest.mark.parametrize(("value", "cancelled"), [("17", [{"message_id": 17, "user_id": "U0PIOTR"}]), ("", []), ("17; drop", [])])
+async def test_cancel_is_acknowledged_and_only_a_message_id_is_cancelled(value: str, cancelled: list[dict[str, object]]) -> None:
+    ack, bridge = FakeAck(), FakeBridge()
+    body = {"user": {"id": "U0PIOTR"}}
+    await within_slack_time(conversations.handle_cancel_send(cast(AsyncAck, ack), body, {"value": value}, bridge=cast("Bridge", bridge)))
+    assert ack.only == {}
+    assert bridge.called("cancel_send") == cancelled
+
+
 @pytest.mark.parametrize(("headers", "logged"), [({}, False), ({"x-slack-retry-num": "2", "x-slack-retry-reason": "http_timeout"}, True)])
 async def test_a_retry_from_slack_is_noted_and_passed_on(
     headers: dict[str, str | Sequence[str]], logged: bool, caplog: pytest.LogCaptureFixture
