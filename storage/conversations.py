@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.kinds import ConversationState, MessageStatus
@@ -35,7 +35,8 @@ __all__ = [
     "set_last_hlr",
     "conversation_ids_of_phone",
     "last_broadcast_to",
-    "settle_after_cancel",
+    "settle_unsent",
+    "set_card_digest",
 ]
 
 _WAITING = (ConversationState.NEW, ConversationState.WAITING_US)
@@ -98,37 +99,24 @@ async def after_outbound(session: AsyncSession, conversation_id: int, *, author:
 _NOT_GONE = (MessageStatus.FAILED, MessageStatus.CANCELLED, MessageStatus.HELD)
 
 
-async def settle_after_cancel(session: AsyncSession, conversation_id: int) -> None:
-    """A reply was cancelled in its undo window: if it was what made the conversation wait
-    for the customer, it waits for whoever the last message that really went is owed to."""
-    last = (
-        await session.execute(
-            select(Message.direction, Message.created_at)
-            .where(Message.conversation_id == conversation_id, Message.kind != "note", Message.status.notin_(_NOT_GONE))
-            .order_by(Message.id.desc())
-            .limit(1)
-        )
-    ).first()
-    if last is None or last.direction == "out":
-        return
-    answered = await session.scalar(
-        select(Message.id)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.direction == "out",
-            Message.kind != "note",
-            Message.status.notin_(_NOT_GONE),
-        )
-        .limit(1)
+async def settle_unsent(session: AsyncSession, conversation_id: int) -> None:
+    """A reply did not go (cancelled, refused, failed): if it was what made the conversation
+    wait for the customer, it waits for whoever the last message that really went is owed
+    to — since the first message of the customer's that is still unanswered."""
+    real = (Message.conversation_id == conversation_id, Message.kind != "note", Message.status.notin_(_NOT_GONE))
+    last_out = await session.scalar(select(func.max(Message.id)).where(*real, Message.direction == "out"))
+    first_unanswered = await session.scalar(
+        select(func.min(Message.created_at)).where(*real, Message.direction == "in", Message.id > (last_out or 0))
     )
-    state = ConversationState.WAITING_US if answered is not None else ConversationState.NEW
+    if first_unanswered is None:
+        return  # our last real message is the newest: the customer's turn indeed
+    state = ConversationState.WAITING_US if last_out is not None else ConversationState.NEW
     await _changed(
         session,
         conversation_id,
         Conversation.state == ConversationState.WAITING_CUSTOMER,
         state=state,
-        waiting_since=last.created_at,
-        reminded_at=None,
+        waiting_since=first_unanswered,
     )
 
 
@@ -184,7 +172,8 @@ async def claim_ended_snoozes(session: AsyncSession, *, now: datetime, limit: in
     )
     taken = []
     for conversation_id, until, owner in due.all():
-        if await _changed(session, int(conversation_id), Conversation.snoozed_until == until, snoozed_until=None):
+        # The snooze's reminder is also this wait's one: no second ping a moment later.
+        if await _changed(session, int(conversation_id), Conversation.snoozed_until == until, snoozed_until=None, reminded_at=now):
             taken.append((int(conversation_id), owner))
     return taken
 
@@ -201,6 +190,8 @@ async def waiting_candidates(
             Conversation.reminded_at.is_(None),
             Conversation.snoozed_until.is_(None),
             Conversation.state.in_(_WAITING),
+            Conversation.phone.startswith("+"),  # a sender name or short code cannot be answered
+            ~exists().where(OptOut.phone == Conversation.phone),  # nor can a number that said STOP
         )
         .order_by(Conversation.waiting_since)
         .limit(limit)
@@ -228,6 +219,11 @@ async def set_last_hlr(session: AsyncSession, results: dict[str, dict[str, Any]]
             await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(last_hlr=results[phone]))
             changed.append(int(conversation_id))
     return changed
+
+
+async def set_card_digest(session: AsyncSession, conversation_id: int, digest: str) -> None:
+    """Remember what the card shows now (see :func:`bot.bridge.threads.card_digest`)."""
+    await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(card_hash=digest))
 
 
 async def conversation_ids_of_phone(session: AsyncSession, phone: str) -> list[int]:

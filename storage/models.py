@@ -97,6 +97,9 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012 - SQLAlchemy reads this class attribute
 
 
+WAITING_WHERE = "waiting_since IS NOT NULL AND reminded_at IS NULL AND snoozed_until IS NULL"
+
+
 class Conversation(Base):
     __tablename__ = "conversations"
 
@@ -114,15 +117,19 @@ class Conversation(Base):
     owner: Mapped[str | None] = mapped_column(String(32))
     state_by: Mapped[str | None] = mapped_column(String(32))  # who last closed, reopened or snoozed it
     snoozed_until: Mapped[datetime | None] = mapped_column(index=True)
-    waiting_since: Mapped[datetime | None] = mapped_column(index=True)
+    waiting_since: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]  # the one "still waiting" reminder of this wait
     last_outbound_at: Mapped[datetime | None]
     # The last number check of this phone: {"network": …, "active": …, "at": iso}.
     last_hlr: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A digest of the card as last drawn: a redraw that would show the same is not sent.
+    card_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         UniqueConstraint("channel_id", "phone"),
         UniqueConstraint("channel_id", "thread_ts"),
+        # The reminders' look every few seconds: only waits not yet reminded or snoozed.
+        Index("ix_conversations_waiting", "waiting_since", sqlite_where=sql_text(WAITING_WHERE), postgresql_where=sql_text(WAITING_WHERE)),
     )
 
 
@@ -169,6 +176,8 @@ class Message(Base):
 
     __table_args__ = (
         Index("ix_messages_slack_origin", "slack_channel", "slack_ts"),
+        # A number's messages by time: what a new thread answers (REPLY_CONTEXT_DAYS).
+        Index("ix_messages_phone_created", "phone", "created_at"),
         # Caught-up messages no webhook has claimed yet: every webhook batch looks here,
         # so the index holds only those rows and the look stays cheap.
         Index(

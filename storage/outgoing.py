@@ -10,11 +10,11 @@ tells its author the message had already gone.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.kinds import MessageStatus
-from storage.models import Message, StatusEvent, utcnow
+from storage.models import Message, OptOut, StatusEvent, utcnow
 from storage.repository import add_status_event
 
 __all__ = ["start_sending", "cancel_queued", "cancelled_by", "CANCEL_SOURCE"]
@@ -23,10 +23,13 @@ CANCEL_SOURCE = "slack"  # a status event's source when a person in Slack cancel
 
 
 async def start_sending(session: AsyncSession, message_id: int) -> bool:
-    """Move a queued message to *sending*; False when it is no longer queued (cancelled, say)."""
+    """Move a queued message to *sending*; False when it is no longer queued (cancelled,
+    say) or its number opted out meanwhile (a STOP, or the card's button, during the undo
+    window or a retry): the same statement checks both, so no opt-out slips between them."""
+    opted_out = exists().where(OptOut.phone == Message.phone)
     result = await session.execute(
         update(Message)
-        .where(Message.id == message_id, Message.status == MessageStatus.QUEUED)
+        .where(Message.id == message_id, Message.status == MessageStatus.QUEUED, ~opted_out)
         .values(status=MessageStatus.SENDING)
         .execution_options(synchronize_session=False)
     )

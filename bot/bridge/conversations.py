@@ -73,6 +73,8 @@ async def assign_conversation(ctx: Context, conversation_id: int, *, user_id: st
             await queue_card(session, conversation_id)
             if owner and owner != user_id:  # the new owner hears of it; nobody else is pinged
                 queue_notice(session, conversation_id, "This conversation is now handled by", ping=[owner])
+        else:
+            await session.refresh(conversation)  # what the other press (maybe on another replica) left
         now_owner = conversation.owner
     ctx.wake_workers()
     if not changed:
@@ -93,9 +95,12 @@ async def close_conversation(ctx: Context, conversation_id: int, *, user_id: str
         changed = await conversations.close(session, conversation_id, by=user_id)
         if changed:
             await queue_card(session, conversation_id)
+        else:
+            await session.refresh(conversation)  # closed by the other press (maybe on another replica)
     ctx.wake_workers()
     if not changed:
-        await _tell(ctx, conversation, user_id, f"<@{conversation.state_by}> closed this conversation a moment ago.")
+        who = f"<@{conversation.state_by}>" if conversation.state_by else "Someone"
+        await _tell(ctx, conversation, user_id, f"{who} closed this conversation a moment ago.")
 
 
 async def reopen_conversation(ctx: Context, conversation_id: int, *, user_id: str) -> None:
@@ -151,15 +156,18 @@ async def name_contact(ctx: Context, conversation_id: int, *, user_id: str, name
     ctx.wake_workers()
 
 
-async def check_number(ctx: Context, conversation_id: int, *, user_id: str, trigger_id: str) -> None:
+async def check_number(ctx: Context, conversation_id: int, *, user_id: str) -> None:
     """An HLR check of the conversation's number; its answer lands in the thread and on the card."""
     conversation = await _conversation(ctx, conversation_id)
     if conversation is None or not is_phone(conversation.phone):
         return
+    # Keyed by the conversation and the minute, not the press: a double click (each click
+    # has its own trigger) pays for one look-up.
+    minute = int(utcnow().timestamp() // 60)
     await start_hlr(
         ctx,
         HlrRequest(
-            trigger_id=f"card:{trigger_id}",
+            trigger_id=f"card:{conversation_id}:{minute}",
             user_id=user_id,
             channel_id=conversation.channel_id,
             numbers=(PhoneE164(conversation.phone),),

@@ -184,8 +184,9 @@ class Bridge:
     async def name_contact(self, conversation_id: int, *, user_id: str, name: str) -> None:
         await conversations.name_contact(self.ctx, conversation_id, user_id=user_id, name=name)
 
-    async def check_number(self, conversation_id: int, *, user_id: str, trigger_id: str) -> None:
-        await conversations.check_number(self.ctx, conversation_id, user_id=user_id, trigger_id=trigger_id)
+    async def check_number(self, conversation_id: int, *, user_id: str) -> None:
+        """One HLR look-up of the conversation's number (a double click pays once)."""
+        await conversations.check_number(self.ctx, conversation_id, user_id=user_id)
 
     async def set_opt_out(self, conversation_id: int, *, user_id: str, out: bool) -> None:
         await conversations.set_opt_out(self.ctx, conversation_id, user_id=user_id, out=out)

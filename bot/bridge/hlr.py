@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.bridge.card import queue_card
+from bot.bridge.card import queue_cards
 from bot.bridge.context import Context
 from bot.bridge.models import HlrRequest, RetryLater
 from bot.bridge.posts import post_once, upload_once
@@ -282,8 +282,7 @@ async def _onto_cards(session: AsyncSession, results: list[HlrResult]) -> None:
         for row in results
         if row.msisdn.isdigit()
     }
-    for conversation_id in await conversations.set_last_hlr(session, found):
-        await queue_card(session, conversation_id)
+    await queue_cards(session, set(await conversations.set_last_hlr(session, found)))
 
 
 async def _finish(ctx: Context, session: AsyncSession, check: HlrCheck, report: HlrReport, job: Job) -> None:

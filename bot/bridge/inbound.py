@@ -14,23 +14,22 @@ import hashlib
 import logging
 import re
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge.card import queue_cards
 from bot.bridge.context import Context
+from bot.bridge.follow_ups import follow_ups
 from bot.bridge.models import InboundSms, Received
 from bot.bridge.posts import post_once, upload_once
 from bot.bridge.threads import ensure_thread
 from bot.slack import blocks
-from bot.sms.numbers import PhoneE164, display
+from bot.sms.numbers import PhoneE164, display, is_phone
 from storage import conversations as conversation_store
 from storage import inbound as inbound_store
 from storage import repository
-from storage.conversations import Before
-from storage.kinds import ConversationState, JobKind, Lane, MessageStatus
+from storage.kinds import JobKind, Lane, MessageStatus
 from storage.models import Conversation, Job, Message, OptOut, utcnow
 from storage.queue import enqueue
 
@@ -169,7 +168,14 @@ async def receive_many(ctx: Context, everything: list[InboundSms]) -> list[Recei
         ]
         await inbound_store.add_attachments(session, attachments)
         touched = {conversations[sms.sender] for sms in batch}
-        before = await conversation_store.after_inbound(session, touched, at=now) if touched else {}
+        # What moves a conversation on: not a re-sent repeat, not STOP/START, not a sender name.
+        keywords = ctx.config.opt_out_words | ctx.config.opt_in_words
+        moves = [
+            again is None and is_phone(sms.sender) and opt_word(sms.text) not in keywords
+            for sms, again in zip(batch, repeat_of, strict=True)
+        ]
+        moving = {conversations[sms.sender] for sms, move in zip(batch, moves, strict=True) if move}
+        before = await conversation_store.after_inbound(session, moving, at=now) if moving else {}
         jobs = [
             {
                 "kind": JobKind.POST_INBOUND,
@@ -181,7 +187,7 @@ async def receive_many(ctx: Context, everything: list[InboundSms]) -> list[Recei
                 "attempts": 0,
                 "created_at": now,
             }
-            for (index, sms), follow_up in zip(enumerate(batch), _follow_ups(ctx, batch, conversations, before, now), strict=True)
+            for (index, sms), follow_up in zip(enumerate(batch), follow_ups(ctx, batch, moves, conversations, before), strict=True)
         ]
         await inbound_store.add_jobs(session, jobs)
         caught_up = {conversations[sms.sender] for sms in batch if sms.via in CAUGHT_UP}
@@ -278,37 +284,6 @@ class IngestBatcher:
         if self._writer is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
-
-
-def _follow_ups(
-    ctx: Context, batch: list[InboundSms], conversations: dict[str, int], before: dict[int, Before], now: datetime
-) -> list[dict[str, Any] | None]:
-    """For each message, whether it is a follow-up the channel must see (and whose owner to mention).
-
-    A message to a conversation that was closed, snoozed or last answered by us would
-    otherwise land unseen in an old thread; only the first such message of a batch is
-    announced.
-    """
-    announced: set[int] = set()
-    found: list[dict[str, Any] | None] = []
-    for sms in batch:
-        conversation_id = conversations[sms.sender]
-        was = before.get(conversation_id)
-        reason = None
-        if was is not None and conversation_id not in announced:
-            if was.state == ConversationState.CLOSED:
-                reason = "reopened"
-            elif was.snoozed_until is not None:
-                reason = "snoozed"
-            elif was.state == ConversationState.WAITING_CUSTOMER:
-                reason = "answered"
-        if reason is None:
-            found.append(None)
-            continue
-        announced.add(conversation_id)
-        owner = was.owner if was is not None and ctx.config.followup_mention_owner else None
-        found.append({"follow_up": reason, "owner": owner})
-    return found
 
 
 def opt_word(text: str) -> str:

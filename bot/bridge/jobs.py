@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.bridge import hlr, inbound, notices, replies, sms, statuses, surveys, threads
+from bot.bridge import hlr, inbound, notices, outgoing, sms, statuses, surveys, threads
 from bot.bridge.context import Context
 from storage.kinds import JobKind
 from storage.models import Job
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 JOBS: dict[JobKind, Callable[[Context, Job], Awaitable[None]]] = {
     JobKind.POST_INBOUND: inbound.post_inbound,
-    JobKind.SEND_REPLY: replies.send_reply,
+    JobKind.SEND_REPLY: outgoing.send_reply,
     JobKind.RENDER_STATUS: statuses.render_status,
     JobKind.REACT_NOTE: notices.react_note,
     JobKind.NOTICE: notices.post_notice,

@@ -12,9 +12,9 @@ from datetime import timedelta
 from bot.bridge.context import BridgeConfig, Context
 from bot.sms.numbers import PhoneE164, display
 from storage import sending
-from storage.models import utcnow
+from storage.models import OptOut, utcnow
 
-__all__ = ["may_send", "over_limit", "opted_out", "opted_out_among"]
+__all__ = ["may_send", "over_limit", "opted_out", "opted_out_among", "opt_out_sentence"]
 
 opted_out_among = sending.opted_out_among
 
@@ -53,9 +53,15 @@ async def over_limit(ctx: Context, *, user_id: str, channel_id: str, adding: int
 
 
 async def opted_out(ctx: Context, phone: str) -> str | None:
-    """Why this number may not be texted (it texted STOP), or None."""
+    """Why this number may not be texted (it texted STOP, or someone opted it out), or None."""
     async with ctx.sessions() as session:
         found = await sending.opt_out_of(session, phone)
-    if found is None:
-        return None
-    return f"{display(PhoneE164(phone))} texted {found.word} and is not sent to any more (until it texts START)."
+    return opt_out_sentence(found) if found is not None else None
+
+
+def opt_out_sentence(found: OptOut) -> str:
+    """The one sentence a refused reply shows for an opt-out."""
+    who = display(PhoneE164(found.phone))
+    if found.by:
+        return f"{who} was opted out by <@{found.by}> and is not sent to any more (until someone opts it back in)."
+    return f"{who} texted {found.word} and is not sent to any more (until it texts START)."

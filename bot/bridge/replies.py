@@ -15,28 +15,22 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.bridge import formatting, policy
+from bot.bridge import formatting, policy, undo
 from bot.bridge.card import queue_card
 from bot.bridge.context import Context
-from bot.bridge.mms_files import FileUnavailable, download_mms_file
-from bot.bridge.models import RetryLater
 from bot.bridge.notices import tell_privately
-from bot.bridge.outcomes import queue_outcome_reply
-from bot.bridge.refusals import mprofi_sentence
 from bot.bridge.signature import sign
-from bot.bridge.statuses import first_status_check, queue_render, queue_send, set_status
-from bot.mprofi import MProfiError, RetryableError, UncertainError
+from bot.bridge.statuses import queue_send
 from bot.slack.blocks.markup import escape
 from bot.slack.files import file_problem, file_ref
-from bot.sms.numbers import PhoneE164, display, is_phone, recipient_digits
+from bot.sms.numbers import PhoneE164, display, is_phone
 from bot.sms.text import TextTooLong, analyze, check_mms_text, check_sms_text, wire_encoding
 from storage import conversations, repository
 from storage.kinds import JobKind, Lane, MessageStatus
-from storage.models import Conversation, Job, Message, utcnow
-from storage.outgoing import start_sending
+from storage.models import Conversation, Message, utcnow
 from storage.queue import enqueue
 
-__all__ = ["handle_slack_message", "send_reply", "resend"]
+__all__ = ["handle_slack_message", "resend"]
 
 logger = logging.getLogger(__name__)
 
@@ -227,6 +221,11 @@ async def _deleted(ctx: Context, event: dict[str, Any], event_id: str) -> None:
     if old.get("bot_id") or not old.get("user"):
         return
     ts = event.get("deleted_ts") or old.get("ts", "")
+    async with ctx.sessions() as session:
+        message = await repository.outbound_by_slack_message(session, channel_id=str(event.get("channel") or ""), ts=ts)
+    if message is not None and message.status == MessageStatus.QUEUED and message.send_after is not None:
+        await undo.cancel_send(ctx, message.id, user_id=str(old["user"]))  # deleting it in its undo window is the undo
+        return
     await _warn_if_sent(ctx, event, ts, old["user"], old.get("thread_ts"), "delete", event_id)
 
 
@@ -292,91 +291,4 @@ async def resend(ctx: Context, message_id: int, user_id: str) -> None:
             queue_send(session, again)
     except IntegrityError:
         return
-    ctx.wake_workers()
-
-
-async def send_reply(ctx: Context, job: Job) -> None:
-    async with ctx.sessions() as session:
-        message = await session.get(Message, job.message_id)
-        assert message is not None
-        if message.status == MessageStatus.SENDING:
-            # A previous attempt died between asking mProfi and hearing back.
-            await set_status(
-                session, message, MessageStatus.UNCERTAIN, detail="The bridge stopped while sending; check the phone before sending again."
-            )
-            await queue_render(session, message)
-            await session.commit()
-            ctx.wake_workers()
-            return
-        if message.status != MessageStatus.QUEUED:
-            return
-        file = None
-        if message.kind == "mms":
-            await session.commit()  # no transaction stays open across the download
-            try:
-                file = await download_mms_file(ctx, (job.payload or {}).get("file"))
-            except FileUnavailable as exc:
-                await session.refresh(message, with_for_update=True)
-                if message.status != MessageStatus.QUEUED:  # cancelled while the file was fetched
-                    await session.commit()
-                    return
-                await set_status(session, message, MessageStatus.FAILED, detail=f"{exc} Nothing was sent.")
-                await queue_render(session, message)
-                await session.commit()
-                ctx.wake_workers()
-                return
-        # The undo window's Cancel races this: the conditional update lets one of them win.
-        if not await start_sending(session, message.id):
-            await session.commit()
-            return  # cancelled (or moved on by another run): nothing goes to mProfi
-        message.status = MessageStatus.SENDING  # as the row now says
-        if message.send_after is not None:
-            await queue_render(session, message)  # its Cancel is over
-        await session.commit()
-        outcome: tuple[MessageStatus, str | None] = (MessageStatus.ACCEPTED, None)
-        mprofi_id: int | None = None
-        try:
-            if message.kind == "mms":
-                result = await ctx.mprofi.send_mms(
-                    recipient_digits(PhoneE164(message.phone)),
-                    message.text,
-                    file=file,
-                    reference=message.reference,
-                    encoding=message.encoding,
-                )
-            else:
-                result = await ctx.mprofi.send_sms(
-                    recipient_digits(PhoneE164(message.phone)),
-                    message.text,
-                    reference=message.reference,
-                    encoding=message.encoding,
-                    date=message.scheduled_for,
-                )
-            mprofi_id = result.id
-        except RetryableError as exc:
-            outcome = (MessageStatus.QUEUED, None)
-            retry = RetryLater(exc.message, exc.retry_after)
-        except UncertainError as exc:
-            outcome = (MessageStatus.UNCERTAIN, f"{exc.message} Check with the customer before sending again.")
-        except MProfiError as exc:  # a refused key too: only an admin can fix that
-            outcome = (MessageStatus.FAILED, mprofi_sentence(exc, sending=True))
-        # A PUSH status can arrive before mProfi's answer does: re-read the row under a
-        # lock and move it on only if nothing else has.
-        await session.refresh(message, with_for_update=True)
-        if mprofi_id is not None and message.mprofi_id is None:
-            message.mprofi_id = mprofi_id
-        status, detail = outcome
-        if message.status == MessageStatus.SENDING:
-            if status == MessageStatus.QUEUED:
-                message.status = MessageStatus.QUEUED
-                if job.attempts == 1:
-                    await queue_outcome_reply(session, message, unreachable=True)
-                await session.commit()
-                raise retry
-            await set_status(session, message, status, detail=detail)
-            if status == MessageStatus.ACCEPTED:
-                message.next_poll_at = first_status_check(ctx, message.scheduled_for)
-        await queue_render(session, message)
-        await queue_outcome_reply(session, message)
-        await session.commit()
     ctx.wake_workers()

@@ -9,9 +9,11 @@ out rather than holding the reply up.
 
 from __future__ import annotations
 
+import re
+
 from bot.bridge.context import Context
 
-__all__ = ["sign"]
+__all__ = ["sign", "fill"]
 
 
 async def sign(ctx: Context, text: str, user_id: str) -> str:
@@ -21,7 +23,20 @@ async def sign(ctx: Context, text: str, user_id: str) -> str:
         return text
     full = await ctx.directory.profile_name(user_id) or await ctx.directory.user_name(user_id) or ""
     first = await ctx.directory.profile_name(user_id, first=True) or full
-    signature = template.format(first_name=first, name=full).strip()  # Settings allowed only these two
+    signature = fill(template, first=first, name=full)
     if not signature:
         return text
     return f"{text}\n{signature}" if text else signature
+
+
+def fill(template: str, *, first: str, name: str) -> str:
+    """The signature for one author; with no name known, the name and the punctuation around
+    it are left out (``— {first_name}, Sklep`` → ``— Sklep``), never a dangling ``— ,``."""
+    signature = template.format(first_name=first, name=name).strip()  # Settings allowed only these two
+    if first and name:
+        return signature
+    signature = re.sub(r"\s*,\s*(?=,|$)", "", signature)  # a comma left before nothing
+    signature = re.sub(r"([—–-])\s*,\s*", r"\1 ", signature)  # "— , Sklep" → "— Sklep"
+    signature = re.sub(r"^\s*,\s*", "", signature)
+    signature = " ".join(signature.split(" ")).strip()
+    return "" if not re.search(r"\w", signature) else re.sub(r" {2,}", " ", signature)

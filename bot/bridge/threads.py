@@ -9,6 +9,8 @@ with the message it answers.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,8 +28,11 @@ from bot.sms.numbers import PhoneE164
 from storage import conversations
 from storage.conversations import CardFacts
 from storage.models import Conversation, Job, Message, utcnow
+from storage.queue import save_payload
 
-__all__ = ["ensure_thread", "render_card", "card_view"]
+__all__ = ["ensure_thread", "render_card", "card_view", "card_digest"]
+
+_CONTEXT = "reply_context"  # in the payload of the job that opened the thread: its first line posted?
 
 logger = logging.getLogger(__name__)
 
@@ -88,27 +93,43 @@ async def ensure_thread(ctx: Context, session: AsyncSession, conversation: Conve
         conversation.thread_ts = await post_once(
             ctx.slack, key=f"thread:{conversation.id}", job=job, channel=conversation.channel_id, **payload
         )
+        conversation.card_hash = card_digest(payload)
+        if job is not None:  # the thread's first line is still to come: a retry must not forget it
+            job.payload = {**(job.payload or {}), _CONTEXT: "due"}
+            await save_payload(session, job.id, job.payload)
         await session.commit()
         await _post_reply_context(ctx, session, conversation, job)
+    elif job is not None and (job.payload or {}).get(_CONTEXT) == "due":
+        await _post_reply_context(ctx, session, conversation, job)  # an earlier try opened the thread and stopped
     return conversation.thread_ts
 
 
 async def _post_reply_context(ctx: Context, session: AsyncSession, conversation: Conversation, job: Job | None) -> None:
-    """A number sent a ``/sms`` (to many) lately opens its thread: start it with that message."""
-    if ctx.config.reply_context_days <= 0:
-        return
-    since = utcnow() - timedelta(days=ctx.config.reply_context_days)
-    sent = await conversations.last_broadcast_to(session, conversation.phone, since=since)
-    await session.commit()
-    if sent is None or conversation.thread_ts is None:
-        return
-    text = " ".join((sent.typed_text or sent.text).split())
-    line = f"↩ In reply to: “{text}”, sent with /sms on {when(sent.created_at)}"
-    # The quoted text is escaped by notice(); the author is mentioned on purpose.
-    payload = notice(f"{line} by", ping=[sent.author]) if sent.author else notice(line + ".")
-    await post_once(
-        ctx.slack, key=f"context:{conversation.id}", job=job, channel=conversation.channel_id, thread_ts=conversation.thread_ts, **payload
-    )
+    """A number sent a ``/sms`` (to many) lately opens its thread: start it with that message.
+
+    The sender is named, not mentioned: a broadcast's answers would ping them once each.
+    """
+    if ctx.config.reply_context_days > 0:
+        since = utcnow() - timedelta(days=ctx.config.reply_context_days)
+        sent = await conversations.last_broadcast_to(session, conversation.phone, since=since)
+        await session.commit()
+        if sent is not None and conversation.thread_ts is not None:
+            text = " ".join((sent.typed_text or sent.text).split())
+            name = await ctx.directory.user_name(sent.author) if sent.author else None
+            by = f" by @{name}" if name else ""
+            line = f"↩ In reply to: “{text}”, sent with /sms on {when(sent.created_at)}{by}."
+            await post_once(
+                ctx.slack,
+                key=f"context:{conversation.id}",
+                job=job,
+                channel=conversation.channel_id,
+                thread_ts=conversation.thread_ts,
+                **notice(line),  # escaped: the quoted text is the sender's own words
+            )
+    if job is not None and (job.payload or {}).get(_CONTEXT) == "due":
+        job.payload = {**(job.payload or {}), _CONTEXT: "done"}
+        await save_payload(session, job.id, job.payload)
+        await session.commit()
 
 
 async def render_card(ctx: Context, job: Job) -> None:
@@ -120,14 +141,22 @@ async def render_card(ctx: Context, job: Job) -> None:
         if conversation.thread_ts is None:
             await ensure_thread(ctx, session, conversation, job)
             return
-        thread_ts, channel = conversation.thread_ts, conversation.channel_id
+        thread_ts, channel, drawn = conversation.thread_ts, conversation.channel_id, conversation.card_hash
         payload = await _card(ctx, session, conversation.id)
-    if payload is None:
-        return
-    try:
-        await ctx.slack.chat_update(channel=channel, ts=thread_ts, **payload)
-    except SlackApiError as exc:
-        if slack_error(exc) not in ("message_not_found", "cant_update_message"):
-            raise
-        # Someone deleted the card: the thread's replies remain and still work.
-        logger.warning("the card of conversation %s is gone from Slack (%s); not drawn again", job.conversation_id, slack_error(exc))
+        if payload is None or card_digest(payload) == drawn:
+            return  # it shows this already (a redraw queued by a change the card does not show)
+        try:
+            await ctx.slack.chat_update(channel=channel, ts=thread_ts, **payload)
+        except SlackApiError as exc:
+            if slack_error(exc) not in ("message_not_found", "cant_update_message"):
+                raise
+            # Someone deleted the card: the thread's replies remain and still work.
+            logger.warning("the card of conversation %s is gone from Slack (%s); not drawn again", job.conversation_id, slack_error(exc))
+            return
+        await conversations.set_card_digest(session, conversation.id, card_digest(payload))
+        await session.commit()
+
+
+def card_digest(payload: dict[str, Any]) -> str:
+    """What a card shows, as a short digest: equal digests, equal cards."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

@@ -55,7 +55,7 @@ async def cancel_send(ctx: Context, message_id: int, *, user_id: str) -> None:
         won = await outgoing.cancel_queued(session, message_id, by=user_id)
         await session.refresh(message)  # the status as the update left it
         if won:
-            await conversations.settle_after_cancel(session, conversation.id)  # nothing went: we still owe the answer
+            await conversations.settle_unsent(session, conversation.id)  # nothing went: we still owe the answer
             await queue_render(session, message)  # the line says who cancelled; the card redraws
     if won:
         logger.info("message %s cancelled in its undo window", message_id)

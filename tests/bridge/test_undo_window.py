@@ -7,7 +7,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.bridge import replies, undo
+from sqlalchemy import delete
+
+from bot.bridge import conversations, replies, undo
 from bot.bridge.context import Context
 from bot.bridge.jobs import run_job
 from bot.sandbox.mprofi import SimulatorState
@@ -15,11 +17,11 @@ from bot.sandbox.slack import SlackMessage, SlackState
 from bot.slack.blocks.conversation import CANCEL_SEND_ACTION
 from storage import sending
 from storage.kinds import ConversationState, MessageStatus
-from storage.models import Conversation, Message, StatusEvent, utcnow
+from storage.models import Conversation, Message, OptOut, StatusEvent, utcnow
 from storage.queue import claim
 
 from .queue import LEASE, run_jobs, waiting_jobs
-from .steps import ANNA, PIOTR, bot_replies, open_thread, person_says, rows, sent_to
+from .steps import ANNA, PIOTR, bot_replies, open_thread, person_says, rows, sent_to, text_in
 
 TOO_LATE = "Too late to cancel: this SMS to +48 600 100 200 had already gone to mProfi."
 
@@ -218,3 +220,44 @@ async def test_editing_a_reply_in_its_window_points_to_cancel_and_a_cancelled_on
     await run_jobs(ctx, now=after_the_window())
     assert len(slack.ephemeral) == 1  # nothing went: nothing to warn about
     assert sent_to(sim) == []
+
+
+async def test_a_stop_or_an_opt_out_during_the_window_means_nothing_is_sent(ctx: Context, sim: SimulatorState, slack: SlackState) -> None:
+    with_window(ctx)
+    parent, message = await a_reply_in_its_window(ctx, slack)
+    await text_in(ctx, "STOP")  # the customer says STOP while the reply waits out its window
+    await run_jobs(ctx, now=after_the_window())
+    assert sent_to(sim) == []
+    [message] = await outgoing(ctx)
+    assert message.status == MessageStatus.FAILED and "STOP" in (message.status_detail or "")
+    assert "not sent" in status_line(slack, parent).text
+
+    async with ctx.sessions() as session, session.begin():  # and the card's Opt out, the same way
+        await session.execute(delete(OptOut))
+    await replies.handle_slack_message(ctx, person_says(slack, parent, "Druga próba"))
+    [conversation] = await rows(ctx, Conversation)
+    await conversations.set_opt_out(ctx, conversation.id, user_id=PIOTR, out=True)
+    await run_jobs(ctx, now=after_the_window())
+    assert sent_to(sim) == []
+    assert [m.status for m in await outgoing(ctx)] == [MessageStatus.FAILED, MessageStatus.FAILED]
+
+
+async def test_deleting_a_reply_in_its_window_cancels_it(ctx: Context, sim: SimulatorState, slack: SlackState) -> None:
+    with_window(ctx)
+    parent, message = await a_reply_in_its_window(ctx, slack)
+    original = next(m for m in slack.thread(parent.channel, parent.ts) if m.ts == message.slack_ts)
+    deleted = {
+        "type": "message",
+        "subtype": "message_deleted",
+        "channel": parent.channel,
+        "hidden": True,
+        "ts": slack.next_ts(),
+        "deleted_ts": original.ts,
+        "previous_message": original.as_event(),
+    }
+    await replies.handle_slack_message(ctx, deleted, event_id="Ev-delete")
+    await replies.handle_slack_message(ctx, deleted, event_id="Ev-delete")  # Slack delivered it again
+    await run_jobs(ctx, now=after_the_window())
+    assert sent_to(sim) == []
+    [message] = await outgoing(ctx)
+    assert message.status == MessageStatus.CANCELLED and slack.ephemeral == []

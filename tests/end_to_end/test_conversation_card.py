@@ -165,10 +165,13 @@ async def test_two_replicas_racing_on_one_card_give_one_outcome_each(make_stack:
             assert owner in (ANNA, PIOTR)
             loser = PIOTR if owner == ANNA else ANNA
             assert [e["user"] for e in stack.slack.ephemeral] == [loser]  # told once, the winner nothing
+            assert f"it is <@{owner}> now" in stack.slack.ephemeral[0]["text"]  # who has it, as the other replica left it
 
             await both("card_close")
             assert (await the_conversation(stack)).state == "closed"
-            assert len(stack.slack.ephemeral) == 2  # one of the two Close presses lost, and was told
+            closed_by = (await the_conversation(stack)).state_by
+            [told] = stack.slack.ephemeral[1:]  # one of the two Close presses lost, and was told who won
+            assert told["user"] != closed_by and told["text"] == f"<@{closed_by}> closed this conversation a moment ago."
             assert "Closed" in card_text(stack, parent)
         finally:
             await second.stop()

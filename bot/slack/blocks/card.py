@@ -72,6 +72,21 @@ _STATES = {
     "closed": (":white_circle:", "Closed"),
 }
 _QUOTE = 150  # characters of the last message in and out shown on the card
+# The last reply's state in a word or two. While it travels the card says only that: it is
+# redrawn when the story ends (the reply's own reaction or line follows every step).
+_OUT_STATES = {
+    "queued": "on its way",
+    "sending": "on its way",
+    "accepted": "on its way",
+    "sent": "on its way",
+    "delivered": "delivered",
+    "not_delivered": "not delivered",
+    "error": "delivery error",
+    "failed": "not sent",
+    "uncertain": "may not have gone",
+    "unknown": "status unknown",
+    "cancelled": "cancelled",
+}
 
 
 @dataclass(frozen=True)
@@ -159,7 +174,7 @@ def _last_lines(view: CardView) -> str:
     if view.last_out:
         out = view.last_out
         by = f" by <@{escape(out.author)}>" if out.author else ""
-        status = f" ({escape(out.status.replace('_', ' '))})" if out.status else ""
+        status = f" ({_OUT_STATES.get(out.status, escape(out.status))})" if out.status else ""
         lines.append(f"📤 Last out {_date(out.at)}{by}{status}: {_quote(out.text)}")
     return "\n".join(lines) or "No messages yet."
 

@@ -133,8 +133,7 @@ async def handle_name(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any
 async def handle_check_number(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], *, bridge: Bridge) -> None:
     await ack()
     if pressed := _pressed(action):
-        # One check per press: Slack's trigger id is unique to it, so a retried delivery checks nothing twice.
-        await bridge.check_number(pressed[0], user_id=_user(body), trigger_id=str(body.get("trigger_id") or action.get("action_ts")))
+        await bridge.check_number(pressed[0], user_id=_user(body))
 
 
 async def handle_opt_out(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], *, bridge: Bridge) -> None:

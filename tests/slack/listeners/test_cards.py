@@ -69,7 +69,7 @@ def bridged(bridge: CardBridge) -> Bridge:
         (cards.handle_assign_me, ("assign_conversation", {"id": 7, "user_id": ANNA, "owner": ANNA, "seen": PIOTR})),
         (cards.handle_close, ("close_conversation", {"id": 7, "user_id": ANNA})),
         (cards.handle_reopen, ("reopen_conversation", {"id": 7, "user_id": ANNA})),
-        (cards.handle_check_number, ("check_number", {"id": 7, "user_id": ANNA, "trigger_id": "trig.1"})),
+        (cards.handle_check_number, ("check_number", {"id": 7, "user_id": ANNA})),
         (cards.handle_opt_out, ("set_opt_out", {"id": 7, "user_id": ANNA, "out": True})),
         (cards.handle_opt_in, ("set_opt_out", {"id": 7, "user_id": ANNA, "out": False})),
     ],
