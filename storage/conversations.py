@@ -34,6 +34,7 @@ __all__ = [
     "claim_waiting_reminder",
     "set_last_hlr",
     "conversation_ids_of_phone",
+    "conversation_ids_of_phones",
     "last_broadcast_to",
     "settle_unsent",
     "set_card_digest",
@@ -224,6 +225,16 @@ async def set_last_hlr(session: AsyncSession, results: dict[str, dict[str, Any]]
 async def set_card_digest(session: AsyncSession, conversation_id: int, digest: str) -> None:
     """Remember what the card shows now (see :func:`bot.bridge.threads.card_digest`)."""
     await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(card_hash=digest))
+
+
+async def conversation_ids_of_phones(session: AsyncSession, phones: Collection[str]) -> set[int]:
+    """The conversations of many numbers (asked in chunks: databases cap IN lists)."""
+    numbers = list(set(phones))
+    found: set[int] = set()
+    for start in range(0, len(numbers), 5000):
+        rows = await session.scalars(select(Conversation.id).where(Conversation.phone.in_(numbers[start : start + 5000])))
+        found.update(int(cid) for cid in rows.all())
+    return found
 
 
 async def conversation_ids_of_phone(session: AsyncSession, phone: str) -> list[int]:

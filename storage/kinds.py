@@ -37,6 +37,7 @@ class JobKind(StrEnum):
     POST_SURVEY_NOTIFICATION = "post_survey_notification"  # what mProfi said of a survey
     RENDER_CARD = "render_card"  # a conversation's live card (its thread's parent), drawn again
     IMPORT_CONTACTS = "import_contacts"  # a CSV of names shared with the bot
+    EXPORT_CONTACTS = "export_contacts"  # every contact as a CSV file, for /sms contacts export
 
 
 class MessageStatus(StrEnum):

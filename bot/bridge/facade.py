@@ -16,7 +16,22 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.bridge import catch_up, conversations, hlr, inbound, jobs, notices, policy, reminders, replies, sms, statuses, surveys, undo
+from bot.bridge import (
+    catch_up,
+    contacts,
+    conversations,
+    hlr,
+    inbound,
+    jobs,
+    notices,
+    policy,
+    reminders,
+    replies,
+    sms,
+    statuses,
+    surveys,
+    undo,
+)
 from bot.bridge.context import BridgeConfig, Context
 from bot.bridge.models import HlrRequest, InboundSms, Received, SmsAccepted, SmsRequest, StatusUpdate, SurveyRequest
 from bot.mprofi import MProfiClient
@@ -194,6 +209,28 @@ class Bridge:
     async def remind_due(self) -> int:
         """Post the reminders due now (snoozes ended, customers waiting too long)."""
         return await reminders.remind_due(self.ctx)
+
+    # ---- contacts ------------------------------------------------------------------
+
+    async def start_contacts_import(self, *, trigger_id: str, user_id: str, channel_id: str, thread_ts: str, file: dict[str, Any]) -> None:
+        """A CSV of contacts shared with a mention of the app: read and stored in a job."""
+        await contacts.start_contacts_import(
+            self.ctx, trigger_id=trigger_id, user_id=user_id, channel_id=channel_id, thread_ts=thread_ts, file=file
+        )
+
+    async def list_contacts(self, query: str) -> tuple[list[tuple[str, str, list[str]]], int]:
+        """Up to 20 contacts matching ``query`` (phone, name, tags) and how many match."""
+        return await contacts.list_contacts(self.ctx, query)
+
+    async def start_contacts_export(self, *, user_id: str, channel_id: str) -> None:
+        await contacts.start_contacts_export(self.ctx, user_id=user_id, channel_id=channel_id)
+
+    async def find_recipient(self, names: list[tuple[str, int]]) -> contacts.Recipient | None:
+        """The contact a /sms starts with (or the candidates), from its leading words."""
+        return await contacts.find_recipient(self.ctx, names)
+
+    async def contact_names(self, phones: list[str]) -> dict[str, str]:
+        return await contacts.contact_names(self.ctx, phones)
 
     # ---- health and jobs -----------------------------------------------------------
 

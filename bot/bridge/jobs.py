@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.bridge import hlr, inbound, notices, outgoing, sms, statuses, surveys, threads
+from bot.bridge import contacts, hlr, inbound, notices, outgoing, sms, statuses, surveys, threads
 from bot.bridge.context import Context
 from storage.kinds import JobKind
 from storage.models import Job
@@ -33,6 +33,8 @@ JOBS: dict[JobKind, Callable[[Context, Job], Awaitable[None]]] = {
     JobKind.SURVEY_COMMAND: surveys.run_survey_command,
     JobKind.POST_SURVEY_NOTIFICATION: surveys.post_survey_notification,
     JobKind.RENDER_CARD: threads.render_card,
+    JobKind.IMPORT_CONTACTS: contacts.import_contacts,
+    JobKind.EXPORT_CONTACTS: contacts.export_contacts,
 }
 
 

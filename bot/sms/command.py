@@ -18,6 +18,7 @@ from bot.sms.lists import sort_out
 from bot.sms.numbers import InvalidNumber, PhoneE164, display, msisdn, normalize
 
 __all__ = [
+    "name_lead",
     "SmsCommand",
     "CommandError",
     "parse_sms_command",
@@ -180,6 +181,26 @@ def parse_sms_command(text: str, *, now: datetime, tz: ZoneInfo) -> SmsCommand |
         raw, reason = recipients.refused[0]
         raise CommandError(f"{raw} is not a number that can be texted: {reason}.")
     return SmsCommand(recipients=recipients, text=message, send_at=send_at)
+
+
+def name_lead(text: str, *, max_words: int = 5) -> tuple[int, list[tuple[str, int]]]:
+    """A ``/sms`` that starts with a name instead of a number: where the recipient begins
+    (after ``at …``), and the leading runs of 1 to ``max_words`` words, each with the
+    offset where it ends. Empty when the recipient is written as a number (or there is
+    no recipient at all): names are for the bridge's contacts to resolve."""
+    if text.strip().lower() in HELP_WORDS:
+        return 0, []
+    at = _AT.match(text)
+    start = at.end() if at else 0
+    words = list(re.finditer(r"\S+", text[start:]))
+    first = words[0].group() if words else ""
+    if len(words) < 2 or first.lower() == "at" or _NUMBERISH.match(first) or any(ch.isdigit() for ch in first):
+        return start, []  # a number (or a mistyped one): the usual parsing answers
+    runs = []
+    for count in range(1, min(max_words, len(words) - 1) + 1):  # at least one word is left for the message
+        last = words[count - 1]
+        runs.append((text[start + words[0].start() : start + last.end()], start + last.end()))
+    return start + words[0].start(), runs
 
 
 def parse_survey_command(text: str) -> tuple[str, int | None, tuple[str, ...], tuple[tuple[str, str], ...]]:

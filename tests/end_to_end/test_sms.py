@@ -218,9 +218,9 @@ async def test_a_number_that_texted_stop_is_not_sent_to_until_it_texts_start(sta
     parent = await stack.until(lambda: stack.thread_of("600 100 200"))
     await stack.until(lambda: any("texted STOP" in m.text for m in stack.replies(parent)), what="the opt-out notice")
     answer, _ = await sms(stack, "600100200,600100201 Promocja")
-    assert "Not sent to +48 600 100 200: it texted STOP." in answer and "Sending: 1 numbers" not in answer
+    assert "Not sent to +48 600 100 200: it is opted out." in answer and "Sending: 1 numbers" not in answer
     answer, _ = await sms(stack, "600100200 Hej")
-    assert answer == "Nothing was sent. Not sent to +48 600 100 200: it texted STOP."
+    assert answer == "Nothing was sent. Not sent to +48 600 100 200: it is opted out."
     await stack.person_replies(parent, "Czy na pewno?")
     await stack.until(lambda: any("texted STOP and is not sent to" in m.text for m in stack.replies(parent)), what="refused reply")
     await stack.drain()

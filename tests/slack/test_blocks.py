@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.slack import blocks
+from bot.slack.blocks import contacts
 from bot.slack.blocks.card import CardView, LastMessage
 from bot.sms.numbers import PhoneE164
 
@@ -118,6 +119,10 @@ BUILDERS: dict[str, Builder] = {
             note_prefix=t,
         )
     ),
+    "contacts_report": lambda t, p: contacts.contacts_report(
+        file_name=t, added=1, updated=2, unchanged=3, refused=[(n, t) for n in range(40)], too_many=True, user_id=USER
+    ),
+    "contacts_list": lambda t, p: contacts.contacts_list([(p, t, [t, t])] * 25, total=99, query=t),
     "follow_up": lambda t, p: blocks.follow_up(blocks.inbound_message(p, t, WHEN), reason="reopened", owner=USER),
     "inbound_message": lambda t, p: blocks.inbound_message(p, t, WHEN, images=2),
     "inbound_repeat": lambda t, p: blocks.inbound_repeat(p, t, WHEN),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.slack.blocks.contacts import named_number
 from bot.slack.blocks.markup import clip, escape, fallback, when
 from bot.sms.numbers import PhoneE164, display
 
@@ -109,17 +110,20 @@ def sms_ack(
     send_at: datetime | None,
     bridge_channel: str,
     again: bool = False,
+    names: dict[str, str] | None = None,
 ) -> str:
-    """The immediate private answer to ``/sms``: what will happen, and what will not."""
+    """The immediate private answer to ``/sms``: what will happen, and what will not
+    (``names``: contacts' names by number, shown beside the numbers)."""
+    names = names or {}
     if again:
         return "This /sms was already received; it is not sent twice."
     skipped: list[str] = []
     if refused:
         skipped.append(f"Not numbers that can be texted: {_listed(list(refused))}.")
     if opted_out:
-        names = ", ".join(escape(display(n)) for n in opted_out[:10])
+        shown = ", ".join(named_number(n, names.get(n)) for n in opted_out[:10])
         more = f" and {len(opted_out) - 10} more" if len(opted_out) > 10 else ""
-        skipped.append(f"Not sent to {names}{more}: {'they' if len(opted_out) > 1 else 'it'} texted STOP.")
+        skipped.append(f"Not sent to {shown}{more}: {'they are' if len(opted_out) > 1 else 'it is'} opted out.")
     if duplicates:
         skipped.append(f"{duplicates} repeated number{'s were' if duplicates > 1 else ' was'} sent once.")
     tail = (" " + " ".join(skipped)) if skipped else ""
@@ -129,7 +133,7 @@ def sms_ack(
     verb = f"Scheduling for {when(send_at)}" if send_at else "Sending"
     if len(sending) == 1:
         return (
-            f"{verb}: {escape(display(sending[0]))} ({size}). It shows in the number's conversation thread in "
+            f"{verb}: {named_number(sending[0], names.get(sending[0]))} ({size}). It shows in the number's conversation thread in "
             f"<#{escape(bridge_channel)}> with its delivery status.{tail}"
         )
     return f"{verb}: {len(sending):,} numbers ({size} each, {parts * len(sending):,} SMS in all). Progress shows in this channel.{tail}"

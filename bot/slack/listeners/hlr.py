@@ -1,4 +1,5 @@
-"""``/hlr``, and CSV files shared with the bot for a bulk HLR check.
+"""``/hlr``, and CSV files shared with the bot: a bulk HLR check, or (with the word
+``contacts``) an import of contacts.
 
 The handlers are module functions (the bridge passed by keyword) so tests call them
 without an app; ``register`` wires them to Bolt.
@@ -6,6 +7,7 @@ without an app; ``register`` wires them to Bolt.
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +65,7 @@ async def handle_hlr(ack: AsyncAck, command: dict[str, Any], *, bridge: Bridge) 
 
 
 _LIST_TYPES = frozenset({"csv", "tsv", "txt", "text"})
+_CONTACTS_WORD = re.compile(r"\b(contacts|kontakty)\b", re.IGNORECASE)
 
 
 def _is_list(file: dict[str, Any]) -> bool:
@@ -81,6 +84,15 @@ async def handle_mention(event: dict[str, Any], *, bridge: Bridge) -> None:
     shared = event.get("files") or []
     files = [f for f in shared if _is_list(f)] or shared[:1]
     base = f"mention:{event.get('channel')}:{event.get('ts')}"
+    if files and _CONTACTS_WORD.search(str(event.get("text") or "")):  # "@app contacts" + a CSV: names, not numbers to check
+        await bridge.start_contacts_import(
+            trigger_id=base,
+            user_id=str(event.get("user") or ""),
+            channel_id=str(event.get("channel") or ""),
+            thread_ts=str(event.get("thread_ts") or event.get("ts")),
+            file=files[0],
+        )
+        return
     for index, file in enumerate(files):  # none: a plain mention; the same text also arrives as a message event
         await bridge.check_numbers_in_file(
             trigger_id=base if index == 0 else f"{base}:{index}",

@@ -20,7 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.bridge.formatting import command_for_phone, look_up, pieces_from_text
 from bot.bridge.models import SmsAccepted, SmsRequest
 from bot.slack import blocks, views
-from bot.sms.command import CommandError, parse_recipients, parse_sms_command, split_numbers
+from bot.slack.blocks.contacts import CONTACTS_HELP, contacts_list, named_number
+from bot.sms.command import HELP_WORDS, CommandError, name_lead, parse_recipients, parse_sms_command, split_numbers
 from bot.sms.text import TextTooLong, analyze, check_sms_text, wire_encoding
 
 if TYPE_CHECKING:
@@ -46,6 +47,24 @@ async def handle_sms(ack: AsyncAck, command: dict[str, Any], client: AsyncWebCli
         await ack(refusal)
         return
     typed = str(command.get("text") or "")
+    first, _, rest = typed.strip().partition(" ")
+    if first.lower() in CONTACTS_WORDS:
+        await ack(await _contacts_command(rest.strip(), user_id=user, channel_id=channel, bridge=bridge))
+        return
+    start, names = name_lead(typed)
+    if names:  # "/sms Anna Kowalska …": a contact's whole name instead of a number
+        found = await bridge.find_recipient(names)
+        if found is None:
+            word = names[0][0]
+            await ack(
+                f"“{word[:40]}” is neither a number nor a contact's name. Start with the number (or a contact's whole name), then the message: /sms 600100200 Your parcel is on its way."
+            )
+            return
+        if found.phone is None:
+            listed = ", ".join(named_number(phone, name) for name, phone in found.candidates)
+            await ack(f"That name fits more than one contact: {listed}. Write the whole name, or the number.")
+            return
+        typed = typed[:start] + found.phone + typed[found.end :]
     # Names for any mentions are asked while the time zone is (both cached), so a
     # slow Slack costs one wait, not two, inside the 3 seconds.
     zone, _ = await asyncio.gather(bridge.user_timezone(user), look_up(pieces_from_text(typed), bridge.directory))
@@ -86,7 +105,8 @@ async def handle_sms(ack: AsyncAck, command: dict[str, Any], client: AsyncWebCli
     elif accepted.needs_confirmation:
         await ack(**_confirmation(request, accepted))
     else:
-        await ack(_ack_text(bridge, request, accepted))
+        known = await bridge.contact_names([*accepted.sending[:1], *accepted.opted_out[:10]])
+        await ack(_ack_text(bridge, request, accepted, names=known))
 
 
 async def handle_confirmation(
@@ -199,8 +219,24 @@ def _confirmation(request: SmsRequest, accepted: SmsAccepted) -> dict[str, Any]:
     )
 
 
-def _ack_text(bridge: Bridge, request: SmsRequest, accepted: SmsAccepted) -> str:
+CONTACTS_WORDS = frozenset({"contacts", "kontakty"})
+
+
+async def _contacts_command(rest: str, *, user_id: str, channel_id: str, bridge: Bridge) -> str:
+    """``/sms contacts [search | export | import]``: the private answer."""
+    word = rest.lower()
+    if word in HELP_WORDS - {""} or word == "import":
+        return CONTACTS_HELP
+    if word in ("export", "eksport"):
+        await bridge.start_contacts_export(user_id=user_id, channel_id=channel_id)
+        return "Exporting the contacts: a CSV file (phone, name, tags) will be shared in this channel in a moment."
+    entries, total = await bridge.list_contacts(rest)
+    return contacts_list(entries, total=total, query=rest)
+
+
+def _ack_text(bridge: Bridge, request: SmsRequest, accepted: SmsAccepted, *, names: dict[str, str] | None = None) -> str:
     return blocks.sms_ack(
+        names=names or {},
         sending=accepted.sending,
         opted_out=accepted.opted_out,
         refused=accepted.refused,

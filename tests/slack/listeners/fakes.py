@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.bridge.contacts import Recipient
 from bot.bridge.models import HlrRequest, SmsAccepted, SmsRequest, SurveyRequest
 from bot.sms.clock import WARSAW
+from bot.sms.numbers import PhoneE164
 
 __all__ = ["FakeAck", "FakeRespond", "FakeClient", "FakeBridge", "FakeConfig", "FakeDirectory", "within_slack_time"]
 
@@ -109,7 +111,7 @@ class FakeBridge:
     @property
     def started(self) -> list[str]:
         """Which work was handed over (stored or queued), not counting questions."""
-        return [m for m, _ in self.calls if m not in ("may_send", "user_timezone")]
+        return [m for m, _ in self.calls if m not in ("may_send", "user_timezone", "find_recipient", "list_contacts")]
 
     def may_send(self, *, user_id: str, channel_id: str) -> str | None:
         self.calls.append(("may_send", {"user_id": user_id, "channel_id": channel_id}))
@@ -154,6 +156,42 @@ class FakeBridge:
 
     async def resend(self, message_id: int, user_id: str) -> None:
         self.calls.append(("resend", {"message_id": message_id, "user_id": user_id}))
+
+    # ---- contacts: two people, "Anna Kowalska" and "Anna Nowak", in a dict
+
+    contacts: dict[str, str] = field(default_factory=lambda: {"+48600100300": "Anna Kowalska", "+48600100301": "Anna Nowak"})
+
+    async def find_recipient(self, names: list[tuple[str, int]]) -> Recipient | None:
+        """As the bridge resolves it: the longest whole name, or the names that start alike."""
+        self.calls.append(("find_recipient", names))
+        for typed, end in sorted(names, key=lambda n: len(n[0]), reverse=True):
+            found = [(name, phone) for phone, name in self.contacts.items() if name.lower() == " ".join(typed.lower().split())]
+            if len(found) == 1:
+                return Recipient(phone=PhoneE164(found[0][1]), name=found[0][0], end=end)
+        first = names[0][0].lower() + " "
+        starting = tuple((name, phone) for phone, name in self.contacts.items() if name.lower().startswith(first))
+        return Recipient(phone=None, name=None, candidates=starting) if starting else None
+
+    async def contact_names(self, phones: list[str]) -> dict[str, str]:
+        return {phone: self.contacts[phone] for phone in phones if phone in self.contacts}
+
+    async def list_contacts(self, query: str) -> tuple[list[tuple[str, str, list[str]]], int]:
+        self.calls.append(("list_contacts", query))
+        found: list[tuple[str, str, list[str]]] = [
+            (phone, name, []) for phone, name in self.contacts.items() if query.lower() in name.lower()
+        ]
+        return found[:20], len(found)
+
+    async def start_contacts_export(self, *, user_id: str, channel_id: str) -> None:
+        self.calls.append(("start_contacts_export", {"user_id": user_id, "channel_id": channel_id}))
+
+    async def start_contacts_import(self, *, trigger_id: str, user_id: str, channel_id: str, thread_ts: str, file: dict[str, Any]) -> None:
+        self.calls.append(
+            (
+                "start_contacts_import",
+                {"trigger_id": trigger_id, "user_id": user_id, "channel_id": channel_id, "thread_ts": thread_ts, "file": file},
+            )
+        )
 
     async def cancel_send(self, message_id: int, *, user_id: str) -> None:
         self.calls.append(("cancel_send", {"message_id": message_id, "user_id": user_id}))

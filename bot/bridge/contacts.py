@@ -1,0 +1,170 @@
+"""Contacts: a name for a number, imported from a CSV, listed, exported, and used to send.
+
+An import is read in a job (never before Slack's answer), stored in one transaction,
+and answered with a report in the file's thread; every card of a renamed number is
+redrawn. Sending by name resolves only whole names: "Anna" alone, when several
+contacts are called Anna, answers with the candidates instead of guessing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.bridge.card import queue_cards
+from bot.bridge.context import Context
+from bot.bridge.models import RetryLater
+from bot.bridge.posts import post_once, upload_once
+from bot.slack import blocks, files
+from bot.slack.blocks.contacts import contacts_report
+from bot.sms.contact_lists import decode_csv, read_contacts
+from bot.sms.numbers import PhoneE164
+from storage import contacts
+from storage import conversations as conversation_store
+from storage.contacts import search_key
+from storage.kinds import JobKind, Lane
+from storage.models import Job
+from storage.queue import enqueue
+
+__all__ = [
+    "Recipient",
+    "start_contacts_import",
+    "import_contacts",
+    "list_contacts",
+    "start_contacts_export",
+    "export_contacts",
+    "find_recipient",
+    "contact_names",
+]
+
+logger = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 5 * 1024 * 1024  # 20,000 contacts are far smaller
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A name typed after /sms, resolved: one contact (and where the name ended), or the candidates."""
+
+    phone: PhoneE164 | None
+    name: str | None
+    end: int = 0  # where the name ends in the typed text
+    candidates: tuple[tuple[str, str], ...] = ()  # (name, phone) when the name is not enough
+
+
+async def start_contacts_import(
+    ctx: Context, *, trigger_id: str, user_id: str, channel_id: str, thread_ts: str, file: dict[str, Any]
+) -> None:
+    """A CSV shared with a mention of the app and the word contacts: read it in a job."""
+    ref = {"url": file.get("url_private_download") or file.get("url_private"), "name": file.get("name") or "file"}
+    payload = {"trigger": trigger_id, "user": user_id, "channel": channel_id, "thread_ts": thread_ts, "file": ref}
+    async with ctx.sessions() as session, session.begin():
+        enqueue(session, kind=JobKind.IMPORT_CONTACTS, lane=Lane.SLACK, payload=payload)
+    ctx.wake_workers()
+
+
+async def import_contacts(ctx: Context, job: Job) -> None:
+    payload = job.payload or {}
+    ref, user = payload["file"], str(payload["user"])
+    name = str(ref.get("name") or "file")
+    where = {"channel": payload["channel"], "thread_ts": payload["thread_ts"]}
+    try:
+        content = await files.download(ctx.http, str(ref.get("url") or ""), token=ctx.config.bot_token, limit=MAX_FILE_BYTES)
+    except files.FileRefused:
+        content = None
+    problem = None
+    if content is None:
+        problem = f"Slack did not hand over {name} (the app needs the files:read scope)."
+    elif len(content) >= MAX_FILE_BYTES:
+        problem = f"{name} is larger than 5 MB; split it into smaller files (at most 20,000 contacts each)."
+    elif b"\x00" in content[:4096]:
+        problem = f"{name} is not a text file; share a CSV with the columns phone, name and (optionally) tags."
+    if problem is not None or content is None:
+        await post_once(ctx.slack, key=f"job:{job.id}", job=job, **where, **blocks.notice(problem or "Nothing to import."))
+        return
+    found = read_contacts(decode_csv(content))
+    try:
+        async with ctx.sessions() as session, session.begin():
+            rows = [(row.phone, row.name, row.tags) for row in found.rows]
+            added, updated, unchanged = await contacts.upsert_many(session, rows, by=user)
+            await queue_cards(session, await conversation_store.conversation_ids_of_phones(session, [*added, *updated]))
+    except IntegrityError:  # a number added by someone else at the same moment: read it again
+        raise RetryLater("a contact was added meanwhile", 1.0) from None
+    ctx.wake_workers()
+    logger.info("contacts import from job %s: %s added, %s updated, %s refused", job.id, len(added), len(updated), len(found.refused))
+    report = contacts_report(
+        file_name=name,
+        added=len(added),
+        updated=len(updated),
+        unchanged=unchanged,
+        refused=list(found.refused),
+        too_many=found.too_many,
+        user_id=user,
+    )
+    await post_once(ctx.slack, key=f"job:{job.id}", job=job, **where, **report)
+
+
+async def list_contacts(ctx: Context, query: str, *, limit: int = 20) -> tuple[list[tuple[str, str, list[str]]], int]:
+    """Contacts matching ``query`` (name part or digits; all when empty): (phone, name, tags) and the total."""
+    async with ctx.sessions() as session:
+        found, total = await contacts.search(session, query, limit=limit)
+        return [(c.phone, c.name, list(c.tags or [])) for c in found], total
+
+
+async def start_contacts_export(ctx: Context, *, user_id: str, channel_id: str) -> None:
+    """``/sms contacts export``: the CSV is made and shared in a job."""
+    async with ctx.sessions() as session, session.begin():
+        enqueue(session, kind=JobKind.EXPORT_CONTACTS, lane=Lane.SLACK, payload={"user": user_id, "channel": channel_id})
+    ctx.wake_workers()
+
+
+async def export_contacts(ctx: Context, job: Job) -> None:
+    """Every contact as ``phone,name,tags`` (UTF-8 with a BOM, so Excel reads Polish letters), shared in the channel."""
+    payload = job.payload or {}
+    async with ctx.sessions() as session:
+        everyone = await contacts.all_contacts(session)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["phone", "name", "tags"])
+    for contact in everyone:
+        writer.writerow([contact.phone, contact.name, " ".join(contact.tags or [])])
+    await upload_once(
+        ctx.slack,
+        job=job,
+        channel=str(payload["channel"]),
+        thread_ts=None,
+        content=("\ufeff" + out.getvalue()).encode("utf-8"),
+        filename=f"contacts-{job.id}.csv",
+        title=f"Contacts ({len(everyone):,}), exported for {payload.get('user')}",
+    )
+
+
+async def find_recipient(ctx: Context, names: list[tuple[str, int]]) -> Recipient | None:
+    """The contact a /sms starts with: the longest of ``names`` (leading words, each with
+    where it ends) that is one contact's whole name; the candidates when that is not
+    enough to know who; None when no contact is meant."""
+    keys = {search_key(name): end for name, end in names}
+    async with ctx.sessions() as session:
+        exact = await contacts.named(session, keys)
+        for key in sorted(keys, key=len, reverse=True):
+            found = exact.get(key) or []
+            if len(found) == 1:
+                return Recipient(phone=PhoneE164(found[0].phone), name=found[0].name, end=keys[key])
+            if len(found) > 1:
+                return Recipient(phone=None, name=None, candidates=tuple((c.name, c.phone) for c in found[:10]))
+        first = search_key(names[0][0]) if names else ""
+        starting = await contacts.starting_with(session, first) if first else []
+    if starting:
+        return Recipient(phone=None, name=None, candidates=tuple((c.name, c.phone) for c in starting))
+    return None
+
+
+async def contact_names(ctx: Context, phones: list[str]) -> dict[str, str]:
+    """Names of those of ``phones`` that are contacts."""
+    async with ctx.sessions() as session:
+        return await contacts.names_of(session, phones)

@@ -1,0 +1,53 @@
+"""Contacts: the import's report, the list ``/sms contacts`` answers with, a name for a number."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.slack.blocks.markup import clip, escape, fallback
+from bot.sms.numbers import PhoneE164, display
+
+__all__ = ["contacts_report", "contacts_list", "named_number", "CONTACTS_HELP"]
+
+CONTACTS_HELP = (
+    "/sms contacts lists the contacts (/sms contacts Kowalska searches, /sms contacts export shares them as a CSV file). "
+    "To import, share a CSV file (phone, name, optional tags) in a channel and mention me with the word contacts."
+)
+
+
+def named_number(phone: str, name: str | None) -> str:
+    """``Anna Kowalska (+48 600 100 200)``, or the number alone; escaped."""
+    shown = escape(display(PhoneE164(phone)))
+    return f"{escape(name)} ({shown})" if name else shown
+
+
+def contacts_report(
+    *, file_name: str, added: int, updated: int, unchanged: int, refused: list[tuple[int, str]], too_many: bool, user_id: str
+) -> dict[str, Any]:
+    """What an import did: counts, and each refused line with why (the first 30)."""
+    counts = f"*{added:,}* added, *{updated:,}* updated, *{unchanged:,}* unchanged, *{len(refused):,}* refused"
+    lines = [f":bust_in_silhouette: Contacts from {escape(file_name)} for <@{escape(user_id)}>: {counts}."]
+    if too_many:
+        lines.append("Only the first 20,000 lines were read; split the file to import the rest.")
+    if refused:
+        shown = "\n".join(f"• line {line}: {escape(why)}" for line, why in refused[:30])
+        more = f"\n…and {len(refused) - 30:,} more refused lines." if len(refused) > 30 else ""
+        lines.append("Not imported (fix these lines and share the file again):\n" + shown + more)
+    text = clip("\n".join(lines), 2900)
+    plain = f"Contacts from {escape(file_name)}: {added} added, {updated} updated, {unchanged} unchanged, {len(refused)} refused"
+    return {"text": fallback(plain), "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+def contacts_list(entries: list[tuple[str, str, list[str]]], *, total: int, query: str) -> str:
+    """The private answer to ``/sms contacts [search]``: up to 20, and how many in all."""
+    if not entries:
+        where = f" matching “{escape(query)}”" if query else ""
+        return f"No contacts{where}. {CONTACTS_HELP}"
+    lines = [f"• {named_number(phone, name)}" + (f" — {escape(', '.join(tags))}" if tags else "") for phone, name, tags in entries]
+    head = f"{total:,} contact{'s' if total != 1 else ''}" + (f" matching “{escape(query)}”" if query else "")
+    more = (
+        f"\n…and {total - len(entries):,} more; search with /sms contacts and a part of a name or number, or share them all with /sms contacts export."
+        if total > len(entries)
+        else ""
+    )
+    return clip(f"{head}:\n" + "\n".join(lines) + more, 3900)

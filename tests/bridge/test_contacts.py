@@ -1,0 +1,69 @@
+"""Contacts through the bridge: a CSV import with its report, names on cards, sending by name, export."""
+
+from __future__ import annotations
+
+from bot.bridge import contacts
+from bot.bridge.context import Context
+from bot.sandbox.slack import SlackState
+
+from .queue import run_jobs
+from .steps import ANNA, BRIDGE, NUMBER, open_thread, person_posts
+
+CSV = (
+    "telefon;imię i nazwisko;tagi\n"
+    "600 100 200;Anna Kowalska;vip\n"
+    "600100201;Anna Nowak;\n"
+    "to nie numer;Ktoś\n"
+    "600100202;Jan Kowalski;hurt|sklep\n"
+).encode("cp1250")
+
+
+async def imported(ctx: Context, slack: SlackState, content: bytes = CSV, name: str = "kontakty.csv") -> str:
+    """A person shares ``content`` with a mention; the import runs; the report's text."""
+    file = slack.share_file(ANNA, name, content, "text/csv")
+    message = person_posts(slack, BRIDGE, "@mProfi contacts", files=[file])
+    await contacts.start_contacts_import(ctx, trigger_id="t1", user_id=ANNA, channel_id=BRIDGE, thread_ts=message.ts, file=file)
+    await run_jobs(ctx)
+    [report] = [m for m in slack.thread(BRIDGE, message.ts) if m.bot_id]
+    return str(report.blocks)
+
+
+async def test_an_import_reports_what_it_added_updated_and_refused_and_cards_show_the_names(ctx: Context, slack: SlackState) -> None:
+    parent = await open_thread(ctx, slack)
+    report = await imported(ctx, slack)
+    assert "*3* added, *0* updated, *0* unchanged, *1* refused" in report
+    assert "line 4: “to nie numer” is not a phone number" in report
+    assert "📱 Anna Kowalska · +48 600 100 200" in str(slack.messages[(parent.channel, parent.ts)].blocks)
+
+    again = await imported(ctx, slack, b"600100200,Anna Kowalska-Nowak\n600100201,Anna Nowak\n", "poprawki.csv")
+    assert "*0* added, *1* updated, *1* unchanged, *0* refused" in again
+    assert "Anna Kowalska-Nowak · +48 600 100 200" in str(slack.messages[(parent.channel, parent.ts)].blocks)
+
+
+async def test_a_file_that_is_not_text_is_answered_with_a_sentence(ctx: Context, slack: SlackState) -> None:
+    report = await imported(ctx, slack, b"PK\x03\x04\x00\x00binary", "kontakty.xlsx")
+    assert "kontakty.xlsx is not a text file; share a CSV with the columns phone, name and (optionally) tags." in report
+
+
+async def test_a_whole_name_finds_one_contact_and_a_part_of_one_lists_the_candidates(ctx: Context, slack: SlackState) -> None:
+    await imported(ctx, slack)
+    found = await contacts.find_recipient(ctx, [("anna", 4), ("ANNA  kowalska", 14), ("Anna Kowalska Dzień", 20)])
+    assert found is not None and (found.phone, found.name, found.end) == (NUMBER, "Anna Kowalska", 14)
+    vague = await contacts.find_recipient(ctx, [("Anna", 4), ("Anna dzień", 10)])
+    assert vague is not None and vague.phone is None
+    assert vague.candidates == (("Anna Kowalska", "+48600100200"), ("Anna Nowak", "+48600100201"))
+    assert await contacts.find_recipient(ctx, [("Zofia", 5), ("Zofia dzień", 11)]) is None
+
+
+async def test_export_shares_every_contact_as_a_csv_excel_reads(ctx: Context, slack: SlackState) -> None:
+    await imported(ctx, slack)
+    await contacts.start_contacts_export(ctx, user_id=ANNA, channel_id=BRIDGE)
+    await run_jobs(ctx)
+    [file] = [f for f in slack.files.values() if f.name.startswith("contacts-")]
+    assert file.channel == BRIDGE and file.content.startswith("\ufeff".encode())
+    assert file.content.decode("utf-8-sig").splitlines() == [
+        "phone,name,tags",
+        "+48600100200,Anna Kowalska,vip",
+        "+48600100201,Anna Nowak,",
+        "+48600100202,Jan Kowalski,hurt sklep",
+    ]
