@@ -253,6 +253,7 @@ class FakeBridge:
     def __init__(self) -> None:
         self.inbound: list[InboundSms] = []
         self.statuses: list[StatusUpdate] = []
+        self.answered: list[int] = []
 
     async def receive_sms(self, sms: InboundSms) -> Received:
         self.inbound.append(sms)
@@ -261,6 +262,10 @@ class FakeBridge:
     async def apply_status(self, update: StatusUpdate, *, source: str) -> bool:
         self.statuses.append(update)
         return True
+
+    async def mark_answered(self, message_ids: list[int]) -> None:
+        """The route records, after its 2xx went out, which messages it answered."""
+        self.answered.extend(message_ids)
 
 
 def webhook_app(bridge: FakeBridge, token: str) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
