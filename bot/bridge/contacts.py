@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
 from bot.bridge.card import queue_cards
@@ -21,10 +22,12 @@ from bot.bridge.context import Context
 from bot.bridge.models import RetryLater
 from bot.bridge.posts import post_once, upload_once
 from bot.slack import blocks, files
-from bot.slack.blocks.contacts import contacts_report
+from bot.slack.blocks.contacts import EXPORT_REFUSED, contacts_report
+from bot.slack.errors import PLACE_REFUSED, slack_error
+from bot.slack.responses import post_response
 from bot.sms.contact_lists import decode_csv, read_contacts
 from bot.sms.numbers import PhoneE164
-from storage import contacts
+from storage import contacts, repository
 from storage import conversations as conversation_store
 from storage.contacts import search_key
 from storage.kinds import JobKind, Lane
@@ -64,12 +67,23 @@ async def start_contacts_import(
     ref = {"url": file.get("url_private_download") or file.get("url_private"), "name": file.get("name") or "file"}
     payload = {"trigger": trigger_id, "user": user_id, "channel": channel_id, "thread_ts": thread_ts, "file": ref}
     async with ctx.sessions() as session, session.begin():
+        if not await repository.remember_slack_event(session, f"contacts:{trigger_id}"[:64]):
+            return  # Slack delivered the mention again: one import, one report
         enqueue(session, kind=JobKind.IMPORT_CONTACTS, lane=Lane.SLACK, payload=payload)
     ctx.wake_workers()
 
 
 async def import_contacts(ctx: Context, job: Job) -> None:
+    """Read the shared CSV and store it; the report is its own job, queued with the contacts.
+
+    A run that stored the contacts and then failed to post would, run again, count
+    everything as unchanged: so the report's figures are kept with the import itself.
+    """
     payload = job.payload or {}
+    if "report" in payload:
+        where = {"channel": payload["channel"], "thread_ts": payload["thread_ts"]}
+        await post_once(ctx.slack, key=f"job:{job.id}", job=job, **where, **payload["report"])
+        return
     ref, user = payload["file"], str(payload["user"])
     name = str(ref.get("name") or "file")
     where = {"channel": payload["channel"], "thread_ts": payload["thread_ts"]}
@@ -90,23 +104,25 @@ async def import_contacts(ctx: Context, job: Job) -> None:
     found = read_contacts(decode_csv(content))
     try:
         async with ctx.sessions() as session, session.begin():
+            if not await repository.remember_slack_event(session, f"contacts-import:{job.id}"):
+                return  # an earlier run stored them and queued the report
             rows = [(row.phone, row.name, row.tags) for row in found.rows]
             added, updated, unchanged = await contacts.upsert_many(session, rows, by=user)
             await queue_cards(session, await conversation_store.conversation_ids_of_phones(session, [*added, *updated]))
+            report = contacts_report(
+                file_name=name,
+                added=len(added),
+                updated=len(updated),
+                unchanged=unchanged,
+                refused=list(found.refused),
+                too_many=found.too_many,
+                user_id=user,
+            )
+            enqueue(session, kind=JobKind.IMPORT_CONTACTS, lane=Lane.SLACK, payload={**where, "report": report})
     except IntegrityError:  # a number added by someone else at the same moment: read it again
         raise RetryLater("a contact was added meanwhile", 1.0) from None
     ctx.wake_workers()
     logger.info("contacts import from job %s: %s added, %s updated, %s refused", job.id, len(added), len(updated), len(found.refused))
-    report = contacts_report(
-        file_name=name,
-        added=len(added),
-        updated=len(updated),
-        unchanged=unchanged,
-        refused=list(found.refused),
-        too_many=found.too_many,
-        user_id=user,
-    )
-    await post_once(ctx.slack, key=f"job:{job.id}", job=job, **where, **report)
 
 
 async def list_contacts(ctx: Context, query: str, *, limit: int = 20) -> tuple[list[tuple[str, str, list[str]]], int]:
@@ -116,10 +132,12 @@ async def list_contacts(ctx: Context, query: str, *, limit: int = 20) -> tuple[l
         return [(c.phone, c.name, list(c.tags or [])) for c in found], total
 
 
-async def start_contacts_export(ctx: Context, *, user_id: str, channel_id: str) -> None:
-    """``/sms contacts export``: the CSV is made and shared in a job."""
+async def start_contacts_export(ctx: Context, *, user_id: str, channel_id: str, response_url: str | None = None) -> None:
+    """``/sms contacts export``: the CSV is made and shared in a job (``response_url``: where
+    to say so if the app may not share files in that channel)."""
+    payload = {"user": user_id, "channel": channel_id, "response_url": response_url}
     async with ctx.sessions() as session, session.begin():
-        enqueue(session, kind=JobKind.EXPORT_CONTACTS, lane=Lane.SLACK, payload={"user": user_id, "channel": channel_id})
+        enqueue(session, kind=JobKind.EXPORT_CONTACTS, lane=Lane.SLACK, payload=payload)
     ctx.wake_workers()
 
 
@@ -133,15 +151,21 @@ async def export_contacts(ctx: Context, job: Job) -> None:
     writer.writerow(["phone", "name", "tags"])
     for contact in everyone:
         writer.writerow([contact.phone, contact.name, " ".join(contact.tags or [])])
-    await upload_once(
-        ctx.slack,
-        job=job,
-        channel=str(payload["channel"]),
-        thread_ts=None,
-        content=("\ufeff" + out.getvalue()).encode("utf-8"),
-        filename=f"contacts-{job.id}.csv",
-        title=f"Contacts ({len(everyone):,}), exported for {payload.get('user')}",
-    )
+    try:
+        await upload_once(
+            ctx.slack,
+            job=job,
+            channel=str(payload["channel"]),
+            thread_ts=None,
+            content=("\ufeff" + out.getvalue()).encode("utf-8"),
+            filename=f"contacts-{job.id}.csv",
+            title=f"Contacts ({len(everyone):,}), exported for {payload.get('user')}",
+        )
+    except SlackApiError as exc:
+        # Typed in a channel the app is not a member of: Slack takes no file there, for good.
+        if slack_error(exc) not in PLACE_REFUSED or not payload.get("response_url"):
+            raise
+        await post_response(ctx.http, str(payload["response_url"]), {"text": EXPORT_REFUSED})
 
 
 async def find_recipient(ctx: Context, names: list[tuple[str, int]]) -> Recipient | None:

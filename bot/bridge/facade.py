@@ -222,8 +222,9 @@ class Bridge:
         """Up to 20 contacts matching ``query`` (phone, name, tags) and how many match."""
         return await contacts.list_contacts(self.ctx, query)
 
-    async def start_contacts_export(self, *, user_id: str, channel_id: str) -> None:
-        await contacts.start_contacts_export(self.ctx, user_id=user_id, channel_id=channel_id)
+    async def start_contacts_export(self, *, user_id: str, channel_id: str, response_url: str | None = None) -> None:
+        """Every contact as a CSV file shared in the channel (in a job; ``response_url`` hears if it cannot be)."""
+        await contacts.start_contacts_export(self.ctx, user_id=user_id, channel_id=channel_id, response_url=response_url)
 
     async def find_recipient(self, names: list[tuple[str, int]]) -> contacts.Recipient | None:
         """The contact a /sms starts with (or the candidates), from its leading words."""

@@ -16,6 +16,7 @@ from bot.slack import blocks
 from bot.slack.errors import slack_error
 from bot.slack.responses import post_response
 from bot.sms.numbers import PhoneE164
+from storage import contacts
 from storage.kinds import JobKind, Lane
 from storage.models import Dispatch, Job, Message
 from storage.queue import enqueue
@@ -45,6 +46,7 @@ async def respond(ctx: Context, job: Job) -> None:
     async with ctx.sessions() as session:
         dispatch = await session.get(Dispatch, job.dispatch_id)
         message = await session.get(Message, job.message_id)
+        contact = await contacts.contact_of(session, message.phone) if message is not None else None
     if dispatch is None or message is None:
         return
     link = None
@@ -61,6 +63,7 @@ async def respond(ctx: Context, job: Job) -> None:
         scheduled_for=message.scheduled_for,
         link=link,
         unreachable=bool((job.payload or {}).get("unreachable")),
+        name=contact.name if contact else None,
     )
     if dispatch.response_url:
         await post_response(ctx.http, dispatch.response_url, {"text": text})

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.bridge import contacts
 from bot.bridge.context import Context
 from bot.sandbox.slack import SlackState
+from storage.models import utcnow
 
-from .queue import run_jobs
+from .queue import run_jobs, waiting_jobs
 from .steps import ANNA, BRIDGE, NUMBER, open_thread, person_posts
 
 CSV = (
@@ -22,7 +25,8 @@ async def imported(ctx: Context, slack: SlackState, content: bytes = CSV, name: 
     """A person shares ``content`` with a mention; the import runs; the report's text."""
     file = slack.share_file(ANNA, name, content, "text/csv")
     message = person_posts(slack, BRIDGE, "@mProfi contacts", files=[file])
-    await contacts.start_contacts_import(ctx, trigger_id="t1", user_id=ANNA, channel_id=BRIDGE, thread_ts=message.ts, file=file)
+    trigger = f"mention:{BRIDGE}:{message.ts}"
+    await contacts.start_contacts_import(ctx, trigger_id=trigger, user_id=ANNA, channel_id=BRIDGE, thread_ts=message.ts, file=file)
     await run_jobs(ctx)
     [report] = [m for m in slack.thread(BRIDGE, message.ts) if m.bot_id]
     return str(report.blocks)
@@ -67,3 +71,38 @@ async def test_export_shares_every_contact_as_a_csv_excel_reads(ctx: Context, sl
         "+48600100201,Anna Nowak,",
         "+48600100202,Jan Kowalski,hurt sklep",
     ]
+
+
+async def test_slack_delivering_the_mention_twice_imports_once_with_one_report(ctx: Context, slack: SlackState) -> None:
+    file = slack.share_file(ANNA, "kontakty.csv", CSV, "text/csv")
+    message = person_posts(slack, BRIDGE, "@mProfi contacts", files=[file])
+    for _ in range(2):
+        await contacts.start_contacts_import(
+            ctx, trigger_id="mention:again", user_id=ANNA, channel_id=BRIDGE, thread_ts=message.ts, file=file
+        )
+    await run_jobs(ctx)
+    [report] = [m for m in slack.thread(BRIDGE, message.ts) if m.bot_id]
+    assert "*3* added" in str(report.blocks)
+
+
+async def test_a_report_slack_failed_to_take_keeps_the_figures_of_the_import(ctx: Context, slack: SlackState) -> None:
+    file = slack.share_file(ANNA, "kontakty.csv", CSV, "text/csv")
+    message = person_posts(slack, BRIDGE, "@mProfi contacts", files=[file])
+    await contacts.start_contacts_import(ctx, trigger_id="mention:once", user_id=ANNA, channel_id=BRIDGE, thread_ts=message.ts, file=file)
+    slack.fail("chat.postMessage", 500)  # the contacts are stored; the report does not get through
+    await run_jobs(ctx)
+    assert [job.last_error for job in await waiting_jobs(ctx)] != []
+    await run_jobs(ctx, now=utcnow() + timedelta(hours=1))
+    [report] = [m for m in slack.thread(BRIDGE, message.ts) if m.bot_id]
+    assert "*3* added, *0* updated, *0* unchanged, *1* refused" in str(report.blocks)  # not "3 unchanged" from a second import
+
+
+async def test_export_typed_where_the_app_may_not_share_files_is_answered_privately(ctx: Context, slack: SlackState) -> None:
+    await imported(ctx, slack)
+    slack.refuse("not_in_channel", method="files.completeUploadExternal")
+    hook = slack.config.public_url + "/hooks/export"
+    await contacts.start_contacts_export(ctx, user_id=ANNA, channel_id=BRIDGE, response_url=hook)
+    await run_jobs(ctx)
+    [told] = slack.hook_posts("export")
+    assert told["text"].startswith("The app is not a member of this channel, so it cannot share the contacts file here;")
+    assert await waiting_jobs(ctx) == []

@@ -26,10 +26,12 @@ async def test_imported_names_are_used_to_send_and_shown_on_the_card(stack: Sand
     assert not [r for r in stack.sim.requests if r[0].startswith("/1.0/hlr")]  # an import, not a paid number check
     assert "Anna Kowalska · +48 600 100 200" in str(stack.slack.messages[(parent.channel, parent.ts)].blocks)
 
-    answer, _ = await stack.slack.run_command("/sms", "Anna Kowalska Dzień dobry, paczka jest gotowa")
+    answer, hook = await stack.slack.run_command("/sms", "Anna Kowalska Dzień dobry, paczka jest gotowa")
     assert answer.status_code == 200 and "Sending: Anna Kowalska (+48 600 100 200)" in answer.text
     sent = await stack.until(lambda: stack.sent_to("48600100200"), what="the SMS")
     assert [m.text for m in sent] == ["Dzień dobry, paczka jest gotowa"]
+    told = await stack.until(lambda: stack.slack.hook_posts(hook), what="how it went")
+    assert told[0]["text"].startswith("Sent to Anna Kowalska (+48 600 100 200): mProfi accepted it")
     await stack.drain()
     lines = [m for m in stack.replies(parent) if m.bot_id and "SMS to Anna Kowalska (+48 600 100 200)" in m.text]
     assert lines  # the status line names her too

@@ -7,11 +7,16 @@ from typing import Any
 from bot.slack.blocks.markup import clip, escape, fallback
 from bot.sms.numbers import PhoneE164, display
 
-__all__ = ["contacts_report", "contacts_list", "named_number", "CONTACTS_HELP"]
+__all__ = ["contacts_report", "contacts_list", "named_number", "CONTACTS_HELP", "EXPORT_REFUSED"]
 
 CONTACTS_HELP = (
     "/sms contacts lists the contacts (/sms contacts Kowalska searches, /sms contacts export shares them as a CSV file). "
     "To import, share a CSV file (phone, name, optional tags) in a channel and mention me with the word contacts."
+)
+
+EXPORT_REFUSED = (
+    "The app is not a member of this channel, so it cannot share the contacts file here; "
+    "add it to the channel, or type /sms contacts export in a channel it is in."
 )
 
 

@@ -27,10 +27,11 @@ def sms_outcome(
     scheduled_for: datetime | None,
     link: str | None,
     unreachable: bool = False,
+    name: str | None = None,
 ) -> str:
-    """The private answer to a one-number ``/sms`` once mProfi has answered."""
+    """The private answer to a one-number ``/sms`` once mProfi has answered (``name``: the number's contact)."""
     where = f" <{link}|Open the conversation thread.>" if link else ""
-    who = escape(display(phone))
+    who = named_number(phone, name)
     if unreachable:
         return (
             f"mProfi could not be reached, so nothing has been sent to {who} yet; "

@@ -49,7 +49,8 @@ async def handle_sms(ack: AsyncAck, command: dict[str, Any], client: AsyncWebCli
     typed = str(command.get("text") or "")
     first, _, rest = typed.strip().partition(" ")
     if first.lower() in CONTACTS_WORDS:
-        await ack(await _contacts_command(rest.strip(), user_id=user, channel_id=channel, bridge=bridge))
+        hook = command.get("response_url")
+        await ack(await _contacts_command(rest.strip(), user_id=user, channel_id=channel, response_url=hook, bridge=bridge))
         return
     start, names = name_lead(typed)
     if names:  # "/sms Anna Kowalska …": a contact's whole name instead of a number
@@ -222,13 +223,13 @@ def _confirmation(request: SmsRequest, accepted: SmsAccepted) -> dict[str, Any]:
 CONTACTS_WORDS = frozenset({"contacts", "kontakty"})
 
 
-async def _contacts_command(rest: str, *, user_id: str, channel_id: str, bridge: Bridge) -> str:
+async def _contacts_command(rest: str, *, user_id: str, channel_id: str, response_url: str | None, bridge: Bridge) -> str:
     """``/sms contacts [search | export | import]``: the private answer."""
     word = rest.lower()
     if word in HELP_WORDS - {""} or word == "import":
         return CONTACTS_HELP
     if word in ("export", "eksport"):
-        await bridge.start_contacts_export(user_id=user_id, channel_id=channel_id)
+        await bridge.start_contacts_export(user_id=user_id, channel_id=channel_id, response_url=response_url)
         return "Exporting the contacts: a CSV file (phone, name, tags) will be shared in this channel in a moment."
     entries, total = await bridge.list_contacts(rest)
     return contacts_list(entries, total=total, query=rest)

@@ -182,8 +182,8 @@ class FakeBridge:
         ]
         return found[:20], len(found)
 
-    async def start_contacts_export(self, *, user_id: str, channel_id: str) -> None:
-        self.calls.append(("start_contacts_export", {"user_id": user_id, "channel_id": channel_id}))
+    async def start_contacts_export(self, *, user_id: str, channel_id: str, response_url: str | None = None) -> None:
+        self.calls.append(("start_contacts_export", {"user_id": user_id, "channel_id": channel_id, "response_url": response_url}))
 
     async def start_contacts_import(self, *, trigger_id: str, user_id: str, channel_id: str, thread_ts: str, file: dict[str, Any]) -> None:
         self.calls.append(

@@ -61,7 +61,7 @@ async def test_contacts_lists_and_searches_privately() -> None:
 
 async def test_contacts_export_is_queued_and_said() -> None:
     ack, bridge, _ = await run_sms("contacts export")
-    assert bridge.called("start_contacts_export") == [{"user_id": "U0ANNA", "channel_id": "C0GENERAL"}]
+    assert bridge.called("start_contacts_export") == [{"user_id": "U0ANNA", "channel_id": "C0GENERAL", "response_url": "https://hooks/1"}]
     assert "CSV file" in str(ack.text)
 
 
