@@ -73,9 +73,11 @@ async def named(session: AsyncSession, keys: Collection[str]) -> dict[str, list[
     return found
 
 
-async def starting_with(session: AsyncSession, key: str, *, limit: int = 10) -> list[Contact]:
-    """Contacts whose name starts with the word(s) ``key`` (a search key)."""
-    query = select(Contact).where(Contact.search_name.like(_like_prefix(key + " "), escape="\\")).order_by(Contact.name).limit(limit)
+async def starting_with(session: AsyncSession, key: str, *, limit: int = 10, whole_words: bool = True) -> list[Contact]:
+    """Contacts whose name goes on from the word(s) ``key`` (a search key); with
+    ``whole_words`` False, also from a part of its last word ("anna now" → Anna Nowak)."""
+    prefix = key + " " if whole_words else key
+    query = select(Contact).where(Contact.search_name.like(_like_prefix(prefix), escape="\\")).order_by(Contact.name).limit(limit)
     return list((await session.scalars(query)).all())
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -19,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.bridge.card import queue_cards
 from bot.bridge.context import Context
-from bot.bridge.models import RetryLater
+from bot.bridge.models import Recipient, RetryLater
 from bot.bridge.posts import post_once, upload_once
 from bot.slack import blocks, files
 from bot.slack.blocks.contacts import EXPORT_REFUSED, contacts_report
@@ -35,7 +34,6 @@ from storage.models import Job
 from storage.queue import enqueue
 
 __all__ = [
-    "Recipient",
     "start_contacts_import",
     "import_contacts",
     "list_contacts",
@@ -48,16 +46,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # 20,000 contacts are far smaller
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """A name typed after /sms, resolved: one contact (and where the name ended), or the candidates."""
-
-    phone: PhoneE164 | None
-    name: str | None
-    end: int = 0  # where the name ends in the typed text
-    candidates: tuple[tuple[str, str], ...] = ()  # (name, phone) when the name is not enough
 
 
 async def start_contacts_import(
@@ -87,10 +75,12 @@ async def import_contacts(ctx: Context, job: Job) -> None:
     ref, user = payload["file"], str(payload["user"])
     name = str(ref.get("name") or "file")
     where = {"channel": payload["channel"], "thread_ts": payload["thread_ts"]}
-    try:
-        content = await files.download(ctx.http, str(ref.get("url") or ""), token=ctx.config.bot_token, limit=MAX_FILE_BYTES)
-    except files.FileRefused:
-        content = None
+    content = None
+    if ref.get("url"):  # Slack gives no address for a file the app may not read
+        try:
+            content = await files.download(ctx.http, str(ref["url"]), token=ctx.config.bot_token, limit=MAX_FILE_BYTES)
+        except files.FileRefused:
+            content = None
     problem = None
     if content is None:
         problem = f"Slack did not hand over {name} (the app needs the files:read scope)."
@@ -142,15 +132,15 @@ async def start_contacts_export(ctx: Context, *, user_id: str, channel_id: str, 
 
 
 async def export_contacts(ctx: Context, job: Job) -> None:
-    """Every contact as ``phone,name,tags`` (UTF-8 with a BOM, so Excel reads Polish letters), shared in the channel."""
+    """Every contact as ``phone;name;tags`` (UTF-8 with a BOM, so Excel reads Polish letters), shared in the channel."""
     payload = job.payload or {}
     async with ctx.sessions() as session:
         everyone = await contacts.all_contacts(session)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=";")  # what Polish Excel splits on (the import reads both)
     writer.writerow(["phone", "name", "tags"])
     for contact in everyone:
-        writer.writerow([contact.phone, contact.name, " ".join(contact.tags or [])])
+        writer.writerow([contact.phone, _inert(contact.name), _inert(" ".join(contact.tags or []))])
     try:
         await upload_once(
             ctx.slack,
@@ -168,23 +158,48 @@ async def export_contacts(ctx: Context, job: Job) -> None:
         await post_response(ctx.http, str(payload["response_url"]), {"text": EXPORT_REFUSED})
 
 
+def _inert(cell: str) -> str:
+    """A name or tag as text a spreadsheet will not run: one starting like a formula gets a ``'``.
+
+    Names come from anyone who imports a file or types in the card's form; ``=HYPERLINK(…)``
+    must stay words when a colleague opens the export.
+    """
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
 async def find_recipient(ctx: Context, names: list[tuple[str, int]]) -> Recipient | None:
     """The contact a /sms starts with: the longest of ``names`` (leading words, each with
     where it ends) that is one contact's whole name; the candidates when that is not
-    enough to know who; None when no contact is meant."""
-    keys = {search_key(name): end for name, end in names}
+    enough to know who; None when no contact is meant.
+
+    A whole name that another contact's name goes on from, with the next typed word
+    looking like its continuation ("Jan Kowalsky …" with contacts Jan and Jan Kowalski),
+    is not enough: the typo would text Jan.
+    """
+    runs = sorted(((search_key(name), end) for name, end in names), key=lambda run: len(run[0]))
     async with ctx.sessions() as session:
-        exact = await contacts.named(session, keys)
-        for key in sorted(keys, key=len, reverse=True):
+        exact = await contacts.named(session, {key for key, _ in runs})
+        for index in range(len(runs) - 1, -1, -1):
+            key, end = runs[index]
             found = exact.get(key) or []
-            if len(found) == 1:
-                return Recipient(phone=PhoneE164(found[0].phone), name=found[0].name, end=keys[key])
             if len(found) > 1:
                 return Recipient(phone=None, name=None, candidates=tuple((c.name, c.phone) for c in found[:10]))
-        first = search_key(names[0][0]) if names else ""
-        starting = await contacts.starting_with(session, first) if first else []
-    if starting:
-        return Recipient(phone=None, name=None, candidates=tuple((c.name, c.phone) for c in starting))
+            if len(found) == 1:
+                longer = runs[index + 1][0] if index + 1 < len(runs) else ""
+                following = longer[len(key) :].split()[:1]
+                if following:
+                    alike = [
+                        c
+                        for c in await contacts.starting_with(session, key)
+                        if c.search_name[len(key) :].split()[:1][0][:3] == following[0][:3]
+                    ]
+                    if alike:
+                        return Recipient(phone=None, name=None, candidates=tuple((c.name, c.phone) for c in [found[0], *alike][:10]))
+                return Recipient(phone=PhoneE164(found[0].phone), name=found[0].name, end=end)
+        for key, _ in reversed(runs):  # no whole name: the names the typed words begin, longest first
+            starting = await contacts.starting_with(session, key, whole_words=False) if key else []
+            if starting:
+                return Recipient(phone=None, name=None, candidates=tuple((c.name, c.phone) for c in starting))
     return None
 
 

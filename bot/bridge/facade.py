@@ -33,7 +33,7 @@ from bot.bridge import (
     undo,
 )
 from bot.bridge.context import BridgeConfig, Context
-from bot.bridge.models import HlrRequest, InboundSms, Received, SmsAccepted, SmsRequest, StatusUpdate, SurveyRequest
+from bot.bridge.models import HlrRequest, InboundSms, Received, Recipient, SmsAccepted, SmsRequest, StatusUpdate, SurveyRequest
 from bot.mprofi import MProfiClient
 from bot.slack.directory import SlackDirectory
 from bot.sms.numbers import PhoneE164
@@ -226,7 +226,7 @@ class Bridge:
         """Every contact as a CSV file shared in the channel (in a job; ``response_url`` hears if it cannot be)."""
         await contacts.start_contacts_export(self.ctx, user_id=user_id, channel_id=channel_id, response_url=response_url)
 
-    async def find_recipient(self, names: list[tuple[str, int]]) -> contacts.Recipient | None:
+    async def find_recipient(self, names: list[tuple[str, int]]) -> Recipient | None:
         """The contact a /sms starts with (or the candidates), from its leading words."""
         return await contacts.find_recipient(self.ctx, names)
 

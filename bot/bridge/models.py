@@ -17,6 +17,7 @@ __all__ = [
     "SmsAccepted",
     "HlrRequest",
     "SurveyRequest",
+    "Recipient",
 ]
 
 
@@ -121,3 +122,13 @@ class SurveyRequest:
     survey_id: int | None = None
     numbers: tuple[str, ...] = ()  # 48XXXXXXXXX
     response_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A name typed after /sms, resolved: one contact (and where the name ended), or the candidates."""
+
+    phone: PhoneE164 | None
+    name: str | None
+    end: int = 0  # where the name ends in the typed text
+    candidates: tuple[tuple[str, str], ...] = ()  # (name, phone) when the name is not enough

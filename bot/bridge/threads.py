@@ -93,7 +93,9 @@ async def ensure_thread(ctx: Context, session: AsyncSession, conversation: Conve
         conversation.thread_ts = await post_once(
             ctx.slack, key=f"thread:{conversation.id}", job=job, channel=conversation.channel_id, **payload
         )
-        conversation.card_hash = card_digest(payload)
+        # A retry may have found the card an earlier attempt posted, from older facts: then
+        # nothing is known of what it shows, and the next redraw draws it.
+        conversation.card_hash = card_digest(payload) if job is None or job.attempts <= 1 else None
         if job is not None:  # the thread's first line is still to come: a retry must not forget it
             job.payload = {**(job.payload or {}), _CONTEXT: "due"}
             await save_payload(session, job.id, job.payload)

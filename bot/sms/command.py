@@ -19,6 +19,7 @@ from bot.sms.numbers import InvalidNumber, PhoneE164, display, msisdn, normalize
 
 __all__ = [
     "name_lead",
+    "parse_named_command",
     "SmsCommand",
     "CommandError",
     "parse_sms_command",
@@ -194,13 +195,24 @@ def name_lead(text: str, *, max_words: int = 5) -> tuple[int, list[tuple[str, in
     start = at.end() if at else 0
     words = list(re.finditer(r"\S+", text[start:]))
     first = words[0].group() if words else ""
-    if len(words) < 2 or first.lower() == "at" or _NUMBERISH.match(first) or any(ch.isdigit() for ch in first):
+    if not words or first.lower() == "at" or _NUMBERISH.match(first) or any(ch.isdigit() for ch in first):
         return start, []  # a number (or a mistyped one): the usual parsing answers
     runs = []
-    for count in range(1, min(max_words, len(words) - 1) + 1):  # at least one word is left for the message
+    for count in range(1, min(max_words, len(words)) + 1):  # all of it too: a name with the message forgotten
         last = words[count - 1]
         runs.append((text[start + words[0].start() : start + last.end()], start + last.end()))
     return start + words[0].start(), runs
+
+
+def parse_named_command(text: str, *, end: int, phone: PhoneE164, now: datetime, tz: ZoneInfo) -> SmsCommand:
+    """A ``/sms`` whose recipient was a contact's name ending at ``end``: everything after
+    it is the message, numbers in it included (a name is one recipient, never a list)."""
+    at = _AT.match(text)
+    send_at = parse_when(at.group(1) or at.group(2), int(at.group(3)), int(at.group(4)), now=now, tz=tz) if at else None
+    message = text[end:].strip()
+    if not message:
+        raise CommandError("Add the message after the name: /sms Anna Kowalska Your parcel is on its way.")
+    return SmsCommand(recipients=Recipients(valid=(phone,)), text=message, send_at=send_at)
 
 
 def parse_survey_command(text: str) -> tuple[str, int | None, tuple[str, ...], tuple[tuple[str, str], ...]]:

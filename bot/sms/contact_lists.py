@@ -45,26 +45,40 @@ def decode_csv(content: bytes) -> str:
 
 
 def _delimiter(text: str) -> str:
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    return ";" if first.count(";") > first.count(",") else ("\t" if "\t" in first and "," not in first else ",")
+    """``;`` (Polish Excel), tab, or ``,``, by the first lines; a tie goes to ``;``, as a
+    name written ``Kowalski, Jan`` adds a comma a semicolon file does not need."""
+    lines = [line for line in text.splitlines()[:5] if line.strip()]
+    semicolons, commas = sum(line.count(";") for line in lines), sum(line.count(",") for line in lines)
+    if semicolons and semicolons >= commas:
+        return ";"
+    return "\t" if any("\t" in line for line in lines) and not commas else ","
 
 
 def read_contacts(text: str) -> ContactList:
     """Rows of (phone, name, optional tags separated by ``|`` or spaces); one number once."""
-    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     rows: list[ContactRow] = []
     refused: list[tuple[int, str]] = []
     seen: dict[PhoneE164, tuple[int, str]] = {}
     too_many = False
     has_tags = False
-    for line, raw_cells in enumerate(reader, start=1):
-        if line > MAX_CONTACT_ROWS:
+    records = iter(reader)
+    while True:
+        try:
+            raw_cells = next(records)
+        except StopIteration:
+            break
+        except csv.Error:  # an unbalanced quote, say: what follows cannot be told apart
+            refused.append((reader.line_num, "the file cannot be read from this line on (check its quotes)"))
+            break
+        line = reader.line_num  # the file's line, also when a quoted name spans lines
+        if len(rows) + len(refused) >= MAX_CONTACT_ROWS:
             too_many = True
             break
         cells = [cell.strip() for cell in raw_cells]
         if not any(cells):
             continue
-        if line == 1 and cells[0].lower() in _HEADER_WORDS:
+        if not rows and not refused and cells[0].lower() in _HEADER_WORDS:
             has_tags = len(cells) > 2
             continue
         if len(cells) < 2 or not cells[1]:
@@ -80,8 +94,8 @@ def read_contacts(text: str) -> ContactList:
             refused.append((line, f"the name is longer than {NAME_LIMIT} characters"))
             continue
         tags = None
-        if len(cells) > 2 or has_tags:
-            raw = " ".join(cells[2:]).replace("|", " ").replace(",", " ")
+        if len(cells) > 2 or has_tags:  # the third column only: a fourth (notes, e-mail) is no tag
+            raw = (cells[2] if len(cells) > 2 else "").replace("|", " ").replace(",", " ")
             tags = sorted({tag for tag in raw.split() if tag})
         if phone in seen:
             first_line, first_name = seen[phone]

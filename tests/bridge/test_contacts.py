@@ -66,11 +66,19 @@ async def test_export_shares_every_contact_as_a_csv_excel_reads(ctx: Context, sl
     [file] = [f for f in slack.files.values() if f.name.startswith("contacts-")]
     assert file.channel == BRIDGE and file.content.startswith("\ufeff".encode())
     assert file.content.decode("utf-8-sig").splitlines() == [
-        "phone,name,tags",
-        "+48600100200,Anna Kowalska,vip",
-        "+48600100201,Anna Nowak,",
-        "+48600100202,Jan Kowalski,hurt sklep",
+        "phone;name;tags",
+        "+48600100200;Anna Kowalska;vip",
+        "+48600100201;Anna Nowak;",
+        "+48600100202;Jan Kowalski;hurt sklep",
     ]
+
+
+async def test_an_export_keeps_formulas_as_words(ctx: Context, slack: SlackState) -> None:
+    await imported(ctx, slack, b"600100200;=HYPERLINK(1);@vip\n", "zle.csv")
+    await contacts.start_contacts_export(ctx, user_id=ANNA, channel_id=BRIDGE)
+    await run_jobs(ctx)
+    [file] = [f for f in slack.files.values() if f.name.startswith("contacts-")]
+    assert file.content.decode("utf-8-sig").splitlines()[1] == "+48600100200;'=HYPERLINK(1);'@vip"
 
 
 async def test_slack_delivering_the_mention_twice_imports_once_with_one_report(ctx: Context, slack: SlackState) -> None:
@@ -106,3 +114,12 @@ async def test_export_typed_where_the_app_may_not_share_files_is_answered_privat
     [told] = slack.hook_posts("export")
     assert told["text"].startswith("The app is not a member of this channel, so it cannot share the contacts file here;")
     assert await waiting_jobs(ctx) == []
+
+
+async def test_a_shorter_whole_name_is_not_taken_when_the_typed_words_go_on_like_a_longer_one(ctx: Context, slack: SlackState) -> None:
+    await imported(ctx, slack, b"600100210,Jan\n600100211,Jan Kowalski\n600100212,Kowalski & Syn\n", "jan.csv")
+    typo = await contacts.find_recipient(ctx, [("Jan", 3), ("Jan Kowalsky", 12), ("Jan Kowalsky hej", 16)])
+    assert typo is not None and typo.phone is None
+    assert typo.candidates == (("Jan", "+48600100210"), ("Jan Kowalski", "+48600100211"))
+    plain = await contacts.find_recipient(ctx, [("Jan", 3), ("Jan dzień", 9), ("Jan dzień dobry", 15)])
+    assert plain is not None and (plain.phone, plain.end) == ("+48600100210", 3)

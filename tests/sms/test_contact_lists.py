@@ -32,3 +32,18 @@ def test_each_unusable_line_is_kept_with_its_number_and_why() -> None:
     reasons = dict(found.refused)
     assert "is not a phone number" in reasons[3] and reasons[4] == "no name after the number"
     assert reasons[6] == "the number is on line 2 too, with another name" and "longer than 200" in reasons[8]
+
+
+def test_old_mac_line_ends_quoted_line_breaks_and_a_name_with_a_comma_are_read() -> None:
+    text = 'phone;name;tags;notes\r600100200;"Kowalski, Jan";vip;call after 5\r600100201;"Nowak\nEwa";;\r'
+    found = read_contacts(text)
+    assert [(r.line, r.phone, r.name, r.tags) for r in found.rows] == [
+        (2, "+48600100200", "Kowalski, Jan", ["vip"]),  # the notes column is no tag
+        (4, "+48600100201", "Nowak Ewa", []),
+    ]
+
+
+def test_a_file_that_cannot_be_read_to_its_end_says_where_it_stops() -> None:
+    found = read_contacts('600100200,Jan\n600100201,"Ewa' + "x" * 200_000 + "\n600100202,Ola\n")
+    assert [r.name for r in found.rows] == ["Jan"]
+    assert found.refused and "cannot be read from this line on" in found.refused[-1][1]

@@ -85,6 +85,11 @@ async def handle_mention(event: dict[str, Any], *, bridge: Bridge) -> None:
     files = [f for f in shared if _is_list(f)] or shared[:1]
     base = f"mention:{event.get('channel')}:{event.get('ts')}"
     if files and _CONTACTS_WORD.search(str(event.get("text") or "")):  # "@app contacts" + a CSV: names, not numbers to check
+        user, channel = str(event.get("user") or ""), str(event.get("channel") or "")
+        if bridge.may_send(user_id=user, channel_id=channel):  # names decide where "/sms <name>" goes
+            text = "Only people who may send SMS from this channel can import contacts: names decide where /sms <name> goes."
+            await bridge.tell_privately(channel_id=channel, user_id=user, text=text)
+            return
         await bridge.start_contacts_import(
             trigger_id=base,
             user_id=str(event.get("user") or ""),

@@ -17,11 +17,21 @@ from zoneinfo import ZoneInfo
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.bridge.formatting import command_for_phone, look_up, pieces_from_text
-from bot.bridge.models import SmsAccepted, SmsRequest
+from bot.bridge.formatting import command_for_phone, look_up, pieces_from_text, unescape
+from bot.bridge.models import Recipient, SmsAccepted, SmsRequest
 from bot.slack import blocks, views
 from bot.slack.blocks.contacts import CONTACTS_HELP, contacts_list, named_number
-from bot.sms.command import HELP_WORDS, CommandError, name_lead, parse_recipients, parse_sms_command, split_numbers
+from bot.slack.blocks.markup import escape
+from bot.sms.command import (
+    HELP_WORDS,
+    CommandError,
+    SmsCommand,
+    name_lead,
+    parse_named_command,
+    parse_recipients,
+    parse_sms_command,
+    split_numbers,
+)
 from bot.sms.text import TextTooLong, analyze, check_sms_text, wire_encoding
 
 if TYPE_CHECKING:
@@ -52,25 +62,23 @@ async def handle_sms(ack: AsyncAck, command: dict[str, Any], client: AsyncWebCli
         hook = command.get("response_url")
         await ack(await _contacts_command(rest.strip(), user_id=user, channel_id=channel, response_url=hook, bridge=bridge))
         return
-    start, names = name_lead(typed)
+    named: Recipient | None = None
+    _, names = name_lead(typed)
     if names:  # "/sms Anna Kowalska …": a contact's whole name instead of a number
-        found = await bridge.find_recipient(names)
-        if found is None:
-            word = names[0][0]
-            await ack(
-                f"“{word[:40]}” is neither a number nor a contact's name. Start with the number (or a contact's whole name), then the message: /sms 600100200 Your parcel is on its way."
-            )
+        # Slack escapes the command's text: names are looked up as they were typed.
+        named = await bridge.find_recipient([(unescape(name), end) for name, end in names])
+        refusal = _not_one_contact(named, names[0][0])
+        if refusal:
+            await ack(refusal)
             return
-        if found.phone is None:
-            listed = ", ".join(named_number(phone, name) for name, phone in found.candidates)
-            await ack(f"That name fits more than one contact: {listed}. Write the whole name, or the number.")
-            return
-        typed = typed[:start] + found.phone + typed[found.end :]
     # Names for any mentions are asked while the time zone is (both cached), so a
     # slow Slack costs one wait, not two, inside the 3 seconds.
     zone, _ = await asyncio.gather(bridge.user_timezone(user), look_up(pieces_from_text(typed), bridge.directory))
     try:
-        parsed = parse_sms_command(typed, now=datetime.now(UTC), tz=zone)
+        if named is not None and named.phone is not None:
+            parsed: SmsCommand | None = parse_named_command(typed, end=named.end, phone=named.phone, now=datetime.now(UTC), tz=zone)
+        else:
+            parsed = parse_sms_command(typed, now=datetime.now(UTC), tz=zone)
     except CommandError as exc:
         await ack(str(exc))
         return
@@ -223,16 +231,35 @@ def _confirmation(request: SmsRequest, accepted: SmsAccepted) -> dict[str, Any]:
 CONTACTS_WORDS = frozenset({"contacts", "kontakty"})
 
 
+def _not_one_contact(found: Recipient | None, first: str) -> str | None:
+    """Why a name typed after /sms does not say who to text (one sentence), or None."""
+    if found is None:
+        return (
+            f"“{unescape(first)[:40]}” is neither a number nor a contact's name. Start with the number (or a contact's "
+            "whole name), then the message: /sms 600100200 Your parcel is on its way."
+        )
+    if found.phone is not None:
+        return None
+    listed = ", ".join(named_number(phone, name) for name, phone in found.candidates)
+    if len(found.candidates) == 1:
+        return f"Did you mean {listed}? Write the whole name, then the message (or use the number)."
+    return f"That name fits more than one contact: {listed}. Write the whole name, or the number."
+
+
 async def _contacts_command(rest: str, *, user_id: str, channel_id: str, response_url: str | None, bridge: Bridge) -> str:
     """``/sms contacts [search | export | import]``: the private answer."""
     word = rest.lower()
     if word in HELP_WORDS - {""} or word == "import":
         return CONTACTS_HELP
     if word in ("export", "eksport"):
-        await bridge.start_contacts_export(user_id=user_id, channel_id=channel_id, response_url=response_url)
-        return "Exporting the contacts: a CSV file (phone, name, tags) will be shared in this channel in a moment."
-    entries, total = await bridge.list_contacts(rest)
-    return contacts_list(entries, total=total, query=rest)
+        # Names and numbers are personal data: they go where the conversations already are,
+        # the bridge channel, not into whatever channel the command was typed in.
+        bridge_channel = bridge.config.channel_id
+        await bridge.start_contacts_export(user_id=user_id, channel_id=bridge_channel, response_url=response_url)
+        return f"Exporting the contacts: a CSV file (phone, name, tags) will be shared in <#{escape(bridge_channel)}> in a moment."
+    query = unescape(rest)  # Slack escapes the command's text
+    entries, total = await bridge.list_contacts(query)
+    return contacts_list(entries, total=total, query=query)
 
 
 def _ack_text(bridge: Bridge, request: SmsRequest, accepted: SmsAccepted, *, names: dict[str, str] | None = None) -> str:

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.bridge.contacts import Recipient
-from bot.bridge.models import HlrRequest, SmsAccepted, SmsRequest, SurveyRequest
+from bot.bridge.models import HlrRequest, Recipient, SmsAccepted, SmsRequest, SurveyRequest
 from bot.sms.clock import WARSAW
 from bot.sms.numbers import PhoneE164
 
@@ -168,9 +167,11 @@ class FakeBridge:
             found = [(name, phone) for phone, name in self.contacts.items() if name.lower() == " ".join(typed.lower().split())]
             if len(found) == 1:
                 return Recipient(phone=PhoneE164(found[0][1]), name=found[0][0], end=end)
-        first = names[0][0].lower() + " "
-        starting = tuple((name, phone) for phone, name in self.contacts.items() if name.lower().startswith(first))
-        return Recipient(phone=None, name=None, candidates=starting) if starting else None
+        for typed, _ in sorted(names, key=lambda n: len(n[0]), reverse=True):
+            starting = tuple((name, phone) for phone, name in self.contacts.items() if name.lower().startswith(typed.lower()))
+            if starting:
+                return Recipient(phone=None, name=None, candidates=starting)
+        return None
 
     async def contact_names(self, phones: list[str]) -> dict[str, str]:
         return {phone: self.contacts[phone] for phone in phones if phone in self.contacts}

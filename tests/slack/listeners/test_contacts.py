@@ -61,7 +61,7 @@ async def test_contacts_lists_and_searches_privately() -> None:
 
 async def test_contacts_export_is_queued_and_said() -> None:
     ack, bridge, _ = await run_sms("contacts export")
-    assert bridge.called("start_contacts_export") == [{"user_id": "U0ANNA", "channel_id": "C0GENERAL", "response_url": "https://hooks/1"}]
+    assert bridge.called("start_contacts_export") == [{"user_id": "U0ANNA", "channel_id": "C0BRIDGE", "response_url": "https://hooks/1"}]
     assert "CSV file" in str(ack.text)
 
 
@@ -70,6 +70,38 @@ async def test_a_csv_shared_with_the_word_contacts_is_imported_not_checked() -> 
     file = {"id": "F1", "name": "kontakty.csv", "filetype": "csv", "url_private_download": "https://files/F1"}
     event = {"type": "app_mention", "channel": "C0GENERAL", "ts": "5.5", "user": "U0ANNA", "text": "<@U0BOT> Kontakty", "files": [file]}
     await within_slack_time(hlr.handle_mention(event, bridge=cast("Bridge", bridge)))
-    assert [name for name, _ in bridge.calls] == ["start_contacts_import"]
+    assert [name for name, _ in bridge.calls] == ["may_send", "start_contacts_import"]
     [call] = bridge.called("start_contacts_import")
     assert (call["thread_ts"], call["file"]) == ("5.5", file)
+
+
+async def test_numbers_after_a_name_are_part_of_the_message_not_more_recipients() -> None:
+    _, bridge, _ = await run_sms("Anna Kowalska 600 100 201 to mój nowy numer")
+    [request] = bridge.called("start_sms")
+    assert request.recipients == ("+48600100300",) and request.text == "600 100 201 to mój nowy numer"
+
+
+async def test_a_name_slack_escaped_is_looked_up_as_typed() -> None:
+    bridge = FakeBridge()
+    bridge.contacts["+48600100399"] = "Kowalski & Syn"
+    _, bridge, _ = await run_sms("Kowalski &amp; Syn Faktura gotowa", bridge)
+    [request] = bridge.called("start_sms")
+    assert request.recipients == ("+48600100399",) and request.text == "Faktura gotowa"
+
+
+async def test_a_name_without_a_message_asks_for_it() -> None:
+    ack, bridge, _ = await run_sms("Anna Nowak")
+    assert ack.text == "Add the message after the name: /sms Anna Kowalska Your parcel is on its way."
+    assert bridge.started == []
+    ack, bridge, _ = await run_sms("Anna Now cześć")
+    assert ack.text == "Did you mean Anna Nowak (+48 600 100 301)? Write the whole name, then the message (or use the number)."
+
+
+async def test_someone_who_may_not_send_may_not_import_names_either() -> None:
+    bridge = FakeBridge(refusal="Sorry, you are not on the list.")
+    file = {"id": "F1", "name": "kontakty.csv", "filetype": "csv", "url_private_download": "https://files/F1"}
+    event = {"type": "app_mention", "channel": "C0GENERAL", "ts": "5.5", "user": "U0EVE", "text": "<@U0BOT> contacts", "files": [file]}
+    await within_slack_time(hlr.handle_mention(event, bridge=cast("Bridge", bridge)))
+    assert bridge.called("start_contacts_import") == []
+    [told] = bridge.called("tell_privately")
+    assert told["user_id"] == "U0EVE" and told["text"].startswith("Only people who may send SMS")

@@ -49,7 +49,11 @@ async def test_a_person_not_allowed_is_told_so_before_anything_is_read() -> None
 @pytest.mark.parametrize(
     ("typed", "sentence"),
     [
-        ("Hej", "Start with the number to text, then the message: /sms 600100200 Your parcel is on its way."),
+        (
+            "Hej",
+            "“Hej” is neither a number nor a contact's name. Start with the number (or a contact's whole name), "
+            "then the message: /sms 600100200 Your parcel is on its way.",
+        ),
         ("600100200", "Add the message after the number(s): /sms 600100200 Your parcel is on its way."),
         ("12345 Hej", "12345 is not a number that can be texted: it has 5 digits, at least 9 are needed."),
         ("at tomorrow 600100200 Hej", "Write the send time as at 2026-12-01 09:00 (or at 09:00 for today), then the numbers and the text."),
