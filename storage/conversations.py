@@ -107,7 +107,9 @@ async def settle_unsent(session: AsyncSession, conversation_id: int) -> None:
     real = (Message.conversation_id == conversation_id, Message.kind != "note", Message.status.notin_(_NOT_GONE))
     last_out = await session.scalar(select(func.max(Message.id)).where(*real, Message.direction == "out"))
     first_unanswered = await session.scalar(
-        select(func.min(Message.created_at)).where(*real, Message.direction == "in", Message.id > (last_out or 0))
+        select(func.min(Message.created_at)).where(
+            *real, Message.direction == "in", Message.id > (last_out or 0), Message.repeat_of_id.is_(None)
+        )
     )
     if first_unanswered is None:
         return  # our last real message is the newest: the customer's turn indeed
