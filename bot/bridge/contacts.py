@@ -52,8 +52,7 @@ async def start_contacts_import(
     ctx: Context, *, trigger_id: str, user_id: str, channel_id: str, thread_ts: str, file: dict[str, Any]
 ) -> None:
     """A CSV shared with a mention of the app and the word contacts: read it in a job."""
-    ref = {"url": file.get("url_private_download") or file.get("url_private"), "name": file.get("name") or "file"}
-    payload = {"trigger": trigger_id, "user": user_id, "channel": channel_id, "thread_ts": thread_ts, "file": ref}
+    payload = {"trigger": trigger_id, "user": user_id, "channel": channel_id, "thread_ts": thread_ts, "file": files.file_ref(file)}
     async with ctx.sessions() as session, session.begin():
         if not await repository.remember_slack_event(session, f"contacts:{trigger_id}"[:64]):
             return  # Slack delivered the mention again: one import, one report

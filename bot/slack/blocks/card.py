@@ -283,49 +283,42 @@ def conversation_card(view: CardView) -> dict[str, Any]:
     return {"text": fallback(f"SMS conversation with {escape(who)}"), "blocks": blocks}
 
 
+def _form(*, callback_id: str, conversation_id: int, title: str, submit: str, field: dict[str, Any]) -> dict[str, Any]:
+    """A one-field modal about one conversation (its id rides in ``private_metadata``)."""
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": json.dumps({"c": conversation_id}),
+        "title": {"type": "plain_text", "text": title},
+        "submit": {"type": "plain_text", "text": submit},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [{"type": "input", **field}],
+    }
+
+
 def name_form(*, conversation_id: int, phone: PhoneE164, name: str | None) -> dict[str, Any]:
     """The "Name…" modal: one field, the current name filled in."""
     element: dict[str, Any] = {"type": "plain_text_input", "action_id": "name", "max_length": 200}
     if name:
         element["initial_value"] = name
-    return {
-        "type": "modal",
-        "callback_id": NAME_FORM,
-        "private_metadata": json.dumps({"c": conversation_id}),
-        "title": {"type": "plain_text", "text": "Contact name"},
-        "submit": {"type": "plain_text", "text": "Save"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "name",
-                "label": {"type": "plain_text", "text": plain_clip(f"Name for {display(phone)}", 2000)},
-                "hint": {"type": "plain_text", "text": "Shown on the card, on status lines and in /sms answers; /sms <name> texts it."},
-                "element": element,
-            }
-        ],
+    field = {
+        "block_id": "name",
+        "label": {"type": "plain_text", "text": plain_clip(f"Name for {display(phone)}", 2000)},
+        "hint": {"type": "plain_text", "text": "Shown on the card, on status lines and in /sms answers; /sms <name> texts it."},
+        "element": element,
     }
+    return _form(callback_id=NAME_FORM, conversation_id=conversation_id, title="Contact name", submit="Save", field=field)
 
 
 def snooze_form(*, conversation_id: int, initial: datetime) -> dict[str, Any]:
     """The "Pick a time…" modal of the snooze menu."""
-    return {
-        "type": "modal",
-        "callback_id": SNOOZE_FORM,
-        "private_metadata": json.dumps({"c": conversation_id}),
-        "title": {"type": "plain_text", "text": "Snooze until"},
-        "submit": {"type": "plain_text", "text": "Snooze"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "until",
-                "label": {"type": "plain_text", "text": "Remind the owner at"},
-                "hint": {"type": "plain_text", "text": "A new SMS from the customer ends the snooze earlier."},
-                "element": {"type": "datetimepicker", "action_id": "until", "initial_date_time": int(initial.timestamp())},
-            }
-        ],
+    field = {
+        "block_id": "until",
+        "label": {"type": "plain_text", "text": "Remind the owner at"},
+        "hint": {"type": "plain_text", "text": "A new SMS from the customer ends the snooze earlier."},
+        "element": {"type": "datetimepicker", "action_id": "until", "initial_date_time": int(initial.timestamp())},
     }
+    return _form(callback_id=SNOOZE_FORM, conversation_id=conversation_id, title="Snooze until", submit="Snooze", field=field)
 
 
 _FOLLOW_UPS = {
