@@ -202,7 +202,8 @@ async def handle_form(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
     if accepted.needs_confirmation:
         await bridge.tell_privately(channel_id=channel, user_id=user, **_confirmation(request, accepted))
     else:
-        await bridge.tell_privately(channel_id=channel, user_id=user, text=_ack_text(bridge, request, accepted))
+        known = await bridge.contact_names([*accepted.sending[:1], *accepted.opted_out[:10]])
+        await bridge.tell_privately(channel_id=channel, user_id=user, text=_ack_text(bridge, request, accepted, names=known))
 
 
 def _confirmation(request: SmsRequest, accepted: SmsAccepted) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 from bot.slack.blocks.contacts import CONTACTS_HELP
 from bot.slack.listeners import hlr
 from tests.slack.listeners.fakes import FakeBridge, within_slack_time
-from tests.slack.listeners.test_sms import run_sms
+from tests.slack.listeners.test_sms import form_view, run_sms, submit
 
 if TYPE_CHECKING:
     from bot.bridge import Bridge
@@ -105,3 +105,9 @@ async def test_someone_who_may_not_send_may_not_import_names_either() -> None:
     assert bridge.called("start_contacts_import") == []
     [told] = bridge.called("tell_privately")
     assert told["user_id"] == "U0EVE" and told["text"].startswith("Only people who may send SMS")
+
+
+async def test_the_forms_answer_names_the_contact_too() -> None:
+    _, bridge = await submit(form_view("600 100 300", "Paczka gotowa"))
+    [told] = bridge.called("tell_privately")
+    assert told["text"].startswith("Sending: Anna Kowalska (+48 600 100 300) (1 SMS part).")
