@@ -20,13 +20,16 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.bridge import Bridge, BridgeConfig, Workers
 from bot.config import Settings
+from bot.http.language import LanguageMiddleware
 from bot.http.limits import limit_middleware
+from bot.i18n import use_language
 from bot.http.slack_guard import SlackGuard, dispatch_to_bolt
 from bot.mprofi import MProfiClient
 from bot.mprofi.redact import install_httpx_redaction
@@ -62,6 +65,8 @@ def build_bridge(settings: Settings, engine: AsyncEngine, sessions: async_sessio
         config=BridgeConfig(
             channel_id=settings.slack_channel or "",
             bot_token=bot_token,
+            language=settings.bot_language,
+            admin_users=frozenset(settings.admin_users),
             note_prefixes=settings.all_note_prefixes(),
             send_delay_seconds=settings.send_delay_seconds,
             sms_signature=settings.sms_signature,
@@ -127,12 +132,14 @@ def create_app(settings: Settings) -> Starlette:
             give_up_hours=settings.job_give_up_hours,
         )
         socket_mode = None
-        await workers.start()
+        with use_language(settings.bot_language):  # the workers' tasks and Socket Mode's inherit it
+            await workers.start()
         app.state.bridge = bridge
         app.state.workers = workers
         try:
             if settings.slack_app_token is not None:
-                socket_mode = await _connect_socket_mode(bolt, _secret(settings.slack_app_token))
+                with use_language(settings.bot_language):
+                    socket_mode = await _connect_socket_mode(bolt, _secret(settings.slack_app_token))
             yield {"bridge": bridge, "slack_handler": AsyncSlackRequestHandler(bolt)}
         finally:
             if socket_mode is not None:
@@ -170,7 +177,10 @@ def create_app(settings: Settings) -> Starlette:
             )
         ),
     ]
-    middleware = limit_middleware(max_requests=settings.http_max_concurrent_requests, body_seconds=settings.http_request_timeout_seconds)
+    middleware = [
+        Middleware(LanguageMiddleware, language=settings.bot_language),
+        *limit_middleware(max_requests=settings.http_max_concurrent_requests, body_seconds=settings.http_request_timeout_seconds),
+    ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers={404: not_found, 405: not_found})
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.i18n import LANGUAGES
 
 __all__ = ["main"]
 
@@ -127,7 +129,11 @@ def _run_retry(args: argparse.Namespace) -> int:
 def _run_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    return asyncio.run(run_demo(out=sys.stdout))
+    language = args.language or os.environ.get("BOT_LANGUAGE", "").strip().lower() or "pl"
+    if language not in LANGUAGES:
+        print(f"BOT_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {language!r}", file=sys.stderr)
+        return 2
+    return asyncio.run(run_demo(out=sys.stdout, language=language))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     retry.set_defaults(run=_run_retry)
 
     demo = commands.add_parser("demo", help="play a scripted conversation on loopback, no accounts needed")
+    demo.add_argument("--language", choices=LANGUAGES, default=None, help="pl or en (default: BOT_LANGUAGE, else pl)")
     demo.set_defaults(run=_run_demo)
 
     sim = commands.add_parser("simulator", help="run the local mProfi simulator")

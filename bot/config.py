@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     port: int = Field(default=3000, ge=1, le=65535)
 
+    # The language of everything the bot shows in Slack (private answers follow each
+    # person's Slack locale when it is Polish or English).
+    bot_language: Literal["pl", "en"] = "pl"
+    # Slack user IDs who may read the audit log, export and forget a number's data.
+    admin_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # No SMS in these hours (DEFAULT_TIMEZONE) without the sender choosing to: "21:00-08:00"; empty = off.
+    quiet_hours: str | None = None
+    # Message texts and attachments older than this many days are removed (0 = keep).
+    retention_days: int = Field(default=0, ge=0)
+
     # A thread reply starting with one of these (any case) stays in the team as a note.
     # NOTE_PREFIX (one prefix, the older name) is still read and added to the list.
     note_prefixes: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["note:", "notatka:"])
@@ -104,7 +114,7 @@ class Settings(BaseSettings):
     sms_allowed_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # An inbound SMS that is exactly one of these words opts its number out (or back in).
     opt_out_words: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["STOP", "STOP SMS", "STOPSMS", "UNSUBSCRIBE", "WYPISZ", "REZYGNACJA"]
+        default_factory=lambda: ["STOP", "STOP SMS", "STOPSMS", "WYPISZ", "REZYGNUJĘ", "REZYGNACJA", "UNSUBSCRIBE"]
     )
     opt_in_words: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["START", "START SMS"])
     # Catch-up through getincoming/: seconds between passes (0 = off), first look-back.
@@ -129,7 +139,7 @@ class Settings(BaseSettings):
     # Time zone for "/sms at …" when Slack does not tell a person's own.
     default_timezone: str = "Europe/Warsaw"
 
-    @field_validator("sms_allowed_channels", "sms_allowed_users", "opt_out_words", "opt_in_words", "note_prefixes", mode="before")
+    @field_validator("sms_allowed_channels", "sms_allowed_users", "admin_users", "opt_out_words", "opt_in_words", "note_prefixes", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):

@@ -2,10 +2,14 @@
 
 from storage.db import DEFAULT_DATABASE_URL, async_url, make_engine, make_sessionmaker
 from storage.models import Attachment, Base, Conversation, Job, Message, SlackEvent, StatusEvent
+from storage.privacy_models import AuditEntry, ForgottenOptOut, InstallKey
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "Attachment",
+    "AuditEntry",
+    "ForgottenOptOut",
+    "InstallKey",
     "Base",
     "Conversation",
     "Job",

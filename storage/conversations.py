@@ -38,6 +38,7 @@ __all__ = [
     "last_broadcast_to",
     "settle_unsent",
     "set_card_digest",
+    "set_opt_out_hint",
 ]
 
 _WAITING = (ConversationState.NEW, ConversationState.WAITING_US)
@@ -301,4 +302,11 @@ async def last_broadcast_to(session: AsyncSession, phone: str, *, since: datetim
         )
         .order_by(Message.id.desc())
         .limit(1)
+    )
+
+
+async def set_opt_out_hint(session: AsyncSession, phone: str, at: datetime | None) -> None:
+    """Mark (or, with None, unmark) every conversation of ``phone`` as maybe wanting to opt out."""
+    await session.execute(
+        update(Conversation).where(Conversation.phone == phone).values(opt_out_hint_at=at).execution_options(synchronize_session=False)
     )

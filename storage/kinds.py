@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["JobKind", "Lane", "MessageStatus", "ConversationState", "FINAL_STATUSES"]
+__all__ = ["AuditKind", "JobKind", "Lane", "MessageStatus", "ConversationState", "FINAL_STATUSES"]
 
 
 class Lane(StrEnum):
@@ -38,6 +38,28 @@ class JobKind(StrEnum):
     RENDER_CARD = "render_card"  # a conversation's live card (its thread's parent), drawn again
     IMPORT_CONTACTS = "import_contacts"  # a CSV of names shared with the bot
     EXPORT_CONTACTS = "export_contacts"  # every contact as a CSV file, for /sms contacts export
+    EXPORT_OPT_OUTS = "export_opt_outs"  # every opt-out as a CSV file, for /sms optouts export
+    EXPORT_AUDIT = "export_audit"  # the audit log as a CSV file, for /sms audit
+    EXPORT_NUMBER = "export_number"  # everything held about one number, for /sms export
+    FORGET_NUMBER = "forget_number"  # erase one number, for /sms forget
+
+
+class AuditKind(StrEnum):
+    """What an ``audit_log`` row records."""
+
+    SMS_SENT = "sms_sent"  # handed to mProfi (detail: how the call ended)
+    MMS_SENT = "mms_sent"
+    OPT_OUT = "opt_out"  # detail: the keyword, or the reason given in Slack
+    OPT_IN = "opt_in"
+    OPT_OUT_HINT = "opt_out_hint"  # an SMS that may ask to opt out; nothing changed yet
+    QUIET_HOURS_OVERRIDE = "quiet_hours_override"  # sent inside QUIET_HOURS on purpose
+    CONTACT_CHANGED = "contact_changed"
+    CONTACTS_IMPORTED = "contacts_imported"
+    CONTACTS_EXPORTED = "contacts_exported"
+    AUDIT_EXPORTED = "audit_exported"
+    NUMBER_EXPORTED = "number_exported"
+    NUMBER_FORGOTTEN = "number_forgotten"
+    RETENTION = "retention"  # old texts removed (detail: how many, before when)
 
 
 class MessageStatus(StrEnum):

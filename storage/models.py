@@ -124,6 +124,7 @@ class Conversation(Base):
     last_hlr: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # A digest of the card as last drawn: a redraw that would show the same is not sent.
     card_hash: Mapped[str | None] = mapped_column(String(64))
+    opt_out_hint_at: Mapped[datetime | None]  # an SMS seemed to ask to opt out: the card offers it
 
     __table_args__ = (
         UniqueConstraint("channel_id", "phone"),
@@ -292,6 +293,7 @@ class OptOut(Base):
     word: Mapped[str] = mapped_column(String(40))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     by: Mapped[str | None] = mapped_column(String(32))  # the Slack user who set it; NULL: the phone texted it
+    message_id: Mapped[int | None] = mapped_column(Integer)  # the SMS that said it (no foreign key: erasure)
 
 
 class HlrCheck(Base):

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.kinds import MessageStatus
 from storage.models import Dispatch, Message, OptOut
+from storage.privacy import number_hash
+from storage.privacy_models import ForgottenOptOut
 
 __all__ = ["opt_out_of", "opted_out_among", "sent_by_channel_since", "sent_by_user_since"]
 
@@ -41,9 +43,20 @@ async def opted_out_among(session: AsyncSession, numbers: Sequence[str]) -> set[
     for start in range(0, len(numbers), 5000):
         chunk = numbers[start : start + 5000]
         found.update((await session.scalars(select(OptOut.phone).where(OptOut.phone.in_(chunk)))).all())
+    if await session.scalar(select(ForgottenOptOut.phone_hash).limit(1)) is not None:  # erased numbers still opted out
+        hashes = {await number_hash(session, number): number for number in numbers}
+        keys = list(hashes)
+        for start in range(0, len(keys), 5000):
+            chunk = keys[start : start + 5000]
+            found.update(hashes[h] for h in (await session.scalars(select(ForgottenOptOut.phone_hash).where(ForgottenOptOut.phone_hash.in_(chunk)))).all())
     return found
 
 
 async def opt_out_of(session: AsyncSession, phone: str) -> OptOut | None:
-    """The number's opt-out (the word it texted), or None when it may be texted."""
-    return await session.get(OptOut, phone)
+    """The number's opt-out (the word it texted), or None when it may be texted. A number
+    erased while opted out answers with an unsaved row made from its hash's record."""
+    found = await session.get(OptOut, phone)
+    if found is not None:
+        return found
+    forgotten = await session.get(ForgottenOptOut, await number_hash(session, phone))
+    return OptOut(phone=phone, word=forgotten.word, at=forgotten.at, by=None) if forgotten is not None else None

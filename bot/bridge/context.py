@@ -25,6 +25,8 @@ __all__ = ["BridgeConfig", "Context"]
 class BridgeConfig:
     channel_id: str
     bot_token: str
+    language: str = "en"  # BOT_LANGUAGE (Settings: pl): channel posts, cards, jobs' words
+    admin_users: frozenset[str] = frozenset()
     note_prefixes: tuple[str, ...] = ("note:", "notatka:")  # lower case
     send_delay_seconds: float = 0.0  # the undo window of thread replies (Settings: 5)
     sms_signature: str | None = None

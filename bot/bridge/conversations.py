@@ -184,9 +184,9 @@ async def set_opt_out(ctx: Context, conversation_id: int, *, user_id: str, out: 
             return
         phone = conversation.phone
         if out:
-            changed = await opt_outs.opt_out(session, phone, word="SLACK", by=user_id, at=utcnow())
+            changed = await opt_outs.opt_out(session, phone, word="SLACK", by=user_id, at=utcnow(), channel_id=conversation.channel_id)
         else:
-            changed = await opt_outs.opt_in(session, phone)
+            changed = await opt_outs.opt_in(session, phone, word="SLACK", by=user_id, at=utcnow(), channel_id=conversation.channel_id)
         if changed:
             await queue_cards_of_phone(session, phone)
             what = "opted out: nothing will be sent to it" if out else "opted back in: it may be texted again"

@@ -12,12 +12,12 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import re
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.bridge import consent
 from bot.bridge.card import queue_cards
 from bot.bridge.context import Context
 from bot.bridge.follow_ups import follow_ups
@@ -30,10 +30,10 @@ from storage import conversations as conversation_store
 from storage import inbound as inbound_store
 from storage import repository
 from storage.kinds import JobKind, Lane, MessageStatus
-from storage.models import Conversation, Job, Message, OptOut, utcnow
+from storage.models import Conversation, Job, Message, utcnow
 from storage.queue import enqueue
 
-__all__ = ["receive_many", "IngestBatcher", "post_inbound", "fingerprint", "opt_word"]
+__all__ = ["receive_many", "IngestBatcher", "post_inbound", "fingerprint"]
 
 logger = logging.getLogger(__name__)
 
@@ -169,9 +169,8 @@ async def receive_many(ctx: Context, everything: list[InboundSms]) -> list[Recei
         await inbound_store.add_attachments(session, attachments)
         touched = {conversations[sms.sender] for sms in batch}
         # What moves a conversation on: not a re-sent repeat, not STOP/START, not a sender name.
-        keywords = ctx.config.opt_out_words | ctx.config.opt_in_words
         moves = [
-            again is None and is_phone(sms.sender) and opt_word(sms.text) not in keywords
+            again is None and is_phone(sms.sender) and not consent.is_keyword(ctx, sms.text)
             for sms, again in zip(batch, repeat_of, strict=True)
         ]
         moving = {conversations[sms.sender] for sms, move in zip(batch, moves, strict=True) if move}
@@ -192,17 +191,14 @@ async def receive_many(ctx: Context, everything: list[InboundSms]) -> list[Recei
         await inbound_store.add_jobs(session, jobs)
         caught_up = {conversations[sms.sender] for sms in batch if sms.via in CAUGHT_UP}
         await inbound_store.touch_conversations(session, conversations.values(), inbound_at=now, caught_up=caught_up)
-        for sms in batch:
+        for index, sms in enumerate(batch):
             if sms.left_out:  # said in the thread, right under the MMS it belonged to
                 parts = "; ".join(sms.left_out)
                 text = f"Part of this MMS from {display(sms.sender)} was left out — {parts}."
                 enqueue(session, kind=JobKind.NOTICE, lane=Lane.SLACK, conversation_id=conversations[sms.sender], payload={"text": text})
-            if opt_word(sms.text) in ctx.config.opt_out_words | ctx.config.opt_in_words:
-                notice = await _opt_out_or_in(ctx, session, sms, now)
-                if notice:
-                    enqueue(
-                        session, kind=JobKind.NOTICE, lane=Lane.SLACK, conversation_id=conversations[sms.sender], payload={"text": notice}
-                    )
+            notice = await consent.on_inbound(ctx, session, sms, message_id=ids[index], now=now)
+            if notice:
+                enqueue(session, kind=JobKind.NOTICE, lane=Lane.SLACK, conversation_id=conversations[sms.sender], payload={"text": notice})
         await queue_cards(session, touched)
         stored = {
             fresh[index]: Received(message_id=ids[index], conversation_id=conversations[sms.sender], repeat_of=repeat_of[index])
@@ -284,29 +280,6 @@ class IngestBatcher:
         if self._writer is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
-
-
-def opt_word(text: str) -> str:
-    """``Stop.`` / `` stop sms! `` → ``STOP`` / ``STOP SMS``: what the message says, if it is a keyword."""
-    return " ".join(re.sub(r"[^\w\s]", " ", text).upper().split())
-
-
-async def _opt_out_or_in(ctx: Context, session: AsyncSession, sms: InboundSms, now: datetime) -> str | None:
-    """Record an opt-out (STOP) or opt-in (START); the sentence to show in the thread."""
-    word = opt_word(sms.text)
-    if word in ctx.config.opt_out_words:
-        existing = await session.get(OptOut, sms.sender)
-        if existing is None:
-            session.add(OptOut(phone=sms.sender, word=word, at=now))
-        start = sorted(ctx.config.opt_in_words)[0] if ctx.config.opt_in_words else None
-        back = f" until it texts {start}" if start else ""
-        return f"{display(sms.sender)} texted {word}: no SMS will be sent to this number{back}."
-    if word in ctx.config.opt_in_words:
-        existing = await session.get(OptOut, sms.sender)
-        if existing is not None:
-            await session.delete(existing)
-            return f"{display(sms.sender)} texted {word}: this number can be texted again."
-    return None
 
 
 async def post_inbound(ctx: Context, job: Job) -> None:

@@ -115,6 +115,8 @@ class SandboxStack:
             # watch. The undo window and reactions are set through ``settings``.
             "send_delay_seconds": 0.0,
             "status_style": "lines",
+            # The code's own words, which the tests read; the demo chooses its language.
+            "bot_language": "en",
         }
         if self.slack.config.socket_mode:
             values["slack_app_token"] = self.slack.config.app_token

@@ -10,6 +10,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.http.bolt_logs import install_bolt_body_filter
+from bot.slack.language import language_middleware
 from bot.slack.listeners import register_listeners
 from bot.slack.pacing import ChannelPacer, PacedWebClient, Pacer
 from bot.slack.retries import SafeConnectionErrorRetryHandler
@@ -72,6 +73,8 @@ def build_bolt_app(*, bridge: Bridge, client: AsyncWebClient, signing_secret: st
         raise_error_for_unhandled_request=False,
         logger=bolt_logger,
     )
+    # First, so every listener and the middleware after it speak the person's language.
+    app.middleware(language_middleware(default=bridge.ctx.config.language, people=bridge.ctx.timezones))
     register_listeners(app, bridge)
     install_bolt_body_filter(bolt_logger)  # and on any slack_bolt logger that existed already
     return app

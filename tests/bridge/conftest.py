@@ -49,6 +49,8 @@ def settings_for(sim: SimulatorState, slack: SlackState, database_url: str) -> S
         # tests of those set them with dataclasses.replace(ctx.config, …).
         send_delay_seconds=0.0,
         status_style="lines",
+        # The tests read the code's own words; tests of the Polish ones choose them.
+        bot_language="en",
     )
 
 

@@ -191,7 +191,3 @@ async def test_a_post_whose_answer_was_lost_is_found_not_made_twice(ctx: Context
     assert texts_under(slack, ctx) == ["SMS from +48 600 100 200: Dzień dobry"]
 
 
-def test_opt_words_are_read_without_punctuation_or_case() -> None:
-    assert inbound.opt_word(" stop sms! ") == "STOP SMS"
-    assert inbound.opt_word("Stop.") == "STOP"
-    assert inbound.opt_word("stop the car") == "STOP THE CAR"

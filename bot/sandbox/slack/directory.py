@@ -77,8 +77,9 @@ def _tz(zone: str) -> tuple[str, int]:
     return labels.get(abbreviation, abbreviation), offset
 
 
-def user_json(config: SlackConfig, user: str) -> dict[str, Any] | None:
-    """``users.info``'s ``user`` (None: Slack answers ``user_not_found``)."""
+def user_json(config: SlackConfig, user: str, *, include_locale: bool = False) -> dict[str, Any] | None:
+    """``users.info``'s ``user`` (None: Slack answers ``user_not_found``); ``locale``
+    only when asked with ``include_locale``, as Slack gives it."""
     is_bot = user == config.bot_user_id
     if not is_bot and user not in config.users:
         return None
@@ -108,7 +109,7 @@ def user_json(config: SlackConfig, user: str) -> dict[str, Any] | None:
     }
     if is_bot:
         profile.update({"bot_id": config.bot_id, "api_app_id": "A0SANDBOX", "always_active": True})
-    return {
+    found: dict[str, Any] = {
         "id": user,
         "team_id": config.team_id,
         "name": username(config, user),
@@ -129,6 +130,9 @@ def user_json(config: SlackConfig, user: str) -> dict[str, Any] | None:
         "updated": CREATED,
         "has_2fa": False,
     }
+    if include_locale:
+        found["locale"] = config.locales.get(user, "en-US")
+    return found
 
 
 def usergroup_json(config: SlackConfig, group: str, *, include_users: bool = False, include_count: bool = False) -> dict[str, Any]:

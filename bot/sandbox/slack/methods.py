@@ -225,7 +225,7 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         return {"channel": directory.conversation_json(config, channel, num_members=truthy(params.get("include_num_members")))}
 
     async def users_info(params: Params) -> dict[str, Any]:
-        found = directory.user_json(config, str(params.get("user") or ""))
+        found = directory.user_json(config, str(params.get("user") or ""), include_locale=truthy(params.get("include_locale")))
         if found is None:
             raise SlackError("user_not_found")
         return {"user": found}

@@ -50,6 +50,7 @@ class SlackConfig:
         }
     )
     timezones: dict[str, str] = field(default_factory=dict)  # user → tz (default Europe/Warsaw)
+    locales: dict[str, str] = field(default_factory=dict)  # user → locale, given with include_locale (default en-US)
     app_token: str = "xapp-1-A0SANDBOX-0000000000-sandboxsandboxsandboxsandbox"
     # Where the emulator delivers signed events (the app's /slack/events).
     events_url: str | None = None

@@ -1,0 +1,260 @@
+"""A number's personal data: the salted hash that outlives it, everything held about it
+(GDPR art. 15), its erasure (art. 17), and the removal of old texts (retention).
+
+The salt is made once per installation and kept in ``install_keys``; a hash is an HMAC
+of the E.164 number with it, so the same number always gives the same hash here and
+a different one in any other installation.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.kinds import AuditKind
+from storage.models import (
+    Attachment,
+    Contact,
+    Conversation,
+    Dispatch,
+    HlrCheck,
+    Job,
+    Message,
+    OptOut,
+    StatusEvent,
+    SurveyNotification,
+)
+from storage.privacy_models import AuditEntry, ForgottenOptOut, InstallKey
+
+__all__ = ["Erased", "erase_number", "held_about", "number_hash", "remove_old_texts", "SlackThread"]
+
+SALT_KEY = "number_salt"
+ERASED = "[erased]"
+
+
+async def _salt(session: AsyncSession) -> bytes:
+    found = await session.get(InstallKey, SALT_KEY)
+    if found is None:
+        try:
+            async with session.begin_nested():
+                session.add(InstallKey(name=SALT_KEY, value=secrets.token_hex(32)))
+        except IntegrityError:  # another replica made it first: use theirs
+            pass
+        found = await session.get(InstallKey, SALT_KEY, populate_existing=True)
+        assert found is not None
+    return bytes.fromhex(found.value)
+
+
+async def number_hash(session: AsyncSession, phone: str) -> str:
+    """The installation's HMAC-SHA256 of an E.164 number, in hex."""
+    return hmac.new(await _salt(session), phone.encode(), hashlib.sha256).hexdigest()
+
+
+def _row(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for column in obj.__table__.columns:
+        if column.key in skip:
+            continue
+        value = getattr(obj, column.key)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, bytes):
+            value = base64.b64encode(value).decode()
+        out[column.key] = value
+    return out
+
+
+def _forms(phone: str) -> tuple[str, str]:
+    """The number as mProfi writes it (no plus) and the digits people type (national part)."""
+    digits = phone.lstrip("+")
+    national = digits[2:] if digits.startswith("48") else digits
+    return digits, national
+
+
+async def held_about(session: AsyncSession, phone: str) -> dict[str, Any]:
+    """Every row that holds ``phone`` (GDPR art. 15), as plain JSON-ready values."""
+    mprofi, national = _forms(phone)
+    conversations = (await session.scalars(select(Conversation).where(Conversation.phone == phone).order_by(Conversation.id))).all()
+    messages = (await session.scalars(select(Message).where(Message.phone == phone).order_by(Message.created_at, Message.id))).all()
+    ids = [m.id for m in messages]
+    events = (await session.scalars(select(StatusEvent).where(StatusEvent.message_id.in_(ids)).order_by(StatusEvent.id))).all() if ids else []
+    files = (await session.scalars(select(Attachment).where(Attachment.message_id.in_(ids)).order_by(Attachment.id))).all() if ids else []
+    contact = await session.get(Contact, phone)
+    opt_out = await session.get(OptOut, phone)
+    surveys = (await session.scalars(select(SurveyNotification).where(SurveyNotification.msisdn == mprofi))).all()
+    audit = (await session.scalars(select(AuditEntry).where(AuditEntry.phone == phone).order_by(AuditEntry.at, AuditEntry.id))).all()
+    checks = (await session.scalars(select(HlrCheck).order_by(HlrCheck.id))).all()
+    return {
+        "phone": phone,
+        "contact": _row(contact) if contact else None,
+        "opt_out": _row(opt_out) if opt_out else None,
+        "conversations": [_row(c) for c in conversations],
+        "messages": [_row(m) for m in messages],
+        "status_events": [_row(e) for e in events],
+        "attachments": [_row(a) for a in files],
+        "number_checks": [
+            {"id": c.id, "by": c.user_id, "channel_id": c.channel_id, "at": c.created_at.isoformat()} for c in checks if mprofi in (c.numbers or [])
+        ],
+        "survey_notifications": [_row(s) for s in surveys],
+        "audit_log": [_row(a) for a in audit],
+        "national_number": national,
+    }
+
+
+@dataclass
+class SlackThread:
+    channel_id: str
+    thread_ts: str
+
+
+@dataclass
+class Erased:
+    """What an erasure removed, and the Slack threads whose posts are still to delete."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    threads: list[SlackThread] = field(default_factory=list)
+    kept_opt_out: bool = False
+
+
+def _scrub(value: Any, pattern: re.Pattern[str]) -> tuple[Any, bool]:
+    """``value`` without any list entry, and any string, that holds the number."""
+    if isinstance(value, str):
+        return (pattern.sub(ERASED, value), True) if pattern.search(value) else (value, False)
+    if isinstance(value, list):
+        kept = [item for item in value if not pattern.search(json.dumps(item, ensure_ascii=False))]
+        return kept, len(kept) != len(value)
+    if isinstance(value, dict):
+        changed = False
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out[key], was = _scrub(item, pattern)
+            changed = changed or was
+        return out, changed
+    return value, False
+
+
+def _pattern(phone: str) -> re.Pattern[str]:
+    """The number in any of its written forms, spaces and dashes allowed between digits."""
+    _, national = _forms(phone)
+    spaced = r"[\s\-.]?".join(re.escape(d) for d in national)
+    return re.compile(rf"(?<!\d){spaced}(?!\d)|(?<!\d)(?:\+|00)?48[\s\-.]?{spaced}(?!\d)")
+
+
+async def erase_number(session: AsyncSession, phone: str, *, by: str, at: datetime) -> Erased:
+    """Remove ``phone`` from every table (GDPR art. 17). An opt-out survives as the
+    number's salted hash; the audit log keeps its records with the hash in place of the
+    number and without their texts, and records this act. The caller commits."""
+    erased = Erased()
+    pattern = _pattern(phone)
+    digest = await number_hash(session, phone)
+    conversations = (await session.scalars(select(Conversation).where(Conversation.phone == phone))).all()
+    erased.threads = [SlackThread(c.channel_id, c.thread_ts) for c in conversations if c.thread_ts]
+    conversation_ids = [c.id for c in conversations]
+    message_ids = list((await session.scalars(select(Message.id).where(Message.phone == phone))).all())
+    opt_out = await session.get(OptOut, phone)
+    if opt_out is not None:
+        erased.kept_opt_out = True
+        if await session.get(ForgottenOptOut, digest) is None:
+            session.add(ForgottenOptOut(phone_hash=digest, word=opt_out.word, at=opt_out.at))
+    jobs = or_(Job.message_id.in_(message_ids), Job.conversation_id.in_(conversation_ids)) if message_ids or conversation_ids else None
+    steps: list[tuple[str, Any]] = [
+        ("jobs", delete(Job).where(jobs) if jobs is not None else None),
+        ("status_events", delete(StatusEvent).where(StatusEvent.message_id.in_(message_ids)) if message_ids else None),
+        ("attachments", delete(Attachment).where(Attachment.message_id.in_(message_ids)) if message_ids else None),
+        ("messages", update(Message).where(Message.repeat_of_id.in_(message_ids)).values(repeat_of_id=None) if message_ids else None),
+        ("messages", delete(Message).where(Message.phone == phone)),
+        ("conversations", delete(Conversation).where(Conversation.phone == phone)),
+        ("contacts", delete(Contact).where(Contact.phone == phone)),
+        ("opt_outs", delete(OptOut).where(OptOut.phone == phone)),
+        ("survey_notifications", delete(SurveyNotification).where(SurveyNotification.msisdn == _forms(phone)[0])),
+    ]
+    for name, statement in steps:
+        if statement is None:
+            continue
+        result = await session.execute(statement.execution_options(synchronize_session=False))
+        if statement.is_delete:
+            erased.counts[name] = erased.counts.get(name, 0) + int(result.rowcount or 0)  # type: ignore[attr-defined]  # a CursorResult
+    erased.counts["jobs"] = erased.counts.get("jobs", 0) + await _scrub_json_rows(session, pattern)
+    erased.counts["audit_log"] = int(
+        (
+            await session.execute(
+                update(AuditEntry).where(AuditEntry.phone == phone).values(phone="#" + digest, text=None).execution_options(synchronize_session=False)
+            )
+        ).rowcount  # type: ignore[attr-defined]  # a CursorResult
+        or 0
+    )
+    session.add(
+        AuditEntry(
+            at=at,
+            kind=str(AuditKind.NUMBER_FORGOTTEN),
+            actor=by,
+            phone="#" + digest,
+            detail=json.dumps({"removed": erased.counts, "opt_out_kept_as_hash": erased.kept_opt_out}, sort_keys=True),
+        )
+    )
+    return erased
+
+
+async def _scrub_json_rows(session: AsyncSession, pattern: re.Pattern[str]) -> int:
+    """The number out of the places that keep it inside JSON or raw text: other jobs'
+    payloads (deleted), number checks, ``/sms`` refusals, survey reports."""
+    removed = 0
+    for job in (await session.scalars(select(Job).where(Job.payload.is_not(None)))).all():
+        if pattern.search(json.dumps(job.payload, ensure_ascii=False)):
+            await session.delete(job)
+            removed += 1
+    for check in (await session.scalars(select(HlrCheck))).all():
+        check.numbers, _ = _scrub(list(check.numbers or []), pattern)
+        if check.skipped:
+            check.skipped, _ = _scrub(list(check.skipped), pattern)
+    for dispatch in (await session.scalars(select(Dispatch).where(Dispatch.refused.is_not(None)))).all():
+        dispatch.refused, _ = _scrub(list(dispatch.refused or []), pattern)
+    for note in (await session.scalars(select(SurveyNotification))).all():
+        note.body, _ = _scrub(note.body, pattern)
+        if note.report:
+            note.report, _ = _scrub(list(note.report), pattern)
+        if note.answer:
+            note.answer, _ = _scrub(note.answer, pattern)
+    return removed
+
+
+async def remove_old_texts(session: AsyncSession, *, before: datetime, marker: str, at: datetime) -> dict[str, int]:
+    """Replace texts and attachments older than ``before`` with ``marker`` (retention).
+    Idempotent: rows already replaced are not counted again. The caller commits."""
+
+    async def run(statement: Any) -> int:
+        return int((await session.execute(statement.execution_options(synchronize_session=False))).rowcount or 0)
+
+    old_messages = select(Message.id).where(Message.created_at < before)
+    counts = {
+        "messages": await run(
+            update(Message).where(Message.created_at < before, Message.text != marker).values(text=marker, typed_text=None)
+        ),
+        "attachments": await run(
+            update(Attachment)
+            .where(Attachment.message_id.in_(old_messages), Attachment.filename != marker)
+            .values(content=b"", size=0, filename=marker)
+        ),
+        "sms_commands": await run(update(Dispatch).where(Dispatch.created_at < before, Dispatch.text != marker).values(text=marker)),
+        "audit_texts": await run(update(AuditEntry).where(AuditEntry.at < before, AuditEntry.text.is_not(None), AuditEntry.text != marker).values(text=marker)),
+        "survey_answers": await run(
+            update(SurveyNotification)
+            .where(SurveyNotification.received_at < before, SurveyNotification.body != marker)
+            .values(body=marker, answer=None)
+        ),
+        "finished_jobs": await run(delete(Job).where(Job.done_at.is_not(None), Job.done_at < before)),
+    }
+    if any(counts.values()):
+        session.add(AuditEntry(at=at, kind=str(AuditKind.RETENTION), detail=json.dumps({"before": before.isoformat(), **counts}, sort_keys=True)))
+    return counts
