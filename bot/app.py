@@ -29,8 +29,8 @@ from bot.bridge import Bridge, BridgeConfig, Workers
 from bot.config import Settings
 from bot.http.language import LanguageMiddleware
 from bot.http.limits import limit_middleware
-from bot.i18n import use_language
 from bot.http.slack_guard import SlackGuard, dispatch_to_bolt
+from bot.i18n import use_language
 from bot.mprofi import MProfiClient
 from bot.mprofi.redact import install_httpx_redaction
 from bot.slack.app import build_bolt_app, build_web_client
@@ -67,6 +67,8 @@ def build_bridge(settings: Settings, engine: AsyncEngine, sessions: async_sessio
             bot_token=bot_token,
             language=settings.bot_language,
             admin_users=frozenset(settings.admin_users),
+            retention_days=settings.retention_days,
+            quiet_hours=settings.quiet_hours,
             note_prefixes=settings.all_note_prefixes(),
             send_delay_seconds=settings.send_delay_seconds,
             sms_signature=settings.sms_signature,
@@ -128,6 +130,7 @@ def create_app(settings: Settings) -> Starlette:
             poll_statuses=True,  # PULL: the only way; PUSH: the safety net for lost pushes
             catch_up_every=settings.catchup_interval_seconds,
             remind_every=min(15.0, max(settings.worker_idle_seconds, 1.0)),  # snoozes end on the minute, give or take
+            retention_every=600.0 if settings.retention_days > 0 else 0.0,  # the pass itself is daily
             max_attempts=settings.job_max_attempts,
             give_up_hours=settings.job_give_up_hours,
         )

@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.mprofi import DEFAULT_BASE_URL, MProfiKeys
+from bot.sms.quiet_hours import parse_quiet_hours
 from bot.sms.working_hours import parse_working_hours
 from storage.db import DEFAULT_DATABASE_URL, async_url
 
@@ -139,7 +140,9 @@ class Settings(BaseSettings):
     # Time zone for "/sms at …" when Slack does not tell a person's own.
     default_timezone: str = "Europe/Warsaw"
 
-    @field_validator("sms_allowed_channels", "sms_allowed_users", "admin_users", "opt_out_words", "opt_in_words", "note_prefixes", mode="before")
+    @field_validator(
+        "sms_allowed_channels", "sms_allowed_users", "admin_users", "opt_out_words", "opt_in_words", "note_prefixes", mode="before"
+    )
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -151,6 +154,11 @@ class Settings(BaseSettings):
     def _working_hours(cls, value: str) -> str:
         parse_working_hours(value)  # raises ValueError with a plain sentence
         return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str | None) -> str | None:
+        return None if parse_quiet_hours(value, ZoneInfo("UTC")) is None else value  # raises ValueError with a plain sentence
 
     @field_validator("sms_signature")
     @classmethod

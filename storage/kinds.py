@@ -41,7 +41,7 @@ class JobKind(StrEnum):
     EXPORT_OPT_OUTS = "export_opt_outs"  # every opt-out as a CSV file, for /sms optouts export
     EXPORT_AUDIT = "export_audit"  # the audit log as a CSV file, for /sms audit
     EXPORT_NUMBER = "export_number"  # everything held about one number, for /sms export
-    FORGET_NUMBER = "forget_number"  # erase one number, for /sms forget
+    ERASE_SLACK_POSTS = "erase_slack_posts"  # the bot's posts about an erased number, deleted from Slack
 
 
 class AuditKind(StrEnum):

@@ -88,7 +88,9 @@ async def held_about(session: AsyncSession, phone: str) -> dict[str, Any]:
     conversations = (await session.scalars(select(Conversation).where(Conversation.phone == phone).order_by(Conversation.id))).all()
     messages = (await session.scalars(select(Message).where(Message.phone == phone).order_by(Message.created_at, Message.id))).all()
     ids = [m.id for m in messages]
-    events = (await session.scalars(select(StatusEvent).where(StatusEvent.message_id.in_(ids)).order_by(StatusEvent.id))).all() if ids else []
+    events = (
+        (await session.scalars(select(StatusEvent).where(StatusEvent.message_id.in_(ids)).order_by(StatusEvent.id))).all() if ids else []
+    )
     files = (await session.scalars(select(Attachment).where(Attachment.message_id.in_(ids)).order_by(Attachment.id))).all() if ids else []
     contact = await session.get(Contact, phone)
     opt_out = await session.get(OptOut, phone)
@@ -104,7 +106,9 @@ async def held_about(session: AsyncSession, phone: str) -> dict[str, Any]:
         "status_events": [_row(e) for e in events],
         "attachments": [_row(a) for a in files],
         "number_checks": [
-            {"id": c.id, "by": c.user_id, "channel_id": c.channel_id, "at": c.created_at.isoformat()} for c in checks if mprofi in (c.numbers or [])
+            {"id": c.id, "by": c.user_id, "channel_id": c.channel_id, "at": c.created_at.isoformat()}
+            for c in checks
+            if mprofi in (c.numbers or [])
         ],
         "survey_notifications": [_row(s) for s in surveys],
         "audit_log": [_row(a) for a in audit],
@@ -189,7 +193,10 @@ async def erase_number(session: AsyncSession, phone: str, *, by: str, at: dateti
     erased.counts["audit_log"] = int(
         (
             await session.execute(
-                update(AuditEntry).where(AuditEntry.phone == phone).values(phone="#" + digest, text=None).execution_options(synchronize_session=False)
+                update(AuditEntry)
+                .where(AuditEntry.phone == phone)
+                .values(phone="#" + digest, text=None)
+                .execution_options(synchronize_session=False)
             )
         ).rowcount  # type: ignore[attr-defined]  # a CursorResult
         or 0
@@ -234,7 +241,8 @@ async def remove_old_texts(session: AsyncSession, *, before: datetime, marker: s
     Idempotent: rows already replaced are not counted again. The caller commits."""
 
     async def run(statement: Any) -> int:
-        return int((await session.execute(statement.execution_options(synchronize_session=False))).rowcount or 0)
+        result = await session.execute(statement.execution_options(synchronize_session=False))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE's or DELETE's result is a CursorResult
 
     old_messages = select(Message.id).where(Message.created_at < before)
     counts = {
@@ -247,7 +255,9 @@ async def remove_old_texts(session: AsyncSession, *, before: datetime, marker: s
             .values(content=b"", size=0, filename=marker)
         ),
         "sms_commands": await run(update(Dispatch).where(Dispatch.created_at < before, Dispatch.text != marker).values(text=marker)),
-        "audit_texts": await run(update(AuditEntry).where(AuditEntry.at < before, AuditEntry.text.is_not(None), AuditEntry.text != marker).values(text=marker)),
+        "audit_texts": await run(
+            update(AuditEntry).where(AuditEntry.at < before, AuditEntry.text.is_not(None), AuditEntry.text != marker).values(text=marker)
+        ),
         "survey_answers": await run(
             update(SurveyNotification)
             .where(SurveyNotification.received_at < before, SurveyNotification.body != marker)
@@ -256,5 +266,7 @@ async def remove_old_texts(session: AsyncSession, *, before: datetime, marker: s
         "finished_jobs": await run(delete(Job).where(Job.done_at.is_not(None), Job.done_at < before)),
     }
     if any(counts.values()):
-        session.add(AuditEntry(at=at, kind=str(AuditKind.RETENTION), detail=json.dumps({"before": before.isoformat(), **counts}, sort_keys=True)))
+        session.add(
+            AuditEntry(at=at, kind=str(AuditKind.RETENTION), detail=json.dumps({"before": before.isoformat(), **counts}, sort_keys=True))
+        )
     return counts

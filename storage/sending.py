@@ -48,7 +48,10 @@ async def opted_out_among(session: AsyncSession, numbers: Sequence[str]) -> set[
         keys = list(hashes)
         for start in range(0, len(keys), 5000):
             chunk = keys[start : start + 5000]
-            found.update(hashes[h] for h in (await session.scalars(select(ForgottenOptOut.phone_hash).where(ForgottenOptOut.phone_hash.in_(chunk)))).all())
+            found.update(
+                hashes[h]
+                for h in (await session.scalars(select(ForgottenOptOut.phone_hash).where(ForgottenOptOut.phone_hash.in_(chunk)))).all()
+            )
     return found
 
 

@@ -27,6 +27,8 @@ class BridgeConfig:
     bot_token: str
     language: str = "en"  # BOT_LANGUAGE (Settings: pl): channel posts, cards, jobs' words
     admin_users: frozenset[str] = frozenset()
+    retention_days: int = 0  # 0 = keep texts
+    quiet_hours: str | None = None  # "21:00-08:00" in default_timezone; None = off
     note_prefixes: tuple[str, ...] = ("note:", "notatka:")  # lower case
     send_delay_seconds: float = 0.0  # the undo window of thread replies (Settings: 5)
     sms_signature: str | None = None

@@ -17,16 +17,21 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.bridge import (
+    admins,
+    audit,
     catch_up,
     contacts,
     conversations,
+    data_rights,
     hlr,
     inbound,
     jobs,
     notices,
+    opt_out_list,
     policy,
     reminders,
     replies,
+    retention,
     sms,
     statuses,
     surveys,
@@ -36,10 +41,12 @@ from bot.bridge.context import BridgeConfig, Context
 from bot.bridge.models import HlrRequest, InboundSms, Received, Recipient, SmsAccepted, SmsRequest, StatusUpdate, SurveyRequest
 from bot.mprofi import MProfiClient
 from bot.slack.directory import SlackDirectory
+from bot.sms.audit_query import AuditQuery
 from bot.sms.numbers import PhoneE164
 from storage import health, queue
 from storage import inbound as inbound_store
 from storage.models import Job, utcnow
+from storage.opt_outs import OptOutRow
 
 __all__ = ["Bridge"]
 
@@ -232,6 +239,37 @@ class Bridge:
 
     async def contact_names(self, phones: list[str]) -> dict[str, str]:
         return await contacts.contact_names(self.ctx, phones)
+
+    # ---- consent and data protection -------------------------------------------------
+
+    def not_admin(self, user_id: str) -> str | None:
+        """Why ``user_id`` may not read the audit log or export or erase a number, or None."""
+        return admins.not_admin(self.ctx.config, user_id)
+
+    async def list_opt_outs(self, search: str | None) -> tuple[list[OptOutRow], int]:
+        return await opt_out_list.list_opt_outs(self.ctx, search)
+
+    async def add_opt_out(self, phone: PhoneE164, *, user_id: str, channel_id: str, reason: str | None = None) -> str:
+        return await opt_out_list.add_opt_out(self.ctx, phone, user_id=user_id, channel_id=channel_id, reason=reason)
+
+    async def remove_opt_out(self, phone: PhoneE164, *, user_id: str, channel_id: str, reason: str) -> str:
+        return await opt_out_list.remove_opt_out(self.ctx, phone, user_id=user_id, channel_id=channel_id, reason=reason)
+
+    async def start_opt_outs_export(self, *, user_id: str, response_url: str | None) -> str:
+        return await opt_out_list.start_opt_outs_export(self.ctx, user_id=user_id, response_url=response_url)
+
+    async def start_audit_export(self, *, user_id: str, query: AuditQuery) -> str:
+        return await audit.start_audit_export(self.ctx, user_id=user_id, query=query)
+
+    async def start_number_export(self, *, user_id: str, phone: PhoneE164) -> str:
+        return await data_rights.start_number_export(self.ctx, user_id=user_id, phone=phone)
+
+    async def forget_number(self, *, user_id: str, phone: PhoneE164, response_url: str | None) -> str:
+        return await data_rights.forget_number(self.ctx, user_id=user_id, phone=phone, response_url=response_url)
+
+    async def remove_old_texts(self, now: datetime | None = None) -> dict[str, int] | None:
+        """One ``RETENTION_DAYS`` pass if one is due (the workers call this)."""
+        return await retention.remove_old_texts(self.ctx, now or utcnow())
 
     # ---- health and jobs -----------------------------------------------------------
 

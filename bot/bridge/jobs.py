@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.bridge import contacts, hlr, inbound, notices, outgoing, sms, statuses, surveys, threads
+from bot.bridge import audit, contacts, data_rights, hlr, inbound, notices, opt_out_list, outgoing, sms, statuses, surveys, threads
 from bot.bridge.context import Context
 from storage.kinds import JobKind
 from storage.models import Job
@@ -35,6 +35,10 @@ JOBS: dict[JobKind, Callable[[Context, Job], Awaitable[None]]] = {
     JobKind.RENDER_CARD: threads.render_card,
     JobKind.IMPORT_CONTACTS: contacts.import_contacts,
     JobKind.EXPORT_CONTACTS: contacts.export_contacts,
+    JobKind.EXPORT_OPT_OUTS: opt_out_list.export_opt_outs,
+    JobKind.EXPORT_AUDIT: audit.export_audit,
+    JobKind.EXPORT_NUMBER: data_rights.export_number,
+    JobKind.ERASE_SLACK_POSTS: data_rights.erase_slack_posts,
 }
 
 

@@ -59,6 +59,7 @@ class Workers:
         poll_statuses: bool = False,
         catch_up_every: float = 0.0,
         remind_every: float = 0.0,
+        retention_every: float = 0.0,
         max_attempts: int = 200,
         give_up_hours: float = 24.0,
     ) -> None:
@@ -69,6 +70,7 @@ class Workers:
         self._poll = poll_statuses
         self._catch_up_every = catch_up_every
         self._remind_every = remind_every
+        self._retention_every = retention_every
         self._max_attempts = max_attempts
         self._give_up_after = timedelta(hours=give_up_hours)
         self._tasks: list[asyncio.Task[None]] = []
@@ -82,6 +84,8 @@ class Workers:
             self._tasks.append(asyncio.create_task(self._catch_up_loop(), name="catch-up"))
         if self._remind_every > 0:
             self._tasks.append(asyncio.create_task(self._remind_loop(), name="reminders"))
+        if self._retention_every > 0:
+            self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -186,6 +190,17 @@ class Workers:
             except Exception:
                 logger.exception("catch-up through getincoming failed")
             await asyncio.sleep(self._catch_up_every)
+
+    async def _retention_loop(self) -> None:
+        """Asks often whether a daily pass is due; the pass itself runs once a day, on one replica."""
+        while not self._stopping.is_set():
+            try:
+                await self._bridge.remove_old_texts()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("removing old texts failed")
+            await asyncio.sleep(self._retention_every)
 
     async def _remind_loop(self) -> None:
         while not self._stopping.is_set():

@@ -74,11 +74,12 @@ def _fields(text: str) -> set[str]:
 
 def _message_problems(message: Message) -> Iterable[str]:
     shown = message.id if isinstance(message.id, str) else message.id[0]
-    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    raw = message.string
+    strings: tuple[str, ...] = tuple(str(s or "") for s in raw) if isinstance(raw, tuple | list) else (str(raw or ""),)
     if message.fuzzy or not all(strings):
         yield f"not translated: {shown!r}"
         return
-    ids = (message.id,) if isinstance(message.id, str) else message.id
+    ids: tuple[str, ...] = (message.id,) if isinstance(message.id, str) else tuple(message.id)
     wanted = set().union(*(_fields(one) for one in ids))
     for string in strings:
         if _fields(string) - wanted:

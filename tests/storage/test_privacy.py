@@ -63,7 +63,9 @@ async def test_each_consent_change_is_recorded_with_where_it_came_from(sessions:
         assert await opt_outs.opt_out(session, PHONE, word="STOP", by=None, at=now, message_id=7)
         assert not await opt_outs.opt_out(session, PHONE, word="STOP", by=None, at=now)  # already: nothing recorded
     async with sessions() as session, session.begin():
-        assert await opt_outs.opt_in(session, PHONE, word="SLACK", by="U0ANNA", at=now, channel_id="C1", reason="klientka prosiła telefonicznie")
+        assert await opt_outs.opt_in(
+            session, PHONE, word="SLACK", by="U0ANNA", at=now, channel_id="C1", reason="klientka prosiła telefonicznie"
+        )
         assert not await opt_outs.opt_in(session, PHONE, word="SLACK", by="U0ANNA", at=now)
     async with sessions() as session:
         rows = await entries(session, phone=PHONE)
@@ -97,18 +99,32 @@ async def _populate(session: AsyncSession, phone: str) -> None:
     outbound = Message(conversation_id=conversation.id, direction="out", kind="sms", phone=phone, text="Dzień dobry", status="delivered")
     session.add_all([inbound, outbound])
     await session.flush()
-    repeat = Message(conversation_id=conversation.id, direction="in", kind="sms", phone=phone, text="x", status="posted", repeat_of_id=inbound.id)
+    repeat = Message(
+        conversation_id=conversation.id, direction="in", kind="sms", phone=phone, text="x", status="posted", repeat_of_id=inbound.id
+    )
     session.add(repeat)
     session.add(Attachment(message_id=inbound.id, filename="dowod.jpg", content_type="image/jpeg", size=3, content=b"\xff\xd8\xff"))
     session.add(StatusEvent(message_id=outbound.id, status=MessageStatus.DELIVERED, source="push", at=now))
     session.add(Job(kind=JobKind.POST_INBOUND, lane=Lane.SLACK, conversation_id=conversation.id, message_id=inbound.id))
     session.add(Job(kind=JobKind.TELL, lane=Lane.SLACK, payload={"text": f"SMS do {phone[3:6]} {phone[6:9]} {phone[9:]} nie wyszedł"}))
     session.add(Contact(phone=phone, name="Anna Kowalska", search_name="anna kowalska", updated_at=now))
-    session.add(HlrCheck(trigger_id=f"t-{phone[-3:]}", user_id="U1", channel_id="C1", numbers=[phone[1:], "48500500500"], skipped=[[phone[3:], "twice"]]))
     session.add(
-        Dispatch(trigger_id=f"d-{phone[-3:]}", user_id="U1", channel_id="C1", text="Promocja", refused=[[f"+{phone[1:]}", "opted out"], ["123", "short"]])
+        HlrCheck(
+            trigger_id=f"t-{phone[-3:]}", user_id="U1", channel_id="C1", numbers=[phone[1:], "48500500500"], skipped=[[phone[3:], "twice"]]
+        )
     )
-    session.add(SurveyNotification(content_type="application/json", body=json.dumps({"msisdn": phone[1:]}), kind="answer", msisdn=phone[1:]))
+    session.add(
+        Dispatch(
+            trigger_id=f"d-{phone[-3:]}",
+            user_id="U1",
+            channel_id="C1",
+            text="Promocja",
+            refused=[[f"+{phone[1:]}", "opted out"], ["123", "short"]],
+        )
+    )
+    session.add(
+        SurveyNotification(content_type="application/json", body=json.dumps({"msisdn": phone[1:]}), kind="answer", msisdn=phone[1:])
+    )
     report = [{"msisdn": phone[1:], "answers": ["5"]}, {"msisdn": "48500500500", "answers": ["1"]}]
     session.add(SurveyNotification(content_type="application/json", body=json.dumps(report), kind="report", report=report))
     await opt_outs.opt_out(session, phone, word="WYPISZ", by=None, at=now, message_id=inbound.id)
@@ -121,7 +137,7 @@ async def _everything(engine: AsyncEngine) -> str:
         tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
         dump = []
         for table in tables:
-            rows = (await connection.execute(text(f'SELECT * FROM "{table}"'))).all()  # noqa: S608 - names from the schema itself
+            rows = (await connection.execute(text(f'SELECT * FROM "{table}"'))).all()
             dump += [f"{table}: {row!r}" for row in rows]
     return "\n".join(dump)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import cards, conversations, hlr, sms, surveys
+from bot.slack.listeners import cards, conversations, hlr, privacy, sms, surveys
 
 if TYPE_CHECKING:
     from bot.bridge import Bridge
@@ -24,5 +24,6 @@ def register_listeners(app: AsyncApp, bridge: Bridge) -> None:
     conversations.register(app, bridge)
     cards.register(app, bridge)
     sms.register(app, bridge)
+    privacy.register(app, bridge)
     hlr.register(app, bridge)
     surveys.register(app, bridge)

@@ -22,6 +22,7 @@ from bot.bridge.models import Recipient, SmsAccepted, SmsRequest
 from bot.slack import blocks, views
 from bot.slack.blocks.contacts import CONTACTS_HELP, contacts_list, named_number
 from bot.slack.blocks.markup import escape
+from bot.slack.listeners import privacy
 from bot.sms.command import (
     HELP_WORDS,
     CommandError,
@@ -52,12 +53,15 @@ def register(app: AsyncApp, bridge: Bridge) -> None:
 async def handle_sms(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, *, bridge: Bridge) -> None:
     """``/sms`` typed out: one answer, either why not or what will happen; no arguments opens the form."""
     user, channel = str(command.get("user_id") or ""), str(command.get("channel_id") or "")
+    typed = str(command.get("text") or "")
+    first, _, rest = typed.strip().partition(" ")
+    if first.lower() in privacy.WORDS:  # opt-outs, audit, export, forget: each checks who may
+        await privacy.handle_privacy_command(ack, first.lower(), rest.strip(), command, bridge=bridge)
+        return
     refusal = bridge.may_send(user_id=user, channel_id=channel)
     if refusal:
         await ack(refusal)
         return
-    typed = str(command.get("text") or "")
-    first, _, rest = typed.strip().partition(" ")
     if first.lower() in CONTACTS_WORDS:
         hook = command.get("response_url")
         await ack(await _contacts_command(rest.strip(), user_id=user, channel_id=channel, response_url=hook, bridge=bridge))

@@ -1,0 +1,146 @@
+"""Consent and data protection end to end, through the emulator on the running app:
+Polish opt-out words, ``/sms optouts``, the audit log, a number's export and its erasure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, text
+
+from bot.sandbox.stack import SandboxStack
+from storage import make_engine
+from tests.support import StackFactory, open_thread
+
+NUMBER = "+48600100200"
+ADMIN = "U0KASIA"
+
+
+@pytest.fixture
+async def stack(make_stack: StackFactory) -> AsyncIterator[SandboxStack]:
+    async with make_stack(settings={"admin_users": [ADMIN]}) as running:
+        yield running
+
+
+async def everything_stored(stack: SandboxStack) -> str:
+    """Every value of every table of the app's database, as one text."""
+    engine = make_engine(stack.settings().database_url)
+    try:
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
+            rows = [f"{t}: {row!r}" for t in tables for row in (await connection.execute(text(f'SELECT * FROM "{t}"'))).all()]
+    finally:
+        await engine.dispose()
+    return "\n".join(rows)
+
+
+async def test_rezygnuje_opts_out_the_list_shows_it_and_lifting_it_needs_a_reason(stack: SandboxStack) -> None:
+    parent = await open_thread(stack)
+    await stack.phone_texts(NUMBER, "Rezygnuję!")
+    await stack.drain()
+    assert any("texted REZYGNUJĘ: no SMS will be sent" in m.text for m in stack.replies(parent))
+
+    listed, _ = await stack.slack.run_command("/sms", "optouts")
+    assert listed.text.startswith("1 opted-out number:") and "texted REZYGNUJĘ" in listed.text
+    refused, _ = await stack.slack.run_command("/sms", "600100200 Czy na pewno?")
+    assert "opted out" in refused.text and not stack.sent_to("48600100200")
+
+    bare, _ = await stack.slack.run_command("/sms", "optouts remove 600100200")
+    assert bare.text.startswith("Say why +48 600 100 200 may be texted again")
+    lifted, _ = await stack.slack.run_command("/sms", "optouts remove 600100200 klientka prosiła telefonicznie 30.11")
+    assert lifted.text == "+48 600 100 200 may be texted again. The reason is kept in the audit log."
+    await stack.drain()
+    assert any("opted back in (“klientka prosiła telefonicznie 30.11”)" in m.text for m in stack.replies(parent))
+    empty, _ = await stack.slack.run_command("/sms", "optouts")
+    assert empty.text == "No number is opted out."
+
+
+async def test_nie_answers_a_question_and_opts_nobody_out(stack: SandboxStack) -> None:
+    await open_thread(stack)
+    await stack.phone_texts(NUMBER, "NIE")
+    await stack.drain()
+    listed, _ = await stack.slack.run_command("/sms", "optouts")
+    assert listed.text == "No number is opted out."
+
+
+async def test_adding_an_opt_out_from_slack_and_exporting_the_list(stack: SandboxStack) -> None:
+    added, _ = await stack.slack.run_command("/sms", "optouts add 600 100 201 prośba mailowa")
+    assert added.text.startswith("+48 600 100 201 is opted out")
+    again, _ = await stack.slack.run_command("/sms", "optouts add 600100201")
+    assert again.text == "+48 600 100 201 is opted out already; nothing changed."
+    exported, _ = await stack.slack.run_command("/sms", "optouts export")
+    assert "CSV file" in exported.text
+    await stack.drain()
+    [file] = [f for f in stack.slack.files.values() if f.name.startswith("opt-outs-") and f.share_ts]
+    assert file.channel == stack.channel
+    content = file.content.decode("utf-8-sig")
+    assert content.splitlines()[0] == "phone;name;how;by;since" and "+48600100201;;SLACK;U0ANNA;" in content
+
+
+async def test_the_audit_log_and_a_numbers_export_are_for_admins_only(stack: SandboxStack) -> None:
+    await open_thread(stack)
+    for command in ("audit", "export 600100200", "forget 600100200"):
+        refused, _ = await stack.slack.run_command("/sms", command, user="U0ANNA")
+        assert refused.text.startswith("Only the people named in ADMIN_USERS may do this"), command
+
+    await stack.slack.run_command("/sms", "optouts add 600100200 na prośbę klienta")
+    answer, _ = await stack.slack.run_command("/sms", "audit 600100200", user=ADMIN)
+    assert "CSV will be in a thread" in answer.text
+    await stack.drain()
+    [file] = [f for f in stack.slack.files.values() if f.name.startswith("audit-")]
+    rows = file.content.decode("utf-8-sig").splitlines()
+    assert rows[0] == "time;what;who;channel;number;text;SMS parts;mProfi id;outcome;details"
+    assert any(";opted out;U0ANNA;C0GENERAL;+48600100200;" in row and "SLACK: na prośbę klienta" in row for row in rows)
+    parent = stack.slack.messages[(str(file.channel), str(file.thread_ts))]
+    assert parent.text.startswith("Audit log (+48 600 100 200) for <@U0KASIA>:")
+
+    wrong, _ = await stack.slack.run_command("/sms", "audit wczoraj", user=ADMIN)
+    assert wrong.text.startswith("“wczoraj” is neither a number, a person nor a date")
+
+    exported, _ = await stack.slack.run_command("/sms", "export 600100200", user=ADMIN)
+    assert "a JSON and a CSV file" in exported.text
+    await stack.drain()
+    [data] = [f for f in stack.slack.files.values() if f.name == "48600100200.json"]
+    held = json.loads(data.content)
+    assert held["phone"] == NUMBER and [m["text"] for m in held["messages"]] == ["Dzień dobry"]
+    assert held["opt_out"]["word"] == "SLACK"
+
+
+def _button(answer: Any, action_id: str) -> dict[str, Any]:
+    body = json.loads(answer.text)
+    elements = [e for b in body["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    return next(e for e in elements if e["action_id"] == action_id)
+
+
+async def test_forget_erases_the_number_deletes_the_bots_posts_and_keeps_the_opt_out(stack: SandboxStack) -> None:
+    parent = await open_thread(stack)
+    await stack.slack.user_says(parent.channel, "U0ANNA", "Dzień dobry, sprawdzę zamówienie", thread_ts=parent.ts)
+    await stack.until(lambda: stack.sent_to("48600100200"), what="the reply")
+    await stack.phone_texts(NUMBER, "STOP")
+    await stack.drain()
+    assert "600100200" in await everything_stored(stack)
+
+    question, _ = await stack.slack.run_command("/sms", "forget 600 100 200", user=ADMIN)
+    assert "Erase everything held about +48 600 100 200?" in question.text
+    cancel, hook = await stack.slack.press_button(_button(question, "privacy_forget_cancel"), user=ADMIN, channel="C0GENERAL")
+    assert cancel.status_code == 200
+    assert stack.slack.hook_posts(hook)[-1]["text"].startswith("Nothing was erased")
+
+    question, _ = await stack.slack.run_command("/sms", "forget 600 100 200", user=ADMIN)
+    pressed, hook = await stack.slack.press_button(_button(question, "privacy_forget"), user=ADMIN, channel="C0GENERAL")
+    assert pressed.status_code == 200
+    answer = stack.slack.hook_posts(hook)[0]["text"]
+    assert answer.startswith("+48 600 100 200 is erased:") and "only a salted hash of it is kept" in answer
+    await stack.drain()
+
+    stored = await everything_stored(stack)
+    assert "600100200" not in stored and "600 100 200" not in stored and "Dzień dobry" not in stored
+    assert not [m for m in stack.replies(parent) if m.bot_id and not m.deleted]
+    done = stack.slack.hook_posts(hook)[-1]["text"]
+    assert done.startswith("Erasure finished:") and "One message written by a person stays in the thread" in done
+
+    again, _ = await stack.slack.run_command("/sms", "600100200 Wracamy z ofertą")
+    assert "opted out" in again.text
+    assert [m.text for m in stack.sent_to("48600100200")] == ["Dzień dobry, sprawdzę zamówienie"]  # only the reply before STOP
