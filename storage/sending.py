@@ -13,7 +13,7 @@ from storage.models import Dispatch, Message, OptOut
 from storage.privacy import number_hash
 from storage.privacy_models import ForgottenOptOut
 
-__all__ = ["opt_out_of", "opted_out_among", "sent_by_channel_since", "sent_by_user_since"]
+__all__ = ["channel_of_dispatch", "opt_out_of", "opted_out_among", "sent_by_channel_since", "sent_by_user_since"]
 
 # Outgoing rows that cost nothing: refused before sending, waiting for Send, or cancelled.
 _NOT_SENT = (MessageStatus.FAILED, MessageStatus.HELD, MessageStatus.CANCELLED)
@@ -63,3 +63,11 @@ async def opt_out_of(session: AsyncSession, phone: str) -> OptOut | None:
         return found
     forgotten = await session.get(ForgottenOptOut, await number_hash(session, phone))
     return OptOut(phone=phone, word=forgotten.word, at=forgotten.at, by=None) if forgotten is not None else None
+
+
+async def channel_of_dispatch(session: AsyncSession, dispatch_id: int | None) -> str | None:
+    """Where a ``/sms`` was typed (None for a message that did not come from one)."""
+    if dispatch_id is None:
+        return None
+    dispatch = await session.get(Dispatch, dispatch_id)
+    return dispatch.channel_id if dispatch else None

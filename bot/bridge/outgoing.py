@@ -20,7 +20,8 @@ from bot.bridge.statuses import first_status_check, queue_render, set_status
 from bot.mprofi import MProfiError, RetryableError, UncertainError
 from bot.sms.numbers import PhoneE164, recipient_digits
 from storage import conversations, sending
-from storage.kinds import MessageStatus
+from storage.audit import record
+from storage.kinds import AuditKind, MessageStatus
 from storage.models import Job, Message
 from storage.outgoing import start_sending
 
@@ -105,6 +106,20 @@ async def send_reply(ctx: Context, job: Job) -> None:
         if mprofi_id is not None and message.mprofi_id is None:
             message.mprofi_id = mprofi_id
         status, detail = outcome
+        if status != MessageStatus.QUEUED:  # the call ended: what was handed to mProfi is on record
+            typed_in = message.slack_channel or await sending.channel_of_dispatch(session, message.dispatch_id)
+            record(
+                session,
+                AuditKind.MMS_SENT if message.kind == "mms" else AuditKind.SMS_SENT,
+                actor=message.author,
+                channel_id=typed_in,
+                phone=message.phone,
+                text=message.text,
+                parts=message.parts,
+                mprofi_id=mprofi_id,
+                message_id=message.id,
+                detail=f"{status}: {detail}" if detail else str(status),
+            )
         if message.status == MessageStatus.SENDING:
             if status == MessageStatus.QUEUED:
                 message.status = MessageStatus.QUEUED

@@ -27,6 +27,7 @@ from bot.bridge.outcomes import queue_outcome_reply, respond
 from bot.bridge.posts import post_once
 from bot.bridge.refusals import mprofi_sentence
 from bot.bridge.statuses import first_status_check, queue_send
+from bot.i18n import _, ngettext
 from bot.mprofi import AuthenticationError, MProfiError, RetryableError, UncertainError
 from bot.slack import blocks
 from bot.slack.errors import slack_error
@@ -35,7 +36,8 @@ from bot.sms.numbers import PhoneE164, display, recipient_digits
 from bot.sms.text import analyze
 from storage import conversations as conversation_store
 from storage import dispatches, repository
-from storage.kinds import JobKind, Lane, MessageStatus
+from storage.audit import record_many
+from storage.kinds import AuditKind, JobKind, Lane, MessageStatus
 from storage.models import Dispatch, Job, Message, utcnow
 from storage.queue import enqueue, has_waiting_job
 
@@ -64,7 +66,7 @@ async def start_sms(ctx: Context, request: SmsRequest) -> SmsAccepted:
                 total=len(sending),
                 accepted=0,
                 failed=0,
-                refused=[list(r) for r in request.refused] + [[display(n), "texted STOP"] for n in request.recipients if n in opted],
+                refused=[list(r) for r in request.refused] + [[display(n), _("texted STOP")] for n in request.recipients if n in opted],
                 state="queued",
                 created_at=now,
             )
@@ -147,15 +149,19 @@ async def answer_confirmation(ctx: Context, dispatch_id: int, *, user_id: str, s
     async with ctx.sessions() as session, session.begin():
         dispatch = await session.get(Dispatch, dispatch_id)
         if dispatch is None:
-            return "That /sms is not known any more."
+            return _("That /sms is not known any more.")
         if dispatch.user_id != user_id:
-            return "Only the person who typed this /sms can send or cancel it."
+            return _("Only the person who typed this /sms can send or cancel it.")
         if dispatch.state != "unconfirmed":
-            return "This /sms was already " + ("cancelled." if dispatch.state == "cancelled" else "confirmed; it is not sent twice.")
+            if dispatch.state == "cancelled":
+                return _("This /sms was already cancelled.")
+            return _("This /sms was already confirmed; it is not sent twice.")
         if not send:
             dispatch.state = "cancelled"
             await dispatches.set_all(session, dispatch.id, MessageStatus.CANCELLED)
-            return f"Cancelled: nothing was sent to the {dispatch.total:,} numbers."
+            # English has always said "numbers" here (a held /sms has two or more): both forms keep it.
+            said = ngettext("Cancelled: nothing was sent to the {n} numbers.", "Cancelled: nothing was sent to the {n} numbers.", dispatch.total)
+            return said.format(n=f"{dispatch.total:,}")
         refusal = await policy.over_limit(ctx, user_id=user_id, channel_id=dispatch.channel_id, adding=dispatch.total)
         if refusal:
             return refusal
@@ -165,7 +171,8 @@ async def answer_confirmation(ctx: Context, dispatch_id: int, *, user_id: str, s
         enqueue(session, kind=JobKind.RENDER_DISPATCH, lane=Lane.SLACK, dispatch_id=dispatch.id)
         total = dispatch.total
     ctx.wake_workers()
-    return f"Sending to {total:,} numbers. Progress shows in this channel."
+    said = ngettext("Sending to {n} numbers. Progress shows in this channel.", "Sending to {n} numbers. Progress shows in this channel.", total)
+    return said.format(n=f"{total:,}")
 
 
 async def send_bulk(ctx: Context, job: Job) -> None:
@@ -174,7 +181,7 @@ async def send_bulk(ctx: Context, job: Job) -> None:
         dispatch = await session.get(Dispatch, job.dispatch_id)
         assert dispatch is not None
         # A batch left "sending" by a crash may or may not have reached mProfi.
-        interrupted = await dispatches.mark_interrupted(session, dispatch.id, "The bridge stopped while sending this batch.")
+        interrupted = await dispatches.mark_interrupted(session, dispatch.id, _("The bridge stopped while sending this batch."))
         batch = await dispatches.next_batch(session, dispatch.id, ctx.config.bulk_batch_size)
         if not batch:
             dispatch.state = "done"
@@ -183,6 +190,8 @@ async def send_bulk(ctx: Context, job: Job) -> None:
             ctx.wake_workers()
             return
         ids = [row.id for row in batch]
+        parts = analyze(dispatch.text, utf8=dispatch.encoding == "utf-8").parts
+        recipients = [(row.id, row.phone, parts) for row in batch]
         await dispatches.set_batch(session, ids, MessageStatus.SENDING)
         dispatch.state = "sending"
         await session.commit()
@@ -203,9 +212,11 @@ async def send_bulk(ctx: Context, job: Job) -> None:
             # A key problem fails every batch alike: stop here, say so once, spend nothing more.
             unsent = (MessageStatus.QUEUED, MessageStatus.SENDING)
             await dispatches.set_all(session, dispatch.id, MessageStatus.FAILED, where=unsent, detail=mprofi_sentence(exc, sending=True))
+            outcomes = {row_id: (None, f"{MessageStatus.FAILED}: {exc.message}") for row_id in ids}
         except (UncertainError, MProfiError) as exc:
             status = MessageStatus.UNCERTAIN if isinstance(exc, UncertainError) else MessageStatus.FAILED
             await dispatches.set_batch(session, ids, status, detail=exc.message)
+            outcomes = {row_id: (None, f"{status}: {exc.message}") for row_id in ids}
         else:
             changes: list[dict[str, Any]] = []
             check_at = first_status_check(ctx, dispatch.send_at)
@@ -221,16 +232,34 @@ async def send_bulk(ctx: Context, job: Job) -> None:
                         }
                     )
                 else:
-                    reason = f"{entry.error_code or 'error'} {entry.error_text or ''}".strip()
+                    reason = f"{entry.error_code or _('error')} {entry.error_text or ''}".strip()
                     changes.append(
                         {"id": row.id, "mprofi_id": None, "status": MessageStatus.FAILED, "status_detail": reason, "next_poll_at": None}
                     )
             await dispatches.record_batch(session, changes)
+            outcomes = {c["id"]: (c["mprofi_id"], str(c["status"]) + (f": {c['status_detail']}" if c["status_detail"] else "")) for c in changes}
+        await record_many(session, [_audited(dispatch, recipient, *outcomes[recipient[0]]) for recipient in recipients])
         await dispatches.count_outcomes(session, dispatch)
         enqueue(session, kind=JobKind.SEND_BULK, lane=Lane.MPROFI, dispatch_id=dispatch.id)
         await _queue_progress(session, dispatch)
         await session.commit()
     ctx.wake_workers()
+
+
+def _audited(dispatch: Dispatch, recipient: tuple[int, str, int], mprofi_id: int | None, outcome: str) -> dict[str, Any]:
+    """The audit record of one recipient of a ``/sms``: handed to mProfi, and how that call ended."""
+    message_id, phone, parts = recipient
+    return {
+        "kind": AuditKind.SMS_SENT,
+        "actor": dispatch.user_id,
+        "channel_id": dispatch.channel_id,
+        "phone": phone,
+        "text": dispatch.text,
+        "parts": parts,
+        "mprofi_id": mprofi_id,
+        "message_id": message_id,
+        "detail": outcome,
+    }
 
 
 async def _queue_progress(session: AsyncSession, dispatch: Dispatch) -> None:

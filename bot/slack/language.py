@@ -26,7 +26,7 @@ Middleware = Callable[[AsyncBoltContext, Callable[[], Awaitable[BoltResponse]]],
 
 
 def language_middleware(*, default: str, people: PersonLanguage) -> Middleware:
-    async def in_their_language(context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:  # noqa: A002 - Bolt passes it by this name
+    async def in_their_language(context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
         user_id = context.user_id
         language = (await people.user_language(user_id) if user_id else None) or default
         with use_language(language):

@@ -85,11 +85,25 @@ async def test_the_audit_log_and_a_numbers_export_are_for_admins_only(stack: San
         refused, _ = await stack.slack.run_command("/sms", command, user="U0ANNA")
         assert refused.text.startswith("Only the people named in ADMIN_USERS may do this"), command
 
+    await stack.slack.run_command("/sms", "600100201 Kurier będzie jutro")
+    parent = stack.thread_of("200")
+    assert parent is not None
+    await stack.slack.user_says(parent.channel, "U0PIOTR", "Zamówienie wysłane", thread_ts=parent.ts)
+    await stack.until(lambda: stack.sent_to("48600100200"), what="the reply")
+    await stack.drain()
     await stack.slack.run_command("/sms", "optouts add 600100200 na prośbę klienta")
+    everything, _ = await stack.slack.run_command("/sms", "audit", user=ADMIN)
+    assert "CSV will be in a thread" in everything.text
     answer, _ = await stack.slack.run_command("/sms", "audit 600100200", user=ADMIN)
     assert "CSV will be in a thread" in answer.text
     await stack.drain()
-    [file] = [f for f in stack.slack.files.values() if f.name.startswith("audit-")]
+    whole, file = sorted((f for f in stack.slack.files.values() if f.name.startswith("audit-")), key=lambda f: f.name)
+    sent = [row.split(";") for row in whole.content.decode("utf-8-sig").splitlines() if ";SMS sent;" in row]
+    assert [(r[2], r[3], r[4], r[5], r[6]) for r in sent] == [
+        ("U0ANNA", "C0GENERAL", "+48600100201", "Kurier będzie jutro", "1"),
+        ("U0PIOTR", stack.channel, "+48600100200", "Zamówienie wysłane", "1"),
+    ]
+    assert all(r[7] and r[8] in ("accepted", "sent", "delivered") for r in sent)  # mProfi's id, and where it stands now
     rows = file.content.decode("utf-8-sig").splitlines()
     assert rows[0] == "time;what;who;channel;number;text;SMS parts;mProfi id;outcome;details"
     assert any(";opted out;U0ANNA;C0GENERAL;+48600100200;" in row and "SLACK: na prośbę klienta" in row for row in rows)
@@ -104,7 +118,7 @@ async def test_the_audit_log_and_a_numbers_export_are_for_admins_only(stack: San
     await stack.drain()
     [data] = [f for f in stack.slack.files.values() if f.name == "48600100200.json"]
     held = json.loads(data.content)
-    assert held["phone"] == NUMBER and [m["text"] for m in held["messages"]] == ["Dzień dobry"]
+    assert held["phone"] == NUMBER and [m["text"] for m in held["messages"]] == ["Dzień dobry", "Zamówienie wysłane"]
     assert held["opt_out"]["word"] == "SLACK"
 
 
