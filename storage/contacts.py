@@ -8,6 +8,8 @@ from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.audit import record, record_many
+from storage.kinds import AuditKind
 from storage.models import Contact, utcnow
 
 __all__ = ["contact_of", "names_of", "set_name", "search_key", "named", "starting_with", "search", "all_contacts", "upsert_many"]
@@ -46,6 +48,7 @@ async def set_name(session: AsyncSession, phone: str, name: str, *, by: str | No
         try:
             async with session.begin_nested():
                 session.add(Contact(phone=phone, name=name, search_name=search_key(name), tags=tags, updated_by=by, updated_at=utcnow()))
+            record(session, AuditKind.CONTACT_CHANGED, actor=by, phone=phone, text=name, detail="added")
             return True
         except IntegrityError:  # someone else created it a moment ago: update theirs
             contact = await session.scalar(query)
@@ -55,6 +58,7 @@ async def set_name(session: AsyncSession, phone: str, name: str, *, by: str | No
     contact.name, contact.search_name, contact.updated_by, contact.updated_at = name, search_key(name), by, utcnow()
     if tags is not None:
         contact.tags = tags
+    record(session, AuditKind.CONTACT_CHANGED, actor=by, phone=phone, text=name, detail="renamed")
     return True
 
 
@@ -133,4 +137,10 @@ async def upsert_many(
                 contact.tags = tags
             updated.append(phone)
     await session.flush()
+    names = {phone: name for phone, name, _ in rows}
+    changes = [(phone, "imported") for phone in added] + [(phone, "imported, renamed") for phone in updated]
+    await record_many(
+        session, [{"kind": AuditKind.CONTACT_CHANGED, "actor": by, "phone": p, "text": names[p], "detail": d} for p, d in changes]
+    )
+    record(session, AuditKind.CONTACTS_IMPORTED, actor=by, detail=f"added {len(added)}, updated {len(updated)}, unchanged {unchanged}")
     return added, updated, unchanged
