@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.bridge.card import queue_card
 from bot.bridge.context import Context
 from bot.bridge.notices import queue_notice
+from bot.i18n import _
 from bot.slack.blocks.markup import clock
 from bot.sms.working_hours import parse_working_hours, working_deadline
 from storage import conversations
@@ -28,7 +29,10 @@ async def remind_due(ctx: Context, *, now: datetime | None = None) -> int:
     count = 0
     async with ctx.sessions() as session, session.begin():
         for conversation_id, owner in await conversations.claim_ended_snoozes(session, now=now):
-            text = "Snooze ended: this conversation needs an answer again." + ("" if owner else " Nobody owns it yet.")
+            if owner:
+                text = _("Snooze ended: this conversation needs an answer again.")
+            else:
+                text = _("Snooze ended: this conversation needs an answer again. Nobody owns it yet.")
             queue_notice(session, conversation_id, text, ping=[owner], broadcast=owner is None)
             await queue_card(session, conversation_id)
             count += 1
@@ -40,7 +44,10 @@ async def remind_due(ctx: Context, *, now: datetime | None = None) -> int:
                 if working_deadline(since, minutes, hours, zone) > now:
                     break  # the longest wait is first: none after it is due either
                 if await conversations.claim_waiting_reminder(session, conversation_id, since=since, now=now):
-                    text = f"The customer has been waiting for an answer since {clock(since)}." + ("" if owner else " Nobody owns it yet.")
+                    if owner:
+                        text = _("The customer has been waiting for an answer since {time}.").format(time=clock(since))
+                    else:
+                        text = _("The customer has been waiting for an answer since {time}. Nobody owns it yet.").format(time=clock(since))
                     queue_notice(session, conversation_id, text, ping=[owner], broadcast=owner is None)
                     count += 1
     if count:

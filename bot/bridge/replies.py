@@ -21,6 +21,7 @@ from bot.bridge.context import Context
 from bot.bridge.notices import tell_privately
 from bot.bridge.signature import sign
 from bot.bridge.statuses import queue_send
+from bot.i18n import N_, _
 from bot.slack.blocks.markup import escape
 from bot.slack.files import file_problem, file_ref
 from bot.sms.numbers import PhoneE164, display, is_phone
@@ -35,6 +36,22 @@ __all__ = ["handle_slack_message", "resend"]
 logger = logging.getLogger(__name__)
 
 _SENDABLE_SUBTYPES = (None, "file_share", "thread_broadcast")
+
+# What editing (True) or deleting (False) a reply already handed over, or still in its undo window, tells its author.
+_ALREADY_SENT = {
+    True: N_(
+        "Editing this reply does not change the {kind} to {phone}: it was already handed to "
+        "mProfi and a text message cannot be changed or recalled. Write a new reply to correct it."
+    ),
+    False: N_(
+        "Deleting this reply does not change the {kind} to {phone}: it was already handed to "
+        "mProfi and a text message cannot be changed or recalled. Write a new reply to correct it."
+    ),
+}
+_STILL_IN_UNDO_WINDOW = {
+    True: N_("Editing this reply does not change the {kind} to {phone}: press Cancel under it to stop it, then write it again."),
+    False: N_("Deleting this reply does not change the {kind} to {phone}: press Cancel under it to stop it, then write it again."),
+}
 
 
 async def handle_slack_message(ctx: Context, event: dict[str, Any], *, event_id: str = "", bot_user_id: str | None = None) -> None:
@@ -101,9 +118,12 @@ async def handle_slack_message(ctx: Context, event: dict[str, Any], *, event_id:
 async def _tell_addressed_to_bot(ctx: Context, conversation: Conversation, event: dict[str, Any], bot_user_id: str) -> None:
     """A reply that mentions the app is not for the customer: say so to its author, once."""
     name = await ctx.directory.user_name(bot_user_id)
-    who = f"@{escape(name)}" if name else "the app"
     to = display(PhoneE164(conversation.phone)) if is_phone(conversation.phone) else escape(conversation.phone)
-    text = f"This reply mentions {who}, so it was not sent to {to}; write it without the mention to text the customer."
+    if name:
+        text = _("This reply mentions @{app}, so it was not sent to {phone}; write it without the mention to text the customer.")
+    else:
+        text = _("This reply mentions the app, so it was not sent to {phone}; write it without the mention to text the customer.")
+    text = text.format(app=escape(name or ""), phone=to)
     channel, user = str(event["channel"]), str(event["user"])
     once = f"mention:{channel}:{event['ts']}"  # Slack's retries of this message tell nothing more
     await tell_privately(ctx, channel_id=channel, user_id=user, text=text, thread_ts=event.get("thread_ts"), once=once)
@@ -117,7 +137,7 @@ async def _keep_as_note(
     said = formatting.render(pieces, names, zone=ZoneInfo(ctx.config.default_timezone))
     await _store(ctx, conversation, event, kind="note", text=said.typed, status=MessageStatus.NOTE)
     who = ", ".join(dict.fromkeys(formatting.render([piece], names).typed for piece in team))
-    text = f"Kept as a note because it mentions {escape(who)}; start with `sms:` to text it to the customer."
+    text = _("Kept as a note because it mentions {names}; start with `sms:` to text it to the customer.").format(names=escape(who))
     channel = str(event["channel"])
     once = f"kept-as-note:{channel}:{event['ts']}"
     await tell_privately(ctx, channel_id=channel, user_id=str(event["user"]), text=text, thread_ts=event.get("thread_ts"), once=once)
@@ -127,10 +147,10 @@ def _not_textable(sender: str) -> str | None:
     """A thread opened by a sender name (``ORANGE``) or short code (``8080``) has nobody to text back."""
     if is_phone(sender):
         return None
-    return (
-        f"{sender} is a sender name or short code, not a phone number: mProfi texts only numbers of "
+    return _(
+        "{sender} is a sender name or short code, not a phone number: mProfi texts only numbers of "
         "9 to 22 digits, so this reply was not sent."
-    )
+    ).format(sender=sender)
 
 
 def _check_outgoing(text: str, files: list[dict[str, Any]]) -> str | None:
@@ -238,14 +258,12 @@ async def _warn_if_sent(ctx: Context, event: dict[str, Any], ts: str, user: str,
             return  # nothing went, nothing will
         if event_id and not await repository.remember_slack_event(session, event_id):
             return  # Slack delivered this event before; the person was told then
-        what = "MMS" if message.kind == "mms" else "SMS"
-        verb = "Editing" if action == "edit" else "Deleting"
-        text = (
-            f"{verb} this reply does not change the {what} to {display(message.phone)}: it was already handed to "
-            "mProfi and a text message cannot be changed or recalled. Write a new reply to correct it."
-        )
+        kind, editing = ("MMS" if message.kind == "mms" else "SMS"), action == "edit"
         if message.status == MessageStatus.QUEUED and message.send_after is not None:  # still in its undo window
-            text = f"{verb} this reply does not change the {what} to {display(message.phone)}: press Cancel under it to stop it, then write it again."
+            text = _(_STILL_IN_UNDO_WINDOW[editing])
+        else:
+            text = _(_ALREADY_SENT[editing])
+        text = text.format(kind=kind, phone=display(message.phone))
         payload = {"channel": channel, "user": user, "thread_ts": thread_ts, "text": text}
         enqueue(session, kind=JobKind.TELL, lane=Lane.SLACK, payload=payload)
     ctx.wake_workers()

@@ -159,8 +159,9 @@ async def answer_confirmation(ctx: Context, dispatch_id: int, *, user_id: str, s
         if not send:
             dispatch.state = "cancelled"
             await dispatches.set_all(session, dispatch.id, MessageStatus.CANCELLED)
-            # English has always said "numbers" here (a held /sms has two or more): both forms keep it.
-            said = ngettext("Cancelled: nothing was sent to the {n} numbers.", "Cancelled: nothing was sent to the {n} numbers.", dispatch.total)
+            said = ngettext(
+                "Cancelled: nothing was sent to the {n} number.", "Cancelled: nothing was sent to the {n} numbers.", dispatch.total
+            )
             return said.format(n=f"{dispatch.total:,}")
         refusal = await policy.over_limit(ctx, user_id=user_id, channel_id=dispatch.channel_id, adding=dispatch.total)
         if refusal:
@@ -171,7 +172,9 @@ async def answer_confirmation(ctx: Context, dispatch_id: int, *, user_id: str, s
         enqueue(session, kind=JobKind.RENDER_DISPATCH, lane=Lane.SLACK, dispatch_id=dispatch.id)
         total = dispatch.total
     ctx.wake_workers()
-    said = ngettext("Sending to {n} numbers. Progress shows in this channel.", "Sending to {n} numbers. Progress shows in this channel.", total)
+    said = ngettext(
+        "Sending to {n} number. Progress shows in this channel.", "Sending to {n} numbers. Progress shows in this channel.", total
+    )
     return said.format(n=f"{total:,}")
 
 
@@ -232,12 +235,15 @@ async def send_bulk(ctx: Context, job: Job) -> None:
                         }
                     )
                 else:
-                    reason = f"{entry.error_code or _('error')} {entry.error_text or ''}".strip()
+                    code = entry.error_code or _("error")
+                    reason = f"{code} {entry.error_text or ''}".strip()
                     changes.append(
                         {"id": row.id, "mprofi_id": None, "status": MessageStatus.FAILED, "status_detail": reason, "next_poll_at": None}
                     )
             await dispatches.record_batch(session, changes)
-            outcomes = {c["id"]: (c["mprofi_id"], str(c["status"]) + (f": {c['status_detail']}" if c["status_detail"] else "")) for c in changes}
+            outcomes = {
+                c["id"]: (c["mprofi_id"], str(c["status"]) + (f": {c['status_detail']}" if c["status_detail"] else "")) for c in changes
+            }
         await record_many(session, [_audited(dispatch, recipient, *outcomes[recipient[0]]) for recipient in recipients])
         await dispatches.count_outcomes(session, dispatch)
         enqueue(session, kind=JobKind.SEND_BULK, lane=Lane.MPROFI, dispatch_id=dispatch.id)

@@ -24,6 +24,7 @@ from bot.bridge.context import Context
 from bot.bridge.models import RetryLater, SurveyRequest
 from bot.bridge.posts import post_once, upload_once
 from bot.bridge.refusals import mprofi_sentence
+from bot.i18n import _, ngettext
 from bot.mprofi import MProfiError, RetryableError, UncertainError
 from bot.mprofi.models import SurveyReportEntry, parse_timestamp
 from bot.slack import blocks
@@ -84,7 +85,7 @@ async def run_survey_command(ctx: Context, job: Job) -> None:
                 if number in results:
                     continue  # started before a restart: never twice
                 if number in opted_out:  # an invitation is an SMS: a number that texted STOP gets none
-                    results[number] = "not invited: it texted STOP"
+                    results[number] = _("not invited: it texted STOP")
                     continue
                 try:
                     await ctx.mprofi.start_survey(survey_id, number)
@@ -92,7 +93,7 @@ async def run_survey_command(ctx: Context, job: Job) -> None:
                 except RetryableError:
                     raise
                 except UncertainError as exc:
-                    results[number] = f"uncertain: {exc.message}"
+                    results[number] = _("uncertain: {reason}").format(reason=exc.message)
                 except MProfiError as exc:
                     results[number] = exc.message
                 payload["results"] = results
@@ -104,7 +105,8 @@ async def run_survey_command(ctx: Context, job: Job) -> None:
             entries = await ctx.mprofi.get_survey_report(survey_id)
             await post_report(ctx, channel=payload["channel"], survey=detail, entries=entries, user_id=payload.get("user"), job=job)
             if reply_to:
-                await post_response(ctx.http, reply_to, {"text": f"The report of survey {survey_id} is posted in the channel."})
+                said = _("The report of survey {survey_id} is posted in the channel.").format(survey_id=survey_id)
+                await post_response(ctx.http, reply_to, {"text": said})
     except RetryableError as exc:
         raise RetryLater(exc.message, exc.retry_after) from None
     except MProfiError as exc:
@@ -122,7 +124,7 @@ def report_csv(entries: list[SurveyReportEntry]) -> bytes:
     questions = max((len(e.answers) for e in entries), default=0)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["msisdn", "finished", *[f"answer_{i}" for i in range(1, questions + 1)]])
+    writer.writerow([_("msisdn"), _("finished"), *[_("answer_{n}").format(n=i) for i in range(1, questions + 1)]])
     for entry in entries:
         finished = entry.finished.isoformat() if entry.finished else ""
         writer.writerow([entry.msisdn, finished, *entry.answers, *[""] * (questions - len(entry.answers))])
@@ -140,7 +142,10 @@ async def post_report(ctx: Context, *, channel: str, survey: Any, entries: list[
         thread_ts=ts,
         content=report_csv(entries),
         filename=f"survey-{survey.id}-report.csv",
-        title=f"Survey {survey.id} report ({len(entries)} participants)",
+        # English has always said "participants" here, even for one: the singular is kept as it was.
+        title=ngettext("Survey {id} report ({n} participants)", "Survey {id} report ({n} participants)", len(entries)).format(
+            id=survey.id, n=len(entries)
+        ),
     )
     return ts
 
@@ -236,13 +241,13 @@ async def _survey_thread(ctx: Context, survey_id: int, job: Job) -> str:
             try:
                 await session.commit()
             except IntegrityError:
-                raise RetryLater("another job is opening this survey's thread", 1.0) from None
+                raise RetryLater("another job is opening this survey's thread", 1.0) from None  # untranslated: for the log
             thread = await session.get(SurveyThread, survey_id)
             assert thread is not None
             mine = True
         if thread.thread_ts is None:
             if not mine and job.attempts < 5:
-                raise RetryLater("waiting for the survey's thread to open", 1.0)
+                raise RetryLater("waiting for the survey's thread to open", 1.0)  # untranslated: for the log
             await session.commit()  # no transaction stays open across mProfi or Slack calls
             name = None
             try:

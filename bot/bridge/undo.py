@@ -14,6 +14,7 @@ import logging
 from bot.bridge.context import Context
 from bot.bridge.notices import tell_privately
 from bot.bridge.statuses import queue_render
+from bot.i18n import _
 from bot.slack.blocks.markup import escape
 from bot.sms.numbers import PhoneE164, display, is_phone
 from storage import conversations, outgoing
@@ -62,7 +63,7 @@ async def cancel_send(ctx: Context, message_id: int, *, user_id: str) -> None:
         ctx.wake_workers()
         return
     if message.status in _GONE:
-        what = "MMS" if message.kind == "mms" else "SMS"
+        kind = "MMS" if message.kind == "mms" else "SMS"
         to = display(PhoneE164(message.phone)) if is_phone(message.phone) else escape(message.phone)
-        text = f"Too late to cancel: this {what} to {to} had already gone to mProfi."
+        text = _("Too late to cancel: this {kind} to {phone} had already gone to mProfi.").format(kind=kind, phone=to)
         await tell_privately(ctx, channel_id=conversation.channel_id, user_id=user_id, text=text, thread_ts=conversation.thread_ts)
