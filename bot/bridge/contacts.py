@@ -20,6 +20,7 @@ from bot.bridge.card import queue_cards
 from bot.bridge.context import Context
 from bot.bridge.models import Recipient, RetryLater
 from bot.bridge.posts import post_once, upload_once
+from bot.i18n import _, pgettext
 from bot.slack import blocks, files
 from bot.slack.blocks.contacts import EXPORT_REFUSED, contacts_report
 from bot.slack.errors import PLACE_REFUSED, slack_error
@@ -72,7 +73,7 @@ async def import_contacts(ctx: Context, job: Job) -> None:
         await post_once(ctx.slack, key=f"job:{job.id}", job=job, **where, **payload["report"])
         return
     ref, user = payload["file"], str(payload["user"])
-    name = str(ref.get("name") or "file")
+    name = str(ref.get("name") or _("file"))
     where = {"channel": payload["channel"], "thread_ts": payload["thread_ts"]}
     content = None
     if ref.get("url"):  # Slack gives no address for a file the app may not read
@@ -82,13 +83,13 @@ async def import_contacts(ctx: Context, job: Job) -> None:
             content = None
     problem = None
     if content is None:
-        problem = f"Slack did not hand over {name} (the app needs the files:read scope)."
+        problem = _("Slack did not hand over {name} (the app needs the files:read scope).").format(name=name)
     elif len(content) >= MAX_FILE_BYTES:
-        problem = f"{name} is larger than 5 MB; split it into smaller files (at most 20,000 contacts each)."
+        problem = _("{name} is larger than 5 MB; split it into smaller files (at most 20,000 contacts each).").format(name=name)
     elif b"\x00" in content[:4096]:
-        problem = f"{name} is not a text file; share a CSV with the columns phone, name and (optionally) tags."
+        problem = _("{name} is not a text file; share a CSV with the columns phone, name and (optionally) tags.").format(name=name)
     if problem is not None or content is None:
-        await post_once(ctx.slack, key=f"job:{job.id}", job=job, **where, **blocks.notice(problem or "Nothing to import."))
+        await post_once(ctx.slack, key=f"job:{job.id}", job=job, **where, **blocks.notice(problem or _("Nothing to import.")))
         return
     found = read_contacts(decode_csv(content))
     try:
@@ -109,7 +110,7 @@ async def import_contacts(ctx: Context, job: Job) -> None:
             )
             enqueue(session, kind=JobKind.IMPORT_CONTACTS, lane=Lane.SLACK, payload={**where, "report": report})
     except IntegrityError:  # a number added by someone else at the same moment: read it again
-        raise RetryLater("a contact was added meanwhile", 1.0) from None
+        raise RetryLater("a contact was added meanwhile", 1.0) from None  # untranslated: a retry reason for the jobs table
     ctx.wake_workers()
     logger.info("contacts import from job %s: %s added, %s updated, %s refused", job.id, len(added), len(updated), len(found.refused))
 
@@ -137,7 +138,10 @@ async def export_contacts(ctx: Context, job: Job) -> None:
         everyone = await contacts.all_contacts(session)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")  # what Polish Excel splits on (the import reads both)
-    writer.writerow(["phone", "name", "tags"])
+    # The header in the bridge's language; the import knows it in both (bot/sms/contact_lists.py).
+    writer.writerow(
+        [pgettext("contacts CSV header", "phone"), pgettext("contacts CSV header", "name"), pgettext("contacts CSV header", "tags")]
+    )
     for contact in everyone:
         writer.writerow([contact.phone, _inert(contact.name), _inert(" ".join(contact.tags or []))])
     try:
@@ -148,13 +152,13 @@ async def export_contacts(ctx: Context, job: Job) -> None:
             thread_ts=None,
             content=("\ufeff" + out.getvalue()).encode("utf-8"),
             filename=f"contacts-{job.id}.csv",
-            title=f"Contacts ({len(everyone):,}), exported for {payload.get('user')}",
+            title=_("Contacts ({count}), exported for {user}").format(count=f"{len(everyone):,}", user=payload.get("user")),
         )
     except SlackApiError as exc:
         # Typed in a channel the app is not a member of: Slack takes no file there, for good.
         if slack_error(exc) not in PLACE_REFUSED or not payload.get("response_url"):
             raise
-        await post_response(ctx.http, str(payload["response_url"]), {"text": EXPORT_REFUSED})
+        await post_response(ctx.http, str(payload["response_url"]), {"text": _(EXPORT_REFUSED)})
 
 
 def _inert(cell: str) -> str:
@@ -195,7 +199,7 @@ async def find_recipient(ctx: Context, names: list[tuple[str, int]]) -> Recipien
                     if alike:
                         return Recipient(phone=None, name=None, candidates=tuple((c.name, c.phone) for c in [found[0], *alike][:10]))
                 return Recipient(phone=PhoneE164(found[0].phone), name=found[0].name, end=end)
-        for key, _ in reversed(runs):  # no whole name: the names the typed words begin, longest first
+        for key, _end in reversed(runs):  # no whole name: the names the typed words begin, longest first
             starting = await contacts.starting_with(session, key, whole_words=False) if key else []
             if starting:
                 return Recipient(phone=None, name=None, candidates=tuple((c.name, c.phone) for c in starting))

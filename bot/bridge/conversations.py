@@ -17,6 +17,7 @@ from bot.bridge.context import Context
 from bot.bridge.hlr import start_hlr
 from bot.bridge.models import HlrRequest
 from bot.bridge.notices import queue_notice, tell_privately
+from bot.i18n import _
 from bot.sms.numbers import PhoneE164, display, is_phone
 from storage import contacts, conversations, opt_outs
 from storage.models import Conversation, utcnow
@@ -72,19 +73,20 @@ async def assign_conversation(ctx: Context, conversation_id: int, *, user_id: st
         if changed:
             await queue_card(session, conversation_id)
             if owner and owner != user_id:  # the new owner hears of it; nobody else is pinged
-                queue_notice(session, conversation_id, "This conversation is now handled by", ping=[owner])
+                queue_notice(session, conversation_id, _("This conversation is now handled by"), ping=[owner])
         else:
             await session.refresh(conversation)  # what the other press (maybe on another replica) left
         now_owner = conversation.owner
     ctx.wake_workers()
     if not changed:
-        who = f"<@{now_owner}>" if now_owner else "nobody"
-        await _tell(
-            ctx,
-            conversation,
-            user_id,
-            f"Someone changed the owner a moment ago: it is {who} now. Choose again if you still want to change it.",
+        text = (
+            _("Someone changed the owner a moment ago: it is {owner} now. Choose again if you still want to change it.").format(
+                owner=f"<@{now_owner}>"
+            )
+            if now_owner
+            else _("Someone changed the owner a moment ago: it is nobody now. Choose again if you still want to change it.")
         )
+        await _tell(ctx, conversation, user_id, text)
 
 
 async def close_conversation(ctx: Context, conversation_id: int, *, user_id: str) -> None:
@@ -99,8 +101,12 @@ async def close_conversation(ctx: Context, conversation_id: int, *, user_id: str
             await session.refresh(conversation)  # closed by the other press (maybe on another replica)
     ctx.wake_workers()
     if not changed:
-        who = f"<@{conversation.state_by}>" if conversation.state_by else "Someone"
-        await _tell(ctx, conversation, user_id, f"{who} closed this conversation a moment ago.")
+        text = (
+            _("{user} closed this conversation a moment ago.").format(user=f"<@{conversation.state_by}>")
+            if conversation.state_by
+            else _("Someone closed this conversation a moment ago.")
+        )
+        await _tell(ctx, conversation, user_id, text)
 
 
 async def reopen_conversation(ctx: Context, conversation_id: int, *, user_id: str) -> None:
@@ -113,7 +119,7 @@ async def reopen_conversation(ctx: Context, conversation_id: int, *, user_id: st
             await queue_card(session, conversation_id)
     ctx.wake_workers()
     if not changed:
-        await _tell(ctx, conversation, user_id, "This conversation is open already: someone reopened it, or a new SMS did.")
+        await _tell(ctx, conversation, user_id, _("This conversation is open already: someone reopened it, or a new SMS did."))
 
 
 async def snooze_conversation(ctx: Context, conversation_id: int, *, user_id: str, until: datetime | None) -> None:
@@ -121,7 +127,7 @@ async def snooze_conversation(ctx: Context, conversation_id: int, *, user_id: st
     if until is not None and until <= utcnow():
         conversation = await _conversation(ctx, conversation_id)
         if conversation is not None:
-            await _tell(ctx, conversation, user_id, "That time has passed already; pick a time in the future to snooze.")
+            await _tell(ctx, conversation, user_id, _("That time has passed already; pick a time in the future to snooze."))
         return
     async with ctx.sessions() as session, session.begin():
         conversation = await session.get(Conversation, conversation_id)
@@ -132,7 +138,7 @@ async def snooze_conversation(ctx: Context, conversation_id: int, *, user_id: st
             await queue_card(session, conversation_id)
     ctx.wake_workers()
     if not changed:
-        await _tell(ctx, conversation, user_id, "A closed conversation cannot be snoozed; reopen it first.")
+        await _tell(ctx, conversation, user_id, _("A closed conversation cannot be snoozed; reopen it first."))
 
 
 async def contact_of_conversation(ctx: Context, conversation_id: int) -> tuple[PhoneE164, str | None] | None:
@@ -189,9 +195,13 @@ async def set_opt_out(ctx: Context, conversation_id: int, *, user_id: str, out: 
             changed = await opt_outs.opt_in(session, phone, word="SLACK", by=user_id, at=utcnow(), channel_id=conversation.channel_id)
         if changed:
             await queue_cards_of_phone(session, phone)
-            what = "opted out: nothing will be sent to it" if out else "opted back in: it may be texted again"
-            queue_notice(session, conversation_id, f"{display(PhoneE164(phone))} was {what}. Done by", ping=[user_id])
+            said = (
+                _("{phone} was opted out: nothing will be sent to it. Done by")
+                if out
+                else _("{phone} was opted back in: it may be texted again. Done by")
+            )
+            queue_notice(session, conversation_id, said.format(phone=display(PhoneE164(phone))), ping=[user_id])
     ctx.wake_workers()
     if not changed:
-        state = "opted out already" if out else "not opted out"
-        await _tell(ctx, conversation, user_id, f"{display(PhoneE164(phone))} is {state}; nothing changed.")
+        said = _("{phone} is opted out already; nothing changed.") if out else _("{phone} is not opted out; nothing changed.")
+        await _tell(ctx, conversation, user_id, said.format(phone=display(PhoneE164(phone))))

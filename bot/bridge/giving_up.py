@@ -17,6 +17,7 @@ from bot.bridge.context import Context
 from bot.bridge.outcomes import queue_outcome_reply
 from bot.bridge.posts import post_once
 from bot.bridge.statuses import queue_render, set_status
+from bot.i18n import _
 from bot.slack.blocks.markup import clip, escape
 from bot.slack.errors import PLACE_REFUSED, slack_error
 from bot.sms.numbers import display
@@ -61,12 +62,18 @@ async def _show_inbound_plainly(ctx: Context, job: Job, reason: str) -> None:
         if message is None or conversation is None or conversation.thread_ts is None or message.slack_ts is not None:
             return
         who = escape(display(message.phone))
-        text = f"SMS from {who}: {clip(escape(message.text), 3000)}" if message.text else f"SMS from {who} (no text)"
+        text = (
+            _("SMS from {phone}: {text}").format(phone=who, text=clip(escape(message.text), 3000))
+            if message.text
+            else _("SMS from {phone} (no text)").format(phone=who)
+        )
         key, channel, thread_ts = f"message:{message.id}", conversation.channel_id, conversation.thread_ts
         try:
             ts = await post_once(ctx.slack, key=key, job=job, channel=channel, thread_ts=thread_ts, text=text)
         except SlackApiError as exc:
-            text = f"This SMS from {who} could not be shown ({escape(slack_error(exc))}); it is kept in the bridge's database."
+            text = _("This SMS from {phone} could not be shown ({error}); it is kept in the bridge's database.").format(
+                phone=who, error=escape(slack_error(exc))
+            )
             ts = await post_once(ctx.slack, key=key, job=job, channel=channel, thread_ts=thread_ts, text=text)
         message.slack_channel, message.slack_ts, message.status = conversation.channel_id, ts, MessageStatus.POSTED
         await session.commit()
@@ -80,9 +87,11 @@ async def _outbound_not_sent(ctx: Context, job: Job, reason: str) -> None:
         if message is None or message.status not in (MessageStatus.QUEUED, MessageStatus.SENDING):
             return
         if message.status == MessageStatus.SENDING:
-            await set_status(session, message, MessageStatus.UNCERTAIN, detail=f"The last attempt ended without an answer ({reason}).")
+            detail = _("The last attempt ended without an answer ({reason}).").format(reason=reason)
+            await set_status(session, message, MessageStatus.UNCERTAIN, detail=detail)
         else:
-            await set_status(session, message, MessageStatus.FAILED, detail=f"It could not be sent in time ({reason}). Nothing was sent.")
+            detail = _("It could not be sent in time ({reason}). Nothing was sent.").format(reason=reason)
+            await set_status(session, message, MessageStatus.FAILED, detail=detail)
         if message.conversation_id is not None:
             await queue_render(session, message)
         await queue_outcome_reply(session, message)
@@ -96,9 +105,9 @@ async def _batch_not_sent(ctx: Context, job: Job, reason: str) -> None:
         if dispatch is None:
             return
         await dispatches.mark_interrupted(
-            session, dispatch.id, f"No answer came from mProfi for this batch ({reason}); it may have been sent."
+            session, dispatch.id, _("No answer came from mProfi for this batch ({reason}); it may have been sent.").format(reason=reason)
         )
-        detail = f"It could not be sent in time ({reason}). Nothing was sent."
+        detail = _("It could not be sent in time ({reason}). Nothing was sent.").format(reason=reason)
         await dispatches.set_all(session, dispatch.id, MessageStatus.FAILED, where=(MessageStatus.QUEUED,), detail=detail)
         await dispatches.count_outcomes(session, dispatch)
         dispatch.state = "done"  # nothing more will go: the progress message shows it finished

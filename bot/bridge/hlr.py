@@ -25,6 +25,7 @@ from bot.bridge.context import Context
 from bot.bridge.models import HlrRequest, RetryLater
 from bot.bridge.posts import post_once, upload_once
 from bot.bridge.refusals import mprofi_sentence
+from bot.i18n import _, ngettext
 from bot.mprofi import MProfiError, ProtocolError, RetryableError, UncertainError
 from bot.mprofi.models import HlrReport, HlrResult
 from bot.slack import blocks, files
@@ -75,7 +76,7 @@ async def check_numbers_in_file(
     ctx: Context, *, trigger_id: str, user_id: str, channel_id: str, thread_ts: str, file: dict[str, Any]
 ) -> None:
     """A CSV shared with the bot: fetch and read it in a job (never before Slack's answer)."""
-    ref = {"url": file.get("url_private_download") or file.get("url_private"), "name": file.get("name") or "file"}
+    ref = {"url": file.get("url_private_download") or file.get("url_private"), "name": file.get("name")}
     payload = {"trigger": trigger_id, "user": user_id, "channel": channel_id, "thread_ts": thread_ts, "file": ref}
     async with ctx.sessions() as session, session.begin():
         enqueue(session, kind=JobKind.HLR_FROM_FILE, lane=Lane.SLACK, payload=payload)
@@ -85,23 +86,28 @@ async def check_numbers_in_file(
 async def run_file_check(ctx: Context, job: Job) -> None:
     payload = job.payload or {}
     ref = payload["file"]
-    name = str(ref.get("name") or "file")
+    name = str(ref.get("name") or _("file"))
     where = {"channel": payload["channel"], "thread_ts": payload["thread_ts"]}
     problem = None
     content = await _download(ctx, str(ref["url"])) if ref.get("url") else None
     if content is None:
-        problem = f"Slack did not hand over {name} (the app needs the files:read scope)."
+        problem = _("Slack did not hand over {name} (the app needs the files:read scope).").format(name=name)
     elif b"\x00" in content[:4096]:
-        problem = f"{name} is not a text file; share a CSV with one number per line."
+        problem = _("{name} is not a text file; share a CSV with one number per line.").format(name=name)
     numbers = read_number_lines(content.decode("utf-8-sig", "replace")) if content is not None and problem is None else None
     if numbers is not None and not numbers.numbers:
-        problem = f"{name} holds no numbers that can be checked." + (
-            " " + "; ".join(f"line {n}: “{line}” ({why})" for n, line, why in numbers.unusable[:5]) if numbers.unusable else ""
+        lines = "; ".join(
+            _("line {number}: “{line}” ({why})").format(number=n, line=line, why=why) for n, line, why in numbers.unusable[:5]
+        )
+        problem = (
+            _("{name} holds no numbers that can be checked. {lines}").format(name=name, lines=lines)
+            if lines
+            else _("{name} holds no numbers that can be checked.").format(name=name)
         )
     if problem or numbers is None:
-        await post_once(ctx.slack, key=f"job:{job.id}", job=job, **where, **blocks.notice(problem or "Nothing to check."))
+        await post_once(ctx.slack, key=f"job:{job.id}", job=job, **where, **blocks.notice(problem or _("Nothing to check.")))
         return
-    skipped = tuple((f"line {n}: {line}", why) for n, line, why in numbers.unusable)
+    skipped = tuple((_("line {number}: {line}").format(number=n, line=line), why) for n, line, why in numbers.unusable)
     await start_hlr(
         ctx,
         HlrRequest(
@@ -191,7 +197,7 @@ async def _bulk(ctx: Context, session: Any, check: HlrCheck, job: Job) -> None:
     config = ctx.config
     if check.state == "uploading":
         check.state = "failed"
-        check.detail = (
+        check.detail = _(
             "The bridge stopped while uploading the numbers to mProfi, so it is not known whether the check "
             "started; it was not uploaded again to avoid paying twice. Run /hlr again if no report comes."
         )
@@ -206,7 +212,8 @@ async def _bulk(ctx: Context, session: Any, check: HlrCheck, job: Job) -> None:
             await session.commit()
             raise RetryLater(exc.message, exc.retry_after) from None
         except UncertainError as exc:
-            check.state, check.detail = "failed", f"{exc.message} The check may have started; it is not uploaded again."
+            check.state = "failed"
+            check.detail = _("{reason} The check may have started; it is not uploaded again.").format(reason=exc.message)
         except MProfiError as exc:
             check.state, check.detail = "failed", mprofi_sentence(exc, key="hlr")
         else:
@@ -231,10 +238,10 @@ async def _bulk(ctx: Context, session: Any, check: HlrCheck, job: Job) -> None:
         except ProtocolError:
             # Not "not ready yet": waiting would only reach the time limit with the same answer.
             check.state = "failed"
-            check.detail = (
+            check.detail = _(
                 "mProfi answered something unexpected when asked for the report, so it cannot be shown here; "
-                f"it can be downloaded in mProfi's panel (upload id {check.upload_id})."
-            )
+                "it can be downloaded in mProfi's panel (upload id {upload_id})."
+            ).format(upload_id=check.upload_id)
             report = None
         except MProfiError as exc:
             check.state, check.detail = "failed", mprofi_sentence(exc, key="hlr")
@@ -247,10 +254,10 @@ async def _bulk(ctx: Context, session: Any, check: HlrCheck, job: Job) -> None:
             waited = (utcnow() - check.created_at).total_seconds()
             if waited > config.hlr_report_timeout_seconds:
                 check.state = "failed"
-                check.detail = (
-                    f"mProfi's report was not ready after {_duration(waited)}; the check may still finish at mProfi "
-                    f"(upload id {check.upload_id}). Try /hlr again later."
-                )
+                check.detail = _(
+                    "mProfi's report was not ready after {waited}; the check may still finish at mProfi "
+                    "(upload id {upload_id}). Try /hlr again later."
+                ).format(waited=_duration(waited), upload_id=check.upload_id)
             else:
                 gap = min(config.hlr_poll_max_seconds, config.hlr_poll_first_seconds * 2**check.polls)
                 await _post(
@@ -289,7 +296,8 @@ async def _finish(ctx: Context, session: AsyncSession, check: HlrCheck, report: 
     await _onto_cards(session, list(report.rows))
     await session.commit()
     valid = sum(1 for row in report.rows if row.valid)
-    networks = Counter(row.provider or "unknown network" for row in report.rows if row.valid)
+    unknown = _("unknown network")
+    networks = Counter(row.provider or unknown for row in report.rows if row.valid)
     await _post(
         ctx,
         check,
@@ -307,15 +315,15 @@ async def _finish(ctx: Context, session: AsyncSession, check: HlrCheck, report: 
         thread_ts=thread,
         content=content,
         filename=f"hlr-report-{check.id}.csv",
-        title=f"HLR report: {len(report.rows)} numbers",
+        title=ngettext("HLR report: {n} number", "HLR report: {n} numbers", len(report.rows)).format(n=len(report.rows)),
     )
 
 
 def _duration(seconds: float) -> str:
     whole = max(1, round(seconds))
     if whole < 120:
-        return f"{whole} s"
-    return f"{whole // 60} min"
+        return _("{seconds} s").format(seconds=whole)
+    return _("{minutes} min").format(minutes=whole // 60)
 
 
 def _result_json(result: HlrResult) -> dict[str, Any]:

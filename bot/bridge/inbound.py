@@ -24,6 +24,7 @@ from bot.bridge.follow_ups import follow_ups
 from bot.bridge.models import InboundSms, Received
 from bot.bridge.posts import post_once, upload_once
 from bot.bridge.threads import ensure_thread
+from bot.i18n import _
 from bot.slack import blocks
 from bot.sms.numbers import PhoneE164, display, is_phone
 from storage import conversations as conversation_store
@@ -194,7 +195,7 @@ async def receive_many(ctx: Context, everything: list[InboundSms]) -> list[Recei
         for index, sms in enumerate(batch):
             if sms.left_out:  # said in the thread, right under the MMS it belonged to
                 parts = "; ".join(sms.left_out)
-                text = f"Part of this MMS from {display(sms.sender)} was left out — {parts}."
+                text = _("Part of this MMS from {phone} was left out — {parts}.").format(phone=display(sms.sender), parts=parts)
                 enqueue(session, kind=JobKind.NOTICE, lane=Lane.SLACK, conversation_id=conversations[sms.sender], payload={"text": text})
             notice = await consent.on_inbound(ctx, session, sms, message_id=ids[index], now=now)
             if notice:
@@ -272,7 +273,7 @@ class IngestBatcher:
 
     @staticmethod
     def _fail(batch: list[tuple[InboundSms, asyncio.Future[Received]]], exc: BaseException | None) -> None:
-        for _, future in batch:
+        for _sms, future in batch:
             if not future.done():
                 future.set_exception(exc or RuntimeError("not stored"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.bridge.context import Context
+from bot.i18n import _, ngettext
 from bot.mprofi import MmsFile
 from bot.slack import files
 from bot.sms.mms import content_problem
@@ -23,14 +24,20 @@ async def download_mms_file(ctx: Context, ref: dict[str, Any] | None) -> MmsFile
     Slack failing raises :class:`bot.slack.errors.SlackUnavailable` (the send tries again).
     """
     if not ref or not ref.get("url"):
-        raise FileUnavailable("Slack gave no download address for the file.")
+        raise FileUnavailable(_("Slack gave no download address for the file."))
     try:
         content = await files.download(ctx.http, str(ref["url"]), token=ctx.config.bot_token, limit=MMS_MAX_FILE_BYTES)
     except files.FileRefused as exc:
         raise FileUnavailable(str(exc)) from None
-    name = str(ref.get("name") or "file")
+    name = str(ref.get("name") or _("file"))
     if len(content) > MMS_MAX_FILE_BYTES:
-        raise FileUnavailable(f"{name} is over the MMS limit of {MMS_MAX_FILE_BYTES // 1000} kB ({MMS_MAX_FILE_BYTES:,} bytes).")
+        raise FileUnavailable(
+            ngettext(
+                "{name} is over the MMS limit of {kilobytes} kB ({size} byte).",
+                "{name} is over the MMS limit of {kilobytes} kB ({size} bytes).",
+                MMS_MAX_FILE_BYTES,
+            ).format(name=name, kilobytes=MMS_MAX_FILE_BYTES // 1000, size=f"{MMS_MAX_FILE_BYTES:,}")
+        )
     problem = content_problem(content, name)
     if problem:
         raise FileUnavailable(problem)

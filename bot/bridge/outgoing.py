@@ -17,6 +17,7 @@ from bot.bridge.models import RetryLater
 from bot.bridge.outcomes import queue_outcome_reply
 from bot.bridge.refusals import mprofi_sentence
 from bot.bridge.statuses import first_status_check, queue_render, set_status
+from bot.i18n import _
 from bot.mprofi import MProfiError, RetryableError, UncertainError
 from bot.sms.numbers import PhoneE164, recipient_digits
 from storage import conversations, sending
@@ -35,7 +36,10 @@ async def send_reply(ctx: Context, job: Job) -> None:
         if message.status == MessageStatus.SENDING:
             # A previous attempt died between asking mProfi and hearing back.
             await set_status(
-                session, message, MessageStatus.UNCERTAIN, detail="The bridge stopped while sending; check the phone before sending again."
+                session,
+                message,
+                MessageStatus.UNCERTAIN,
+                detail=_("The bridge stopped while sending; check the phone before sending again."),
             )
             await queue_render(session, message)
             await session.commit()
@@ -53,7 +57,7 @@ async def send_reply(ctx: Context, job: Job) -> None:
                 if message.status != MessageStatus.QUEUED:  # cancelled while the file was fetched
                     await session.commit()
                     return
-                await _not_sent(session, message, f"{exc} Nothing was sent.")
+                await _not_sent(session, message, _("{reason} Nothing was sent.").format(reason=exc))
                 await session.commit()
                 ctx.wake_workers()
                 return
@@ -65,7 +69,7 @@ async def send_reply(ctx: Context, job: Job) -> None:
                 await _not_sent(session, message, policy.opt_out_sentence(found))
             elif message.status == MessageStatus.QUEUED:  # opted back in that very moment: look again shortly
                 await session.commit()
-                raise RetryLater("the number's opt-out changed while sending began", 1.0)
+                raise RetryLater("the number's opt-out changed while sending began", 1.0)  # untranslated: a retry reason for the jobs table
             await session.commit()
             ctx.wake_workers()
             return  # cancelled, opted out, or moved on by another run: nothing goes to mProfi
@@ -97,7 +101,7 @@ async def send_reply(ctx: Context, job: Job) -> None:
             outcome = (MessageStatus.QUEUED, None)
             retry = RetryLater(exc.message, exc.retry_after)
         except UncertainError as exc:
-            outcome = (MessageStatus.UNCERTAIN, f"{exc.message} Check with the customer before sending again.")
+            outcome = (MessageStatus.UNCERTAIN, _("{reason} Check with the customer before sending again.").format(reason=exc.message))
         except MProfiError as exc:  # a refused key too: only an admin can fix that
             outcome = (MessageStatus.FAILED, mprofi_sentence(exc, sending=True))
         # A PUSH status can arrive before mProfi's answer does: re-read the row under a

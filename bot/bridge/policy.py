@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.bridge.context import BridgeConfig, Context
+from bot.i18n import _, ngettext
 from bot.sms.numbers import PhoneE164, display
 from storage import sending
 from storage.models import OptOut, utcnow
@@ -22,9 +23,9 @@ opted_out_among = sending.opted_out_among
 def may_send(config: BridgeConfig, *, user_id: str, channel_id: str) -> str | None:
     """Why this person may not send SMS from this channel, or None when they may."""
     if config.allowed_users and user_id not in config.allowed_users:
-        return "Sorry, you are not on the list of people who may send SMS from Slack; ask an admin to add you."
+        return _("Sorry, you are not on the list of people who may send SMS from Slack; ask an admin to add you.")
     if config.allowed_channels and channel_id not in config.allowed_channels and channel_id != config.channel_id:
-        return "Sorry, SMS cannot be sent from this channel; use one of the channels your admin allowed."
+        return _("Sorry, SMS cannot be sent from this channel; use one of the channels your admin allowed.")
     return None
 
 
@@ -38,17 +39,23 @@ async def over_limit(ctx: Context, *, user_id: str, channel_id: str, adding: int
         if config.user_limit_per_hour:
             sent = await sending.sent_by_user_since(session, user_id, since)
             if sent + adding > config.user_limit_per_hour:
-                return (
-                    f"Not sent: this would make {sent + adding:,} SMS from you in an hour, and the limit is "
-                    f"{config.user_limit_per_hour:,} (SMS_USER_LIMIT_PER_HOUR). Nothing was sent."
-                )
+                return ngettext(
+                    "Not sent: this would make {count} SMS from you in an hour, and the limit is {limit} "
+                    "(SMS_USER_LIMIT_PER_HOUR). Nothing was sent.",
+                    "Not sent: this would make {count} SMS from you in an hour, and the limit is {limit} "
+                    "(SMS_USER_LIMIT_PER_HOUR). Nothing was sent.",
+                    sent + adding,
+                ).format(count=f"{sent + adding:,}", limit=f"{config.user_limit_per_hour:,}")
         if config.channel_limit_per_hour:
             sent = await sending.sent_by_channel_since(session, channel_id, since)
             if sent + adding > config.channel_limit_per_hour:
-                return (
-                    f"Not sent: this would make {sent + adding:,} SMS from this channel in an hour, and the limit is "
-                    f"{config.channel_limit_per_hour:,} (SMS_CHANNEL_LIMIT_PER_HOUR). Nothing was sent."
-                )
+                return ngettext(
+                    "Not sent: this would make {count} SMS from this channel in an hour, and the limit is {limit} "
+                    "(SMS_CHANNEL_LIMIT_PER_HOUR). Nothing was sent.",
+                    "Not sent: this would make {count} SMS from this channel in an hour, and the limit is {limit} "
+                    "(SMS_CHANNEL_LIMIT_PER_HOUR). Nothing was sent.",
+                    sent + adding,
+                ).format(count=f"{sent + adding:,}", limit=f"{config.channel_limit_per_hour:,}")
     return None
 
 

@@ -23,6 +23,7 @@ from bot.bridge.context import Context
 from bot.bridge.models import StatusUpdate
 from bot.bridge.posts import post_once
 from bot.bridge.threads import ensure_thread
+from bot.i18n import _
 from bot.mprofi import DeliveryStatus, MProfiError
 from bot.slack import blocks
 from bot.slack.errors import slack_error
@@ -269,7 +270,7 @@ async def _check_one(ctx: Context, message_id: int, mprofi_id: int, sent_at: dat
         if message.status in FINAL_STATUSES:
             message.next_poll_at = None
         elif utcnow() - sent_at > timedelta(hours=config.poll_give_up_hours):
-            await set_status(session, message, MessageStatus.UNKNOWN, detail="mProfi gave no final status in time.")
+            await set_status(session, message, MessageStatus.UNKNOWN, detail=_("mProfi gave no final status in time."))
             message.next_poll_at = None
             if message.conversation_id is not None:  # many-number /sms messages have no status line
                 await queue_render(session, message)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge.context import Context
 from bot.bridge.posts import post_once
+from bot.i18n import _
 from bot.slack.blocks.card import CardView, LastMessage, conversation_card
 from bot.slack.blocks.conversation import notice
 from bot.slack.blocks.markup import when
@@ -118,8 +119,11 @@ async def _post_reply_context(ctx: Context, session: AsyncSession, conversation:
         if sent is not None and conversation.thread_ts is not None:
             text = " ".join((sent.typed_text or sent.text).split())
             name = await ctx.directory.user_name(sent.author) if sent.author else None
-            by = f" by @{name}" if name else ""
-            line = f"↩ In reply to: “{text}”, sent with /sms on {when(sent.created_at)}{by}."
+            line = (
+                _("↩ In reply to: “{text}”, sent with /sms on {date} by @{name}.").format(text=text, date=when(sent.created_at), name=name)
+                if name
+                else _("↩ In reply to: “{text}”, sent with /sms on {date}.").format(text=text, date=when(sent.created_at))
+            )
             await post_once(
                 ctx.slack,
                 key=f"context:{conversation.id}",
