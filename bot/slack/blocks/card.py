@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.i18n import N_, _, ngettext, pgettext
 from bot.slack.blocks.markup import HEADER_LIMIT, clip, escape, fallback, plain_clip, when
 from bot.sms.numbers import PhoneE164, display, is_phone
 
@@ -62,30 +63,35 @@ CARD_ACTIONS = (
 )
 NAME_FORM = "card_name_form"
 SNOOZE_FORM = "card_snooze_form"
-# The snooze menu: value → label. "pick" opens a form; "wake" ends a snooze now.
-SNOOZE_CHOICES = {"tomorrow": "Until tomorrow 9:00", "monday": "Until Monday 9:00", "pick": "Pick a time…", "wake": "Wake it now"}
+# The snooze menu: value → label (marked; shown through _()). "pick" opens a form; "wake" ends a snooze now.
+SNOOZE_CHOICES = {
+    "tomorrow": N_("Snooze: Until tomorrow 9:00"),
+    "monday": N_("Snooze: Until Monday 9:00"),
+    "pick": N_("Snooze: Pick a time…"),
+    "wake": N_("Wake it now"),
+}
 
 _STATES = {
-    "new": (":new:", "New"),
-    "waiting_us": (":large_orange_circle:", "Waiting for us"),
-    "waiting_customer": (":large_blue_circle:", "Waiting for the customer"),
-    "closed": (":white_circle:", "Closed"),
+    "new": (":new:", N_("New")),
+    "waiting_us": (":large_orange_circle:", N_("Waiting for us")),
+    "waiting_customer": (":large_blue_circle:", N_("Waiting for the customer")),
+    "closed": (":white_circle:", N_("Closed")),
 }
 _QUOTE = 150  # characters of the last message in and out shown on the card
 # The last reply's state in a word or two. While it travels the card says only that: it is
 # redrawn when the story ends (the reply's own reaction or line follows every step).
 _OUT_STATES = {
-    "queued": "on its way",
-    "sending": "on its way",
-    "accepted": "on its way",
-    "sent": "on its way",
-    "delivered": "delivered",
-    "not_delivered": "not delivered",
-    "error": "delivery error",
-    "failed": "not sent",
-    "uncertain": "may not have gone",
-    "unknown": "status unknown",
-    "cancelled": "cancelled",
+    "queued": N_("on its way"),
+    "sending": N_("on its way"),
+    "accepted": N_("on its way"),
+    "sent": N_("on its way"),
+    "delivered": N_("delivered"),
+    "not_delivered": N_("not delivered"),
+    "error": N_("delivery error"),
+    "failed": N_("not sent"),
+    "uncertain": N_("may not have gone"),
+    "unknown": N_("status unknown"),
+    "cancelled": N_("cancelled"),
 }
 
 
@@ -146,51 +152,74 @@ def _date(moment: datetime, fmt: str = "{date_short_pretty} {time}") -> str:
 
 def _quote(text: str) -> str:
     flat = " ".join(text.split())
-    return "“" + clip(escape(flat), _QUOTE) + "”" if flat else "_(no text)_"
+    return "“" + clip(escape(flat), _QUOTE) + "”" if flat else _("_(no text)_")
 
 
 def _state_line(view: CardView) -> str:
     emoji, label = _STATES.get(view.state, (":grey_question:", view.state))
-    line = f"{emoji} *{label}*"
+    state = _(label) if view.state in _STATES else label
+    by = f"<@{escape(view.state_by)}>" if view.state_by else ""
     if view.state in ("new", "waiting_us") and view.waiting_since:
-        line += f" since {_date(view.waiting_since, '{time}')} ({_date(view.waiting_since, '{ago}')})"
-    if view.state == "closed" and view.state_by:
-        line += f" by <@{escape(view.state_by)}>"
+        since, ago = _date(view.waiting_since, "{time}"), _date(view.waiting_since, "{ago}")
+        line = _("*{state}* since {time} ({ago})").format(state=state, time=since, ago=ago)
+    elif view.state == "closed" and by:
+        line = _("*{state}* by {user}").format(state=state, user=by)
+    else:
+        line = f"*{state}*"
+    line = f"{emoji} {line}"
     if view.snoozed_until:
-        line = (
-            f":zzz: *Snoozed until {_date(view.snoozed_until)}*"
-            + (f" by <@{escape(view.state_by)}>" if view.state_by else "")
-            + f" · {line}"
+        until = _date(view.snoozed_until)
+        snoozed = (
+            _("*Snoozed until {date}* by {user}").format(date=until, user=by) if by else _("*Snoozed until {date}*").format(date=until)
         )
-    owner = f"<@{escape(view.owner)}>" if view.owner else "_nobody yet_"
-    messages = f"{view.count} message{'s' if view.count != 1 else ''}"
-    return f"{line}\nOwner: {owner} · {messages}"
+        line = f":zzz: {snoozed} · {line}"
+    owner = f"<@{escape(view.owner)}>" if view.owner else _("_nobody yet_")
+    messages = ngettext("{n} message", "{n} messages", view.count).format(n=view.count)
+    return line + "\n" + _("Owner: {owner} · {messages}").format(owner=owner, messages=messages)
+
+
+def _last_out(out: LastMessage) -> str:
+    date, text = _date(out.at), _quote(out.text)
+    user = f"<@{escape(out.author)}>" if out.author else ""
+    status = (_(_OUT_STATES[out.status]) if out.status in _OUT_STATES else escape(out.status)) if out.status else ""
+    if user and status:
+        return _("Last out {date} by {user} ({status}): {text}").format(date=date, user=user, status=status, text=text)
+    if user:
+        return _("Last out {date} by {user}: {text}").format(date=date, user=user, text=text)
+    if status:
+        return _("Last out {date} ({status}): {text}").format(date=date, status=status, text=text)
+    return _("Last out {date}: {text}").format(date=date, text=text)
 
 
 def _last_lines(view: CardView) -> str:
     lines = []
     if view.last_in:
-        lines.append(f"📩 Last in {_date(view.last_in.at)}: {_quote(view.last_in.text)}")
+        lines.append("📩 " + _("Last in {date}: {text}").format(date=_date(view.last_in.at), text=_quote(view.last_in.text)))
     if view.last_out:
-        out = view.last_out
-        by = f" by <@{escape(out.author)}>" if out.author else ""
-        status = f" ({_OUT_STATES.get(out.status, escape(out.status))})" if out.status else ""
-        lines.append(f"📤 Last out {_date(out.at)}{by}{status}: {_quote(out.text)}")
-    return "\n".join(lines) or "No messages yet."
+        lines.append("📤 " + _last_out(view.last_out))
+    return "\n".join(lines) or _("No messages yet.")
+
+
+def _opted_out(view: CardView) -> str:
+    date = _date(view.opted_out_at) if view.opted_out_at else ""
+    if view.opted_out_by:
+        user = f"<@{escape(view.opted_out_by)}>"
+        if date:
+            return _("*Opted out* (by {user} on {date}): nothing is sent to this number").format(user=user, date=date)
+        return _("*Opted out* (by {user}): nothing is sent to this number").format(user=user)
+    word = escape(view.opted_out_word or "STOP")
+    if date:
+        return _("*Opted out* (the customer texted {word} on {date}): nothing is sent to this number").format(word=word, date=date)
+    return _("*Opted out* (the customer texted {word}): nothing is sent to this number").format(word=word)
 
 
 def _facts(view: CardView) -> str:
-    facts = []
-    if view.opted_out:
-        how = f"by <@{escape(view.opted_out_by)}>" if view.opted_out_by else f"the customer texted {escape(view.opted_out_word or 'STOP')}"
-        since = f" on {_date(view.opted_out_at)}" if view.opted_out_at else ""
-        facts.append(f":no_entry: *Opted out* ({how}{since}): nothing is sent to this number")
-    else:
-        facts.append(":white_check_mark: May be texted")
+    facts = [":no_entry: " + _opted_out(view) if view.opted_out else ":white_check_mark: " + _("May be texted")]
     if view.hlr_at is not None:
-        active = "active" if view.hlr_active else "not active"
-        network = escape(view.hlr_network) if view.hlr_network else "unknown network"
-        facts.append(f"Number check: {network}, {active} ({_date(view.hlr_at, '{date_short}')})")
+        active = pgettext("number", "active") if view.hlr_active else pgettext("number", "not active")
+        network = escape(view.hlr_network) if view.hlr_network else _("unknown network")
+        date = _date(view.hlr_at, "{date_short}")
+        facts.append(_("Number check: {network}, {active} ({date})").format(network=network, active=active, date=date))
     return " · ".join(facts)
 
 
@@ -208,51 +237,48 @@ def _confirm(title: str, text: str, yes: str) -> dict[str, Any]:
         "title": {"type": "plain_text", "text": title},
         "text": {"type": "mrkdwn", "text": text},
         "confirm": {"type": "plain_text", "text": yes},
-        "deny": {"type": "plain_text", "text": "Cancel"},
+        "deny": {"type": "plain_text", "text": _("Cancel")},
     }
 
 
 def _actions(view: CardView) -> list[dict[str, Any]]:
     value = card_value(view.conversation_id, view.owner)
     people: list[dict[str, Any]] = [
-        _button("Assign to me", ASSIGN_ME_ACTION, value),
+        _button(_("Assign to me"), ASSIGN_ME_ACTION, value),
         {
             "type": "users_select",
             "action_id": ASSIGN_ACTION,
-            "placeholder": {"type": "plain_text", "text": "Assign…"},
+            "placeholder": {"type": "plain_text", "text": _("Assign…")},
             **({"initial_user": view.owner} if view.owner else {}),
         },
     ]
     if view.state == "closed":
-        people.append(_button("Reopen", REOPEN_ACTION, value))
+        people.append(_button(_("Reopen"), REOPEN_ACTION, value))
     else:
-        people.append(_button("Close", CLOSE_ACTION, value, style="primary"))
+        people.append(_button(_("Close"), CLOSE_ACTION, value, style="primary"))
         choices = {k: v for k, v in SNOOZE_CHOICES.items() if k != "wake" or view.snoozed_until}
         people.append(
             {
                 "type": "overflow",
                 "action_id": SNOOZE_ACTION,
                 "options": [
-                    {
-                        "text": {"type": "plain_text", "text": f"Snooze: {label}" if key != "wake" else label},
-                        "value": f"{key}:{view.conversation_id}",
-                    }
+                    {"text": {"type": "plain_text", "text": _(label)}, "value": f"{key}:{view.conversation_id}"}
                     for key, label in choices.items()
                 ],
             }
         )
-    number: list[dict[str, Any]] = [_button("Name…", NAME_ACTION, value)]
+    number: list[dict[str, Any]] = [_button(_("Name…"), NAME_ACTION, value)]
     if is_phone(view.phone):
-        number.append(_button("Check number", CHECK_ACTION, value))
+        number.append(_button(_("Check number"), CHECK_ACTION, value))
         shown = escape(display(view.phone))
         if view.opted_out:
-            warn = f"Only if the customer asked to be texted again: SMS to {shown} will be allowed again."
-            number.append(_button("Opt back in", OPT_IN_ACTION, value, confirm=_confirm("Opt back in?", warn, "Opt back in")))
+            warn = _("Only if the customer asked to be texted again: SMS to {number} will be allowed again.").format(number=shown)
+            confirm = _confirm(_("Opt back in?"), warn, _("Opt back in"))
+            number.append(_button(_("Opt back in"), OPT_IN_ACTION, value, confirm=confirm))
         else:
-            warn = f"Nothing will be sent to {shown} until someone opts it back in. Your name is recorded."
-            number.append(
-                _button("Opt out", OPT_OUT_ACTION, value, style="danger", confirm=_confirm("Opt this number out?", warn, "Opt out"))
-            )
+            warn = _("Nothing will be sent to {number} until someone opts it back in. Your name is recorded.").format(number=shown)
+            confirm = _confirm(_("Opt this number out?"), warn, _("Opt out"))
+            number.append(_button(_("Opt out"), OPT_OUT_ACTION, value, style="danger", confirm=confirm))
     # block_ids change with the owner so a picker's remembered choice does not outlive the card it was made on
     tag = f"{view.conversation_id}-{view.owner or 'none'}"
     return [
@@ -266,12 +292,17 @@ def conversation_card(view: CardView) -> dict[str, Any]:
     phone_shown = display(view.phone)
     who = f"{view.name} · {phone_shown}" if view.name else phone_shown
     textable = is_phone(view.phone)
-    how = (
-        "Replies in this thread are sent to this number as SMS (a shared file as MMS). "
-        if textable
-        else "This is a sender name or short code: nobody can text it back, so replies here are not sent. "
-    )
-    help_text = how + f"Start a reply with `{escape(view.note_prefix)}` (or mention a teammate) to keep it inside the team."
+    prefix = f"`{escape(view.note_prefix)}`"
+    if textable:
+        help_text = _(
+            "Replies in this thread are sent to this number as SMS (a shared file as MMS). "
+            "Start a reply with {prefix} (or mention a teammate) to keep it inside the team."
+        ).format(prefix=prefix)
+    else:
+        help_text = _(
+            "This is a sender name or short code: nobody can text it back, so replies here are not sent. "
+            "Start a reply with {prefix} (or mention a teammate) to keep it inside the team."
+        ).format(prefix=prefix)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": plain_clip(f"📱 {who}", HEADER_LIMIT), "emoji": True}},
         {"type": "section", "text": {"type": "mrkdwn", "text": clip(_state_line(view), 3000)}},
@@ -280,7 +311,7 @@ def conversation_card(view: CardView) -> dict[str, Any]:
         *_actions(view),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(help_text, 3000)}]},
     ]
-    return {"text": fallback(f"SMS conversation with {escape(who)}"), "blocks": blocks}
+    return {"text": fallback(_("SMS conversation with {who}").format(who=escape(who))), "blocks": blocks}
 
 
 def _form(*, callback_id: str, conversation_id: int, title: str, submit: str, field: dict[str, Any]) -> dict[str, Any]:
@@ -291,7 +322,7 @@ def _form(*, callback_id: str, conversation_id: int, title: str, submit: str, fi
         "private_metadata": json.dumps({"c": conversation_id}),
         "title": {"type": "plain_text", "text": title},
         "submit": {"type": "plain_text", "text": submit},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "close": {"type": "plain_text", "text": _("Cancel")},
         "blocks": [{"type": "input", **field}],
     }
 
@@ -303,34 +334,34 @@ def name_form(*, conversation_id: int, phone: PhoneE164, name: str | None) -> di
         element["initial_value"] = name
     field = {
         "block_id": "name",
-        "label": {"type": "plain_text", "text": plain_clip(f"Name for {display(phone)}", 2000)},
-        "hint": {"type": "plain_text", "text": "Shown on the card, on status lines and in /sms answers; /sms <name> texts it."},
+        "label": {"type": "plain_text", "text": plain_clip(_("Name for {number}").format(number=display(phone)), 2000)},
+        "hint": {"type": "plain_text", "text": _("Shown on the card, on status lines and in /sms answers; /sms <name> texts it.")},
         "element": element,
     }
-    return _form(callback_id=NAME_FORM, conversation_id=conversation_id, title="Contact name", submit="Save", field=field)
+    return _form(callback_id=NAME_FORM, conversation_id=conversation_id, title=_("Contact name"), submit=_("Save"), field=field)
 
 
 def snooze_form(*, conversation_id: int, initial: datetime) -> dict[str, Any]:
     """The "Pick a time…" modal of the snooze menu."""
     field = {
         "block_id": "until",
-        "label": {"type": "plain_text", "text": "Remind the owner at"},
-        "hint": {"type": "plain_text", "text": "A new SMS from the customer ends the snooze earlier."},
+        "label": {"type": "plain_text", "text": _("Remind the owner at")},
+        "hint": {"type": "plain_text", "text": _("A new SMS from the customer ends the snooze earlier.")},
         "element": {"type": "datetimepicker", "action_id": "until", "initial_date_time": int(initial.timestamp())},
     }
-    return _form(callback_id=SNOOZE_FORM, conversation_id=conversation_id, title="Snooze until", submit="Snooze", field=field)
+    return _form(callback_id=SNOOZE_FORM, conversation_id=conversation_id, title=_("Snooze until"), submit=_("Snooze"), field=field)
 
 
 _FOLLOW_UPS = {
-    "reopened": "↩ New SMS in a closed conversation: it is open again.",
-    "snoozed": "↩ New SMS in a snoozed conversation: the snooze has ended.",
-    "answered": "↩ The customer answered.",
+    "reopened": N_("↩ New SMS in a closed conversation: it is open again."),
+    "snoozed": N_("↩ New SMS in a snoozed conversation: the snooze has ended."),
+    "answered": N_("↩ The customer answered."),
 }
 
 
 def follow_up(message: dict[str, Any], *, reason: str, owner: str | None) -> dict[str, Any]:
     """An inbound message that must not land unseen in an old thread: shown in the channel
     too (``reply_broadcast``), saying why, and mentioning the conversation's owner."""
-    line = _FOLLOW_UPS.get(reason, "↩ Follow-up.") + (f" <@{escape(owner)}>" if owner else "")
+    line = (_(_FOLLOW_UPS[reason]) if reason in _FOLLOW_UPS else _("↩ Follow-up.")) + (f" <@{escape(owner)}>" if owner else "")
     blocks = [*message["blocks"], {"type": "context", "elements": [{"type": "mrkdwn", "text": line}]}]
     return {**message, "blocks": blocks, "reply_broadcast": True}

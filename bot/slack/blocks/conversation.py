@@ -6,6 +6,7 @@ import math
 from datetime import datetime
 from typing import Any
 
+from bot.i18n import N_, _, ngettext
 from bot.slack.blocks.markup import clip, clock, escape, fallback, sections, when
 from bot.sms.numbers import PhoneE164, display
 
@@ -24,18 +25,19 @@ __all__ = [
 RESEND_ACTION = "resend_sms"
 CANCEL_SEND_ACTION = "cancel_send_sms"  # Cancel on a reply still in its undo window
 
+# The labels are marked, not translated: pass them through _() where they are shown.
 STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "queued": (":hourglass_flowing_sand:", "queued"),
-    "sending": (":hourglass_flowing_sand:", "sending to mProfi"),
-    "accepted": (":incoming_envelope:", "accepted by mProfi"),
-    "sent": (":outbox_tray:", "sent to the network"),
-    "delivered": (":white_check_mark:", "delivered"),
-    "not_delivered": (":warning:", "not delivered (expired or unreachable)"),
-    "error": (":x:", "mProfi reports a delivery error"),
-    "failed": (":x:", "not sent"),
-    "uncertain": (":grey_question:", "may or may not have been sent"),
-    "unknown": (":grey_question:", "status unknown"),
-    "cancelled": (":no_entry_sign:", "cancelled, nothing was sent"),
+    "queued": (":hourglass_flowing_sand:", N_("queued")),
+    "sending": (":hourglass_flowing_sand:", N_("sending to mProfi")),
+    "accepted": (":incoming_envelope:", N_("accepted by mProfi")),
+    "sent": (":outbox_tray:", N_("sent to the network")),
+    "delivered": (":white_check_mark:", N_("delivered")),
+    "not_delivered": (":warning:", N_("not delivered (expired or unreachable)")),
+    "error": (":x:", N_("mProfi reports a delivery error")),
+    "failed": (":x:", N_("not sent")),
+    "uncertain": (":grey_question:", N_("may or may not have been sent")),
+    "unknown": (":grey_question:", N_("status unknown")),
+    "cancelled": (":no_entry_sign:", N_("cancelled, nothing was sent")),
 }
 
 
@@ -47,15 +49,16 @@ def status_reaction(status: str) -> str:
 def inbound_message(phone: PhoneE164, text: str, received_at: datetime | None, *, images: int = 0) -> dict[str, Any]:
     """One SMS/MMS from the phone: its text in as many sections as it needs."""
     who = escape(display(phone))
-    extra = f" · {images} image{'s' if images != 1 else ''}" if images else ""
-    body = sections(escape(text)) if text else sections("_(no text)_")
-    return {
-        "text": fallback(f"{'MMS' if images else 'SMS'} from {who}" + (f": {escape(text)}" if text else "")),
-        "blocks": [
-            *body,
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"📩 from {who} · {clock(received_at)}{extra}"}]},
-        ],
-    }
+    extra = " · " + ngettext("{n} image", "{n} images", images).format(n=images) if images else ""
+    body = sections(escape(text)) if text else sections(_("_(no text)_"))
+    kind = "MMS" if images else "SMS"
+    plain = (
+        _("{kind} from {sender}: {text}").format(kind=kind, sender=who, text=escape(text))
+        if text
+        else _("{kind} from {sender}").format(kind=kind, sender=who)
+    )
+    line = "📩 " + _("from {sender}").format(sender=who) + f" · {clock(received_at)}{extra}"
+    return {"text": fallback(plain), "blocks": [*body, {"type": "context", "elements": [{"type": "mrkdwn", "text": line}]}]}
 
 
 def inbound_repeat(
@@ -66,17 +69,17 @@ def inbound_repeat(
     the customer's own (a second "Tak") and shown as any message, with a quiet note."""
     if not resent:
         shown = inbound_message(phone, text, received_at, images=images)
-        shown["blocks"][-1]["elements"].append({"type": "mrkdwn", "text": f"↻ same text as {clock(first_seen)}"})
+        shown["blocks"][-1]["elements"].append({"type": "mrkdwn", "text": "↻ " + _("same text as {time}").format(time=clock(first_seen))})
         return shown
     who = escape(display(phone))
-    note = (
-        f"↻ The same text came again from {who} (first at {clock(first_seen)}). "
+    note = "↻ " + _(
+        "The same text came again from {sender} (first at {time}). "
         "mProfi re-sends a message when an earlier delivery was not confirmed, so this is probably a repeat."
-    )
+    ).format(sender=who, time=clock(first_seen))
     return {
-        "text": fallback(f"Repeated SMS from {who}: {escape(text)}"),
+        "text": fallback(_("Repeated SMS from {sender}: {text}").format(sender=who, text=escape(text))),
         "blocks": [
-            *(sections(escape(text)) if text else sections("_(no text)_")),
+            *(sections(escape(text)) if text else sections(_("_(no text)_"))),
             {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]},
         ],
     }
@@ -89,17 +92,19 @@ def _resend_button(message_id: int) -> dict[str, Any]:
             {
                 "type": "button",
                 "action_id": RESEND_ACTION,
-                "text": {"type": "plain_text", "text": "Send again"},
+                "text": {"type": "plain_text", "text": _("Send again")},
                 "value": str(message_id),
                 "confirm": {
-                    "title": {"type": "plain_text", "text": "Send it again?"},
+                    "title": {"type": "plain_text", "text": _("Send it again?")},
                     "text": {
                         "type": "mrkdwn",
-                        "text": "The first attempt may already have reached the phone; "
-                        "sending again can deliver it twice and costs another SMS.",
+                        "text": _(
+                            "The first attempt may already have reached the phone; "
+                            "sending again can deliver it twice and costs another SMS."
+                        ),
                     },
-                    "confirm": {"type": "plain_text", "text": "Send again"},
-                    "deny": {"type": "plain_text", "text": "Cancel"},
+                    "confirm": {"type": "plain_text", "text": _("Send again")},
+                    "deny": {"type": "plain_text", "text": _("Cancel")},
                 },
             }
         ],
@@ -113,7 +118,7 @@ def _cancel_button(message_id: int) -> dict[str, Any]:
             {
                 "type": "button",
                 "action_id": CANCEL_SEND_ACTION,
-                "text": {"type": "plain_text", "text": "Cancel"},
+                "text": {"type": "plain_text", "text": _("Cancel")},
                 "value": str(message_id),
                 "style": "danger",
             }
@@ -150,25 +155,30 @@ def status_line(
     and ``cancellable`` whether Cancel still can stop it; ``cancelled_by`` who did.
     """
     emoji, label = STATUS_LABELS.get(status, (":grey_question:", status))
+    label = _(label) if status in STATUS_LABELS else label
     what = "MMS" if kind == "mms" else "SMS"
     number = escape(display(phone))
     who = f"{escape(contact)} ({number})" if contact else number
     plain_label = label
     if scheduled_for is not None and status in ("queued", "sending", "accepted"):
-        emoji, label = ":alarm_clock:", f"scheduled for {when(scheduled_for)}" + (", accepted by mProfi" if status == "accepted" else "")
+        at_time = when(scheduled_for)
+        scheduled = _("scheduled for {time}, accepted by mProfi") if status == "accepted" else _("scheduled for {time}")
+        emoji, label = ":alarm_clock:", scheduled.format(time=at_time)
         plain_label = label
     elif status == "queued" and send_in is not None and send_in > 0:
-        label = plain_label = f"sending in {math.ceil(send_in)} s"
+        label = plain_label = _("sending in {seconds} s").format(seconds=math.ceil(send_in))
     elif status == "cancelled" and cancelled_by:
-        label = f"cancelled by <@{escape(cancelled_by)}>, nothing was sent"
-    pieces = [f"{emoji} {what} to {who}: *{label}*"]
+        label = _("cancelled by {user}, nothing was sent").format(user=f"<@{escape(cancelled_by)}>")
+    pieces = [f"{emoji} " + _("{kind} to {recipient}: *{status}*").format(kind=what, recipient=who, status=label)]
     if at:
         pieces.append(clock(at))
     if kind == "sms":
-        count = f"{characters} character{'s' if characters != 1 else ''}, " if characters is not None else ""
-        pieces.append(f"{count}{parts} part{'s' if parts != 1 else ''}{', Unicode' if encoding == 'utf-8' else ''}")
+        size = [ngettext("{n} character", "{n} characters", characters).format(n=characters)] if characters is not None else []
+        size.append(ngettext("{n} part", "{n} parts", parts).format(n=parts))
+        pieces.append(", ".join(size + (["Unicode"] if encoding == "utf-8" else [])))
     if author:
-        pieces.append(f"by <@{escape(author)}>" + (" with /sms" if text is not None else ""))
+        user = f"<@{escape(author)}>"
+        pieces.append(_("by {user} with /sms").format(user=user) if text is not None else _("by {user}").format(user=user))
     line = " · ".join(pieces)
     if detail:
         line += f"\n{escape(detail)}"
@@ -176,13 +186,15 @@ def status_line(
     if text is not None:
         blocks.extend(sections(escape(text), max_sections=10))
     if received is not None:
-        blocks.extend(sections("The phone receives: “" + escape(received) + "”", max_sections=10))
+        blocks.extend(sections(_("The phone receives: “{text}”").format(text=escape(received)), max_sections=10))
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": clip(line, 3000)}]})
     if status == "uncertain":
         blocks.append(_resend_button(message_id))
     if status == "queued" and cancellable:
         blocks.append(_cancel_button(message_id))
-    plain = f"{what} to {who}: {plain_label}" + (f" — {escape(detail)}" if detail else "")
+    plain = _("{kind} to {recipient}: {status}").format(kind=what, recipient=who, status=plain_label) + (
+        f" — {escape(detail)}" if detail else ""
+    )
     if text is not None:
         plain += f" — “{escape(text)}”"
     return {"text": fallback(plain), "blocks": blocks}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.i18n import _, current_language, ngettext, pgettext
 from bot.slack.blocks.markup import clip, escape, fallback, when
 from bot.sms.numbers import PhoneE164, display
 
@@ -19,9 +20,9 @@ def _country(msisdn_digits: str) -> str:
     from phonenumbers import geocoder
 
     try:
-        return geocoder.country_name_for_number(phonenumbers.parse("+" + msisdn_digits, None), "en") or "unknown country"
+        return geocoder.country_name_for_number(phonenumbers.parse("+" + msisdn_digits, None), current_language()) or _("unknown country")
     except phonenumbers.NumberParseException:
-        return "unknown country"
+        return _("unknown country")
 
 
 def digits_display(msisdn_digits: str) -> str:
@@ -38,13 +39,18 @@ def hlr_single(result: Any, *, user_id: str) -> dict[str, Any]:
     """One checked number, as a person wants to read it."""
     number = digits_display(result.msisdn)
     network = escape(result.provider) if result.provider else ""
-    verdict = ":large_green_circle: valid" if result.valid else ":red_circle: not valid (switched off, unknown or disconnected)"
-    facts = [f"network *{network or 'unknown'}*", escape(_country(result.msisdn))]
+    verdict = (
+        ":large_green_circle: " + _("valid") if result.valid else ":red_circle: " + _("not valid (switched off, unknown or disconnected)")
+    )
+    facts = [_("network *{network}*").format(network=network or pgettext("network", "unknown")), escape(_country(result.msisdn))]
     if result.mccmnc:
         facts.append(f"MCC {escape(result.mcc)} / MNC {escape(result.mnc)}")
-    checked = f"checked {when(result.checked_at)}" if result.checked_at else "checked just now"
-    line = f"*{number}*: {verdict}\n" + " · ".join(facts) + f"\n{checked} · asked by <@{escape(user_id)}>"
-    plain = f"HLR {number}: {'valid' if result.valid else 'not valid'}, {network or 'unknown network'}"
+    checked = _("checked {time}").format(time=when(result.checked_at)) if result.checked_at else _("checked just now")
+    asked = _("asked by {user}").format(user=f"<@{escape(user_id)}>")
+    line = f"*{number}*: {verdict}\n" + " · ".join(facts) + f"\n{checked} · {asked}"
+    plain = _("HLR {number}: {verdict}, {network}").format(
+        number=number, verdict=_("valid") if result.valid else _("not valid"), network=network or _("unknown network")
+    )
     return {"text": fallback(plain), "blocks": [_section(line)]}
 
 
@@ -52,29 +58,55 @@ def _skipped_line(skipped: list[Any]) -> str:
     if not skipped:
         return ""
     shown = "; ".join(f"{escape(str(what))} ({escape(str(why))})" for what, why in skipped[:10])
-    more = f"; and {len(skipped) - 10} more" if len(skipped) > 10 else ""
-    return f"\nNot checked: {shown}{more}."
+    if len(skipped) > 10:
+        shown = _("{items}; and {n} more").format(items=shown, n=len(skipped) - 10)
+    return "\n" + _("Not checked: {numbers}.").format(numbers=shown)
 
 
+# English has always said "numbers" in these, even for one: the singular is kept as it was.
 def hlr_progress(total: int, skipped: list[Any], *, user_id: str, waited: str | None = None, polls: int = 0) -> dict[str, Any]:
-    state = f"waiting for mProfi's report ({waited} so far)" if waited else "uploading the numbers to mProfi"
-    text = f":mag: HLR check of *{total:,}* numbers for <@{escape(user_id)}>: {state}…" + _skipped_line(skipped)
-    return {"text": f"HLR check of {total:,} numbers: {state}", "blocks": [_section(text)]}
+    state = _("waiting for mProfi's report ({waited} so far)").format(waited=waited) if waited else _("uploading the numbers to mProfi")
+    user, n = f"<@{escape(user_id)}>", f"{total:,}"
+    text = ":mag: " + ngettext(
+        "HLR check of *{n}* numbers for {user}: {state}…", "HLR check of *{n}* numbers for {user}: {state}…", total
+    ).format(n=n, user=user, state=state)
+    plain = ngettext("HLR check of {n} numbers: {state}", "HLR check of {n} numbers: {state}", total).format(n=n, state=state)
+    return {"text": plain, "blocks": [_section(text + _skipped_line(skipped))]}
 
 
 def hlr_summary(total: int, valid: int, networks: list[tuple[str, int]], skipped: list[Any], *, user_id: str) -> dict[str, Any]:
-    invalid = total - valid
-    lines = [f":white_check_mark: HLR check of *{total:,}* numbers for <@{escape(user_id)}>: *{valid:,}* valid, *{invalid:,}* not valid"]
+    figures = {"n": f"{total:,}", "valid": f"{valid:,}", "invalid": f"{total - valid:,}"}
+    head = ngettext(
+        "HLR check of *{n}* numbers for {user}: *{valid}* valid, *{invalid}* not valid",
+        "HLR check of *{n}* numbers for {user}: *{valid}* valid, *{invalid}* not valid",
+        total,
+    ).format(user=f"<@{escape(user_id)}>", **figures)
+    lines = [":white_check_mark: " + head]
     if networks:
-        lines.append("By network: " + ", ".join(f"{escape(name)} {count:,}" for name, count in networks[:8]))
-    lines.append("The full report is in the thread as a CSV file.")
-    return {
-        "text": f"HLR check of {total:,} numbers: {valid:,} valid, {invalid:,} not valid",
-        "blocks": [_section("\n".join(lines) + _skipped_line(skipped))],
-    }
+        lines.append(_("By network: {networks}").format(networks=", ".join(f"{escape(name)} {count:,}" for name, count in networks[:8])))
+    lines.append(_("The full report is in the thread as a CSV file."))
+    plain = ngettext(
+        "HLR check of {n} numbers: {valid} valid, {invalid} not valid",
+        "HLR check of {n} numbers: {valid} valid, {invalid} not valid",
+        total,
+    ).format(**figures)
+    return {"text": plain, "blocks": [_section("\n".join(lines) + _skipped_line(skipped))]}
 
 
 def hlr_failed(numbers: list[Any], detail: str, *, user_id: str) -> dict[str, Any]:
-    what = digits_display(str(numbers[0])) if len(numbers) == 1 else f"{len(numbers):,} numbers"
-    text = f":x: HLR check of {what} for <@{escape(user_id)}> did not finish: {escape(detail)}"
-    return {"text": fallback(f"HLR check of {what} failed: {escape(detail)}"), "blocks": [_section(text)]}
+    user, why = f"<@{escape(user_id)}>", escape(detail)
+    if len(numbers) == 1:
+        number = digits_display(str(numbers[0]))
+        text = _("HLR check of {number} for {user} did not finish: {detail}").format(number=number, user=user, detail=why)
+        plain = _("HLR check of {number} failed: {detail}").format(number=number, detail=why)
+    else:
+        n = f"{len(numbers):,}"
+        text = ngettext(
+            "HLR check of {n} number for {user} did not finish: {detail}",
+            "HLR check of {n} numbers for {user} did not finish: {detail}",
+            len(numbers),
+        ).format(n=n, user=user, detail=why)
+        plain = ngettext("HLR check of {n} number failed: {detail}", "HLR check of {n} numbers failed: {detail}", len(numbers)).format(
+            n=n, detail=why
+        )
+    return {"text": fallback(plain), "blocks": [_section(":x: " + text)]}

@@ -13,6 +13,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from bot.i18n import _
 from bot.sms.clock import WARSAW
 
 __all__ = [
@@ -82,7 +83,7 @@ def sections(escaped: str, *, limit: int = SECTION_LIMIT, max_sections: int = 20
             piece = rest[:cut]
         chunks.append(piece)
         rest = rest[cut:].lstrip(" ") if cut < len(rest) else ""
-    chunks = [chunk for chunk in chunks if chunk.strip()] or ["_(only blank space)_"]  # Slack refuses a blank section
+    chunks = [chunk for chunk in chunks if chunk.strip()] or [_("_(only blank space)_")]  # Slack refuses a blank section
     if len(chunks) > max_sections:
         chunks = [*chunks[: max_sections - 1], clip(chunks[max_sections - 1], limit)]
     # verbatim: Slack would otherwise turn bare channel names and URLs in them into links.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.i18n import _, ngettext
 from bot.slack.blocks.contacts import named_number
 from bot.slack.blocks.markup import clip, escape, fallback, when
 from bot.sms.numbers import PhoneE164, display
@@ -30,27 +31,30 @@ def sms_outcome(
     name: str | None = None,
 ) -> str:
     """The private answer to a one-number ``/sms`` once mProfi has answered (``name``: the number's contact)."""
-    where = f" <{link}|Open the conversation thread.>" if link else ""
+    where = f" <{link}|" + _("Open the conversation thread.") + ">" if link else ""
     who = named_number(phone, name)
     if unreachable:
         return (
-            f"mProfi could not be reached, so nothing has been sent to {who} yet; "
-            f"the bridge keeps trying and the thread shows when it goes out.{where}"
+            _(
+                "mProfi could not be reached, so nothing has been sent to {recipient} yet; "
+                "the bridge keeps trying and the thread shows when it goes out."
+            ).format(recipient=who)
+            + where
         )
     if status in ("failed", "error"):
-        return f"Not sent to {who}: {escape(detail or 'mProfi refused it.')}{where}"
+        return _("Not sent to {recipient}: {detail}").format(recipient=who, detail=escape(detail or _("mProfi refused it."))) + where
     if status == "uncertain":
-        said = f"It is not certain whether the SMS to {who} was sent: {escape(detail or '')} The thread has a Send again button."
-        return said.replace("  ", " ") + where
+        said = _("It is not certain whether the SMS to {recipient} was sent: {detail} The thread has a Send again button.")
+        return said.format(recipient=who, detail=escape(detail or "")).replace("  ", " ") + where
     if scheduled_for is not None:
-        return f"Scheduled: mProfi will send it to {who} at {when(scheduled_for)}.{where}"
-    return f"Sent to {who}: mProfi accepted it; the delivery status shows in the thread.{where}"
+        return _("Scheduled: mProfi will send it to {recipient} at {time}.").format(recipient=who, time=when(scheduled_for)) + where
+    return _("Sent to {recipient}: mProfi accepted it; the delivery status shows in the thread.").format(recipient=who) + where
 
 
 def _listed(items: list[tuple[str, str]], limit: int = 10) -> str:
     # A refused "number" is whatever was typed: clipped, so ten of them stay within a message.
     shown = "; ".join(f"{clip(escape(raw), 80)} ({clip(escape(reason), 200)})" for raw, reason in items[:limit])
-    return shown + (f"; and {len(items) - limit:,} more" if len(items) > limit else "")
+    return _("{items}; and {n} more").format(items=shown, n=f"{len(items) - limit:,}") if len(items) > limit else shown
 
 
 def dispatch_progress(
@@ -69,18 +73,21 @@ def dispatch_progress(
     failed = counts.get("failed", 0)
     uncertain = counts.get("uncertain", 0)
     waiting = counts.get("queued", 0) + counts.get("sending", 0)
-    scheduled = f", scheduled for {when(send_at)}" if send_at else ""
-    head = (
-        f"{':white_check_mark:' if done and not failed and not uncertain else ':outbox_tray:'} "
-        f"SMS from <@{escape(user_id)}> to {total:,} number{'s' if total != 1 else ''}{scheduled}"
-    )
-    figures = [f"*{accepted:,}* accepted by mProfi"]
+    user, n = f"<@{escape(user_id)}>", f"{total:,}"
+    if send_at:
+        head = ngettext(
+            "SMS from {user} to {n} number, scheduled for {time}", "SMS from {user} to {n} numbers, scheduled for {time}", total
+        ).format(user=user, n=n, time=when(send_at))
+    else:
+        head = ngettext("SMS from {user} to {n} number", "SMS from {user} to {n} numbers", total).format(user=user, n=n)
+    head = f"{':white_check_mark:' if done and not failed and not uncertain else ':outbox_tray:'} {head}"
+    figures = [_("*{n}* accepted by mProfi").format(n=f"{accepted:,}")]
     if failed:
-        figures.append(f"*{failed:,}* refused")
+        figures.append(_("*{n}* refused").format(n=f"{failed:,}"))
     if uncertain:
-        figures.append(f"*{uncertain:,}* uncertain (may have been sent; not retried)")
+        figures.append(_("*{n}* uncertain (may have been sent; not retried)").format(n=f"{uncertain:,}"))
     if waiting:
-        figures.append(f"*{waiting:,}* still to send")
+        figures.append(_("*{n}* still to send").format(n=f"{waiting:,}"))
     lines = [head, " · ".join(figures)]
     if failures:
         reasons = {detail or status for _, status, detail in failures}
@@ -89,11 +96,19 @@ def dispatch_progress(
         else:
             shown = "; ".join(f"{escape(display(phone))} ({escape(detail or status)})" for phone, status, detail in failures)
         more = failed + uncertain - len(failures)
-        lines.append("Not sent: " + shown + (f"; and {more:,} more" if more > 0 else ""))
+        if more > 0:
+            shown = _("{items}; and {n} more").format(items=shown, n=f"{more:,}")
+        lines.append(_("Not sent: {items}").format(items=shown))
     if refused:
-        lines.append("Skipped before sending: " + _listed(refused))
+        lines.append(_("Skipped before sending: {items}").format(items=_listed(refused)))
+    # English has always said "numbers" here, even for one: the singular is kept as it was.
+    summary = ngettext(
+        "SMS to {n} numbers: {accepted} accepted, {failed} not sent, {waiting} waiting",
+        "SMS to {n} numbers: {accepted} accepted, {failed} not sent, {waiting} waiting",
+        total,
+    )
     return {
-        "text": f"SMS to {total:,} numbers: {accepted:,} accepted, {failed + uncertain:,} not sent, {waiting:,} waiting",
+        "text": summary.format(n=n, accepted=f"{accepted:,}", failed=f"{failed + uncertain:,}", waiting=f"{waiting:,}"),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(lines), 3000)}},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": _quote(text)}]},
@@ -117,27 +132,52 @@ def sms_ack(
     (``names``: contacts' names by number, shown beside the numbers)."""
     names = names or {}
     if again:
-        return "This /sms was already received; it is not sent twice."
+        return _("This /sms was already received; it is not sent twice.")
     skipped: list[str] = []
     if refused:
-        skipped.append(f"Not numbers that can be texted: {_listed(list(refused))}.")
+        skipped.append(_("Not numbers that can be texted: {items}.").format(items=_listed(list(refused))))
     if opted_out:
         shown = ", ".join(named_number(n, names.get(n)) for n in opted_out[:10])
-        more = f" and {len(opted_out) - 10} more" if len(opted_out) > 10 else ""
-        skipped.append(f"Not sent to {shown}{more}: {'they are' if len(opted_out) > 1 else 'it is'} opted out.")
+        if len(opted_out) > 10:
+            said = _("Not sent to {numbers} and {n} more: they are opted out.").format(numbers=shown, n=len(opted_out) - 10)
+        elif len(opted_out) > 1:
+            said = _("Not sent to {numbers}: they are opted out.").format(numbers=shown)
+        else:
+            said = _("Not sent to {numbers}: it is opted out.").format(numbers=shown)
+        skipped.append(said)
     if duplicates:
-        skipped.append(f"{duplicates} repeated number{'s were' if duplicates > 1 else ' was'} sent once.")
+        skipped.append(
+            ngettext("{n} repeated number was sent once.", "{n} repeated numbers were sent once.", duplicates).format(n=duplicates)
+        )
     tail = (" " + " ".join(skipped)) if skipped else ""
     if not sending:
-        return "Nothing was sent." + tail
-    size = f"{parts} SMS part{'s' if parts != 1 else ''}"
-    verb = f"Scheduling for {when(send_at)}" if send_at else "Sending"
+        return _("Nothing was sent.") + tail
+    size = ngettext("{n} SMS part", "{n} SMS parts", parts).format(n=parts)
+    time = when(send_at) if send_at else ""
     if len(sending) == 1:
-        return (
-            f"{verb}: {named_number(sending[0], names.get(sending[0]))} ({size}). It shows in the number's conversation thread in "
-            f"<#{escape(bridge_channel)}> with its delivery status.{tail}"
+        said = (
+            _(
+                "Scheduling for {time}: {recipient} ({size}). It shows in the number's conversation thread in {channel} with its delivery status."
+            )
+            if send_at
+            else _("Sending: {recipient} ({size}). It shows in the number's conversation thread in {channel} with its delivery status.")
         )
-    return f"{verb}: {len(sending):,} numbers ({size} each, {parts * len(sending):,} SMS in all). Progress shows in this channel.{tail}"
+        recipient = named_number(sending[0], names.get(sending[0]))
+        return said.format(time=time, recipient=recipient, size=size, channel=f"<#{escape(bridge_channel)}>") + tail
+    said = (
+        ngettext(
+            "Scheduling for {time}: {n} number ({size} each, {total} SMS in all). Progress shows in this channel.",
+            "Scheduling for {time}: {n} numbers ({size} each, {total} SMS in all). Progress shows in this channel.",
+            len(sending),
+        )
+        if send_at
+        else ngettext(
+            "Sending: {n} number ({size} each, {total} SMS in all). Progress shows in this channel.",
+            "Sending: {n} numbers ({size} each, {total} SMS in all). Progress shows in this channel.",
+            len(sending),
+        )
+    )
+    return said.format(time=time, n=f"{len(sending):,}", size=size, total=f"{parts * len(sending):,}") + tail
 
 
 def sms_confirm(*, dispatch_id: int, numbers: int, parts: int, text: str, skipped: str) -> dict[str, Any]:
@@ -146,12 +186,12 @@ def sms_confirm(*, dispatch_id: int, numbers: int, parts: int, text: str, skippe
     ``skipped`` is mrkdwn already escaped (what :func:`sms_ack` says of skipped numbers).
     """
     total = numbers * parts
-    question = (
-        f":warning: This sends *{numbers:,} SMS* ({parts} part{'s' if parts != 1 else ''} each, {total:,} SMS to pay for). "
-        f"Nothing goes out until you press Send.{(' ' + skipped) if skipped else ''}"  # sms_ack's words, escaped there
-    )
+    question = ":warning: " + _(
+        "This sends *{count} SMS* ({parts} each, {total} SMS to pay for). Nothing goes out until you press Send."
+    ).format(count=f"{numbers:,}", parts=ngettext("{n} part", "{n} parts", parts).format(n=parts), total=f"{total:,}")
+    question += (" " + skipped) if skipped else ""  # sms_ack's words, escaped there
     return {
-        "text": fallback(f"Send {numbers:,} SMS? Nothing goes out until you press Send."),
+        "text": fallback(_("Send {count} SMS? Nothing goes out until you press Send.").format(count=f"{numbers:,}")),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": clip(question, 3000)}},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": _quote(text)}]},
@@ -163,13 +203,13 @@ def sms_confirm(*, dispatch_id: int, numbers: int, parts: int, text: str, skippe
                         "action_id": CONFIRM_ACTION,
                         "style": "danger",
                         "value": str(dispatch_id),
-                        "text": {"type": "plain_text", "text": f"Send {numbers:,} SMS"},
+                        "text": {"type": "plain_text", "text": _("Send {count} SMS").format(count=f"{numbers:,}")},
                     },
                     {
                         "type": "button",
                         "action_id": CANCEL_ACTION,
                         "value": str(dispatch_id),
-                        "text": {"type": "plain_text", "text": "Cancel"},
+                        "text": {"type": "plain_text", "text": _("Cancel")},
                     },
                 ],
             },
