@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from bot.i18n import _
 from bot.mprofi.errors import ProtocolError, UncertainError
 from bot.mprofi.models import (
     WARSAW,
@@ -118,7 +119,7 @@ class MProfiClient:
         response = await self._request("POST", "send/", purpose="send", json_body=body, sends=True)
         data = self._json(response, "send/", sends=True)
         if not isinstance(data, dict) or "id" not in data:
-            raise UncertainError("mProfi accepted the message but sent no id.", endpoint="send/")
+            raise UncertainError(_("mProfi accepted the message but sent no id."), endpoint="send/")
         return SendResult(id=message_id(data["id"], "send/"))
 
     async def send_bulk(self, messages: Sequence[OutgoingSms]) -> BulkResult:
@@ -165,7 +166,7 @@ class MProfiClient:
         response = await self._request("POST", "sendmms/", purpose="mms", form=list(entry.items()), files=self._file_part(file), sends=True)
         data = self._json(response, "sendmms/", sends=True)
         if not isinstance(data, dict) or "id" not in data:
-            raise UncertainError("mProfi accepted the MMS but sent no id.", endpoint="sendmms/")
+            raise UncertainError(_("mProfi accepted the MMS but sent no id."), endpoint="sendmms/")
         return SendResult(id=message_id(data["id"], "sendmms/"))
 
     async def send_bulk_mms(
@@ -199,7 +200,7 @@ class MProfiClient:
         if isinstance(data, dict) and isinstance(data.get("result"), list) and data["result"]:
             data = data["result"][0]
         if not isinstance(data, dict):
-            raise ProtocolError("mProfi's status answer is not an object.", endpoint="status/")
+            raise ProtocolError(_("mProfi's status answer is not an object."), endpoint="status/")
         raw_status = data.get("status")
         reference = data.get("reference")
         raw_id = data.get("id")
@@ -233,7 +234,7 @@ class MProfiClient:
         if isinstance(data, dict) and isinstance(data.get("result"), list):
             data = data["result"]
         if not isinstance(data, list):
-            raise ProtocolError(f"mProfi's answer to {endpoint} is not a list.", endpoint=endpoint)
+            raise ProtocolError(_("mProfi's answer to {endpoint} is not a list.").format(endpoint=endpoint), endpoint=endpoint)
         out = []
         for item in data:
             if not isinstance(item, dict):
@@ -261,7 +262,7 @@ class MProfiClient:
         """``GET surveys/``."""
         data = self._json(await self._survey_call("GET", "surveys/"), "surveys/")
         if not isinstance(data, list):
-            raise ProtocolError("mProfi's survey list is not a list.", endpoint="surveys/")
+            raise ProtocolError(_("mProfi's survey list is not a list."), endpoint="surveys/")
         return [Survey(**survey_fields(item, "surveys/")) for item in data if isinstance(item, dict)]
 
     async def get_survey(self, survey_id: int) -> SurveyDetail:
@@ -269,7 +270,7 @@ class MProfiClient:
         endpoint = f"surveys/{int(survey_id)}/"
         data = self._json(await self._survey_call("GET", endpoint), endpoint)
         if not isinstance(data, dict):
-            raise ProtocolError("mProfi's survey answer is not an object.", endpoint=endpoint)
+            raise ProtocolError(_("mProfi's survey answer is not an object."), endpoint=endpoint)
         participants = data.get("participants")
         return SurveyDetail(
             **survey_fields(data, endpoint),
@@ -287,7 +288,7 @@ class MProfiClient:
         endpoint = f"surveys/{int(survey_id)}/report/"
         data = self._json(await self._survey_call("GET", endpoint), endpoint)
         if not isinstance(data, list):
-            raise ProtocolError("mProfi's survey report is not a list.", endpoint=endpoint)
+            raise ProtocolError(_("mProfi's survey report is not a list."), endpoint=endpoint)
         return [
             SurveyReportEntry(
                 msisdn=str(item.get("msisdn") or ""),
@@ -305,7 +306,7 @@ class MProfiClient:
         response = await self._request("POST", "hlr/single/", purpose="hlr", json_body={"msisdn": _wire_number(msisdn)})
         data = self._json(response, "hlr/single/")
         if not isinstance(data, dict):
-            raise ProtocolError("mProfi's HLR answer is not an object.", endpoint="hlr/single/")
+            raise ProtocolError(_("mProfi's HLR answer is not an object."), endpoint="hlr/single/")
         return hlr_result(data)
 
     async def hlr_bulk(self, numbers: Iterable[str] | bytes) -> HlrUpload:
@@ -315,7 +316,7 @@ class MProfiClient:
         data = self._json(response, "hlr/bulk/")
         upload_id = lower_keys(data).get("upload_id") if isinstance(data, dict) else None
         if upload_id in (None, "") or not isinstance(upload_id, (str, int)):
-            raise ProtocolError("mProfi's HLR upload answer has no upload_id.", endpoint="hlr/bulk/")
+            raise ProtocolError(_("mProfi's HLR upload answer has no upload_id."), endpoint="hlr/bulk/")
         return HlrUpload(upload_id=str(upload_id))
 
     async def hlr_download(self, upload_id: str) -> HlrReport:

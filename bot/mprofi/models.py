@@ -57,7 +57,7 @@ class DeliveryStatus(StrEnum):
 
 _STATUS_ALIASES: dict[str, DeliveryStatus] = {
     "processing": DeliveryStatus.PROCESSING,
-    "waiting to process": DeliveryStatus.PROCESSING,
+    "waiting to process": DeliveryStatus.PROCESSING,  # untranslated: a status as mProfi spells it
     "sent": DeliveryStatus.SENT,
     "delivered": DeliveryStatus.DELIVERED,
     "not delivered": DeliveryStatus.NOT_DELIVERED,

@@ -12,10 +12,11 @@ import io
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
+from bot.i18n import N_, _, ngettext
 from bot.mprofi.errors import ProtocolError, UncertainError
 from bot.mprofi.models import (
     BulkEntry,
@@ -35,15 +36,33 @@ logger = logging.getLogger("bot.mprofi.client")
 MAX_ID = 2**63 - 1  # what a BIGINT column holds
 _NOT_READY = frozenset({"processing", "pending", "in progress", "in_progress", "queued", "waiting", "not ready"})
 
+NumberKind = Literal["a message id", "a participant count", "a survey id"]
 
-def whole_number(value: object, *, what: str, endpoint: str) -> int:
+# What mProfi sent that is not a number, then not one it could have made: whole sentences per kind.
+_NOT_A_NUMBER: dict[NumberKind, tuple[str, str]] = {
+    "a message id": (
+        N_("mProfi sent a message id that is not a number."),
+        N_("mProfi sent a message id that is not a number it could have made."),
+    ),
+    "a participant count": (
+        N_("mProfi sent a participant count that is not a number."),
+        N_("mProfi sent a participant count that is not a number it could have made."),
+    ),
+    "a survey id": (
+        N_("mProfi sent a survey id that is not a number."),
+        N_("mProfi sent a survey id that is not a number it could have made."),
+    ),
+}
+
+
+def whole_number(value: object, *, what: NumberKind, endpoint: str) -> int:
     """A non-negative integer that fits in 64 bits (mProfi sends ids as numbers or digit strings)."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ProtocolError(f"mProfi sent {what} that is not a number.", endpoint=endpoint)
+        raise ProtocolError(_(_NOT_A_NUMBER[what][0]), endpoint=endpoint)
     text = str(value).strip()
     # Length first: int() of thousands of digits raises (and costs) before any range check.
     if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) > MAX_ID:
-        raise ProtocolError(f"mProfi sent {what} that is not a number it could have made.", endpoint=endpoint)
+        raise ProtocolError(_(_NOT_A_NUMBER[what][1]), endpoint=endpoint)
     return int(text)
 
 
@@ -52,7 +71,8 @@ def message_id(value: object, endpoint: str) -> MProfiMessageId:
     try:
         return MProfiMessageId(whole_number(value, what="a message id", endpoint=endpoint))
     except ProtocolError:
-        raise UncertainError(f"mProfi accepted the message but its id {value!r:.40} is unreadable.", endpoint=endpoint) from None
+        shown = f"{value!r:.40}"
+        raise UncertainError(_("mProfi accepted the message but its id {id} is unreadable.").format(id=shown), endpoint=endpoint) from None
 
 
 def bulk_result(response: httpx.Response, recipients: Sequence[str], endpoint: str) -> BulkResult:
@@ -60,7 +80,7 @@ def bulk_result(response: httpx.Response, recipients: Sequence[str], endpoint: s
     data = Transport.json(response, endpoint, sends=True)
     result = data.get("result") if isinstance(data, dict) else data
     if not isinstance(result, list):
-        raise UncertainError(f"mProfi's answer to {endpoint} has no result list.", endpoint=endpoint)
+        raise UncertainError(_("mProfi's answer to {endpoint} has no result list.").format(endpoint=endpoint), endpoint=endpoint)
     entries: list[BulkEntry] = []
     for index, recipient in enumerate(recipients):
         raw = result[index] if index < len(result) else None
@@ -71,7 +91,7 @@ def bulk_result(response: httpx.Response, recipients: Sequence[str], endpoint: s
             except UncertainError:
                 pass
         if raw is None:
-            entries.append(BulkEntry(index, recipient, None, None, "mProfi returned no result for this message"))
+            entries.append(BulkEntry(index, recipient, None, None, _("mProfi returned no result for this message")))
             continue
         low = lower_keys(raw) if isinstance(raw, dict) else {"error_message": raw}
         code = low.get("error_code") or low.get("code")
@@ -109,8 +129,9 @@ def hlr_result(data: Mapping[str, Any]) -> HlrResult:
     )
 
 
-def _unexpected(response: httpx.Response, endpoint: str, shape: str) -> ProtocolError:
-    # Its shape helps whoever reads the log; its content (numbers) stays out.
+def _unexpected(response: httpx.Response, endpoint: str, shape: str, shown: str | None = None) -> ProtocolError:
+    # Its shape helps whoever reads the log; its content (numbers) stays out. ``shown`` is
+    # what people read when ``shape`` is itself a sentence.
     logger.warning(
         "mProfi answered %s with something unexpected: HTTP %s, %s, shape %s",
         endpoint,
@@ -118,7 +139,9 @@ def _unexpected(response: httpx.Response, endpoint: str, shape: str) -> Protocol
         response.headers.get("content-type", "no content type"),
         shape,
     )
-    return ProtocolError(f"mProfi answered something unexpected to {endpoint} ({shape}).", endpoint=endpoint)
+    if shown is None:
+        shown = _("mProfi answered something unexpected to {endpoint} ({shape}).").format(endpoint=endpoint, shape=shape)
+    return ProtocolError(shown, endpoint=endpoint)
 
 
 def hlr_report(response: httpx.Response, upload_id: str) -> HlrReport:
@@ -146,7 +169,13 @@ def hlr_report(response: httpx.Response, upload_id: str) -> HlrReport:
     reader = csv.DictReader(io.StringIO(text))
     header = [str(name).strip().lower() for name in reader.fieldnames or []]
     if "msisdn" not in header:
-        raise _unexpected(response, endpoint, f"text with {len(text.splitlines())} lines and no msisdn column")
+        lines = len(text.splitlines())
+        shown = ngettext(
+            "mProfi answered something unexpected to {endpoint} (text with {n} line and no msisdn column).",
+            "mProfi answered something unexpected to {endpoint} (text with {n} lines and no msisdn column).",
+            lines,
+        ).format(endpoint=endpoint, n=lines)
+        raise _unexpected(response, endpoint, f"text with {lines} lines and no msisdn column", shown)  # untranslated: the log's shape
     return HlrReport(upload_id=upload_id, ready=True, rows=tuple(hlr_result(row) for row in reader), raw=response.content)
 
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import httpx
 
+from bot.i18n import N_, _
 from bot.mprofi.errors import (
     AuthenticationError,
     NotFoundError,
@@ -38,7 +39,18 @@ FilePart = tuple[str, tuple[str | None, bytes, str | None]]
 # with HTTP 400 ERR000 ("Nieprawidłowy typ tokenu", "Token jest nieaktywny"): a key
 # problem for an admin, not a bad message a person could fix. Only mProfi's own JSON
 # error text counts, so a proxy's page that happens to say "token" does not.
-_KEY_PROBLEM = re.compile(r"typ tokenu|token jest nieaktywny|nieprawid\w* token|invalid token|token (?:is )?inactive", re.IGNORECASE)
+_KEY_PROBLEM = re.compile(
+    r"typ tokenu|token jest nieaktywny|nieprawid\w* token|invalid token|token (?:is )?inactive",  # untranslated: a regex of mProfi's words
+    re.IGNORECASE,
+)
+
+# A refused key, by what it is for: one whole sentence each (``reason`` is mProfi's own text).
+_KEY_REFUSED: dict[KeyPurpose, str] = {
+    "send": N_("mProfi refused the send key: {reason}."),
+    "receive": N_("mProfi refused the receive key: {reason}."),
+    "hlr": N_("mProfi refused the hlr key: {reason}."),
+    "mms": N_("mProfi refused the mms key: {reason}."),
+}
 
 
 @dataclass(frozen=True)
@@ -137,15 +149,17 @@ class Transport:
         try:
             response = await self._http.request(method, self.base_url + endpoint, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise RetryableError(f"Could not connect to mProfi ({type(exc).__name__}); nothing was sent.", endpoint=endpoint) from None
+            raise RetryableError(
+                _("Could not connect to mProfi ({error}); nothing was sent.").format(error=type(exc).__name__), endpoint=endpoint
+            ) from None
         except httpx.TimeoutException as exc:
             raise UncertainError(
-                f"mProfi did not answer in time ({type(exc).__name__}); the request may have been carried out.",
+                _("mProfi did not answer in time ({error}); the request may have been carried out.").format(error=type(exc).__name__),
                 endpoint=endpoint,
             ) from None
         except httpx.TransportError as exc:
             raise UncertainError(
-                f"The connection to mProfi broke ({type(exc).__name__}); the request may have been carried out.",
+                _("The connection to mProfi broke ({error}); the request may have been carried out.").format(error=type(exc).__name__),
                 endpoint=endpoint,
             ) from None
         logger.debug("mprofi %s %s -> %s", method, endpoint, response.status_code)
@@ -159,33 +173,36 @@ class Transport:
         code, text, own_words = _error_fields(response)
         if status == 401 or (status == 400 and own_words and _KEY_PROBLEM.search(text)):
             return AuthenticationError(
-                f"mProfi refused the {purpose} key: {(text or 'authentication failed').rstrip('.')}.",
+                _(_KEY_REFUSED[purpose]).format(reason=(text or _("authentication failed")).rstrip(".")),
                 status_code=status,
                 endpoint=endpoint,
             )
         if status == 400:
             shown = (f"{code} {text}" if code else text).rstrip(".")
-            return ValidationError(f"mProfi refused the request: {shown}.", code=code, text=text, endpoint=endpoint)
+            return ValidationError(_("mProfi refused the request: {reason}.").format(reason=shown), code=code, text=text, endpoint=endpoint)
         if status == 404:
-            return NotFoundError(f"mProfi does not know it: {(text or 'not found').rstrip('.')}.", status_code=404, endpoint=endpoint)
+            reason = (text or _("not found")).rstrip(".")
+            return NotFoundError(_("mProfi does not know it: {reason}.").format(reason=reason), status_code=404, endpoint=endpoint)
         if status in (429, 503):
             try:
                 retry_after: float | None = float(response.headers.get("retry-after", ""))
             except ValueError:
                 retry_after = None
             return RetryableError(
-                f"mProfi is busy (HTTP {status}); nothing was accepted, try again later.",
+                _("mProfi is busy (HTTP {status}); nothing was accepted, try again later.").format(status=status),
                 retry_after=retry_after,
                 status_code=status,
                 endpoint=endpoint,
             )
         if status >= 500 or (sends and 200 <= status < 300):
             return UncertainError(
-                f"mProfi answered HTTP {status} after receiving the request; it may have been carried out.",
+                _("mProfi answered HTTP {status} after receiving the request; it may have been carried out.").format(status=status),
                 status_code=status,
                 endpoint=endpoint,
             )
-        return ProtocolError(f"mProfi answered with unexpected HTTP {status}.", status_code=status, endpoint=endpoint)
+        return ProtocolError(
+            _("mProfi answered with unexpected HTTP {status}.").format(status=status), status_code=status, endpoint=endpoint
+        )
 
     @staticmethod
     def json(response: httpx.Response, endpoint: str, *, sends: bool = False) -> Any:
@@ -193,4 +210,5 @@ class Transport:
             return response.json()
         except ValueError:
             error = UncertainError if sends else ProtocolError
-            raise error(f"mProfi's answer to {endpoint} is not JSON.", status_code=response.status_code, endpoint=endpoint) from None
+            message = _("mProfi's answer to {endpoint} is not JSON.").format(endpoint=endpoint)
+            raise error(message, status_code=response.status_code, endpoint=endpoint) from None

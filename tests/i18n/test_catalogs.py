@@ -29,7 +29,7 @@ NOT_SHOWN_IN_SLACK = (
     "config.py",
     "http/",
     "webhooks/",
-    "mprofi/",  # the client's errors reach people through bridge/refusals.py
+
 )
 TRANSLATORS = {"_", "ngettext", "pgettext", "N_"}
 LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical", "log"}
