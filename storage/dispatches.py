@@ -7,6 +7,7 @@ one per number), which keeps a 10,000-number send to a few dozen round trips.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, Row, func, insert, select, update
@@ -26,6 +27,8 @@ __all__ = [
     "status_counts",
     "failures",
     "count_outcomes",
+    "schedule_all",
+    "single_message",
 ]
 
 
@@ -122,3 +125,13 @@ async def count_outcomes(session: AsyncSession, dispatch: Dispatch) -> None:
     taken = (MessageStatus.ACCEPTED, MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.NOT_DELIVERED, MessageStatus.ERROR)
     dispatch.accepted = sum(counts.get(status, 0) for status in taken)
     dispatch.failed = counts.get(MessageStatus.FAILED, 0) + counts.get(MessageStatus.UNCERTAIN, 0)
+
+
+async def schedule_all(session: AsyncSession, dispatch_id: int, send_at: datetime) -> None:
+    """Give every row of a held dispatch the time mProfi is to send it at."""
+    await session.execute(update(Message).where(Message.dispatch_id == dispatch_id).values(scheduled_for=send_at))
+
+
+async def single_message(session: AsyncSession, dispatch_id: int) -> Message | None:
+    """The one message of a ``/sms`` to one number (it lives in the number's thread)."""
+    return await session.scalar(select(Message).where(Message.dispatch_id == dispatch_id, Message.conversation_id.is_not(None)).limit(1))

@@ -10,7 +10,7 @@ keeps a thread's messages in order and lets only one job open a thread.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
@@ -34,7 +34,15 @@ __all__ = [
     "has_waiting_job",
     "save_payload",
     "conversations_with_waiting_job",
+    "HELD_UNTIL",
+    "release_held",
+    "drop_held",
 ]
+
+HELD_UNTIL = datetime(9999, 1, 1, tzinfo=UTC)
+"""The ``run_after`` of a job that waits for a person's choice (a send held by QUIET_HOURS):
+never due until :func:`release_held` gives it a time. Such a job stays out of its
+conversation's line, so it holds back nothing behind it."""
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
@@ -235,3 +243,33 @@ async def work_due(engine: AsyncEngine, *, limit: int = 5) -> list[str]:
         ]
         found += [f"a status check of message {message_id} due" for (message_id,) in (await connection.execute(checks.limit(limit))).all()]
     return found
+
+
+def _held(kind: JobKind, message_id: int | None, job_id: int | None) -> ColumnElement[bool]:
+    which = Job.id == job_id if job_id is not None else Job.message_id == message_id
+    return and_(which, Job.kind == kind, Job.done_at.is_(None), Job.run_after == HELD_UNTIL)
+
+
+async def release_held(
+    session: AsyncSession, *, kind: JobKind, run_after: datetime | None, message_id: int | None = None, job_id: int | None = None
+) -> bool:
+    """Let a held job (by its message, or its own id) run at ``run_after`` (now when None);
+    False when no such job is held (already released or dropped)."""
+    result = await session.execute(
+        update(Job)
+        .where(_held(kind, message_id, job_id))
+        .values(run_after=run_after or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+
+
+async def drop_held(session: AsyncSession, *, kind: JobKind, message_id: int | None = None, job_id: int | None = None) -> bool:
+    """A held job that will never run (its send was cancelled): done, with nothing done."""
+    result = await session.execute(
+        update(Job)
+        .where(_held(kind, message_id, job_id))
+        .values(done_at=utcnow(), last_error="cancelled while held")
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult

@@ -17,9 +17,11 @@ from bot.bridge.context import Context
 from bot.bridge.hlr import start_hlr
 from bot.bridge.models import HlrRequest
 from bot.bridge.notices import queue_notice, tell_privately
+from bot.bridge.opt_out_list import MIN_REASON
 from bot.i18n import _
 from bot.sms.numbers import PhoneE164, display, is_phone
 from storage import contacts, conversations, opt_outs
+from storage.conversations import set_opt_out_hint
 from storage.models import Conversation, utcnow
 
 __all__ = [
@@ -182,26 +184,37 @@ async def check_number(ctx: Context, conversation_id: int, *, user_id: str) -> N
     )
 
 
-async def set_opt_out(ctx: Context, conversation_id: int, *, user_id: str, out: bool) -> None:
-    """Opt the number out (or back in) from the card, recording who did it."""
+async def set_opt_out(ctx: Context, conversation_id: int, *, user_id: str, out: bool, reason: str | None = None) -> None:
+    """Opt the number out (or back in, with the reason the customer gave) from the card,
+    recording who did it."""
+    reason = " ".join((reason or "").split()) or None
     async with ctx.sessions() as session, session.begin():
         conversation = await session.get(Conversation, conversation_id)
         if conversation is None:
             return
         phone = conversation.phone
-        if out:
+        if not out and (reason is None or len(reason) < MIN_REASON):
+            changed = None
+        elif out:
             changed = await opt_outs.opt_out(session, phone, word="SLACK", by=user_id, at=utcnow(), channel_id=conversation.channel_id)
+            await set_opt_out_hint(session, phone, None)
         else:
-            changed = await opt_outs.opt_in(session, phone, word="SLACK", by=user_id, at=utcnow(), channel_id=conversation.channel_id)
+            changed = await opt_outs.opt_in(
+                session, phone, word="SLACK", by=user_id, at=utcnow(), channel_id=conversation.channel_id, reason=reason
+            )
         if changed:
             await queue_cards_of_phone(session, phone)
-            said = (
-                _("{phone} was opted out: nothing will be sent to it. Done by")
-                if out
-                else _("{phone} was opted back in: it may be texted again. Done by")
-            )
-            queue_notice(session, conversation_id, said.format(phone=display(PhoneE164(phone))), ping=[user_id])
+            shown = display(PhoneE164(phone))
+            if out:
+                said = _("{phone} was opted out: nothing will be sent to it. Done by").format(phone=shown)
+            else:
+                said = _("{phone} was opted back in (“{reason}”): it may be texted again. Done by").format(phone=shown, reason=reason)
+            queue_notice(session, conversation_id, said, ping=[user_id])
     ctx.wake_workers()
+    if changed is None:
+        said = _("Say why {phone} may be texted again (the customer's request, when and how); nothing changed.")
+        await _tell(ctx, conversation, user_id, said.format(phone=display(PhoneE164(phone))))
+        return
     if not changed:
         said = _("{phone} is opted out already; nothing changed.") if out else _("{phone} is not opted out; nothing changed.")
         await _tell(ctx, conversation, user_id, said.format(phone=display(PhoneE164(phone))))

@@ -29,6 +29,7 @@ from bot.bridge import (
     notices,
     opt_out_list,
     policy,
+    quiet_hours,
     reminders,
     replies,
     retention,
@@ -210,8 +211,8 @@ class Bridge:
         """One HLR look-up of the conversation's number (a double click pays once)."""
         await conversations.check_number(self.ctx, conversation_id, user_id=user_id)
 
-    async def set_opt_out(self, conversation_id: int, *, user_id: str, out: bool) -> None:
-        await conversations.set_opt_out(self.ctx, conversation_id, user_id=user_id, out=out)
+    async def set_opt_out(self, conversation_id: int, *, user_id: str, out: bool, reason: str | None = None) -> None:
+        await conversations.set_opt_out(self.ctx, conversation_id, user_id=user_id, out=out, reason=reason)
 
     async def remind_due(self) -> int:
         """Post the reminders due now (snoozes ended, customers waiting too long)."""
@@ -240,6 +241,11 @@ class Bridge:
     async def contact_names(self, phones: list[str]) -> dict[str, str]:
         return await contacts.contact_names(self.ctx, phones)
 
+    async def language_of(self, user_id: str | None) -> str:
+        """The person's Slack language when it is Polish or English, else ``BOT_LANGUAGE``."""
+        found = await self.ctx.timezones.user_language(user_id) if user_id else None
+        return found or self.ctx.config.language
+
     # ---- consent and data protection -------------------------------------------------
 
     def not_admin(self, user_id: str) -> str | None:
@@ -266,6 +272,11 @@ class Bridge:
 
     async def forget_number(self, *, user_id: str, phone: PhoneE164, response_url: str | None) -> str:
         return await data_rights.forget_number(self.ctx, user_id=user_id, phone=phone, response_url=response_url)
+
+    async def answer_quiet_hours(self, kind: str, held_id: int, *, user_id: str, choice: str) -> str | None:
+        """*Schedule for 08:00* / *Send anyway* / *Cancel* under a send held by ``QUIET_HOURS``
+        (``kind``: ``sms`` a /sms dispatch, ``reply`` a thread reply, ``survey`` a /survey start)."""
+        return await quiet_hours.answer(self.ctx, kind, held_id, user_id=user_id, choice=choice)
 
     async def remove_old_texts(self, now: datetime | None = None) -> dict[str, int] | None:
         """One ``RETENTION_DAYS`` pass if one is due (the workers call this)."""

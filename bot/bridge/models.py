@@ -97,6 +97,7 @@ class SmsAccepted:
     again: bool = False  # the same command was stored before
     needs_confirmation: bool = False  # many numbers: nothing goes until the person confirms
     refusal: str | None = None  # a limit would be broken: nothing was stored
+    quiet_until: datetime | None = None  # inside QUIET_HOURS: held until its sender chooses (they end then)
 
 
 @dataclass(frozen=True)

@@ -70,5 +70,7 @@ def opt_out_sentence(found: OptOut) -> str:
     """The one sentence a refused reply shows for an opt-out."""
     who = display(PhoneE164(found.phone))
     if found.by:
-        return f"{who} was opted out by <@{found.by}> and is not sent to any more (until someone opts it back in)."
-    return f"{who} texted {found.word} and is not sent to any more (until it texts START)."
+        return _("{number} was opted out by <@{user}> and is not sent to any more (until someone opts it back in).").format(
+            number=who, user=found.by
+        )
+    return _("{number} texted {word} and is not sent to any more (until it texts START).").format(number=who, word=found.word)

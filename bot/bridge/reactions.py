@@ -37,7 +37,7 @@ def offers_something(message: Message) -> bool:
     """Does the line give a person something to do or know that the reaction cannot?"""
     if message.status == MessageStatus.QUEUED:
         return message.send_after is not None  # Cancel
-    return message.status in (MessageStatus.FAILED, MessageStatus.UNCERTAIN)  # the reason; Send again
+    return message.status in (MessageStatus.FAILED, MessageStatus.UNCERTAIN, MessageStatus.HELD)  # the reason; Send again; quiet hours
 
 
 async def show_reaction(ctx: Context, session: AsyncSession, message: Message) -> bool:

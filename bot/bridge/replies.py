@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.bridge import formatting, policy, undo
+from bot.bridge import formatting, policy, quiet_hours, undo
 from bot.bridge.card import queue_card
 from bot.bridge.context import Context
 from bot.bridge.notices import tell_privately
@@ -29,7 +29,7 @@ from bot.sms.text import TextTooLong, analyze, check_mms_text, check_sms_text, w
 from storage import conversations, repository
 from storage.kinds import JobKind, Lane, MessageStatus
 from storage.models import Conversation, Message, utcnow
-from storage.queue import enqueue
+from storage.queue import HELD_UNTIL, enqueue
 
 __all__ = ["handle_slack_message", "resend"]
 
@@ -112,7 +112,11 @@ async def handle_slack_message(ctx: Context, event: dict[str, Any], *, event_id:
         # Kept, and shown as not sent with the reason, so nobody thinks it went out.
         await _store(ctx, conversation, event, kind=kind, text=text, typed=typed, status=MessageStatus.FAILED, detail=problem)
         return
-    await _store(ctx, conversation, event, kind=kind, text=text, typed=typed, status=MessageStatus.QUEUED, files=files)
+    quiet = quiet_hours.inside(ctx.config, utcnow())
+    status = MessageStatus.HELD if quiet is not None else MessageStatus.QUEUED
+    message_id = await _store(ctx, conversation, event, kind=kind, text=text, typed=typed, status=status, files=files)
+    if quiet is not None and message_id is not None:
+        await quiet_hours.ask_about_reply(ctx, conversation, event, message_id=message_id, kind=kind, quiet=quiet)
 
 
 async def _tell_addressed_to_bot(ctx: Context, conversation: Conversation, event: dict[str, Any], bot_user_id: str) -> None:
@@ -182,8 +186,9 @@ async def _store(
     typed: str | None = None,
     detail: str | None = None,
     files: list[dict[str, Any]] | None = None,
-) -> None:
-    """Keep the reply (``text`` as the phone reads it, ``typed`` as Slack showed it when that differs)."""
+) -> int | None:
+    """Keep the reply (``text`` as the phone reads it, ``typed`` as Slack showed it when that
+    differs); its id, or None when Slack delivered it before."""
     channel, ts = event["channel"], event["ts"]
     encoding = wire_encoding(text) if kind != "note" else None
     info = analyze(text, utf8=encoding == "utf-8")
@@ -215,6 +220,11 @@ async def _store(
             await session.flush()
             if kind == "note":
                 enqueue(session, kind=JobKind.REACT_NOTE, lane=Lane.SLACK, conversation_id=conversation.id, message_id=message.id)
+            elif status == MessageStatus.HELD:  # QUIET_HOURS: its author chooses when it goes
+                file = {"file": file_ref(files[0])} if files else None
+                repository.add_status_event(session, message_id=message.id, status=status, source="bridge")
+                enqueue(session, kind=JobKind.SEND_REPLY, lane=Lane.MPROFI, message_id=message.id, payload=file, run_after=HELD_UNTIL)
+                enqueue(session, kind=JobKind.RENDER_STATUS, lane=Lane.SLACK, conversation_id=conversation.id, message_id=message.id)
             elif status == MessageStatus.QUEUED:
                 queue_send(session, message, payload={"file": file_ref(files[0])} if files else None)
                 await conversations.after_outbound(session, conversation.id, author=message.author, at=message.created_at)
@@ -225,8 +235,9 @@ async def _store(
                 await queue_card(session, conversation.id)  # the card shows the last reply, not sent
     except IntegrityError:
         logger.info("Slack message %s:%s was already taken; not sending it again", channel, ts)
-        return
+        return None
     ctx.wake_workers()
+    return message.id
 
 
 async def _edited(ctx: Context, event: dict[str, Any], event_id: str) -> None:

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.bridge import policy
+from bot.bridge import policy, quiet_hours
 from bot.bridge.card import queue_card
 from bot.bridge.context import Context
 from bot.bridge.models import RetryLater, SmsAccepted, SmsRequest
@@ -49,6 +49,9 @@ logger = logging.getLogger(__name__)
 async def start_sms(ctx: Context, request: SmsRequest) -> SmsAccepted:
     now = utcnow()
     refusal = await policy.over_limit(ctx, user_id=request.user_id, channel_id=request.channel_id, adding=len(request.recipients))
+    if request.send_at is not None and not refusal:
+        refusal = quiet_hours.scheduled_refusal(ctx.config, request.send_at)
+    quiet = quiet_hours.inside(ctx.config, now) if request.send_at is None else None
     if refusal:
         return SmsAccepted(dispatch_id=0, sending=(), opted_out=(), refused=request.refused, duplicates=request.duplicates, refusal=refusal)
     try:
@@ -72,20 +75,23 @@ async def start_sms(ctx: Context, request: SmsRequest) -> SmsAccepted:
             )
             session.add(dispatch)
             await session.flush()
-            held = len(sending) > ctx.config.confirm_above
+            held = len(sending) > ctx.config.confirm_above or quiet is not None
             if len(sending) == 1:
-                await _queue_single(ctx, session, dispatch, sending[0], typed=request.typed)
+                await _queue_single(ctx, session, dispatch, sending[0], typed=request.typed, held=quiet is not None)
             elif sending:
                 await _queue_many(ctx, session, dispatch, sending, held=held)
             else:
                 dispatch.state = "done"
+            if quiet is not None and sending:
+                dispatch.state = quiet_hours.HELD
             accepted = SmsAccepted(
                 dispatch_id=dispatch.id,
                 sending=sending,
                 opted_out=tuple(n for n in request.recipients if n in opted),
                 refused=request.refused,
                 duplicates=request.duplicates,
-                needs_confirmation=held and len(sending) > 1,
+                needs_confirmation=held and len(sending) > 1 and quiet is None,
+                quiet_until=quiet.ends_after(now) if quiet is not None and sending else None,
             )
     except IntegrityError:
         # The same command arrived twice (same trigger): it was stored the first time.
@@ -97,8 +103,11 @@ async def start_sms(ctx: Context, request: SmsRequest) -> SmsAccepted:
     return accepted
 
 
-async def _queue_single(ctx: Context, session: AsyncSession, dispatch: Dispatch, number: PhoneE164, *, typed: str | None = None) -> None:
-    """One number: the message lives in the number's thread like a reply typed there."""
+async def _queue_single(
+    ctx: Context, session: AsyncSession, dispatch: Dispatch, number: PhoneE164, *, typed: str | None = None, held: bool = False
+) -> None:
+    """One number: the message lives in the number's thread like a reply typed there
+    (``held``: inside the quiet hours, it waits for its sender's choice)."""
     conversation = await repository.get_or_create_conversation(session, channel_id=ctx.config.channel_id, phone=number)
     encoding = dispatch.encoding
     message = Message(
@@ -111,7 +120,7 @@ async def _queue_single(ctx: Context, session: AsyncSession, dispatch: Dispatch,
         typed_text=typed,
         encoding=encoding,
         parts=analyze(dispatch.text, utf8=encoding == "utf-8").parts,
-        status=MessageStatus.QUEUED,
+        status=MessageStatus.HELD if held else MessageStatus.QUEUED,
         status_at=utcnow(),
         origin_key=f"dispatch:{dispatch.id}",
         author=dispatch.user_id,
@@ -121,6 +130,8 @@ async def _queue_single(ctx: Context, session: AsyncSession, dispatch: Dispatch,
     )
     session.add(message)
     await session.flush()
+    if held:
+        return  # quiet_hours.answer_quiet_hours sends it, or not
     queue_send(session, message)
     # A /sms to one number is part of its conversation: the card shows it went out.
     await conversation_store.after_outbound(session, conversation.id, author=dispatch.user_id, at=message.created_at)

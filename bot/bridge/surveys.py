@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.bridge import policy
+from bot.bridge import policy, quiet_hours
 from bot.bridge.context import Context
 from bot.bridge.models import RetryLater, SurveyRequest
 from bot.bridge.posts import post_once, upload_once
@@ -34,7 +34,7 @@ from bot.sms.text import storable
 from storage import surveys as survey_rows
 from storage.kinds import JobKind, Lane
 from storage.models import Job, SurveyNotification, SurveyThread, utcnow
-from storage.queue import enqueue, save_payload
+from storage.queue import HELD_UNTIL, enqueue, save_payload
 
 __all__ = [
     "start_survey_command",
@@ -49,7 +49,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-async def start_survey_command(ctx: Context, request: SurveyRequest) -> None:
+async def start_survey_command(ctx: Context, request: SurveyRequest) -> dict[str, Any] | None:
+    """Queue the command; a ``/survey start`` inside ``QUIET_HOURS`` is held instead, and the
+    private question to answer with is returned."""
+    quiet = quiet_hours.inside(ctx.config, utcnow()) if request.action == "start" else None
     async with ctx.sessions() as session, session.begin():
         payload: dict[str, Any] = {
             "action": request.action,
@@ -60,8 +63,14 @@ async def start_survey_command(ctx: Context, request: SurveyRequest) -> None:
             "response_url": request.response_url,
             "results": {},
         }
-        enqueue(session, kind=JobKind.SURVEY_COMMAND, lane=Lane.MPROFI, payload=payload)
+        job = enqueue(session, kind=JobKind.SURVEY_COMMAND, lane=Lane.MPROFI, payload=payload, run_after=HELD_UNTIL if quiet else None)
+        await session.flush()
     ctx.wake_workers()
+    if quiet is None:
+        return None
+    count = ngettext("{n} number", "{n} numbers", len(request.numbers)).format(n=len(request.numbers))
+    what = _("survey {survey} for {count}").format(survey=request.survey_id, count=count)
+    return quiet_hours.question(f"survey:{job.id}", what, quiet)
 
 
 async def run_survey_command(ctx: Context, job: Job) -> None:

@@ -70,6 +70,7 @@ def card_view(ctx: Context, facts: CardFacts) -> CardView:
         hlr_network=str(hlr.get("network") or "") or None,
         hlr_active=bool(hlr.get("active")) if checked else None,
         hlr_at=datetime.fromisoformat(str(checked)) if checked else None,
+        opt_out_hint_at=facts.conversation.opt_out_hint_at,
         count=facts.count,
         note_prefix=ctx.config.note_prefixes[0] if ctx.config.note_prefixes else "note:",
     )

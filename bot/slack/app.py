@@ -74,7 +74,7 @@ def build_bolt_app(*, bridge: Bridge, client: AsyncWebClient, signing_secret: st
         logger=bolt_logger,
     )
     # First, so every listener and the middleware after it speak the person's language.
-    app.middleware(language_middleware(default=bridge.ctx.config.language, people=bridge.ctx.timezones))
+    app.middleware(language_middleware(bridge))
     register_listeners(app, bridge)
     install_bolt_body_filter(bolt_logger)  # and on any slack_bolt logger that existed already
     return app

@@ -19,17 +19,17 @@ __all__ = ["PersonLanguage", "language_middleware"]
 
 
 class PersonLanguage(Protocol):
-    async def user_language(self, user_id: str) -> str | None: ...
+    async def language_of(self, user_id: str | None) -> str:
+        """The person's language when it is one we speak, else ``BOT_LANGUAGE``."""
+        ...
 
 
 Middleware = Callable[[AsyncBoltContext, Callable[[], Awaitable[BoltResponse]]], Awaitable[BoltResponse]]
 
 
-def language_middleware(*, default: str, people: PersonLanguage) -> Middleware:
+def language_middleware(people: PersonLanguage) -> Middleware:
     async def in_their_language(context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
-        user_id = context.user_id
-        language = (await people.user_language(user_id) if user_id else None) or default
-        with use_language(language):
+        with use_language(await people.language_of(context.user_id)):
             return await next()
 
     return in_their_language

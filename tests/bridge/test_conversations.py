@@ -234,9 +234,15 @@ async def test_opting_out_from_the_card_is_recorded_with_who_and_stops_replies(
     [reply] = [m for m in await rows(ctx, Message) if m.direction == "out"]
     assert reply.status == MessageStatus.FAILED
 
-    await conversations.set_opt_out(ctx, row.id, user_id=PIOTR, out=False)
+    await conversations.set_opt_out(ctx, row.id, user_id=PIOTR, out=False)  # no reason: nothing changes
+    await run_jobs(ctx)
+    assert len(await rows(ctx, OptOut)) == 1
+    assert slack.ephemeral[-1]["text"].startswith("Say why +48 600 100 200 may be texted again")
+
+    await conversations.set_opt_out(ctx, row.id, user_id=PIOTR, out=False, reason="poprosiła telefonicznie")
     await run_jobs(ctx)
     assert await rows(ctx, OptOut) == [] and "May be texted" in card_of(slack, parent)
+    assert any("opted back in (“poprosiła telefonicznie”)" in m.text for m in slack.thread(parent.channel, parent.ts))
 
 
 async def test_check_number_puts_the_network_on_the_card(ctx: Context, slack: SlackState, sim: SimulatorState) -> None:

@@ -164,13 +164,18 @@ async def test_bodies_bolt_cannot_read_get_400_json_not_500(stack: SandboxStack)
 # ---- 7d: no body in Bolt's log lines ----------------------------------------------
 
 
+class _OnlyLanguage:
+    async def language_of(self, user_id: str | None) -> str:
+        return "en"
+
+
 async def test_bolt_writes_no_request_body_above_debug(stack: SandboxStack, bolt_logs: pytest.LogCaptureFixture) -> None:
     """Straight into the Bolt app the bridge builds (its Web API client on the emulator):
     a bad signature and a middleware that answers nothing both make Bolt log the body;
     neither line may carry it."""
     secret = "guard-test-secret"
     client = build_web_client(stack.slack.config.bot_token, stack.slack.config.public_url + "/api/")
-    app = build_bolt_app(bridge=object(), client=client, signing_secret=secret)  # type: ignore[arg-type]  # Bolt never reaches a listener here, so no bridge is needed
+    app = build_bolt_app(bridge=_OnlyLanguage(), client=client, signing_secret=secret)  # type: ignore[arg-type]  # Bolt reaches no listener here: only the language middleware asks the bridge
     big = json.dumps({"type": "event_callback", "team_id": "T1", "pad": MARKER * 20_000}).encode()  # about 400 KB
     stamp = str(int(time.time()))
     bad_headers: dict[str, str | Sequence[str]] = {

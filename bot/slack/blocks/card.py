@@ -38,6 +38,8 @@ __all__ = [
     "CARD_ACTIONS",
     "NAME_FORM",
     "SNOOZE_FORM",
+    "OPT_IN_FORM",
+    "opt_in_form",
     "SNOOZE_CHOICES",
 ]
 
@@ -63,6 +65,7 @@ CARD_ACTIONS = (
 )
 NAME_FORM = "card_name_form"
 SNOOZE_FORM = "card_snooze_form"
+OPT_IN_FORM = "card_opt_in_form"
 # The snooze menu: value → label (marked; shown through _()). "pick" opens a form; "wake" ends a snooze now.
 SNOOZE_CHOICES = {
     "tomorrow": N_("Snooze: Until tomorrow 9:00"),
@@ -123,6 +126,7 @@ class CardView:
     hlr_network: str | None = None
     hlr_active: bool | None = None
     hlr_at: datetime | None = None
+    opt_out_hint_at: datetime | None = None  # an SMS seemed to ask to opt out
     count: int = 0
     note_prefix: str = "note:"
 
@@ -215,6 +219,9 @@ def _opted_out(view: CardView) -> str:
 
 def _facts(view: CardView) -> str:
     facts = [":no_entry: " + _opted_out(view) if view.opted_out else ":white_check_mark: " + _("May be texted")]
+    if view.opt_out_hint_at is not None and not view.opted_out:
+        hint = _("*May want to opt out*: the SMS of {date} mentions it; if that is what they asked, press Opt out.")
+        facts.append(":warning: " + hint.format(date=_date(view.opt_out_hint_at)))
     if view.hlr_at is not None:
         active = pgettext("number", "active") if view.hlr_active else pgettext("number", "not active")
         network = escape(view.hlr_network) if view.hlr_network else _("unknown network")
@@ -271,10 +278,8 @@ def _actions(view: CardView) -> list[dict[str, Any]]:
     if is_phone(view.phone):
         number.append(_button(_("Check number"), CHECK_ACTION, value))
         shown = escape(display(view.phone))
-        if view.opted_out:
-            warn = _("Only if the customer asked to be texted again: SMS to {number} will be allowed again.").format(number=shown)
-            confirm = _confirm(_("Opt back in?"), warn, _("Opt back in"))
-            number.append(_button(_("Opt back in"), OPT_IN_ACTION, value, confirm=confirm))
+        if view.opted_out:  # the form asks why: the reason goes into the audit log
+            number.append(_button(_("Opt back in…"), OPT_IN_ACTION, value))
         else:
             warn = _("Nothing will be sent to {number} until someone opts it back in. Your name is recorded.").format(number=shown)
             confirm = _confirm(_("Opt this number out?"), warn, _("Opt out"))
@@ -339,6 +344,20 @@ def name_form(*, conversation_id: int, phone: PhoneE164, name: str | None) -> di
         "element": element,
     }
     return _form(callback_id=NAME_FORM, conversation_id=conversation_id, title=_("Contact name"), submit=_("Save"), field=field)
+
+
+def opt_in_form(*, conversation_id: int, phone: PhoneE164) -> dict[str, Any]:
+    """The "Opt back in…" modal: texting a number that said no again needs a reason on record."""
+    field = {
+        "block_id": "reason",
+        "label": {"type": "plain_text", "text": plain_clip(_("Why may {number} be texted again?").format(number=display(phone)), 2000)},
+        "hint": {
+            "type": "plain_text",
+            "text": _("Only on the customer's own request: say when and how they asked. It is kept in the audit log."),
+        },
+        "element": {"type": "plain_text_input", "action_id": "reason", "min_length": 5, "max_length": 500},
+    }
+    return _form(callback_id=OPT_IN_FORM, conversation_id=conversation_id, title=_("Opt back in"), submit=_("Opt back in"), field=field)
 
 
 def snooze_form(*, conversation_id: int, initial: datetime) -> dict[str, Any]:

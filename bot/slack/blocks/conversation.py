@@ -27,6 +27,7 @@ CANCEL_SEND_ACTION = "cancel_send_sms"  # Cancel on a reply still in its undo wi
 
 # The labels are marked, not translated: pass them through _() where they are shown.
 STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "held": (":crescent_moon:", N_("held for the quiet hours: its sender chooses when it goes")),
     "queued": (":hourglass_flowing_sand:", N_("queued")),
     "sending": (":hourglass_flowing_sand:", N_("sending to mProfi")),
     "accepted": (":incoming_envelope:", N_("accepted by mProfi")),

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import cards, conversations, hlr, privacy, sms, surveys
+from bot.slack.listeners import cards, conversations, hlr, privacy, quiet_hours, sms, surveys
 
 if TYPE_CHECKING:
     from bot.bridge import Bridge
@@ -25,5 +25,6 @@ def register_listeners(app: AsyncApp, bridge: Bridge) -> None:
     cards.register(app, bridge)
     sms.register(app, bridge)
     privacy.register(app, bridge)
+    quiet_hours.register(app, bridge)
     hlr.register(app, bridge)
     surveys.register(app, bridge)

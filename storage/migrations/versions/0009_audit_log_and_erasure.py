@@ -60,10 +60,7 @@ def upgrade() -> None:
     )
     op.add_column("opt_outs", sa.Column("message_id", sa.Integer(), nullable=True))
     op.add_column("conversations", sa.Column("opt_out_hint_at", _WHEN, nullable=True))
-    op.execute(
-        "INSERT INTO audit_log (at, kind, actor, phone, detail) "
-        "SELECT at, 'opt_out', by, phone, word FROM opt_outs ORDER BY at"
-    )
+    op.execute("INSERT INTO audit_log (at, kind, actor, phone, detail) SELECT at, 'opt_out', by, phone, word FROM opt_outs ORDER BY at")
 
 
 def downgrade() -> None:
