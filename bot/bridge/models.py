@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from bot.sms.numbers import PhoneE164, SenderId
 
@@ -97,7 +98,7 @@ class SmsAccepted:
     again: bool = False  # the same command was stored before
     needs_confirmation: bool = False  # many numbers: nothing goes until the person confirms
     refusal: str | None = None  # a limit would be broken: nothing was stored
-    quiet_until: datetime | None = None  # inside QUIET_HOURS: held until its sender chooses (they end then)
+    quiet_question: dict[str, Any] | None = None  # inside QUIET_HOURS: held; the private question to answer with
 
 
 @dataclass(frozen=True)

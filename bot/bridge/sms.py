@@ -33,6 +33,7 @@ from bot.slack import blocks
 from bot.slack.errors import slack_error
 from bot.slack.responses import post_response
 from bot.sms.numbers import PhoneE164, display, recipient_digits
+from bot.sms.quiet_hours import QuietHours
 from bot.sms.text import analyze
 from storage import conversations as conversation_store
 from storage import dispatches, repository
@@ -91,7 +92,7 @@ async def start_sms(ctx: Context, request: SmsRequest) -> SmsAccepted:
                 refused=request.refused,
                 duplicates=request.duplicates,
                 needs_confirmation=held and len(sending) > 1 and quiet is None,
-                quiet_until=quiet.ends_after(now) if quiet is not None and sending else None,
+                quiet_question=_quiet_question(dispatch.id, sending, quiet) if quiet is not None and sending else None,
             )
     except IntegrityError:
         # The same command arrived twice (same trigger): it was stored the first time.
@@ -261,6 +262,14 @@ async def send_bulk(ctx: Context, job: Job) -> None:
         await _queue_progress(session, dispatch)
         await session.commit()
     ctx.wake_workers()
+
+
+def _quiet_question(dispatch_id: int, sending: tuple[PhoneE164, ...], quiet: QuietHours) -> dict[str, Any]:
+    if len(sending) == 1:
+        what = _("this SMS to {number}").format(number=display(sending[0]))
+    else:
+        what = ngettext("this SMS to {n} number", "this SMS to {n} numbers", len(sending)).format(n=f"{len(sending):,}")
+    return quiet_hours.question(f"sms:{dispatch_id}", what, quiet)
 
 
 def _audited(dispatch: Dispatch, recipient: tuple[int, str, int], mprofi_id: int | None, outcome: str) -> dict[str, Any]:
