@@ -156,7 +156,7 @@ def create_app(settings: Settings) -> Starlette:
 
     async def slack_events(request: Request) -> Response:
         if not signing_secret:
-            error = "this bridge takes Slack's events over Socket Mode; set SLACK_SIGNING_SECRET to accept them here"
+            error = "this bridge takes Slack's events over Socket Mode; set SLACK_SIGNING_SECRET to accept them here"  # untranslated: operator console
             return JSONResponse({"ok": False, "error": error}, status_code=404)
         # Size, signature and shape are checked before Bolt parses (or logs) anything.
         body = await guard.read(request)
@@ -167,7 +167,7 @@ def create_app(settings: Settings) -> Starlette:
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
-        message = "no such route" if status == 404 else "method not allowed"
+        message = "no such route" if status == 404 else "method not allowed"  # untranslated: operator console (JSON to HTTP callers)
         return JSONResponse({"ok": False, "error": message}, status_code=status)
 
     routes = [

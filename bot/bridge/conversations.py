@@ -17,9 +17,9 @@ from bot.bridge.context import Context
 from bot.bridge.hlr import start_hlr
 from bot.bridge.models import HlrRequest
 from bot.bridge.notices import queue_notice, tell_privately
-from bot.bridge.opt_out_list import MIN_REASON
 from bot.i18n import _
 from bot.sms.numbers import PhoneE164, display, is_phone
+from bot.sms.opt_out_words import MIN_REASON
 from storage import contacts, conversations, opt_outs
 from storage.conversations import set_opt_out_hint
 from storage.models import Conversation, utcnow

@@ -157,9 +157,10 @@ class Bridge:
             self.ctx, trigger_id=trigger_id, user_id=user_id, channel_id=channel_id, thread_ts=thread_ts, file=file
         )
 
-    async def start_survey_command(self, request: SurveyRequest) -> None:
-        """Queue a ``/survey`` (list, show, start, report); its answer comes from a job."""
-        await surveys.start_survey_command(self.ctx, request)
+    async def start_survey_command(self, request: SurveyRequest) -> dict[str, Any] | None:
+        """Queue a ``/survey`` (list, show, start, report); its answer comes from a job. A start
+        inside ``QUIET_HOURS`` is held: the question to answer with instead."""
+        return await surveys.start_survey_command(self.ctx, request)
 
     async def receive_survey_notification(self, *, content_type: str, body: bytes, data: Any) -> tuple[int, str]:
         """Keep a call to /mprofi/surveys as it came and queue its post; (id, kind)."""

@@ -20,6 +20,7 @@ from bot.i18n import _
 from bot.slack.errors import PLACE_REFUSED, slack_error
 from bot.slack.responses import post_response
 from bot.sms.numbers import PhoneE164, display
+from bot.sms.opt_out_words import MIN_REASON
 from storage import opt_outs
 from storage.conversations import conversation_ids_of_phone, set_opt_out_hint
 from storage.kinds import JobKind, Lane
@@ -27,9 +28,7 @@ from storage.models import Job, utcnow
 from storage.opt_outs import OptOutRow
 from storage.queue import enqueue
 
-__all__ = ["add_opt_out", "export_opt_outs", "list_opt_outs", "remove_opt_out", "start_opt_outs_export", "MIN_REASON"]
-
-MIN_REASON = 5  # characters: "prośba" is a reason, "ok" is not
+__all__ = ["add_opt_out", "export_opt_outs", "list_opt_outs", "remove_opt_out", "start_opt_outs_export"]
 
 
 async def list_opt_outs(ctx: Context, search: str | None, *, limit: int = 20) -> tuple[list[OptOutRow], int]:

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from bot.i18n import _
 from bot.slack.errors import SlackUnavailable
 from bot.sms.text import MMS_FILE_EXTENSIONS, MMS_MAX_FILE_BYTES
 
@@ -24,16 +25,18 @@ class FileRefused(Exception):
 def file_problem(files: list[dict[str, Any]]) -> str | None:
     """Why these shared files cannot go as one MMS (one plain sentence), or None."""
     if len(files) > 1:
-        return "An MMS carries one file; share the files one at a time."
+        return _("An MMS carries one file; share the files one at a time.")
     file = files[0]
     name = str(file.get("name") or "")
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else str(file.get("filetype") or "").lower()
     if extension not in MMS_FILE_EXTENSIONS:
-        return f"{name or 'This file'} cannot go by MMS; mProfi takes txt, png, jpg, jpeg or gif files."
+        if not name:
+            return _("This file cannot go by MMS; mProfi takes txt, png, jpg, jpeg or gif files.")
+        return _("{name} cannot go by MMS; mProfi takes txt, png, jpg, jpeg or gif files.").format(name=name)
     size = int(file.get("size") or 0)
     if size > MMS_MAX_FILE_BYTES:
-        return (
-            f"{name} is {-(-size // 1000)} kB and an MMS file may be at most {MMS_MAX_FILE_BYTES // 1000} kB; shrink it and share it again."
+        return _("{name} is {size} kB and an MMS file may be at most {limit} kB; shrink it and share it again.").format(
+            name=name, size=-(-size // 1000), limit=MMS_MAX_FILE_BYTES // 1000
         )
     return None
 
@@ -58,9 +61,9 @@ async def download(http: httpx.AsyncClient, url: str, *, token: str, limit: int)
     try:
         async with http.stream("GET", url, headers={"Authorization": f"Bearer {token}"}) as response:
             if response.status_code >= 500 or response.status_code == 429:
-                raise SlackUnavailable(f"Slack answered HTTP {response.status_code} for the file")
+                raise SlackUnavailable(f"Slack answered HTTP {response.status_code} for the file")  # untranslated: job error for operators
             if response.status_code != 200 or response.headers.get("content-type", "").startswith("text/html"):
-                raise FileRefused("Slack did not hand over the file (the app needs the files:read scope).")
+                raise FileRefused(_("Slack did not hand over the file (the app needs the files:read scope)."))
             content = bytearray()
             async for chunk in response.aiter_bytes():
                 content += chunk
@@ -68,4 +71,6 @@ async def download(http: httpx.AsyncClient, url: str, *, token: str, limit: int)
                     break  # enough to tell "too big": the rest is never read into memory
             return bytes(content[: limit + 1])
     except httpx.HTTPError as exc:
-        raise SlackUnavailable(f"could not download the file from Slack ({type(exc).__name__})") from None
+        raise SlackUnavailable(
+            f"could not download the file from Slack ({type(exc).__name__})"  # untranslated: job error for operators
+        ) from None

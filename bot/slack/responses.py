@@ -23,8 +23,10 @@ async def post_response(http: httpx.AsyncClient, url: str, payload: dict[str, An
     try:
         response = await http.post(url, json=body, timeout=10.0)
     except httpx.HTTPError as exc:
-        raise SlackUnavailable(f"could not reach the response_url ({type(exc).__name__})") from None
+        raise SlackUnavailable(
+            f"could not reach the response_url ({type(exc).__name__})"  # untranslated: job error for operators
+        ) from None
     if response.status_code >= 500:
-        raise SlackUnavailable(f"Slack answered HTTP {response.status_code} to the response_url")
+        raise SlackUnavailable(f"Slack answered HTTP {response.status_code} to the response_url")  # untranslated: job error for operators
     if response.status_code >= 400:
         logger.info("the response_url refused the answer (HTTP %s); it may have expired", response.status_code)

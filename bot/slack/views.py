@@ -5,35 +5,43 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.i18n import N_, _, ngettext
 from bot.sms.text import SMS_MAX_CHARS, analyze, needs_utf8
 
 __all__ = ["SMS_FORM", "TEXT_ACTION", "sms_form", "text_hint", "form_values", "ENCODINGS", "wire_encoding_for"]
 
 SMS_FORM = "sms_form"
 TEXT_ACTION = "sms_text"
+# Marked, not translated: the form passes each label through _() when it is drawn.
 ENCODINGS = {
-    "auto": "Automatic (Unicode only when the text needs it)",
-    "utf-8": "Unicode (utf-8): Polish letters and emoji as typed",
-    "plain": "Plain letters only: cheaper, diacritics dropped",
+    "auto": N_("Automatic (Unicode only when the text needs it)"),
+    "utf-8": N_("Unicode (utf-8): Polish letters and emoji as typed"),
+    "plain": N_("Plain letters only: cheaper, diacritics dropped"),
 }
 
 
 def text_hint(text: str, encoding_choice: str = "auto") -> str:
     """Characters, SMS parts and what the phone reads without ``utf-8``."""
     if not text:
-        return "Type the message to see its length and how many SMS it takes."
+        return _("Type the message to see its length and how many SMS it takes.")
     utf8 = encoding_choice == "utf-8" or (encoding_choice == "auto" and needs_utf8(text))
     info = analyze(text, utf8=utf8)
-    parts = f"{info.parts} SMS part{'s' if info.parts != 1 else ''}"
-    line = f"{info.chars} of {SMS_MAX_CHARS} characters · {parts} ({info.encoding.value})"
+    parts = ngettext("{n} SMS part", "{n} SMS parts", info.parts).format(n=info.parts)
+    line = ngettext(
+        "{count} of {limit} character · {parts} ({encoding})", "{count} of {limit} characters · {parts} ({encoding})", SMS_MAX_CHARS
+    ).format(count=info.chars, limit=SMS_MAX_CHARS, parts=parts, encoding=info.encoding.value)
     if info.chars > SMS_MAX_CHARS:
-        line = f":warning: {info.chars} characters, {info.chars - SMS_MAX_CHARS} over the limit of {SMS_MAX_CHARS}"
+        line = ngettext(
+            ":warning: {count} character, {over} over the limit of {limit}",
+            ":warning: {count} characters, {over} over the limit of {limit}",
+            info.chars,
+        ).format(count=info.chars, over=info.chars - SMS_MAX_CHARS, limit=SMS_MAX_CHARS)
     plain = analyze(text, utf8=False).delivered
     if plain != text:
         if encoding_choice == "plain":
-            line += f"\nThe phone will read: “{plain[:300]}”"
+            line += "\n" + _("The phone will read: “{text}”").format(text=plain[:300])
         else:
-            line += f"\nWithout Unicode the phone would read: “{plain[:300]}”"
+            line += "\n" + _("Without Unicode the phone would read: “{text}”").format(text=plain[:300])
     return line
 
 
@@ -43,15 +51,15 @@ def sms_form(*, channel_id: str, timezone: str, hint: str | None = None) -> dict
         "type": "modal",
         "callback_id": SMS_FORM,
         "private_metadata": json.dumps({"channel": channel_id, "tz": timezone}),
-        "title": {"type": "plain_text", "text": "Send SMS"},
-        "submit": {"type": "plain_text", "text": "Send"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": {"type": "plain_text", "text": _("Send SMS")},
+        "submit": {"type": "plain_text", "text": _("Send")},
+        "close": {"type": "plain_text", "text": _("Cancel")},
         "blocks": [
             {
                 "type": "input",
                 "block_id": "recipients",
-                "label": {"type": "plain_text", "text": "Numbers"},
-                "hint": {"type": "plain_text", "text": "Separate numbers with commas, spaces or new lines; 9-digit numbers are Polish."},
+                "label": {"type": "plain_text", "text": _("Numbers")},
+                "hint": {"type": "plain_text", "text": _("Separate numbers with commas, spaces or new lines; 9-digit numbers are Polish.")},
                 "element": {
                     "type": "plain_text_input",
                     "action_id": "value",
@@ -62,7 +70,7 @@ def sms_form(*, channel_id: str, timezone: str, hint: str | None = None) -> dict
             {
                 "type": "input",
                 "block_id": "text",
-                "label": {"type": "plain_text", "text": "Message"},
+                "label": {"type": "plain_text", "text": _("Message")},
                 "dispatch_action": True,
                 "element": {
                     "type": "plain_text_input",
@@ -77,13 +85,13 @@ def sms_form(*, channel_id: str, timezone: str, hint: str | None = None) -> dict
                 "type": "input",
                 "block_id": "when",
                 "optional": True,
-                "label": {"type": "plain_text", "text": "Send at (leave empty to send now)"},
+                "label": {"type": "plain_text", "text": _("Send at (leave empty to send now)")},
                 "element": {"type": "datetimepicker", "action_id": "value"},
             },
             {
                 "type": "input",
                 "block_id": "encoding",
-                "label": {"type": "plain_text", "text": "Characters"},
+                "label": {"type": "plain_text", "text": _("Characters")},
                 "element": {
                     "type": "static_select",
                     "action_id": "value",
@@ -96,7 +104,7 @@ def sms_form(*, channel_id: str, timezone: str, hint: str | None = None) -> dict
 
 
 def _option(key: str) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": ENCODINGS[key]}, "value": key}
+    return {"text": {"type": "plain_text", "text": _(ENCODINGS[key])}, "value": key}
 
 
 def form_values(view: dict[str, Any]) -> dict[str, Any]:

@@ -115,7 +115,15 @@ async def test_name_opt_out_and_check_number(stack: SandboxStack) -> None:
     await press(stack, parent, "card_opt_out")
     [opt_out] = await stored(stack, select(OptOut))
     assert opt_out.by == ANNA and "Opted out" in card_text(stack, parent)
+    before = set(stack.slack.views)
     await press(stack, parent, "card_opt_in", user=PIOTR)
+    [reason_form] = set(stack.slack.views) - before
+    assert len(await stored(stack, select(OptOut))) == 1  # not before a reason is given
+    with pytest.raises(ValueError, match="at least 5 characters"):  # Slack itself refuses a shorter reason (min_length)
+        await stack.slack.submit_view(reason_form, PIOTR, {"reason": {"reason": {"type": "plain_text_input", "value": "tak"}}})
+    reason = {"reason": {"reason": {"type": "plain_text_input", "value": "klient prosił mailem 30.11"}}}
+    assert (await stack.slack.submit_view(reason_form, PIOTR, reason)).status_code == 200
+    await stack.drain()
     assert await stored(stack, select(OptOut)) == []
 
     await press(stack, parent, "card_check_number")

@@ -70,10 +70,8 @@ def _not_shown(tree: ast.AST) -> set[int]:
         skip.update(id(inner) for inner in ast.walk(node))
 
     for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
-            first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                mark(first)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            mark(node)  # a docstring (of a module, class, function or attribute): read in the code only
         elif isinstance(node, ast.Call):
             name = _call_name(node)
             if name in TRANSLATORS or (name in LOG_CALLS and isinstance(node.func, ast.Attribute)) or name in INTERNAL_ERRORS:

@@ -16,6 +16,7 @@ from typing import Any
 from bot.i18n import N_, _, ngettext, pgettext
 from bot.slack.blocks.markup import HEADER_LIMIT, clip, escape, fallback, plain_clip, when
 from bot.sms.numbers import PhoneE164, display, is_phone
+from bot.sms.opt_out_words import MIN_REASON
 
 __all__ = [
     "CardView",
@@ -355,7 +356,7 @@ def opt_in_form(*, conversation_id: int, phone: PhoneE164) -> dict[str, Any]:
             "type": "plain_text",
             "text": _("Only on the customer's own request: say when and how they asked. It is kept in the audit log."),
         },
-        "element": {"type": "plain_text_input", "action_id": "reason", "min_length": 5, "max_length": 500},
+        "element": {"type": "plain_text_input", "action_id": "reason", "min_length": MIN_REASON, "max_length": 500},
     }
     return _form(callback_id=OPT_IN_FORM, conversation_id=conversation_id, title=_("Opt back in"), submit=_("Opt back in"), field=field)
 

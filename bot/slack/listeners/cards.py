@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.i18n import _, ngettext
 from bot.slack.blocks import card
+from bot.sms.opt_out_words import MIN_REASON
 
 if TYPE_CHECKING:
     from bot.bridge import Bridge
@@ -55,6 +57,7 @@ def register(app: AsyncApp, bridge: Bridge) -> None:
     app.action(card.OPT_IN_ACTION)(partial(handle_opt_in, bridge=bridge))
     app.view(card.NAME_FORM)(partial(handle_name_form, bridge=bridge))
     app.view(card.SNOOZE_FORM)(partial(handle_snooze_form, bridge=bridge))
+    app.view(card.OPT_IN_FORM)(partial(handle_opt_in_form, bridge=bridge))
 
 
 def _user(body: dict[str, Any]) -> str:
@@ -108,7 +111,7 @@ async def handle_reopen(ack: AsyncAck, body: dict[str, Any], action: dict[str, A
 async def handle_snooze(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, *, bridge: Bridge) -> None:
     """The snooze menu: tomorrow or Monday at 9:00 (the person's own time), a time to pick, or wake it now."""
     await ack()
-    choice, _, conversation = str((action.get("selected_option") or {}).get("value") or "").partition(":")
+    choice, _sep, conversation = str((action.get("selected_option") or {}).get("value") or "").partition(":")
     if not conversation.isdigit() or choice not in card.SNOOZE_CHOICES:
         return
     conversation_id, user = int(conversation), _user(body)
@@ -142,10 +145,26 @@ async def handle_opt_out(ack: AsyncAck, body: dict[str, Any], action: dict[str, 
         await bridge.set_opt_out(pressed[0], user_id=_user(body), out=True)
 
 
-async def handle_opt_in(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], *, bridge: Bridge) -> None:
+async def handle_opt_in(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, *, bridge: Bridge) -> None:
+    """ "Opt back in…": a form asks why first (the reason goes into the audit log)."""
     await ack()
-    if pressed := _pressed(action):
-        await bridge.set_opt_out(pressed[0], user_id=_user(body), out=False)
+    pressed = _pressed(action)
+    found = await bridge.contact_of_conversation(pressed[0]) if pressed else None
+    if pressed and found:
+        await client.views_open(trigger_id=body["trigger_id"], view=card.opt_in_form(conversation_id=pressed[0], phone=found[0]))
+
+
+async def handle_opt_in_form(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], *, bridge: Bridge) -> None:
+    """The reason for opting a number back in: at least a few words, or the form says so."""
+    conversation_id = _meta(view)
+    value = (((view.get("state") or {}).get("values") or {}).get("reason") or {}).get("reason") or {}
+    reason = " ".join(str(value.get("value") or "").split())
+    if len(reason) < MIN_REASON:
+        await ack(response_action="errors", errors={"reason": _("Say when and how the customer asked to be texted again.")})
+        return
+    await ack()
+    if conversation_id is not None:
+        await bridge.set_opt_out(conversation_id, user_id=_user(body), out=False, reason=reason)
 
 
 async def handle_name_form(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], *, bridge: Bridge) -> None:
@@ -154,10 +173,13 @@ async def handle_name_form(ack: AsyncAck, body: dict[str, Any], view: dict[str, 
     value = (((view.get("state") or {}).get("values") or {}).get("name") or {}).get("name") or {}
     name = " ".join(str(value.get("value") or "").split())
     if not name:
-        await ack(response_action="errors", errors={"name": "Write a name, or press Cancel to keep the card as it is."})
+        await ack(response_action="errors", errors={"name": _("Write a name, or press Cancel to keep the card as it is.")})
         return
     if len(name) > NAME_LIMIT:
-        await ack(response_action="errors", errors={"name": f"A name can be at most {NAME_LIMIT} characters long."})
+        too_long = ngettext("A name can be at most {n} character long.", "A name can be at most {n} characters long.", NAME_LIMIT).format(
+            n=NAME_LIMIT
+        )
+        await ack(response_action="errors", errors={"name": too_long})
         return
     await ack()
     if conversation_id is not None:
@@ -170,7 +192,7 @@ async def handle_snooze_form(ack: AsyncAck, body: dict[str, Any], view: dict[str
     value = (((view.get("state") or {}).get("values") or {}).get("until") or {}).get("until") or {}
     stamp = value.get("selected_date_time")
     if type(stamp) is not int or not datetime.now(UTC).timestamp() < stamp < _YEAR_2100:
-        await ack(response_action="errors", errors={"until": "Pick a date and time in the future."})
+        await ack(response_action="errors", errors={"until": _("Pick a date and time in the future.")})
         return
     await ack()
     if conversation_id is not None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.bridge.models import HlrRequest
+from bot.i18n import N_, _, ngettext
 from bot.sms.command import HELP_WORDS, describe_refused, parse_recipients, split_numbers
 from bot.sms.numbers import display
 
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 
 __all__ = ["register", "handle_hlr", "handle_mention", "HLR_HELP"]
 
-HLR_HELP = (
+# Marked, not translated: shown through _() in the language of the request.
+HLR_HELP = N_(
     "Give the number(s) to check: /hlr 600100200, or several: /hlr 600100200 600100201. "
     "For a long list, share a CSV file (one number per line) in a channel and mention me in the message."
 )
@@ -37,16 +39,16 @@ async def handle_hlr(ack: AsyncAck, command: dict[str, Any], *, bridge: Bridge) 
     """``/hlr`` typed out: a usage sentence, or the check queued and said so."""
     text = str(command.get("text") or "")
     if text.strip().lower() in HELP_WORDS:
-        await ack(HLR_HELP)
+        await ack(_(HLR_HELP))
         return
     raw, leftover = split_numbers(text)
     if leftover:
-        await ack(f"“{leftover[:40]}” is not a phone number; /hlr takes only numbers. {HLR_HELP}")
+        await ack(_("“{typed}” is not a phone number; /hlr takes only numbers. {usage}").format(typed=leftover[:40], usage=_(HLR_HELP)))
         return
     numbers = parse_recipients(raw)
     if not numbers.valid:
         first, reason = numbers.refused[0]
-        await ack(f"{first} is not a number that can be checked: {reason}.")
+        await ack(_("{number} is not a number that can be checked: {reason}.").format(number=first, reason=reason))
         return
     request = HlrRequest(
         trigger_id=f"command:{command.get('trigger_id') or command.get('response_url')}",
@@ -57,11 +59,19 @@ async def handle_hlr(ack: AsyncAck, command: dict[str, Any], *, bridge: Bridge) 
         response_url=command.get("response_url"),
     )
     if not await bridge.start_hlr(request):
-        await ack("This /hlr was already received; the numbers are not checked twice.")  # Slack retried the command
+        await ack(_("This /hlr was already received; the numbers are not checked twice."))  # Slack retried the command
         return
-    what = display(numbers.valid[0]) if len(numbers.valid) == 1 else f"{len(numbers.valid):,} numbers"
-    skipped = f" Not checked: {describe_refused(numbers.refused)}." if numbers.refused else ""
-    await ack(f"Checking {what}; the answer will be posted in this channel.{skipped}")
+    count = len(numbers.valid)
+    if count == 1:
+        checking = _("Checking {number}; the answer will be posted in this channel.").format(number=display(numbers.valid[0]))
+    else:
+        checking = ngettext(
+            "Checking {n} number; the answer will be posted in this channel.",
+            "Checking {n} numbers; the answer will be posted in this channel.",
+            count,
+        ).format(n=f"{count:,}")
+    skipped = " " + _("Not checked: {numbers}.").format(numbers=describe_refused(numbers.refused)) if numbers.refused else ""
+    await ack(checking + skipped)
 
 
 _LIST_TYPES = frozenset({"csv", "tsv", "txt", "text"})
@@ -87,7 +97,7 @@ async def handle_mention(event: dict[str, Any], *, bridge: Bridge) -> None:
     if files and _CONTACTS_WORD.search(str(event.get("text") or "")):  # "@app contacts" + a CSV: names, not numbers to check
         user, channel = str(event.get("user") or ""), str(event.get("channel") or "")
         if bridge.may_send(user_id=user, channel_id=channel):  # names decide where "/sms <name>" goes
-            text = "Only people who may send SMS from this channel can import contacts: names decide where /sms <name> goes."
+            text = _("Only people who may send SMS from this channel can import contacts: names decide where /sms <name> goes.")
             await bridge.tell_privately(channel_id=channel, user_id=user, text=text)
             return
         await bridge.start_contacts_import(

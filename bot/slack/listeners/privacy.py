@@ -79,10 +79,10 @@ async def handle_privacy_command(ack: AsyncAck, word: str, rest: str, command: d
             return
         await ack(await bridge.start_audit_export(user_id=user, query=query))
     elif word in EXPORT:
-        await ack(await bridge.start_number_export(user_id=user, phone=phone) if phone else _no_number(typed, "/sms export 600100200"))
+        await ack(await bridge.start_number_export(user_id=user, phone=phone) if phone else _no_number(typed, _("/sms export 600100200")))
     else:
         if phone is None:
-            await ack(_no_number(typed, "/sms forget 600100200"))
+            await ack(_no_number(typed, _("/sms forget 600100200")))
             return
         await ack(**forget_question(phone))
 
@@ -97,7 +97,8 @@ async def _opt_outs(rest: str, *, user_id: str, channel_id: str, response_url: s
     if action in _ADD | _REMOVE:
         phone, number_word, reason = _number(tail.strip())
         if phone is None:
-            usage = "/sms optouts add 600100200" if action in _ADD else "/sms optouts remove 600100200 asked by phone on 30.11."
+            # The command's words have Polish forms too: each language shows its own.
+            usage = _("/sms optouts add 600100200") if action in _ADD else _("/sms optouts remove 600100200 asked by phone on 30.11.")
             return _no_number(number_word, usage)
         if action in _ADD:
             return await bridge.add_opt_out(phone, user_id=user_id, channel_id=channel_id, reason=reason.strip())

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bridge.formatting import command_for_phone, look_up, pieces_from_text, unescape
 from bot.bridge.models import Recipient, SmsAccepted, SmsRequest
+from bot.i18n import _
 from bot.slack import blocks, views
 from bot.slack.blocks.contacts import CONTACTS_HELP, contacts_list, named_number
 from bot.slack.blocks.markup import escape
@@ -54,7 +55,7 @@ async def handle_sms(ack: AsyncAck, command: dict[str, Any], client: AsyncWebCli
     """``/sms`` typed out: one answer, either why not or what will happen; no arguments opens the form."""
     user, channel = str(command.get("user_id") or ""), str(command.get("channel_id") or "")
     typed = str(command.get("text") or "")
-    first, _, rest = typed.strip().partition(" ")
+    first, _sep, rest = typed.strip().partition(" ")
     if first.lower() in privacy.WORDS:  # opt-outs, audit, export, forget: each checks who may
         await privacy.handle_privacy_command(ack, first.lower(), rest.strip(), command, bridge=bridge)
         return
@@ -67,7 +68,7 @@ async def handle_sms(ack: AsyncAck, command: dict[str, Any], client: AsyncWebCli
         await ack(await _contacts_command(rest.strip(), user_id=user, channel_id=channel, response_url=hook, bridge=bridge))
         return
     named: Recipient | None = None
-    _, names = name_lead(typed)
+    _lead, names = name_lead(typed)
     if names:  # "/sms Anna Kowalska …": a contact's whole name instead of a number
         # Slack escapes the command's text: names are looked up as they were typed.
         named = await bridge.find_recipient([(unescape(name), end) for name, end in names])
@@ -77,7 +78,7 @@ async def handle_sms(ack: AsyncAck, command: dict[str, Any], client: AsyncWebCli
             return
     # Names for any mentions are asked while the time zone is (both cached), so a
     # slow Slack costs one wait, not two, inside the 3 seconds.
-    zone, _ = await asyncio.gather(bridge.user_timezone(user), look_up(pieces_from_text(typed), bridge.directory))
+    zone, _looked_up = await asyncio.gather(bridge.user_timezone(user), look_up(pieces_from_text(typed), bridge.directory))
     try:
         if named is not None and named.phone is not None:
             parsed: SmsCommand | None = parse_named_command(typed, end=named.end, phone=named.phone, now=datetime.now(UTC), tz=zone)
@@ -115,6 +116,8 @@ async def handle_sms(ack: AsyncAck, command: dict[str, Any], client: AsyncWebCli
     accepted = await bridge.start_sms(request)
     if accepted.refusal:
         await ack(accepted.refusal)
+    elif accepted.quiet_question is not None:
+        await ack(**accepted.quiet_question)
     elif accepted.needs_confirmation:
         await ack(**_confirmation(request, accepted))
     else:
@@ -163,12 +166,14 @@ async def handle_form(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
     numbers, leftover = split_numbers(values["recipients"])
     recipients = parse_recipients(numbers)
     if leftover:
-        errors["recipients"] = f"“{leftover[:40]}” is not a phone number; put only numbers here."
+        errors["recipients"] = _("“{typed}” is not a phone number; put only numbers here.").format(typed=leftover[:40])
     elif not numbers:
-        errors["recipients"] = "Type at least one number."
+        errors["recipients"] = _("Type at least one number.")
     elif recipients.refused:
         raw, reason = recipients.refused[0]
-        errors["recipients"] = f"{raw} is not a number that can be texted: {reason}; correct or remove it."
+        errors["recipients"] = _("{number} is not a number that can be texted: {reason}; correct or remove it.").format(
+            number=raw, reason=reason
+        )
     encoding = views.wire_encoding_for(values["text"], values["encoding"])
     try:
         check_sms_text(values["text"], utf8=encoding == "utf-8")
@@ -180,7 +185,7 @@ async def handle_form(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
     if values["when"] is not None:
         send_at = datetime.fromtimestamp(values["when"], tz=ZoneInfo(meta.get("tz") or bridge.config.default_timezone))
         if send_at <= datetime.now(UTC):
-            errors["when"] = "That time has already passed; pick a time in the future or leave it empty."
+            errors["when"] = _("That time has already passed; pick a time in the future or leave it empty.")
     refusal = bridge.may_send(user_id=user, channel_id=channel)
     if refusal:
         errors["recipients"] = refusal
@@ -203,7 +208,9 @@ async def handle_form(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
         await ack(response_action="errors", errors={"recipients": accepted.refusal})
         return
     await ack()
-    if accepted.needs_confirmation:
+    if accepted.quiet_question is not None:
+        await bridge.tell_privately(channel_id=channel, user_id=user, **accepted.quiet_question)
+    elif accepted.needs_confirmation:
         await bridge.tell_privately(channel_id=channel, user_id=user, **_confirmation(request, accepted))
     else:
         known = await bridge.contact_names([*accepted.sending[:1], *accepted.opted_out[:10]])
@@ -221,7 +228,7 @@ def _confirmation(request: SmsRequest, accepted: SmsAccepted) -> dict[str, Any]:
             send_at=None,
             bridge_channel="",
         )
-        .removeprefix("Nothing was sent.")
+        .removeprefix(_("Nothing was sent."))
         .strip()
     )
     return blocks.sms_confirm(
@@ -239,29 +246,31 @@ CONTACTS_WORDS = frozenset({"contacts", "kontakty"})
 def _not_one_contact(found: Recipient | None, first: str) -> str | None:
     """Why a name typed after /sms does not say who to text (one sentence), or None."""
     if found is None:
-        return (
-            f"“{unescape(first)[:40]}” is neither a number nor a contact's name. Start with the number (or a contact's "
+        return _(
+            "“{typed}” is neither a number nor a contact's name. Start with the number (or a contact's "
             "whole name), then the message: /sms 600100200 Your parcel is on its way."
-        )
+        ).format(typed=unescape(first)[:40])
     if found.phone is not None:
         return None
     listed = ", ".join(named_number(phone, name) for name, phone in found.candidates)
     if len(found.candidates) == 1:
-        return f"Did you mean {listed}? Write the whole name, then the message (or use the number)."
-    return f"That name fits more than one contact: {listed}. Write the whole name, or the number."
+        return _("Did you mean {contact}? Write the whole name, then the message (or use the number).").format(contact=listed)
+    return _("That name fits more than one contact: {contacts}. Write the whole name, or the number.").format(contacts=listed)
 
 
 async def _contacts_command(rest: str, *, user_id: str, channel_id: str, response_url: str | None, bridge: Bridge) -> str:
     """``/sms contacts [search | export | import]``: the private answer."""
     word = rest.lower()
     if word in HELP_WORDS - {""} or word == "import":
-        return CONTACTS_HELP
+        return _(CONTACTS_HELP)
     if word in ("export", "eksport"):
         # Names and numbers are personal data: they go where the conversations already are,
         # the bridge channel, not into whatever channel the command was typed in.
         bridge_channel = bridge.config.channel_id
         await bridge.start_contacts_export(user_id=user_id, channel_id=bridge_channel, response_url=response_url)
-        return f"Exporting the contacts: a CSV file (phone, name, tags) will be shared in <#{escape(bridge_channel)}> in a moment."
+        return _("Exporting the contacts: a CSV file (phone, name, tags) will be shared in {channel} in a moment.").format(
+            channel=f"<#{escape(bridge_channel)}>"
+        )
     query = unescape(rest)  # Slack escapes the command's text
     entries, total = await bridge.list_contacts(query)
     return contacts_list(entries, total=total, query=query)

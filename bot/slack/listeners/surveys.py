@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.bridge.models import SurveyRequest
+from bot.i18n import _, ngettext
 from bot.sms.command import SurveyUsage, describe_refused, parse_survey_command
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ async def handle_survey(ack: AsyncAck, command: dict[str, Any], *, bridge: Bridg
     except SurveyUsage as exc:
         await ack(str(exc))
         return
-    await bridge.start_survey_command(
+    held = await bridge.start_survey_command(
         SurveyRequest(
             action=action,
             survey_id=survey_id,
@@ -41,11 +42,17 @@ async def handle_survey(ack: AsyncAck, command: dict[str, Any], *, bridge: Bridg
             response_url=command.get("response_url"),
         )
     )
-    skipped = f" Not invited: {describe_refused(refused)}." if refused else ""
-    doing = {
-        "list": "Asking mProfi for the surveys…",
-        "show": f"Asking mProfi about survey {survey_id}…",
-        "start": f"Starting survey {survey_id} for {len(numbers)} number{'s' if len(numbers) != 1 else ''}…",
-        "report": f"Fetching the report of survey {survey_id}; it will be posted in this channel.",
-    }[action]
+    if held is not None:  # a start inside QUIET_HOURS: its sender chooses when
+        await ack(**held)
+        return
+    skipped = " " + _("Not invited: {numbers}.").format(numbers=describe_refused(refused)) if refused else ""
+    if action == "list":
+        doing = _("Asking mProfi for the surveys…")
+    elif action == "show":
+        doing = _("Asking mProfi about survey {survey}…").format(survey=survey_id)
+    elif action == "start":
+        doing = ngettext("Starting survey {survey} for {n} number…", "Starting survey {survey} for {n} numbers…", len(numbers))
+        doing = doing.format(survey=survey_id, n=len(numbers))
+    else:
+        doing = _("Fetching the report of survey {survey}; it will be posted in this channel.").format(survey=survey_id)
     await ack(doing + skipped)

@@ -139,8 +139,9 @@ class FakeBridge:
         self.calls.append(("start_hlr", request))
         return not seen
 
-    async def start_survey_command(self, request: SurveyRequest) -> None:
+    async def start_survey_command(self, request: SurveyRequest) -> dict[str, Any] | None:
         self.calls.append(("start_survey_command", request))
+        return None
 
     async def check_numbers_in_file(self, *, trigger_id: str, user_id: str, channel_id: str, thread_ts: str, file: dict[str, Any]) -> None:
         self.calls.append(

@@ -71,7 +71,6 @@ def bridged(bridge: CardBridge) -> Bridge:
         (cards.handle_reopen, ("reopen_conversation", {"id": 7, "user_id": ANNA})),
         (cards.handle_check_number, ("check_number", {"id": 7, "user_id": ANNA})),
         (cards.handle_opt_out, ("set_opt_out", {"id": 7, "user_id": ANNA, "out": True})),
-        (cards.handle_opt_in, ("set_opt_out", {"id": 7, "user_id": ANNA, "out": False})),
     ],
 )
 async def test_each_button_acks_and_hands_its_conversation_to_the_bridge(handler: Any, expected: tuple[str, dict[str, Any]]) -> None:
@@ -117,6 +116,30 @@ async def test_name_opens_the_form_with_the_name_filled_in() -> None:
     await cards.handle_name(cast(AsyncAck, FakeAck()), BODY, action, cast(AsyncWebClient, client), bridge=bridged(CardBridge()))
     [opened] = client.opened
     assert opened["view"]["blocks"][0]["element"]["initial_value"] == "Anna Kowalska"
+
+
+async def test_opt_back_in_asks_why_first() -> None:
+    client, bridge = FakeClient(), CardBridge()
+    action = {"value": card.card_value(7)}
+    await within_slack_time(
+        cards.handle_opt_in(cast(AsyncAck, FakeAck()), BODY, action, cast(AsyncWebClient, client), bridge=bridged(bridge))
+    )
+    [opened] = client.opened
+    assert opened["view"]["callback_id"] == card.OPT_IN_FORM and bridge.calls == []
+    assert opened["view"]["blocks"][0]["element"]["min_length"] == 5
+
+
+async def test_the_reason_form_refuses_a_bare_word_and_hands_a_reason_to_the_bridge() -> None:
+    ack, bridge = FakeAck(), CardBridge()
+    await cards.handle_opt_in_form(
+        cast(AsyncAck, ack), BODY, submitted(card.OPT_IN_FORM, "reason", {"value": " ok "}), bridge=bridged(bridge)
+    )
+    assert ack.only == {"response_action": "errors", "errors": {"reason": "Say when and how the customer asked to be texted again."}}
+    ack = FakeAck()
+    view = submitted(card.OPT_IN_FORM, "reason", {"value": "prosiła  telefonicznie 30.11"})
+    await cards.handle_opt_in_form(cast(AsyncAck, ack), BODY, view, bridge=bridged(bridge))
+    assert ack.only == {}
+    assert bridge.calls == [("set_opt_out", {"id": 7, "user_id": ANNA, "out": False, "reason": "prosiła telefonicznie 30.11"})]
 
 
 def submitted(callback: str, block: str, value: dict[str, Any]) -> dict[str, Any]:
