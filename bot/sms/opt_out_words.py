@@ -14,7 +14,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-__all__ = ["fold", "keyword", "hint", "NEVER_KEYWORDS"]
+__all__ = ["fold", "keyword", "hint", "MIN_REASON", "NEVER_KEYWORDS"]
+
+MIN_REASON = 5
+"""Characters a reason for opting a number back in needs at least: "prośba" is one, "ok" is not."""
 
 NEVER_KEYWORDS = frozenset({"NIE", "TAK"})
 """Answers to questions ("Czy potwierdzasz wizytę? TAK/NIE"), never opt-out words."""
