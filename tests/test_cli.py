@@ -16,7 +16,7 @@ from storage.migrate import head_revision
 
 async def test_demo_plays_the_whole_conversation_through_the_real_app() -> None:
     out = io.StringIO()
-    assert await run_demo(out=out) == 0
+    assert await run_demo(out=out, language="en") == 0
     text = out.getvalue()
     assert "a new thread opens in #sms-bridge" in text
     assert "bridge: SMS from +48 600 100 200: Dzień dobry! Czy zamówienie 4471 już wyszło?" in text

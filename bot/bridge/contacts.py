@@ -30,7 +30,8 @@ from bot.sms.numbers import PhoneE164
 from storage import contacts, repository
 from storage import conversations as conversation_store
 from storage.contacts import search_key
-from storage.kinds import JobKind, Lane
+from storage.audit import record
+from storage.kinds import AuditKind, JobKind, Lane
 from storage.models import Job
 from storage.queue import enqueue
 
@@ -128,6 +129,7 @@ async def start_contacts_export(ctx: Context, *, user_id: str, channel_id: str, 
     payload = {"user": user_id, "channel": channel_id, "response_url": response_url}
     async with ctx.sessions() as session, session.begin():
         enqueue(session, kind=JobKind.EXPORT_CONTACTS, lane=Lane.SLACK, payload=payload)
+        record(session, AuditKind.CONTACTS_EXPORTED, actor=user_id, channel_id=channel_id)
     ctx.wake_workers()
 
 

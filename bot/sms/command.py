@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from bot.i18n import N_, _
 from bot.sms.lists import sort_out
 from bot.sms.numbers import InvalidNumber, PhoneE164, display, msisdn, normalize
 
@@ -36,7 +37,7 @@ __all__ = [
 _NUMBERISH = re.compile(r"^[+(\d][\d+\-().,]*$")
 _AT = re.compile(r"^\s*at\s+(?:(\d{4}-\d{1,2}-\d{1,2})|(\d{1,2}\.\d{1,2}\.\d{4}))?\s*(\d{1,2}):(\d{2})(?=\s|$)", re.IGNORECASE)
 HELP_WORDS = {"", "help", "pomoc", "?"}
-SURVEY_HELP = "Use /survey list, /survey show <id>, /survey start <id> <numbers…> or /survey report <id>."
+SURVEY_HELP = N_("Use /survey list, /survey show <id>, /survey start <id> <numbers…> or /survey report <id>.")  # _(SURVEY_HELP) where shown
 
 
 class CommandError(ValueError):
@@ -152,10 +153,10 @@ def parse_when(day: str | None, hour: int, minute: int, *, now: datetime, tz: Zo
             when_day = date(y, m, d)
         when = datetime.combine(when_day, time(hour, minute), tzinfo=tz)
     except ValueError:
-        raise CommandError("That send time is not a real date and time; write it as at 2026-12-01 09:00.") from None
+        raise CommandError(_("That send time is not a real date and time; write it as at 2026-12-01 09:00.")) from None
     if when <= now:
         shown = when.strftime("%Y-%m-%d %H:%M")
-        raise CommandError(f"{shown} ({tz.key}) has already passed; give a time in the future.")
+        raise CommandError(_("{time} ({zone}) has already passed; give a time in the future.").format(time=shown, zone=tz.key))
     return when
 
 
@@ -170,17 +171,17 @@ def parse_sms_command(text: str, *, now: datetime, tz: ZoneInfo) -> SmsCommand |
         send_at = parse_when(at.group(1) or at.group(2), int(at.group(3)), int(at.group(4)), now=now, tz=tz)
         rest = text[at.end() :]
     elif re.match(r"^\s*at\s", text, re.IGNORECASE):
-        raise CommandError("Write the send time as at 2026-12-01 09:00 (or at 09:00 for today), then the numbers and the text.")
+        raise CommandError(_("Write the send time as at 2026-12-01 09:00 (or at 09:00 for today), then the numbers and the text."))
     groups, end = _split(rest)
     message = rest[end:].strip()
     if not groups:
-        raise CommandError("Start with the number to text, then the message: /sms 600100200 Your parcel is on its way.")
+        raise CommandError(_("Start with the number to text, then the message: /sms 600100200 Your parcel is on its way."))
     if not message:
-        raise CommandError("Add the message after the number(s): /sms 600100200 Your parcel is on its way.")
+        raise CommandError(_("Add the message after the number(s): /sms 600100200 Your parcel is on its way."))
     recipients = parse_recipients([g.raw for g in groups])
     if not recipients.valid:
         raw, reason = recipients.refused[0]
-        raise CommandError(f"{raw} is not a number that can be texted: {reason}.")
+        raise CommandError(_("{number} is not a number that can be texted: {reason}.").format(number=raw, reason=reason))
     return SmsCommand(recipients=recipients, text=message, send_at=send_at)
 
 
@@ -211,7 +212,7 @@ def parse_named_command(text: str, *, end: int, phone: PhoneE164, now: datetime,
     send_at = parse_when(at.group(1) or at.group(2), int(at.group(3)), int(at.group(4)), now=now, tz=tz) if at else None
     message = text[end:].strip()
     if not message:
-        raise CommandError("Add the message after the name: /sms Anna Kowalska Your parcel is on its way.")
+        raise CommandError(_("Add the message after the name: /sms Anna Kowalska Your parcel is on its way."))
     return SmsCommand(recipients=Recipients(valid=(phone,)), text=message, send_at=send_at)
 
 
@@ -219,36 +220,40 @@ def parse_survey_command(text: str) -> tuple[str, int | None, tuple[str, ...], t
     """(action, survey id, numbers as 48XXXXXXXXX, refused numbers) from ``/survey`` text."""
     words = text.split()
     if not words or words[0].lower() in HELP_WORDS:
-        raise SurveyUsage(SURVEY_HELP)
+        raise SurveyUsage(_(SURVEY_HELP))
     action = words[0].lower()
     if action not in ("list", "show", "start", "report"):
-        raise SurveyUsage(f"“{words[0]}” is not something /survey does. {SURVEY_HELP}")
+        raise SurveyUsage(_("“{word}” is not something /survey does. {help}").format(word=words[0], help=_(SURVEY_HELP)))
     if action == "list":
         return action, None, (), ()
     if len(words) < 2 or not words[1].isdigit():
-        raise SurveyUsage(f"/survey {action} needs the survey's number, for example /survey {action} 3 (see /survey list).")
+        raise SurveyUsage(
+            _("/survey {action} needs the survey's number, for example /survey {action} 3 (see /survey list).").format(action=action)
+        )
     survey_id = int(words[1])
     if action != "start":
         return action, survey_id, (), ()
     raw, leftover = split_numbers(" ".join(words[2:]))
     if leftover:
-        raise SurveyUsage(f"“{leftover[:40]}” is not a phone number; /survey start {survey_id} takes only numbers.")
+        raise SurveyUsage(
+            _("“{text}” is not a phone number; /survey start {id} takes only numbers.").format(text=leftover[:40], id=survey_id)
+        )
     if not raw:
-        raise SurveyUsage(f"Give the number(s) to invite: /survey start {survey_id} 600100200 600100201.")
+        raise SurveyUsage(_("Give the number(s) to invite: /survey start {id} 600100200 600100201.").format(id=survey_id))
     recipients = parse_recipients(raw)
     if not recipients.valid:
         first, reason = recipients.refused[0]
-        raise SurveyUsage(f"{first} is not a number that can take a survey: {reason}.")
+        raise SurveyUsage(_("{number} is not a number that can take a survey: {reason}.").format(number=first, reason=reason))
     return action, survey_id, tuple(msisdn(n) for n in recipients.valid), recipients.refused
 
 
 def describe_refused(refused: tuple[tuple[str, str], ...] | list[list[str]], limit: int = 10) -> str:
     """``600 100 20 (too few digits); abc (letters)`` — the first few, then a count."""
-    shown = [f"{raw} ({reason})" for raw, reason in list(refused)[:limit]]
+    shown = "; ".join(f"{raw} ({reason})" for raw, reason in list(refused)[:limit])
     extra = len(refused) - limit
-    return "; ".join(shown) + (f"; and {extra} more" if extra > 0 else "")
+    return _("{items}; and {n} more").format(items=shown, n=extra) if extra > 0 else shown
 
 
 def display_all(numbers: tuple[PhoneE164, ...], limit: int = 5) -> str:
     shown = ", ".join(display(n) for n in numbers[:limit])
-    return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
+    return _("{numbers} and {n} more").format(numbers=shown, n=len(numbers) - limit) if len(numbers) > limit else shown

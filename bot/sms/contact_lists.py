@@ -12,13 +12,31 @@ import csv
 import io
 from dataclasses import dataclass
 
+from bot.i18n import _, ngettext
 from bot.sms.numbers import InvalidNumber, PhoneE164, normalize
 
 __all__ = ["ContactRow", "ContactList", "read_contacts", "decode_csv", "MAX_CONTACT_ROWS", "NAME_LIMIT"]
 
 MAX_CONTACT_ROWS = 20_000
 NAME_LIMIT = 200
-_HEADER_WORDS = {"phone", "number", "numer", "telefon", "tel", "msisdn", "name", "nazwa", "imię i nazwisko", "imie i nazwisko"}
+# A header row is read in English and in Polish, whatever BOT_LANGUAGE is (the export
+# writes it in the bridge's language): its first cell names the phone column (or, when
+# that cell holds no digits, the second names the name column). English, then Polish.
+_PHONE_WORDS = frozenset({"phone", "phone number", "number", "mobile", "tel", "tel.", "msisdn"}) | frozenset(
+    {"telefon", "numer", "numer telefonu", "nr telefonu", "nr tel.", "komórka", "telefon komórkowy"}
+)
+_NAME_WORDS = frozenset({"name", "full name"}) | frozenset(
+    {"nazwa", "imię i nazwisko", "imie i nazwisko", "nazwisko i imię", "nazwisko i imie"}
+)
+_TAG_WORDS = frozenset({"tags"}) | frozenset({"tagi"})
+_HEADER_WORDS = _PHONE_WORDS | _NAME_WORDS | _TAG_WORDS
+
+
+def _is_header(cells: list[str]) -> bool:
+    first = cells[0].lower()
+    if first in _HEADER_WORDS:
+        return True
+    return len(cells) > 1 and cells[1].lower() in _NAME_WORDS and not any(ch.isdigit() for ch in first)
 
 
 @dataclass(frozen=True)
@@ -69,7 +87,7 @@ def read_contacts(text: str) -> ContactList:
         except StopIteration:
             break
         except csv.Error:  # an unbalanced quote, say: what follows cannot be told apart
-            refused.append((reader.line_num, "the file cannot be read from this line on (check its quotes)"))
+            refused.append((reader.line_num, _("the file cannot be read from this line on (check its quotes)")))
             break
         line = reader.line_num  # the file's line, also when a quoted name spans lines
         if len(rows) + len(refused) >= MAX_CONTACT_ROWS:
@@ -78,20 +96,21 @@ def read_contacts(text: str) -> ContactList:
         cells = [cell.strip() for cell in raw_cells]
         if not any(cells):
             continue
-        if not rows and not refused and cells[0].lower() in _HEADER_WORDS:
+        if not rows and not refused and _is_header(cells):
             has_tags = len(cells) > 2
             continue
         if len(cells) < 2 or not cells[1]:
-            refused.append((line, "no name after the number"))
+            refused.append((line, _("no name after the number")))
             continue
         try:
             phone = normalize(cells[0])
         except InvalidNumber as exc:
-            refused.append((line, f"“{cells[0][:30]}” is not a phone number ({exc.reason})"))
+            refused.append((line, _("“{number}” is not a phone number ({reason})").format(number=cells[0][:30], reason=exc.reason)))
             continue
         name = " ".join(cells[1].split())
         if len(name) > NAME_LIMIT:
-            refused.append((line, f"the name is longer than {NAME_LIMIT} characters"))
+            too_long = ngettext("the name is longer than {n} character", "the name is longer than {n} characters", NAME_LIMIT)
+            refused.append((line, too_long.format(n=NAME_LIMIT)))
             continue
         tags = None
         if len(cells) > 2 or has_tags:  # the third column only: a fourth (notes, e-mail) is no tag
@@ -100,7 +119,7 @@ def read_contacts(text: str) -> ContactList:
         if phone in seen:
             first_line, first_name = seen[phone]
             if first_name != name:
-                refused.append((line, f"the number is on line {first_line} too, with another name"))
+                refused.append((line, _("the number is on line {line} too, with another name").format(line=first_line)))
             continue  # the same number and name again: once is enough
         seen[phone] = (line, name)
         rows.append(ContactRow(line=line, phone=phone, name=name, tags=tags))

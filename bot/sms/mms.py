@@ -5,6 +5,8 @@ A name says nothing: a phone, mProfi or Slack can send anything called ``x.png``
 
 from __future__ import annotations
 
+from bot.i18n import _
+
 __all__ = ["image_kind", "content_problem"]
 
 # The first bytes of each image type mProfi carries, and its file extension and media type.
@@ -26,14 +28,14 @@ def content_problem(content: bytes, name: str) -> str | None:
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension == "txt":
         if b"\x00" in content:
-            return f"{name} is not a text file."
+            return _("{name} is not a text file.").format(name=name)
         try:
             content.decode("utf-8")
         except UnicodeDecodeError:
-            return f"{name} is not UTF-8 text."
+            return _("{name} is not UTF-8 text.").format(name=name)
         return None
     found = image_kind(content)
     expected = "jpg" if extension == "jpeg" else extension
     if found is None or found[0] != expected:
-        return f"{name} is not really a {extension.upper()} image."
+        return _("{name} is not really a {kind} image.").format(name=name, kind=extension.upper())
     return None

@@ -9,10 +9,13 @@ that the same phone always maps to the same conversation.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NewType
 
 import phonenumbers
+
+from bot.i18n import _, ngettext, use_language
 
 __all__ = [
     "PhoneE164",
@@ -31,7 +34,7 @@ __all__ = [
 ]
 
 PhoneE164 = NewType("PhoneE164", str)
-"""A number in canonical form: ``+`` followed by the country code and the number."""
+"""A number in canonical form: ``+`` followed by the country code and the number."""  # untranslated: a docstring
 
 MIN_DIGITS = 9
 MAX_DIGITS = 22
@@ -39,7 +42,7 @@ POLAND_CC = "48"
 
 SenderId = NewType("SenderId", str)
 """Who sent an inbound SMS: a phone number in E.164, or a sender name or short code
-(``ORANGE``, ``mBank``, ``8080``) kept as it came — those cannot be texted back."""
+(``ORANGE``, ``mBank``, ``8080``) kept as it came — those cannot be texted back."""  # untranslated: a docstring
 
 # Separators people type between digit groups; anything else that is not a digit
 # (letters, '#', '*', ...) makes the number unusable. Text pasted from web pages and
@@ -56,12 +59,25 @@ _BARE_DIGITS = re.compile(r"^[0-9]{10,22}$")
 
 
 class InvalidNumber(ValueError):
-    """A phone number mProfi would refuse; ``reason`` says why in plain words."""
+    """A phone number mProfi would refuse; ``reason`` says why in plain words.
 
-    def __init__(self, raw: str, reason: str) -> None:
-        super().__init__(f"{raw!r} is not a valid phone number: {reason}")
+    ``reason`` is in the language of the person who typed the number, a clause that
+    reads after "… is not a number that can be texted:" or in brackets after the
+    number; ``log_reason`` is the same in English, for logs and webhook callers (the
+    exception's own text uses it)."""
+
+    def __init__(self, raw: str, reason: str, *, log_reason: str | None = None) -> None:
+        self.log_reason = reason if log_reason is None else log_reason
+        super().__init__(f"{raw!r} is not a valid phone number: {self.log_reason}")  # untranslated: the log's text
         self.raw = raw
         self.reason = reason
+
+
+def _refused(raw: str, reason: Callable[[], str]) -> InvalidNumber:
+    """``reason()`` says why in the current language and, said again in English, goes to the log."""
+    with use_language("en"):
+        english = reason()
+    return InvalidNumber(raw, reason(), log_reason=english)
 
 
 @dataclass(frozen=True)
@@ -72,38 +88,50 @@ class _Parsed:
 def _parse(raw: str) -> _Parsed:
     text = _TRUNK.sub(r"\1\2", raw.strip())
     if not text:
-        raise InvalidNumber(raw, "it is empty")
+        raise _refused(raw, lambda: _("it is empty"))
     if text[0] in "-\u2212\u2010\u2011\u2012\u2013\u2014":
-        raise InvalidNumber(raw, "a number cannot start with a minus sign")
+        raise _refused(raw, lambda: _("a number cannot start with a minus sign"))
     compact = _SEPARATORS.sub("", text)
     international = False
     if compact.startswith("+"):
         international = True
         compact = compact[1:]
     if not compact:
-        raise InvalidNumber(raw, "it has no digits")
+        raise _refused(raw, lambda: _("it has no digits"))
     if any(ch.isalpha() for ch in compact):
-        raise InvalidNumber(raw, "it contains letters")
+        raise _refused(raw, lambda: _("it contains letters"))
     if not compact.isascii() or not compact.isdigit():
-        raise InvalidNumber(raw, "it may contain only digits, spaces, dashes and a leading +")
+        raise _refused(raw, lambda: _("it may contain only digits, spaces, dashes and a leading +"))
     if not international and compact.startswith("00"):
         international = True
         compact = compact[2:]
     if not international:
         if compact.startswith("0"):
-            raise InvalidNumber(raw, "a leading 0 is not a country code; write it as +48… or 0048…")
+            raise _refused(raw, lambda: _("a leading 0 is not a country code; write it as +48… or 0048…"))
         if len(compact) == MIN_DIGITS:
             compact = POLAND_CC + compact  # mProfi: 9-digit numbers are Polish
         elif len(compact) == MIN_DIGITS + 1:
             # Not Polish, and too short to be sure a country code leads: a typo here
             # would text (and bill) a stranger abroad.
-            raise InvalidNumber(raw, "it has 10 digits and no country code; add the country code (+48 … for Poland)")
+            raise _refused(raw, lambda: _("it has 10 digits and no country code; add the country code (+48 … for Poland)"))
     if compact.startswith("0"):
-        raise InvalidNumber(raw, "a country code never starts with 0")
+        raise _refused(raw, lambda: _("a country code never starts with 0"))
     if len(compact) < MIN_DIGITS:
-        raise InvalidNumber(raw, f"it has {len(compact)} digits, at least {MIN_DIGITS} are needed")
+        n = len(compact)
+        raise _refused(
+            raw,
+            lambda: ngettext(
+                "it has {n} digit, at least {minimum} are needed", "it has {n} digits, at least {minimum} are needed", n
+            ).format(n=n, minimum=MIN_DIGITS),
+        )
     if len(compact) > MAX_DIGITS:
-        raise InvalidNumber(raw, f"it has {len(compact)} digits, at most {MAX_DIGITS} are allowed")
+        n = len(compact)
+        raise _refused(
+            raw,
+            lambda: ngettext(
+                "it has {n} digit, at most {maximum} are allowed", "it has {n} digits, at most {maximum} are allowed", n
+            ).format(n=n, maximum=MAX_DIGITS),
+        )
     return _Parsed(digits=compact)
 
 
@@ -179,12 +207,14 @@ def sender_id(raw: str) -> SenderId:
     try:
         return SenderId(normalize(raw))
     except InvalidNumber as exc:
-        if exc.reason.startswith("a number cannot"):
-            raise
+        # A sender's refusal is read only by webhook callers and logs: in English.
+        if exc.log_reason.startswith("a number cannot"):
+            raise InvalidNumber(raw, exc.log_reason) from None
         digits = _SEPARATORS.sub("", text)
         if _BARE_DIGITS.match(digits) and not digits.startswith("0"):
             return SenderId(normalize("+" + digits))
         name = text.removeprefix("+")  # 3CX writes every sender as a phone_number
         if _SHORT_CODE.match(name) or _SENDER_NAME.match(name):
             return SenderId(name)
-        raise InvalidNumber(raw, f"{exc.reason}, and it is not a sender name or short code either") from None
+        reason = f"{exc.log_reason}, and it is not a sender name or short code either"  # untranslated: for webhook callers and logs
+        raise InvalidNumber(raw, reason) from None

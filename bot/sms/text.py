@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.i18n import _, ngettext
+
 __all__ = [
     "Encoding",
     "TextInfo",
@@ -111,13 +113,19 @@ class TextInfo:
 
 
 class TextTooLong(ValueError):
-    """A text over mProfi's limit; the message says by how much."""
+    """A text over mProfi's limit; the message says by how much, to the person who wrote it."""
 
     def __init__(self, info: TextInfo, kind: str) -> None:
+        over = info.too_long_by
         super().__init__(
-            f"The {kind} text is {info.chars} characters, {info.too_long_by} over the "
-            f"limit of {info.limit} ({info.parts} SMS parts); shorten it by "
-            f"{info.too_long_by} characters."
+            _("The {kind} text is {length}, {over} over the limit of {limit} ({parts}); shorten it by {shorten_by}.").format(
+                kind=kind,
+                length=ngettext("{n} character", "{n} characters", info.chars).format(n=info.chars),
+                over=over,
+                limit=info.limit,
+                parts=ngettext("{n} SMS part", "{n} SMS parts", info.parts).format(n=info.parts),
+                shorten_by=ngettext("{n} character", "{n} characters", over).format(n=over),
+            )
         )
         self.info = info
 
@@ -190,7 +198,7 @@ def analyze(text: str, *, utf8: bool = True, limit: int = SMS_MAX_CHARS) -> Text
 def check_sms_text(text: str, *, utf8: bool = True) -> TextInfo:
     """Analyse an SMS text and raise :class:`TextTooLong` over 612 characters."""
     if not text.strip():
-        raise ValueError("The message is empty; type the text to send.")
+        raise ValueError(_("The message is empty; type the text to send."))  # shown to the person
     info = analyze(text, utf8=utf8, limit=SMS_MAX_CHARS)
     if info.too_long_by:
         raise TextTooLong(info, "SMS")

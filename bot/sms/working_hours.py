@@ -41,18 +41,18 @@ def parse_working_hours(value: str) -> WorkingHours:
         return WorkingHours(frozenset(range(7)), time(0, 0), time.max)
     match = _PATTERN.match(value.lower())
     if not match:
-        raise ValueError(f"{value!r} is not working hours such as 'Mon-Fri 08:00-17:00' (or 'always')")
+        raise ValueError(f"{value!r} is not working hours such as 'Mon-Fri 08:00-17:00' (or 'always')")  # untranslated: operator setting
     first, last, h1, m1, h2, m2 = match.groups()
     if first not in _DAYS or (last or first) not in _DAYS:
-        raise ValueError(f"{value!r}: days are written Mon, Tue, Wed, Thu, Fri, Sat, Sun")
+        raise ValueError(f"{value!r}: days are written Mon, Tue, Wed, Thu, Fri, Sat, Sun")  # untranslated: operator setting
     a, b = _DAYS.index(first), _DAYS.index(last or first)
     days = frozenset(range(a, b + 1)) if a <= b else frozenset([*range(a, 7), *range(0, b + 1)])
     try:
         start, end = time(int(h1), int(m1)), time(int(h2), int(m2)) if (h2, m2) != ("24", "00") else time.max
     except ValueError:
-        raise ValueError(f"{value!r}: hours are written 00:00 to 24:00") from None
+        raise ValueError(f"{value!r}: hours are written 00:00 to 24:00") from None  # untranslated: operator setting
     if end != time.max and end <= start:
-        raise ValueError(f"{value!r}: the end of the day must come after its start")
+        raise ValueError(f"{value!r}: the end of the day must come after its start")  # untranslated: operator setting
     return WorkingHours(days, start, end)
 
 
