@@ -29,8 +29,8 @@ from bot.sms.contact_lists import decode_csv, read_contacts
 from bot.sms.numbers import PhoneE164
 from storage import contacts, repository
 from storage import conversations as conversation_store
-from storage.contacts import search_key
 from storage.audit import record
+from storage.contacts import search_key
 from storage.kinds import AuditKind, JobKind, Lane
 from storage.models import Job
 from storage.queue import enqueue

@@ -189,5 +189,3 @@ async def test_a_post_whose_answer_was_lost_is_found_not_made_twice(ctx: Context
     await run_jobs(ctx, now=job.run_after)
     assert len(slack.top_level(ctx.config.channel_id)) == 1
     assert texts_under(slack, ctx) == ["SMS from +48 600 100 200: Dzień dobry"]
-
-

@@ -29,7 +29,6 @@ NOT_SHOWN_IN_SLACK = (
     "config.py",
     "http/",
     "webhooks/",
-
 )
 TRANSLATORS = {"_", "ngettext", "pgettext", "N_"}
 LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical", "log"}
