@@ -29,6 +29,7 @@ __all__ = [
     "language_of_locale",
     "ngettext",
     "pgettext",
+    "set_language",
     "translations",
     "use_language",
 ]
@@ -68,6 +69,18 @@ def use_language(language: str) -> Iterator[None]:
         yield
     finally:
         _language.reset(token)
+
+
+def set_language(language: str) -> None:
+    """Show everything said from here on, in this context, in ``language``.
+
+    For Bolt's middleware, whose ``next()`` only lets the listeners run after it has
+    returned: a ``with`` block would end too soon. The context is the request's own
+    (the HTTP layer wraps each request in :func:`use_language`, which restores the
+    language after it), so nothing leaks into the next request.
+    """
+    translations(language)
+    _language.set(language)
 
 
 def language_of_locale(locale: str | None) -> str | None:

@@ -13,7 +13,7 @@ from typing import Protocol
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
-from bot.i18n import use_language
+from bot.i18n import set_language
 
 __all__ = ["PersonLanguage", "language_middleware"]
 
@@ -29,7 +29,9 @@ Middleware = Callable[[AsyncBoltContext, Callable[[], Awaitable[BoltResponse]]],
 
 def language_middleware(people: PersonLanguage) -> Middleware:
     async def in_their_language(context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
-        with use_language(await people.language_of(context.user_id)):
-            return await next()
+        # Bolt runs the listeners after the middleware has returned (``next()`` only says
+        # "go on"), so the language is set for the rest of the request, not for a block.
+        set_language(await people.language_of(context.user_id))
+        return await next()
 
     return in_their_language
