@@ -134,8 +134,9 @@ class Bridge:
         """Store a ``/sms`` (one number or many) and queue its sending; answer Slack after."""
         return await sms.start_sms(self.ctx, request)
 
-    async def answer_confirmation(self, dispatch_id: int, *, user_id: str, send: bool) -> str:
-        """The person pressed Send or Cancel on a large /sms; the sentence to show them."""
+    async def answer_confirmation(self, dispatch_id: int, *, user_id: str, send: bool) -> str | dict[str, Any]:
+        """The person pressed Send or Cancel on a large /sms; the sentence to show them (or,
+        inside ``QUIET_HOURS``, the question to ask)."""
         return await sms.answer_confirmation(self.ctx, dispatch_id, user_id=user_id, send=send)
 
     async def user_timezone(self, user_id: str) -> ZoneInfo:

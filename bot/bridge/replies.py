@@ -297,6 +297,7 @@ async def resend(ctx: Context, message_id: int, user_id: str) -> None:
     if problem:
         await tell_privately(ctx, channel_id=channel, user_id=user_id, text=problem, thread_ts=conversation.thread_ts)
         return
+    quiet = quiet_hours.inside(ctx.config, utcnow())
     try:
         async with ctx.sessions() as session, session.begin():
             again = Message(
@@ -308,7 +309,7 @@ async def resend(ctx: Context, message_id: int, user_id: str) -> None:
                 typed_text=original.typed_text,
                 encoding=original.encoding,
                 parts=original.parts,
-                status=MessageStatus.QUEUED,
+                status=MessageStatus.HELD if quiet else MessageStatus.QUEUED,
                 status_at=utcnow(),
                 origin_key=f"resend:{original.id}",  # a double click makes one resend
                 author=user_id,
@@ -317,7 +318,15 @@ async def resend(ctx: Context, message_id: int, user_id: str) -> None:
             )
             session.add(again)
             await session.flush()
-            queue_send(session, again)
+            if quiet:  # QUIET_HOURS: sending again waits for the same choice as any reply
+                repository.add_status_event(session, message_id=again.id, status=again.status, source="bridge")
+                enqueue(session, kind=JobKind.SEND_REPLY, lane=Lane.MPROFI, message_id=again.id, run_after=HELD_UNTIL)
+                enqueue(session, kind=JobKind.RENDER_STATUS, lane=Lane.SLACK, conversation_id=conversation.id, message_id=again.id)
+            else:
+                queue_send(session, again)
     except IntegrityError:
         return
     ctx.wake_workers()
+    if quiet:
+        event = {"channel": channel, "user": user_id}
+        await quiet_hours.ask_about_reply(ctx, conversation, event, message_id=again.id, kind=again.kind, quiet=quiet)

@@ -156,8 +156,9 @@ async def _queue_many(
     enqueue(session, kind=JobKind.RENDER_DISPATCH, lane=Lane.SLACK, dispatch_id=dispatch.id)
 
 
-async def answer_confirmation(ctx: Context, dispatch_id: int, *, user_id: str, send: bool) -> str:
-    """Send or cancel a held dispatch, once; only the person who typed it may decide."""
+async def answer_confirmation(ctx: Context, dispatch_id: int, *, user_id: str, send: bool) -> str | dict[str, Any]:
+    """Send or cancel a held dispatch, once; only the person who typed it may decide. Sent
+    inside ``QUIET_HOURS`` (confirmed at night), it asks the quiet-hours question instead."""
     async with ctx.sessions() as session, session.begin():
         dispatch = await session.get(Dispatch, dispatch_id)
         if dispatch is None:
@@ -178,6 +179,11 @@ async def answer_confirmation(ctx: Context, dispatch_id: int, *, user_id: str, s
         refusal = await policy.over_limit(ctx, user_id=user_id, channel_id=dispatch.channel_id, adding=dispatch.total)
         if refusal:
             return refusal
+        quiet = quiet_hours.inside(ctx.config, utcnow()) if dispatch.send_at is None else None
+        if quiet is not None:
+            dispatch.state = quiet_hours.HELD  # its rows stay held until the quiet-hours answer
+            what = ngettext("this SMS to {n} number", "this SMS to {n} numbers", dispatch.total).format(n=f"{dispatch.total:,}")
+            return quiet_hours.question(f"sms:{dispatch.id}", what, quiet)
         dispatch.state = "queued"
         await dispatches.set_all(session, dispatch.id, MessageStatus.QUEUED, where=(MessageStatus.HELD,))
         enqueue(session, kind=JobKind.SEND_BULK, lane=Lane.MPROFI, dispatch_id=dispatch.id)

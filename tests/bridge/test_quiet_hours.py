@@ -178,3 +178,35 @@ async def test_outside_quiet_hours_nothing_is_asked(ctx: Context, sim: Simulator
     assert accepted.quiet_question is None
     await run_jobs(ctx)
     assert len(sent_to(sim)) == 1
+
+
+async def test_a_large_sms_confirmed_inside_quiet_hours_is_asked_about_first(ctx: Context, sim: SimulatorState) -> None:
+    ctx.config = replace(ctx.config, confirm_above=1)
+    accepted = await sms.start_sms(ctx, sms_request(NUMBER, OTHER))
+    assert accepted.needs_confirmation and accepted.quiet_question is None
+    ctx.config = replace(ctx.config, quiet_hours=around_now())  # the night came before Send was pressed
+    asked = await sms.answer_confirmation(ctx, accepted.dispatch_id, user_id=ANNA, send=True)
+    assert isinstance(asked, dict) and buttons(asked)["quiet_send"] == f"sms:{accepted.dispatch_id}"
+    await run_jobs(ctx)
+    assert sent_to(sim) == []
+    assert await quiet_hours.answer(ctx, "sms", accepted.dispatch_id, user_id=ANNA, choice="send") == "Sending now to 2 numbers."
+    await run_jobs(ctx)
+    assert len(sent_to(sim)) == 1 and len(sent_to(sim, OTHER)) == 1
+
+
+async def test_send_again_inside_quiet_hours_waits_for_the_same_choice(ctx: Context, slack: SlackState, sim: SimulatorState) -> None:
+    parent = await open_thread(ctx, slack)
+    [conversation_row] = [m.conversation_id for m in await rows(ctx, Message)]
+    async with ctx.sessions() as session, session.begin():
+        uncertain = Message(
+            conversation_id=conversation_row, direction="out", kind="sms", phone=NUMBER, text="Czy dotarło?", status=MessageStatus.UNCERTAIN
+        )
+        session.add(uncertain)
+    ctx.config = replace(ctx.config, quiet_hours=around_now())
+    await replies.resend(ctx, uncertain.id, ANNA)
+    await run_jobs(ctx)
+    assert sent_to(sim) == []
+    again = next(m for m in await rows(ctx, Message) if m.origin_key == f"resend:{uncertain.id}")
+    assert again.status == MessageStatus.HELD
+    assert any(buttons(e).get("quiet_send") == f"reply:{again.id}" for e in slack.ephemeral if e.get("blocks"))
+    assert parent is not None

@@ -136,7 +136,10 @@ async def handle_confirmation(
     answer = await bridge.answer_confirmation(
         int(value), user_id=str((body.get("user") or {}).get("id") or ""), send=action.get("action_id") == blocks.CONFIRM_ACTION
     )
-    await respond(text=answer, replace_original=True)
+    if isinstance(answer, dict):  # confirmed inside the quiet hours: asked when it should go
+        await respond(**answer, replace_original=True)
+    else:
+        await respond(text=answer, replace_original=True)
 
 
 async def handle_text_typed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, *, bridge: Bridge) -> None:
