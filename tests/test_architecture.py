@@ -93,6 +93,7 @@ def test_a_typing_only_loop_through_a_package_would_be_caught() -> None:
     ("layer", "must_not_import"),
     [
         ("storage", ("bot",)),  # the database knows nothing above it
+        ("bot.i18n", ("bot.sms", "bot.slack", "bot.bridge", "bot.mprofi", "bot.webhooks", "bot.http", "bot.sandbox", "storage")),
         ("bot.mprofi", ("bot.slack", "bot.bridge", "bot.webhooks", "bot.http", "storage", "bot.sandbox")),
         ("bot.sms", ("bot.slack", "bot.bridge", "bot.mprofi", "bot.webhooks", "bot.http", "storage")),
         ("bot.bridge", ("bot.webhooks", "bot.http", "bot.slack.listeners", "bot.sandbox", "bot.app")),
