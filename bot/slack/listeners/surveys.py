@@ -32,6 +32,11 @@ async def handle_survey(ack: AsyncAck, command: dict[str, Any], *, bridge: Bridg
     except SurveyUsage as exc:
         await ack(str(exc))
         return
+    if action == "start":  # invitations are SMS: the same people and channels as /sms may spend on them
+        refusal = bridge.may_send(user_id=str(command.get("user_id") or ""), channel_id=str(command.get("channel_id") or ""))
+        if refusal:
+            await ack(refusal)
+            return
     held = await bridge.start_survey_command(
         SurveyRequest(
             action=action,

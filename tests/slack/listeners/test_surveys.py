@@ -69,3 +69,14 @@ async def test_starting_a_survey_invites_the_good_numbers_and_names_the_others()
 async def test_one_number_is_one_number() -> None:
     ack, _ = await run_survey("start 2 600100300")
     assert ack.text == "Starting survey 2 for 1 number…"
+
+
+async def test_starting_a_survey_takes_the_permission_to_send() -> None:
+    ack, bridge = FakeAck(), FakeBridge()
+    bridge.refusal = "Sorry, you are not on the list of people who may send SMS from Slack; ask an admin to add you."
+    command = {"text": "start 1 600100200", "user_id": "U0ANNA", "channel_id": "C0GENERAL", "response_url": "https://hooks/1"}
+    await within_slack_time(surveys.handle_survey(cast(AsyncAck, ack), command, bridge=cast("Bridge", bridge)))
+    assert ack.text == bridge.refusal and bridge.started == []
+    listing = {**command, "text": "list"}
+    await surveys.handle_survey(cast(AsyncAck, FakeAck()), listing, bridge=cast("Bridge", bridge))
+    assert bridge.started == ["start_survey_command"]  # reading is for everyone
