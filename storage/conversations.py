@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.kinds import ConversationState, MessageStatus
 from storage.models import Contact, Conversation, Message, OptOut
+from storage.sending import opt_out_of
 
 __all__ = [
     "CardFacts",
@@ -277,7 +278,7 @@ async def card_facts(session: AsyncSession, conversation_id: int) -> CardFacts |
     return CardFacts(
         conversation=conversation,
         name=contact.name if contact else None,
-        opt_out=await session.get(OptOut, conversation.phone),
+        opt_out=await opt_out_of(session, conversation.phone),  # an erased number's hash too
         last_in=await session.scalar(last("in")),
         last_out=await session.scalar(last("out")),
         count=int(count or 0),

@@ -64,7 +64,13 @@ async def opt_in(
 ) -> bool:
     """Allow texting ``phone`` again; False when it was not opted out."""
     result = await session.execute(delete(OptOut).where(OptOut.phone == phone).execution_options(synchronize_session=False))
-    if not result.rowcount:  # type: ignore[attr-defined]  # a DELETE's result is a CursorResult
+    # A number erased while opted out is opted out by its hash alone: START lifts that too.
+    forgotten = await session.execute(
+        delete(ForgottenOptOut)
+        .where(ForgottenOptOut.phone_hash == await number_hash(session, phone))
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount and not forgotten.rowcount:  # type: ignore[attr-defined]  # a DELETE's result is a CursorResult
         return False
     detail = f"{word}: {reason}" if reason else word
     record(session, AuditKind.OPT_IN, actor=by, channel_id=channel_id, phone=phone, message_id=message_id, detail=detail, at=at)

@@ -22,7 +22,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.kinds import AuditKind
+from storage.kinds import AuditKind, MessageStatus
 from storage.models import (
     Attachment,
     Contact,
@@ -40,6 +40,7 @@ from storage.privacy_models import AuditEntry, ForgottenOptOut, InstallKey
 __all__ = ["Erased", "erase_number", "held_about", "number_hash", "remove_old_texts", "SlackThread"]
 
 SALT_KEY = "number_salt"
+_MAY_STILL_GO = (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.HELD, MessageStatus.UNCERTAIN)
 ERASED = "[erased]"
 
 
@@ -157,8 +158,9 @@ def _pattern(phone: str) -> re.Pattern[str]:
 
 async def erase_number(session: AsyncSession, phone: str, *, by: str, at: datetime) -> Erased:
     """Remove ``phone`` from every table (GDPR art. 17). An opt-out survives as the
-    number's salted hash; the audit log keeps its records with the hash in place of the
-    number and without their texts, and records this act. The caller commits."""
+    number's salted hash, and then the audit log keeps its records under that hash (so
+    the opt-out's history stays whole); otherwise they keep no number at all. Their
+    texts go either way. The act is recorded. The caller commits."""
     erased = Erased()
     pattern = _pattern(phone)
     digest = await number_hash(session, phone)
@@ -166,11 +168,14 @@ async def erase_number(session: AsyncSession, phone: str, *, by: str, at: dateti
     erased.threads = [SlackThread(c.channel_id, c.thread_ts) for c in conversations if c.thread_ts]
     conversation_ids = [c.id for c in conversations]
     message_ids = list((await session.scalars(select(Message.id).where(Message.phone == phone))).all())
+    dispatch_ids = set((await session.scalars(select(Message.dispatch_id).where(Message.phone == phone, Message.dispatch_id.is_not(None)))).all())
     opt_out = await session.get(OptOut, phone)
+    kept_hash = opt_out is not None or await session.get(ForgottenOptOut, digest) is not None
     if opt_out is not None:
         erased.kept_opt_out = True
         if await session.get(ForgottenOptOut, digest) is None:
             session.add(ForgottenOptOut(phone_hash=digest, word=opt_out.word, at=opt_out.at))
+    pseudonym = "#" + digest if kept_hash else None
     jobs = or_(Job.message_id.in_(message_ids), Job.conversation_id.in_(conversation_ids)) if message_ids or conversation_ids else None
     steps: list[tuple[str, Any]] = [
         ("jobs", delete(Job).where(jobs) if jobs is not None else None),
@@ -189,13 +194,15 @@ async def erase_number(session: AsyncSession, phone: str, *, by: str, at: dateti
         result = await session.execute(statement.execution_options(synchronize_session=False))
         if statement.is_delete:
             erased.counts[name] = erased.counts.get(name, 0) + int(result.rowcount or 0)  # type: ignore[attr-defined]  # a CursorResult
-    erased.counts["jobs"] = erased.counts.get("jobs", 0) + await _scrub_json_rows(session, pattern)
+    await _erase_sms_commands(session, dispatch_ids)
+    await _scrub_json_rows(session, pattern)
+    await _scrub_texts(session, pattern, _forms(phone)[1])
     erased.counts["audit_log"] = int(
         (
             await session.execute(
                 update(AuditEntry)
                 .where(AuditEntry.phone == phone)
-                .values(phone="#" + digest, text=None)
+                .values(phone=pseudonym, text=None)
                 .execution_options(synchronize_session=False)
             )
         ).rowcount  # type: ignore[attr-defined]  # a CursorResult
@@ -206,21 +213,41 @@ async def erase_number(session: AsyncSession, phone: str, *, by: str, at: dateti
             at=at,
             kind=str(AuditKind.NUMBER_FORGOTTEN),
             actor=by,
-            phone="#" + digest,
+            phone=pseudonym,
             detail=json.dumps({"removed": erased.counts, "opt_out_kept_as_hash": erased.kept_opt_out}, sort_keys=True),
         )
     )
     return erased
 
 
-async def _scrub_json_rows(session: AsyncSession, pattern: re.Pattern[str]) -> int:
+async def _erase_sms_commands(session: AsyncSession, dispatch_ids: set[int | None]) -> None:
+    """A ``/sms`` whose only recipients were this number: its text and answer address go too."""
+    for dispatch_id in dispatch_ids:
+        left = await session.scalar(select(Message.id).where(Message.dispatch_id == dispatch_id).limit(1))
+        if left is None:
+            await session.execute(
+                update(Dispatch).where(Dispatch.id == dispatch_id).values(text=ERASED, response_url=None).execution_options(synchronize_session=False)
+            )
+
+
+async def _scrub_texts(session: AsyncSession, pattern: re.Pattern[str], national: str) -> None:
+    """The number out of free-text columns that may quote it: audit details (an export's
+    filters, a reason, mProfi's error), job errors, number-check details."""
+    for model, column in ((AuditEntry, AuditEntry.detail), (Job, Job.last_error), (HlrCheck, HlrCheck.detail)):
+        rows = (await session.scalars(select(model).where(column.like(f"%{national[:3]}%")))).all()
+        for row in rows:
+            value = getattr(row, column.key)
+            if value and pattern.search(value):
+                setattr(row, column.key, pattern.sub(ERASED, value))
+
+
+async def _scrub_json_rows(session: AsyncSession, pattern: re.Pattern[str]) -> None:
     """The number out of the places that keep it inside JSON or raw text: other jobs'
-    payloads (deleted), number checks, ``/sms`` refusals, survey reports."""
-    removed = 0
+    payloads (a ``/survey start`` to many numbers, say: the others stay), number checks,
+    ``/sms`` refusals, survey reports."""
     for job in (await session.scalars(select(Job).where(Job.payload.is_not(None)))).all():
         if pattern.search(json.dumps(job.payload, ensure_ascii=False)):
-            await session.delete(job)
-            removed += 1
+            job.payload, _ = _scrub(dict(job.payload or {}), pattern)
     for check in (await session.scalars(select(HlrCheck))).all():
         check.numbers, _ = _scrub(list(check.numbers or []), pattern)
         if check.skipped:
@@ -233,7 +260,6 @@ async def _scrub_json_rows(session: AsyncSession, pattern: re.Pattern[str]) -> i
             note.report, _ = _scrub(list(note.report), pattern)
         if note.answer:
             note.answer, _ = _scrub(note.answer, pattern)
-    return removed
 
 
 async def remove_old_texts(session: AsyncSession, *, before: datetime, marker: str, at: datetime) -> dict[str, int]:
@@ -246,15 +272,22 @@ async def remove_old_texts(session: AsyncSession, *, before: datetime, marker: s
 
     old_messages = select(Message.id).where(Message.created_at < before)
     counts = {
+        # Not a message that may still go out (or be sent again): the marker would reach the phone.
         "messages": await run(
-            update(Message).where(Message.created_at < before, Message.text != marker).values(text=marker, typed_text=None)
+            update(Message)
+            .where(Message.created_at < before, Message.text != marker, Message.status.notin_(_MAY_STILL_GO))
+            .values(text=marker, typed_text=None)
         ),
         "attachments": await run(
             update(Attachment)
             .where(Attachment.message_id.in_(old_messages), Attachment.filename != marker)
             .values(content=b"", size=0, filename=marker)
         ),
-        "sms_commands": await run(update(Dispatch).where(Dispatch.created_at < before, Dispatch.text != marker).values(text=marker)),
+        "sms_commands": await run(
+            update(Dispatch)
+            .where(Dispatch.created_at < before, Dispatch.text != marker, Dispatch.state.in_(("done", "cancelled")))
+            .values(text=marker)
+        ),
         "audit_texts": await run(
             update(AuditEntry).where(AuditEntry.at < before, AuditEntry.text.is_not(None), AuditEntry.text != marker).values(text=marker)
         ),

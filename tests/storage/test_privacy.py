@@ -174,15 +174,44 @@ async def test_erasure_leaves_nothing_of_the_number_but_its_hash_and_the_opt_out
         assert sent and sent[0].text is None
 
 
-async def test_a_number_that_had_not_opted_out_leaves_no_hash(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_a_number_that_had_not_opted_out_leaves_no_hash(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session, session.begin():
         session.add(Contact(phone=PHONE, name="Jan", search_name="jan", updated_at=utcnow()))
+        record(session, AuditKind.SMS_SENT, actor="U1", phone=PHONE, text="Cześć", detail=f"failed: mProfi refused {PHONE[1:]}")
+        record(session, AuditKind.AUDIT_EXPORTED, actor="U0ADMIN", detail=json.dumps({"phone": PHONE}))
+        digest = await privacy.number_hash(session, PHONE)
     async with sessions() as session, session.begin():
         erased = await privacy.erase_number(session, PHONE, by="U0ADMIN", at=utcnow())
     assert not erased.kept_opt_out
     async with sessions() as session:
         assert not await opt_outs.is_opted_out(session, PHONE)
         assert await session.get(Contact, PHONE) is None
+        assert {r.phone for r in await entries(session)} == {None}  # not even a hash: nothing links the records to it
+    stored = await _everything(engine)
+    assert digest not in stored and "601202303" not in stored and "Cześć" not in stored
+
+
+async def test_erasure_leaves_other_numbers_work_whole(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session, session.begin():
+        session.add(Job(kind=JobKind.SURVEY_COMMAND, lane=Lane.MPROFI, payload={"numbers": [PHONE[1:], OTHER[1:]], "user": "U1"}))
+        single = Dispatch(trigger_id="one", user_id="U1", channel_id="C1", text="Tylko do niej", response_url="https://hooks/1")
+        shared = Dispatch(trigger_id="two", user_id="U1", channel_id="C1", text="Do wszystkich")
+        session.add_all([single, shared])
+        await session.flush()
+        session.add_all(
+            [
+                Message(direction="out", kind="sms", phone=PHONE, text="Tylko do niej", status="delivered", dispatch_id=single.id),
+                Message(direction="out", kind="sms", phone=PHONE, text="Do wszystkich", status="delivered", dispatch_id=shared.id),
+                Message(direction="out", kind="sms", phone=OTHER, text="Do wszystkich", status="delivered", dispatch_id=shared.id),
+            ]
+        )
+    async with sessions() as session, session.begin():
+        await privacy.erase_number(session, PHONE, by="U0ADMIN", at=utcnow())
+    async with sessions() as session:
+        [job] = (await session.scalars(select(Job))).all()
+        assert job.payload == {"numbers": [OTHER[1:]], "user": "U1"} and job.done_at is None
+        texts = {d.trigger_id: (d.text, d.response_url) for d in (await session.scalars(select(Dispatch))).all()}
+        assert texts == {"one": ("[erased]", None), "two": ("Do wszystkich", None)}
 
 
 async def test_everything_held_about_a_number_is_exported(sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -202,6 +231,7 @@ async def test_retention_replaces_old_texts_once_and_records_it(sessions: async_
     async with sessions() as session, session.begin():
         await _populate(session, PHONE)
         session.add(Message(direction="in", kind="sms", phone=OTHER, text="świeża", status="posted", created_at=now + timedelta(days=1)))
+        session.add(Message(direction="out", kind="sms", phone=OTHER, text="czeka na wysłanie", status="uncertain", created_at=now))
     marker = "[removed after 30 days]"
     async with sessions() as session, session.begin():
         counts = await privacy.remove_old_texts(session, before=now + timedelta(seconds=1), marker=marker, at=now)
@@ -212,6 +242,7 @@ async def test_retention_replaces_old_texts_once_and_records_it(sessions: async_
     async with sessions() as session:
         texts = set((await session.scalars(select(Message.text))).all())
         assert "świeża" in texts and "Dzień dobry" not in texts
+        assert "czeka na wysłanie" in texts  # it may still be sent again: the marker must never reach a phone
         attachment = (await session.scalars(select(Attachment))).one()
         [retention] = [r for r in await entries(session) if r.kind == "retention"]
         assert json.loads(retention.detail or "{}")["messages"] == 3
