@@ -17,7 +17,7 @@ from bot.bridge.context import Context
 from bot.bridge.hlr import start_hlr
 from bot.bridge.models import HlrRequest
 from bot.bridge.notices import queue_notice, tell_privately
-from bot.i18n import _
+from bot.i18n import _, use_language
 from bot.sms.numbers import PhoneE164, display, is_phone
 from bot.sms.opt_out_words import MIN_REASON
 from storage import contacts, conversations, opt_outs
@@ -75,7 +75,9 @@ async def assign_conversation(ctx: Context, conversation_id: int, *, user_id: st
         if changed:
             await queue_card(session, conversation_id)
             if owner and owner != user_id:  # the new owner hears of it; nobody else is pinged
-                queue_notice(session, conversation_id, _("This conversation is now handled by"), ping=[owner])
+                with use_language(ctx.config.language):  # the thread is the channel's: its language, not the presser's
+                    said = _("This conversation is now handled by")
+                queue_notice(session, conversation_id, said, ping=[owner])
         else:
             await session.refresh(conversation)  # what the other press (maybe on another replica) left
         now_owner = conversation.owner
@@ -205,10 +207,11 @@ async def set_opt_out(ctx: Context, conversation_id: int, *, user_id: str, out: 
         if changed:
             await queue_cards_of_phone(session, phone)
             shown = display(PhoneE164(phone))
-            if out:
-                said = _("{phone} was opted out: nothing will be sent to it. Done by").format(phone=shown)
-            else:
-                said = _("{phone} was opted back in (“{reason}”): it may be texted again. Done by").format(phone=shown, reason=reason)
+            with use_language(ctx.config.language):  # a notice in the thread: the channel's language
+                if out:
+                    said = _("{phone} was opted out: nothing will be sent to it. Done by").format(phone=shown)
+                else:
+                    said = _("{phone} was opted back in (“{reason}”): it may be texted again. Done by").format(phone=shown, reason=reason)
             queue_notice(session, conversation_id, said, ping=[user_id])
     ctx.wake_workers()
     if changed is None:

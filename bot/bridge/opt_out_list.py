@@ -7,6 +7,7 @@ The thread of each number's conversation is told, and its card redrawn.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -16,7 +17,7 @@ from bot.bridge.context import Context
 from bot.bridge.notices import queue_notice
 from bot.bridge.posts import upload_once
 from bot.bridge.spreadsheets import csv_file
-from bot.i18n import _
+from bot.i18n import N_, _, use_language
 from bot.slack.errors import PLACE_REFUSED, slack_error
 from bot.slack.responses import post_response
 from bot.sms.numbers import PhoneE164, display
@@ -36,7 +37,11 @@ async def list_opt_outs(ctx: Context, search: str | None, *, limit: int = 20) ->
         return await opt_outs.listed(session, search=search, limit=limit), await opt_outs.count(session, search=search)
 
 
-async def _tell_threads(ctx: Context, session: Any, phone: str, text: str, user_id: str) -> None:
+async def _tell_threads(ctx: Context, session: Any, phone: str, user_id: str, notice: Callable[[], str]) -> None:
+    """A notice in each thread of ``phone``, worded in ``BOT_LANGUAGE`` (the thread is the
+    channel's, whoever typed the command)."""
+    with use_language(ctx.config.language):
+        text = notice()
     for conversation_id in await conversation_ids_of_phone(session, phone):
         queue_notice(session, conversation_id, text, ping=[user_id])
     await queue_cards_of_phone(session, phone)
@@ -51,7 +56,11 @@ async def add_opt_out(ctx: Context, phone: PhoneE164, *, user_id: str, channel_i
         if changed:
             await set_opt_out_hint(session, phone, None)
             await _tell_threads(
-                ctx, session, phone, _("{number} was opted out: nothing will be sent to it. Done by").format(number=display(phone)), user_id
+                ctx,
+                session,
+                phone,
+                user_id,
+                lambda: _("{number} was opted out: nothing will be sent to it. Done by").format(number=display(phone)),
             )
     ctx.wake_workers()
     if not changed:
@@ -70,10 +79,8 @@ async def remove_opt_out(ctx: Context, phone: PhoneE164, *, user_id: str, channe
     async with ctx.sessions() as session, session.begin():
         changed = await opt_outs.opt_in(session, phone, word="SLACK", by=user_id, at=utcnow(), channel_id=channel_id, reason=reason)
         if changed:
-            text = _("{number} was opted back in (“{reason}”): it may be texted again. Done by").format(
-                number=display(phone), reason=reason[:200]
-            )
-            await _tell_threads(ctx, session, phone, text, user_id)
+            said = N_("{number} was opted back in (“{reason}”): it may be texted again. Done by")
+            await _tell_threads(ctx, session, phone, user_id, lambda: _(said).format(number=display(phone), reason=reason[:200]))
     ctx.wake_workers()
     if not changed:
         return _("{number} is not opted out; nothing changed.").format(number=display(phone))

@@ -21,7 +21,7 @@ from bot.bridge.context import Context
 from bot.bridge.notices import tell_privately
 from bot.bridge.signature import sign
 from bot.bridge.statuses import queue_send
-from bot.i18n import N_, _
+from bot.i18n import N_, _, use_language
 from bot.slack.blocks.markup import escape
 from bot.slack.files import file_problem, file_ref
 from bot.sms.numbers import PhoneE164, display, is_phone
@@ -104,10 +104,11 @@ async def handle_slack_message(ctx: Context, event: dict[str, Any], *, event_id:
     signed = await sign(ctx, text, str(event.get("user")))  # counted and checked with the rest
     if signed != text:
         text, typed = signed, said.typed
-    problem = _not_textable(conversation.phone) or policy.may_send(ctx.config, user_id=str(event.get("user")), channel_id=channel)
-    problem = problem or await policy.opted_out(ctx, conversation.phone)
-    problem = problem or _check_outgoing(text, files)
-    problem = problem or await policy.over_limit(ctx, user_id=str(event.get("user")), channel_id=channel, adding=1)
+    with use_language(ctx.config.language):  # the reason shows on the reply's line, in the channel's thread
+        problem = _not_textable(conversation.phone) or policy.may_send(ctx.config, user_id=str(event.get("user")), channel_id=channel)
+        problem = problem or await policy.opted_out(ctx, conversation.phone)
+        problem = problem or _check_outgoing(text, files)
+        problem = problem or await policy.over_limit(ctx, user_id=str(event.get("user")), channel_id=channel, adding=1)
     if problem:
         # Kept, and shown as not sent with the reason, so nobody thinks it went out.
         await _store(ctx, conversation, event, kind=kind, text=text, typed=typed, status=MessageStatus.FAILED, detail=problem)
@@ -257,6 +258,9 @@ async def _deleted(ctx: Context, event: dict[str, Any], event_id: str) -> None:
     if message is not None and message.status == MessageStatus.QUEUED and message.send_after is not None:
         await undo.cancel_send(ctx, message.id, user_id=str(old["user"]))  # deleting it in its undo window is the undo
         return
+    if message is not None and message.status == MessageStatus.HELD:  # held by the quiet hours: deleting it is Cancel
+        await quiet_hours.answer(ctx, "reply", message.id, user_id=str(old["user"]), choice=quiet_hours.CANCEL)
+        return
     await _warn_if_sent(ctx, event, ts, old["user"], old.get("thread_ts"), "delete", event_id)
 
 
@@ -270,8 +274,8 @@ async def _warn_if_sent(ctx: Context, event: dict[str, Any], ts: str, user: str,
         if event_id and not await repository.remember_slack_event(session, event_id):
             return  # Slack delivered this event before; the person was told then
         kind, editing = ("MMS" if message.kind == "mms" else "SMS"), action == "edit"
-        if message.status == MessageStatus.QUEUED and message.send_after is not None:  # still in its undo window
-            text = _(_STILL_IN_UNDO_WINDOW[editing])
+        if (message.status == MessageStatus.QUEUED and message.send_after is not None) or message.status == MessageStatus.HELD:
+            text = _(_STILL_IN_UNDO_WINDOW[editing])  # not gone yet: it can still be cancelled
         else:
             text = _(_ALREADY_SENT[editing])
         text = text.format(kind=kind, phone=display(message.phone))

@@ -27,7 +27,7 @@ from bot.bridge.outcomes import queue_outcome_reply, respond
 from bot.bridge.posts import post_once
 from bot.bridge.refusals import mprofi_sentence
 from bot.bridge.statuses import first_status_check, queue_send
-from bot.i18n import _, ngettext
+from bot.i18n import _, ngettext, use_language
 from bot.mprofi import AuthenticationError, MProfiError, RetryableError, UncertainError
 from bot.slack import blocks
 from bot.slack.errors import slack_error
@@ -58,6 +58,8 @@ async def start_sms(ctx: Context, request: SmsRequest) -> SmsAccepted:
     try:
         async with ctx.sessions() as session, session.begin():
             opted = await policy.opted_out_among(session, request.recipients)
+            with use_language(ctx.config.language):  # shown in the channel's progress message
+                stop_word = _("texted STOP")
             sending = tuple(n for n in request.recipients if n not in opted)
             dispatch = Dispatch(
                 trigger_id=request.trigger_id,
@@ -70,7 +72,7 @@ async def start_sms(ctx: Context, request: SmsRequest) -> SmsAccepted:
                 total=len(sending),
                 accepted=0,
                 failed=0,
-                refused=[list(r) for r in request.refused] + [[display(n), _("texted STOP")] for n in request.recipients if n in opted],
+                refused=[list(r) for r in request.refused] + [[display(n), stop_word] for n in request.recipients if n in opted],
                 state="queued",
                 created_at=now,
             )

@@ -210,3 +210,26 @@ async def test_send_again_inside_quiet_hours_waits_for_the_same_choice(ctx: Cont
     assert again.status == MessageStatus.HELD
     assert any(buttons(e).get("quiet_send") == f"reply:{again.id}" for e in slack.ephemeral if e.get("blocks"))
     assert parent is not None
+
+
+async def test_deleting_a_held_reply_cancels_it(ctx: Context, slack: SlackState, sim: SimulatorState, quiet: str) -> None:
+    parent = await open_thread(ctx, slack)
+    event = person_says(slack, parent, "Jednak nie")
+    await replies.handle_slack_message(ctx, event)
+    original = next(m for m in slack.thread(parent.channel, parent.ts) if m.ts == event["ts"])
+    deleted = {
+        "type": "message",
+        "subtype": "message_deleted",
+        "channel": parent.channel,
+        "hidden": True,
+        "ts": slack.next_ts(),
+        "deleted_ts": original.ts,
+        "previous_message": original.as_event(),
+    }
+    await replies.handle_slack_message(ctx, deleted, event_id="Ev-delete")
+    await run_jobs(ctx)
+    [reply] = [m for m in await rows(ctx, Message) if m.direction == "out"]
+    assert reply.status == MessageStatus.CANCELLED and sent_to(sim) == []
+    assert await quiet_hours.answer(ctx, "reply", reply.id, user_id=ANNA, choice="send") == (
+        "You already chose what happens to this reply; it is not sent twice."
+    )
