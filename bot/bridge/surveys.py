@@ -24,6 +24,7 @@ from bot.bridge.context import Context
 from bot.bridge.models import RetryLater, SurveyRequest
 from bot.bridge.posts import post_once, upload_once
 from bot.bridge.refusals import mprofi_sentence
+from bot.bridge.spreadsheets import inert
 from bot.i18n import _, ngettext
 from bot.mprofi import MProfiError, RetryableError, UncertainError
 from bot.mprofi.models import SurveyReportEntry, parse_timestamp
@@ -136,7 +137,8 @@ def report_csv(entries: list[SurveyReportEntry]) -> bytes:
     writer.writerow([_("msisdn"), _("finished"), *[_("answer_{n}").format(n=i) for i in range(1, questions + 1)]])
     for entry in entries:
         finished = entry.finished.isoformat() if entry.finished else ""
-        writer.writerow([entry.msisdn, finished, *entry.answers, *[""] * (questions - len(entry.answers))])
+        # Answers are what customers typed: one that starts like a formula stays words in a spreadsheet.
+        writer.writerow([entry.msisdn, finished, *[inert(a) for a in entry.answers], *[""] * (questions - len(entry.answers))])
     return out.getvalue().encode("utf-8")
 
 

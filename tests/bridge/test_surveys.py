@@ -150,3 +150,10 @@ async def test_a_number_that_texted_stop_is_not_invited(ctx: Context, sim: Simul
     assert "48600100290" not in sim.surveys[1].responses
     [told] = slack.ephemeral
     assert "not invited: it texted STOP" in str(told)
+
+
+def test_a_report_keeps_formula_like_answers_as_words() -> None:
+    from bot.mprofi.models import SurveyReportEntry
+
+    content = surveys.report_csv([SurveyReportEntry(msisdn="48600100200", answers=('=HYPERLINK("x")', "5"), finished=None)])
+    assert content.decode().splitlines()[1] == '48600100200,,"\'=HYPERLINK(""x"")",5'
