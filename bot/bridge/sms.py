@@ -212,6 +212,22 @@ async def send_bulk(ctx: Context, job: Job) -> None:
             await session.commit()
             ctx.wake_workers()
             return
+        # An opt-out that came after the /sms was typed (while it waited for Send, the quiet
+        # hours, or earlier batches) still holds: those numbers are left out now.
+        opted = await policy.opted_out_among(session, [row.phone for row in batch])
+        if opted:
+            left_out = [row.id for row in batch if row.phone in opted]
+            await dispatches.set_batch(
+                session, left_out, MessageStatus.FAILED, detail=_("It opted out before this SMS went; nothing was sent to it.")
+            )
+            batch = [row for row in batch if row.phone not in opted]
+            if not batch:
+                await dispatches.count_outcomes(session, dispatch)
+                enqueue(session, kind=JobKind.SEND_BULK, lane=Lane.MPROFI, dispatch_id=dispatch.id)
+                await _queue_progress(session, dispatch)
+                await session.commit()
+                ctx.wake_workers()
+                return
         ids = [row.id for row in batch]
         parts = analyze(dispatch.text, utf8=dispatch.encoding == "utf-8").parts
         recipients = [(row.id, row.phone, parts) for row in batch]

@@ -18,7 +18,7 @@ from storage.models import Job, Message
 from storage.privacy_models import AuditEntry
 
 from .queue import run_jobs
-from .steps import ANNA, NUMBER, PIOTR, open_thread, person_says, rows, sent_to, sms_request
+from .steps import ANNA, NUMBER, PIOTR, open_thread, person_says, rows, sent_to, sms_request, text_in
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 OTHER = "+48600100201"
@@ -233,3 +233,13 @@ async def test_deleting_a_held_reply_cancels_it(ctx: Context, slack: SlackState,
     assert await quiet_hours.answer(ctx, "reply", reply.id, user_id=ANNA, choice="send") == (
         "You already chose what happens to this reply; it is not sent twice."
     )
+
+
+async def test_a_number_that_opts_out_while_a_sms_is_held_is_left_out(ctx: Context, sim: SimulatorState, quiet: str) -> None:
+    accepted = await sms.start_sms(ctx, sms_request(NUMBER, OTHER, text="Jutro przerwa w dostawach"))
+    await text_in(ctx, "STOP", sender=OTHER)  # while the question waits
+    await quiet_hours.answer(ctx, "sms", accepted.dispatch_id, user_id=ANNA, choice="send")
+    await run_jobs(ctx)
+    assert len(sent_to(sim)) == 1 and sent_to(sim, OTHER) == []
+    left = next(m for m in await rows(ctx, Message) if m.phone == OTHER and m.direction == "out")
+    assert left.status == MessageStatus.FAILED and left.status_detail == "It opted out before this SMS went; nothing was sent to it."
