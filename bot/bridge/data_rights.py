@@ -20,7 +20,7 @@ from bot.bridge.admins import not_admin
 from bot.bridge.context import Context
 from bot.bridge.posts import post_once, upload_once
 from bot.bridge.spreadsheets import csv_file
-from bot.i18n import _, ngettext
+from bot.i18n import _, ngettext, use_language
 from bot.slack.errors import slack_error
 from bot.slack.responses import post_response
 from bot.sms.numbers import PhoneE164, display
@@ -139,17 +139,9 @@ async def erase_slack_posts(ctx: Context, job: Job) -> None:
         parent_message = next((m for m in replies if str(m.get("ts")) == parent), {"ts": parent, "bot_id": "?"})
         if await _delete(ctx, channel, parent_message):
             deleted += 1
-    text = ngettext(
-        "Erasure finished: {n} post of the bot was deleted from Slack.",
-        "Erasure finished: {n} posts of the bot were deleted from Slack.",
-        deleted,
-    ).format(n=deleted)
-    if left:
-        text += " " + ngettext(
-            "One message written by a person stays in the thread, and only its author or a workspace admin can delete it: {links}",
-            "{n} messages written by people stay in the thread, and only their authors or a workspace admin can delete them: {links}",
-            len(left),
-        ).format(n=len(left), links=" ".join(left))
+    person = await ctx.timezones.user_language(str(payload.get("user") or ""))  # the admin's own Slack language
+    with use_language(person or ctx.config.language):
+        text = _finished(deleted, left)
     if payload.get("response_url"):
         await post_response(ctx.http, str(payload["response_url"]), {"text": text})
     else:
@@ -191,3 +183,18 @@ async def _link(ctx: Context, channel: str, ts: str) -> str:
         return f"<{answer['permalink']}>"
     except SlackApiError:
         return f"{channel}/{ts}"
+
+
+def _finished(deleted: int, left: list[str]) -> str:
+    text = ngettext(
+        "Erasure finished: {n} post of the bot was deleted from Slack.",
+        "Erasure finished: {n} posts of the bot were deleted from Slack.",
+        deleted,
+    ).format(n=deleted)
+    if left:
+        text += " " + ngettext(
+            "One message written by a person stays in the thread, and only its author or a workspace admin can delete it: {links}",
+            "{n} messages written by people stay in the thread, and only their authors or a workspace admin can delete them: {links}",
+            len(left),
+        ).format(n=len(left), links=" ".join(left))
+    return text

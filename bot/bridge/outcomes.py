@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge.context import Context
+from bot.i18n import use_language
 from bot.slack import blocks
 from bot.slack.errors import slack_error
 from bot.slack.responses import post_response
@@ -56,15 +57,17 @@ async def respond(ctx: Context, job: Job) -> None:
             link = str(answer.get("permalink") or "") or None
         except SlackApiError as exc:
             logger.info("no permalink for the status line: %s", slack_error(exc))
-    text = blocks.sms_outcome(
-        phone=PhoneE164(message.phone),
-        status=message.status,
-        detail=message.status_detail,
-        scheduled_for=message.scheduled_for,
-        link=link,
-        unreachable=bool((job.payload or {}).get("unreachable")),
-        name=contact.name if contact else None,
-    )
+    person = await ctx.timezones.user_language(dispatch.user_id)  # a private answer: in their own Slack's language
+    with use_language(person or ctx.config.language):
+        text = blocks.sms_outcome(
+            phone=PhoneE164(message.phone),
+            status=message.status,
+            detail=message.status_detail,
+            scheduled_for=message.scheduled_for,
+            link=link,
+            unreachable=bool((job.payload or {}).get("unreachable")),
+            name=contact.name if contact else None,
+        )
     if dispatch.response_url:
         await post_response(ctx.http, dispatch.response_url, {"text": text})
     else:  # sent from the form, which has no response_url
