@@ -17,7 +17,7 @@ from bot.bridge.admins import not_admin
 from bot.bridge.context import Context
 from bot.bridge.posts import post_once, upload_once
 from bot.bridge.spreadsheets import csv_file
-from bot.i18n import N_, _, ngettext
+from bot.i18n import N_, _, figure, ngettext
 from bot.sms.audit_query import AuditQuery
 from bot.sms.numbers import display
 from storage.audit import MAX_ROWS, AuditRow, entries, record
@@ -130,7 +130,7 @@ async def export_audit(ctx: Context, job: Job) -> None:
     async with ctx.sessions() as session:
         rows = await entries(session, phone=payload.get("phone"), actor=payload.get("actor"), since=since, until=until)
     zone = ZoneInfo(ctx.config.default_timezone)
-    count = ngettext("{n} record", "{n} records", len(rows)).format(n=f"{len(rows):,}")
+    count = ngettext("{n} record", "{n} records", len(rows)).format(n=figure(len(rows)))
     text = _("Audit log ({filters}) for <@{user}>: {count}.").format(filters=_describe(payload), user=payload.get("user"), count=count)
     if len(rows) >= MAX_ROWS:
         text += " " + _("That is the most one file holds; narrow the period for the rest.")

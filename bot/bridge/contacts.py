@@ -20,7 +20,7 @@ from bot.bridge.card import queue_cards
 from bot.bridge.context import Context
 from bot.bridge.models import Recipient, RetryLater
 from bot.bridge.posts import post_once, upload_once
-from bot.i18n import _, pgettext
+from bot.i18n import _, figure, pgettext
 from bot.slack import blocks, files
 from bot.slack.blocks.contacts import EXPORT_REFUSED, contacts_report
 from bot.slack.errors import PLACE_REFUSED, slack_error
@@ -154,7 +154,7 @@ async def export_contacts(ctx: Context, job: Job) -> None:
             thread_ts=None,
             content=("\ufeff" + out.getvalue()).encode("utf-8"),
             filename=f"contacts-{job.id}.csv",
-            title=_("Contacts ({count}), exported for {user}").format(count=f"{len(everyone):,}", user=payload.get("user")),
+            title=_("Contacts ({count}), exported for {user}").format(count=figure(len(everyone)), user=payload.get("user")),
         )
     except SlackApiError as exc:
         # Typed in a channel the app is not a member of: Slack takes no file there, for good.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.bridge.context import Context
-from bot.i18n import _, ngettext
+from bot.i18n import _, figure, ngettext
 from bot.mprofi import MmsFile
 from bot.slack import files
 from bot.sms.mms import content_problem
@@ -36,7 +36,7 @@ async def download_mms_file(ctx: Context, ref: dict[str, Any] | None) -> MmsFile
                 "{name} is over the MMS limit of {kilobytes} kB ({size} byte).",
                 "{name} is over the MMS limit of {kilobytes} kB ({size} bytes).",
                 MMS_MAX_FILE_BYTES,
-            ).format(name=name, kilobytes=MMS_MAX_FILE_BYTES // 1000, size=f"{MMS_MAX_FILE_BYTES:,}")
+            ).format(name=name, kilobytes=MMS_MAX_FILE_BYTES // 1000, size=figure(MMS_MAX_FILE_BYTES))
         )
     problem = content_problem(content, name)
     if problem:

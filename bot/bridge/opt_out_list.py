@@ -17,7 +17,7 @@ from bot.bridge.context import Context
 from bot.bridge.notices import queue_notice
 from bot.bridge.posts import upload_once
 from bot.bridge.spreadsheets import csv_file
-from bot.i18n import N_, _, use_language
+from bot.i18n import N_, _, figure, use_language
 from bot.slack.errors import PLACE_REFUSED, slack_error
 from bot.slack.responses import post_response
 from bot.sms.numbers import PhoneE164, display
@@ -109,7 +109,7 @@ async def export_opt_outs(ctx: Context, job: Job) -> None:
             thread_ts=None,
             content=content,
             filename=f"opt-outs-{job.id}.csv",
-            title=_("Opt-outs ({n}), exported for {user}").format(n=f"{len(rows):,}", user=payload.get("user")),
+            title=_("Opt-outs ({n}), exported for {user}").format(n=figure(len(rows)), user=payload.get("user")),
         )
     except SlackApiError as exc:
         if slack_error(exc) not in PLACE_REFUSED or not payload.get("response_url"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.bridge.context import BridgeConfig, Context
-from bot.i18n import _, ngettext
+from bot.i18n import _, figure, ngettext
 from bot.sms.numbers import PhoneE164, display
 from storage import sending
 from storage.models import OptOut, utcnow
@@ -45,7 +45,7 @@ async def over_limit(ctx: Context, *, user_id: str, channel_id: str, adding: int
                     "Not sent: this would make {count} SMS from you in an hour, and the limit is {limit} "
                     "(SMS_USER_LIMIT_PER_HOUR). Nothing was sent.",
                     sent + adding,
-                ).format(count=f"{sent + adding:,}", limit=f"{config.user_limit_per_hour:,}")
+                ).format(count=figure(sent + adding), limit=figure(config.user_limit_per_hour))
         if config.channel_limit_per_hour:
             sent = await sending.sent_by_channel_since(session, channel_id, since)
             if sent + adding > config.channel_limit_per_hour:
@@ -55,7 +55,7 @@ async def over_limit(ctx: Context, *, user_id: str, channel_id: str, adding: int
                     "Not sent: this would make {count} SMS from this channel in an hour, and the limit is {limit} "
                     "(SMS_CHANNEL_LIMIT_PER_HOUR). Nothing was sent.",
                     sent + adding,
-                ).format(count=f"{sent + adding:,}", limit=f"{config.channel_limit_per_hour:,}")
+                ).format(count=figure(sent + adding), limit=figure(config.channel_limit_per_hour))
     return None
 
 

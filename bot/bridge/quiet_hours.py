@@ -21,7 +21,7 @@ from bot.bridge.card import queue_card
 from bot.bridge.context import BridgeConfig, Context
 from bot.bridge.notices import tell_privately
 from bot.bridge.statuses import queue_render, queue_send, set_status
-from bot.i18n import _, ngettext
+from bot.i18n import _, figure, ngettext
 from bot.slack.blocks.markup import escape
 from bot.slack.blocks.quiet_hours import quiet_question
 from bot.sms.numbers import PhoneE164, display
@@ -95,7 +95,7 @@ async def answer_quiet_sms(ctx: Context, dispatch_id: int, *, user_id: str, choi
             return _("Only the person who typed this /sms can decide when it goes.")
         if dispatch.state != HELD:
             return _("You already chose what happens to this /sms; it is not sent twice.")
-        count = ngettext("{n} number", "{n} numbers", dispatch.total).format(n=f"{dispatch.total:,}")
+        count = ngettext("{n} number", "{n} numbers", dispatch.total).format(n=figure(dispatch.total))
         if choice == CANCEL:
             dispatch.state = "cancelled"
             await dispatches.set_all(session, dispatch.id, MessageStatus.CANCELLED)

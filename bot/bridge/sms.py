@@ -27,7 +27,7 @@ from bot.bridge.outcomes import queue_outcome_reply, respond
 from bot.bridge.posts import post_once
 from bot.bridge.refusals import mprofi_sentence
 from bot.bridge.statuses import first_status_check, queue_send
-from bot.i18n import _, ngettext, use_language
+from bot.i18n import _, figure, ngettext, use_language
 from bot.mprofi import AuthenticationError, MProfiError, RetryableError, UncertainError
 from bot.slack import blocks
 from bot.slack.errors import slack_error
@@ -177,14 +177,14 @@ async def answer_confirmation(ctx: Context, dispatch_id: int, *, user_id: str, s
             said = ngettext(
                 "Cancelled: nothing was sent to the {n} number.", "Cancelled: nothing was sent to the {n} numbers.", dispatch.total
             )
-            return said.format(n=f"{dispatch.total:,}")
+            return said.format(n=figure(dispatch.total))
         refusal = await policy.over_limit(ctx, user_id=user_id, channel_id=dispatch.channel_id, adding=dispatch.total)
         if refusal:
             return refusal
         quiet = quiet_hours.inside(ctx.config, utcnow()) if dispatch.send_at is None else None
         if quiet is not None:
             dispatch.state = quiet_hours.HELD  # its rows stay held until the quiet-hours answer
-            what = ngettext("this SMS to {n} number", "this SMS to {n} numbers", dispatch.total).format(n=f"{dispatch.total:,}")
+            what = ngettext("this SMS to {n} number", "this SMS to {n} numbers", dispatch.total).format(n=figure(dispatch.total))
             return quiet_hours.question(f"sms:{dispatch.id}", what, quiet)
         dispatch.state = "queued"
         await dispatches.set_all(session, dispatch.id, MessageStatus.QUEUED, where=(MessageStatus.HELD,))
@@ -195,7 +195,7 @@ async def answer_confirmation(ctx: Context, dispatch_id: int, *, user_id: str, s
     said = ngettext(
         "Sending to {n} number. Progress shows in this channel.", "Sending to {n} numbers. Progress shows in this channel.", total
     )
-    return said.format(n=f"{total:,}")
+    return said.format(n=figure(total))
 
 
 async def send_bulk(ctx: Context, job: Job) -> None:
@@ -292,7 +292,7 @@ def _quiet_question(dispatch_id: int, sending: tuple[PhoneE164, ...], quiet: Qui
     if len(sending) == 1:
         what = _("this SMS to {number}").format(number=display(sending[0]))
     else:
-        what = ngettext("this SMS to {n} number", "this SMS to {n} numbers", len(sending)).format(n=f"{len(sending):,}")
+        what = ngettext("this SMS to {n} number", "this SMS to {n} numbers", len(sending)).format(n=figure(len(sending)))
     return quiet_hours.question(f"sms:{dispatch_id}", what, quiet)
 
 

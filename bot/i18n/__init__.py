@@ -28,6 +28,7 @@ __all__ = [
     "current_language",
     "language_of_locale",
     "ngettext",
+    "figure",
     "pgettext",
     "set_language",
     "translations",
@@ -104,6 +105,14 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def pgettext(context: str, message: str) -> str:
     """``message`` where the same English word needs different Polish words by ``context``."""
     return translations(_language.get()).pgettext(context, message)
+
+
+def figure(value: int) -> str:
+    """A count as the current language writes it: ``1,500`` in English; in Polish
+    ``1500`` and ``15 000`` (a space, one that does not break the line, from five digits on)."""
+    if _language.get() == "pl":
+        return f"{value:,}".replace(",", "\u00a0") if abs(value) >= 10_000 else str(value)
+    return f"{value:,}"
 
 
 def N_(message: str) -> str:

@@ -91,3 +91,12 @@ async def test_the_demo_plays_in_polish() -> None:
     assert "SMS do +48 600 100 200: wysyłka za 5 s  [Anuluj]" in text
     assert "Czeka na klienta" in text and "1 wiadomość" in text and "2 wiadomości" in text
     assert "Nowy SMS w zamkniętej rozmowie: jest znów otwarta." in text
+
+
+def test_counts_are_written_the_polish_way() -> None:
+    from bot.i18n import figure
+
+    with use_language("pl"):
+        assert [figure(n) for n in (7, 1500, 15000, 1234567)] == ["7", "1500", "15\u00a0000", "1\u00a0234\u00a0567"]
+        assert ngettext("{n} number", "{n} numbers", 15000).format(n=figure(15000)) == "15\u00a0000 numerów"
+    assert [figure(n) for n in (1500, 15000)] == ["1,500", "15,000"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.i18n import N_, _, ngettext
+from bot.i18n import N_, _, figure, ngettext
 from bot.slack.blocks.markup import clip, escape, fallback
 from bot.sms.numbers import PhoneE164, display
 
@@ -33,7 +33,7 @@ def contacts_report(
 ) -> dict[str, Any]:
     """What an import did: counts, and each refused line with why (the first 30)."""
     report = _("Contacts from {file} for {user}: *{added}* added, *{updated}* updated, *{unchanged}* unchanged, *{refused}* refused.")
-    counts = {"added": f"{added:,}", "updated": f"{updated:,}", "unchanged": f"{unchanged:,}", "refused": f"{len(refused):,}"}
+    counts = {"added": figure(added), "updated": figure(updated), "unchanged": figure(unchanged), "refused": figure(len(refused))}
     lines = [":bust_in_silhouette: " + report.format(file=escape(file_name), user=f"<@{escape(user_id)}>", **counts)]
     if too_many:
         lines.append(_("Only the first 20,000 lines were read; split the file to import the rest."))
@@ -42,7 +42,7 @@ def contacts_report(
         extra = len(refused) - 30
         # English has always said "lines" here, even for one: kept as it was.
         more = (
-            "\n" + ngettext("…and {n} more refused lines.", "…and {n} more refused lines.", extra).format(n=f"{extra:,}")
+            "\n" + ngettext("…and {n} more refused lines.", "…and {n} more refused lines.", extra).format(n=figure(extra))
             if extra > 0
             else ""
         )
@@ -62,14 +62,14 @@ def contacts_list(entries: list[tuple[str, str, list[str]]], *, total: int, quer
     lines = [f"• {named_number(phone, name)}" + (f" — {escape(', '.join(tags))}" if tags else "") for phone, name, tags in entries]
     if query:
         head = ngettext("{n} contact matching “{query}”", "{n} contacts matching “{query}”", total).format(
-            n=f"{total:,}", query=escape(query)
+            n=figure(total), query=escape(query)
         )
     else:
-        head = ngettext("{n} contact", "{n} contacts", total).format(n=f"{total:,}")
+        head = ngettext("{n} contact", "{n} contacts", total).format(n=figure(total))
     more = (
         "\n"
         + _("…and {n} more; search with /sms contacts and a part of a name or number, or share them all with /sms contacts export.").format(
-            n=f"{total - len(entries):,}"
+            n=figure(total - len(entries))
         )
         if total > len(entries)
         else ""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.i18n import _, current_language, ngettext, pgettext
+from bot.i18n import _, current_language, figure, ngettext, pgettext
 from bot.slack.blocks.markup import clip, escape, fallback, when
 from bot.sms.numbers import PhoneE164, display
 
@@ -66,7 +66,7 @@ def _skipped_line(skipped: list[Any]) -> str:
 # English has always said "numbers" in these, even for one: the singular is kept as it was.
 def hlr_progress(total: int, skipped: list[Any], *, user_id: str, waited: str | None = None, polls: int = 0) -> dict[str, Any]:
     state = _("waiting for mProfi's report ({waited} so far)").format(waited=waited) if waited else _("uploading the numbers to mProfi")
-    user, n = f"<@{escape(user_id)}>", f"{total:,}"
+    user, n = f"<@{escape(user_id)}>", figure(total)
     text = ":mag: " + ngettext(
         "HLR check of *{n}* numbers for {user}: {state}…", "HLR check of *{n}* numbers for {user}: {state}…", total
     ).format(n=n, user=user, state=state)
@@ -75,7 +75,7 @@ def hlr_progress(total: int, skipped: list[Any], *, user_id: str, waited: str | 
 
 
 def hlr_summary(total: int, valid: int, networks: list[tuple[str, int]], skipped: list[Any], *, user_id: str) -> dict[str, Any]:
-    figures = {"n": f"{total:,}", "valid": f"{valid:,}", "invalid": f"{total - valid:,}"}
+    figures = {"n": figure(total), "valid": figure(valid), "invalid": figure(total - valid)}
     head = ngettext(
         "HLR check of *{n}* numbers for {user}: *{valid}* valid, *{invalid}* not valid",
         "HLR check of *{n}* numbers for {user}: *{valid}* valid, *{invalid}* not valid",
@@ -83,7 +83,9 @@ def hlr_summary(total: int, valid: int, networks: list[tuple[str, int]], skipped
     ).format(user=f"<@{escape(user_id)}>", **figures)
     lines = [":white_check_mark: " + head]
     if networks:
-        lines.append(_("By network: {networks}").format(networks=", ".join(f"{escape(name)} {count:,}" for name, count in networks[:8])))
+        lines.append(
+            _("By network: {networks}").format(networks=", ".join(f"{escape(name)} {figure(count)}" for name, count in networks[:8]))
+        )
     lines.append(_("The full report is in the thread as a CSV file."))
     plain = ngettext(
         "HLR check of {n} numbers: {valid} valid, {invalid} not valid",
@@ -100,7 +102,7 @@ def hlr_failed(numbers: list[Any], detail: str, *, user_id: str) -> dict[str, An
         text = _("HLR check of {number} for {user} did not finish: {detail}").format(number=number, user=user, detail=why)
         plain = _("HLR check of {number} failed: {detail}").format(number=number, detail=why)
     else:
-        n = f"{len(numbers):,}"
+        n = figure(len(numbers))
         text = ngettext(
             "HLR check of {n} number for {user} did not finish: {detail}",
             "HLR check of {n} numbers for {user} did not finish: {detail}",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.i18n import _, ngettext
+from bot.i18n import _, figure, ngettext
 from bot.slack.blocks.markup import escape, fallback, when
 from bot.sms.numbers import PhoneE164, display
 
@@ -47,7 +47,7 @@ def opt_outs_list(rows: Sequence[OptOutShown], *, total: int, query: str | None)
         who = f"{escape(row.name)} ({escape(display(PhoneE164(row.phone)))})" if row.name else escape(display(PhoneE164(row.phone)))
         how = _("by <@{user}>").format(user=escape(row.by)) if row.by else _("texted {word}").format(word=escape(row.word))
         lines.append(f"• {who} — {how}, {when(row.at)}")
-    head = ngettext("{n} opted-out number", "{n} opted-out numbers", total).format(n=f"{total:,}")
+    head = ngettext("{n} opted-out number", "{n} opted-out numbers", total).format(n=figure(total))
     if total > len(rows):
         head += " " + _("(the newest {shown}; add part of a name or number to search)").format(shown=len(rows))
     return head + ":\n" + "\n".join(lines)

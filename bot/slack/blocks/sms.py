@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.i18n import _, ngettext
+from bot.i18n import _, figure, ngettext
 from bot.slack.blocks.contacts import named_number
 from bot.slack.blocks.markup import clip, escape, fallback, when
 from bot.sms.numbers import PhoneE164, display
@@ -54,7 +54,7 @@ def sms_outcome(
 def _listed(items: list[tuple[str, str]], limit: int = 10) -> str:
     # A refused "number" is whatever was typed: clipped, so ten of them stay within a message.
     shown = "; ".join(f"{clip(escape(raw), 80)} ({clip(escape(reason), 200)})" for raw, reason in items[:limit])
-    return _("{items}; and {n} more").format(items=shown, n=f"{len(items) - limit:,}") if len(items) > limit else shown
+    return _("{items}; and {n} more").format(items=shown, n=figure(len(items) - limit)) if len(items) > limit else shown
 
 
 def dispatch_progress(
@@ -73,7 +73,7 @@ def dispatch_progress(
     failed = counts.get("failed", 0)
     uncertain = counts.get("uncertain", 0)
     waiting = counts.get("queued", 0) + counts.get("sending", 0)
-    user, n = f"<@{escape(user_id)}>", f"{total:,}"
+    user, n = f"<@{escape(user_id)}>", figure(total)
     if send_at:
         head = ngettext(
             "SMS from {user} to {n} number, scheduled for {time}", "SMS from {user} to {n} numbers, scheduled for {time}", total
@@ -81,13 +81,13 @@ def dispatch_progress(
     else:
         head = ngettext("SMS from {user} to {n} number", "SMS from {user} to {n} numbers", total).format(user=user, n=n)
     head = f"{':white_check_mark:' if done and not failed and not uncertain else ':outbox_tray:'} {head}"
-    figures = [_("*{n}* accepted by mProfi").format(n=f"{accepted:,}")]
+    figures = [_("*{n}* accepted by mProfi").format(n=figure(accepted))]
     if failed:
-        figures.append(_("*{n}* refused").format(n=f"{failed:,}"))
+        figures.append(_("*{n}* refused").format(n=figure(failed)))
     if uncertain:
-        figures.append(_("*{n}* uncertain (may have been sent; not retried)").format(n=f"{uncertain:,}"))
+        figures.append(_("*{n}* uncertain (may have been sent; not retried)").format(n=figure(uncertain)))
     if waiting:
-        figures.append(_("*{n}* still to send").format(n=f"{waiting:,}"))
+        figures.append(_("*{n}* still to send").format(n=figure(waiting)))
     lines = [head, " · ".join(figures)]
     if failures:
         reasons = {detail or status for _, status, detail in failures}
@@ -97,7 +97,7 @@ def dispatch_progress(
             shown = "; ".join(f"{escape(display(phone))} ({escape(detail or status)})" for phone, status, detail in failures)
         more = failed + uncertain - len(failures)
         if more > 0:
-            shown = _("{items}; and {n} more").format(items=shown, n=f"{more:,}")
+            shown = _("{items}; and {n} more").format(items=shown, n=figure(more))
         lines.append(_("Not sent: {items}").format(items=shown))
     if refused:
         lines.append(_("Skipped before sending: {items}").format(items=_listed(refused)))
@@ -108,7 +108,7 @@ def dispatch_progress(
         total,
     )
     return {
-        "text": summary.format(n=n, accepted=f"{accepted:,}", failed=f"{failed + uncertain:,}", waiting=f"{waiting:,}"),
+        "text": summary.format(n=n, accepted=figure(accepted), failed=figure(failed + uncertain), waiting=figure(waiting)),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(lines), 3000)}},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": _quote(text)}]},
@@ -177,7 +177,7 @@ def sms_ack(
             len(sending),
         )
     )
-    return said.format(time=time, n=f"{len(sending):,}", size=size, total=f"{parts * len(sending):,}") + tail
+    return said.format(time=time, n=figure(len(sending)), size=size, total=figure(parts * len(sending))) + tail
 
 
 def sms_confirm(*, dispatch_id: int, numbers: int, parts: int, text: str, skipped: str) -> dict[str, Any]:
@@ -188,10 +188,10 @@ def sms_confirm(*, dispatch_id: int, numbers: int, parts: int, text: str, skippe
     total = numbers * parts
     question = ":warning: " + _(
         "This sends *{count} SMS* ({parts} each, {total} SMS to pay for). Nothing goes out until you press Send."
-    ).format(count=f"{numbers:,}", parts=ngettext("{n} part", "{n} parts", parts).format(n=parts), total=f"{total:,}")
+    ).format(count=figure(numbers), parts=ngettext("{n} part", "{n} parts", parts).format(n=parts), total=figure(total))
     question += (" " + skipped) if skipped else ""  # sms_ack's words, escaped there
     return {
-        "text": fallback(_("Send {count} SMS? Nothing goes out until you press Send.").format(count=f"{numbers:,}")),
+        "text": fallback(_("Send {count} SMS? Nothing goes out until you press Send.").format(count=figure(numbers))),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": clip(question, 3000)}},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": _quote(text)}]},
@@ -203,7 +203,7 @@ def sms_confirm(*, dispatch_id: int, numbers: int, parts: int, text: str, skippe
                         "action_id": CONFIRM_ACTION,
                         "style": "danger",
                         "value": str(dispatch_id),
-                        "text": {"type": "plain_text", "text": _("Send {count} SMS").format(count=f"{numbers:,}")},
+                        "text": {"type": "plain_text", "text": _("Send {count} SMS").format(count=figure(numbers))},
                     },
                     {
                         "type": "button",

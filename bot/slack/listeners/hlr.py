@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.bridge.models import HlrRequest
-from bot.i18n import N_, _, ngettext
+from bot.i18n import N_, _, figure, ngettext
 from bot.sms.command import HELP_WORDS, describe_refused, parse_recipients, split_numbers
 from bot.sms.numbers import display
 
@@ -69,7 +69,7 @@ async def handle_hlr(ack: AsyncAck, command: dict[str, Any], *, bridge: Bridge) 
             "Checking {n} number; the answer will be posted in this channel.",
             "Checking {n} numbers; the answer will be posted in this channel.",
             count,
-        ).format(n=f"{count:,}")
+        ).format(n=figure(count))
     skipped = " " + _("Not checked: {numbers}.").format(numbers=describe_refused(numbers.refused)) if numbers.refused else ""
     await ack(checking + skipped)
 
