@@ -56,6 +56,7 @@ class AuditKind(StrEnum):
     CONTACT_CHANGED = "contact_changed"
     CONTACTS_IMPORTED = "contacts_imported"
     CONTACTS_EXPORTED = "contacts_exported"
+    OPT_OUTS_EXPORTED = "opt_outs_exported"
     AUDIT_EXPORTED = "audit_exported"
     NUMBER_EXPORTED = "number_exported"
     NUMBER_FORGOTTEN = "number_forgotten"

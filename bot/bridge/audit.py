@@ -37,6 +37,7 @@ KIND_LABELS = {
     AuditKind.CONTACT_CHANGED: N_("contact changed"),
     AuditKind.CONTACTS_IMPORTED: N_("contacts imported"),
     AuditKind.CONTACTS_EXPORTED: N_("contacts exported"),
+    AuditKind.OPT_OUTS_EXPORTED: N_("opt-outs exported"),
     AuditKind.AUDIT_EXPORTED: N_("audit log exported"),
     AuditKind.NUMBER_EXPORTED: N_("number's data exported"),
     AuditKind.NUMBER_FORGOTTEN: N_("number erased"),

@@ -23,8 +23,9 @@ from bot.slack.responses import post_response
 from bot.sms.numbers import PhoneE164, display
 from bot.sms.opt_out_words import MIN_REASON
 from storage import opt_outs
+from storage.audit import record
 from storage.conversations import conversation_ids_of_phone, set_opt_out_hint
-from storage.kinds import JobKind, Lane
+from storage.kinds import AuditKind, JobKind, Lane
 from storage.models import Job, utcnow
 from storage.opt_outs import OptOutRow
 from storage.queue import enqueue
@@ -91,6 +92,7 @@ async def start_opt_outs_export(ctx: Context, *, user_id: str, response_url: str
     payload = {"user": user_id, "channel": ctx.config.channel_id, "response_url": response_url}
     async with ctx.sessions() as session, session.begin():
         enqueue(session, kind=JobKind.EXPORT_OPT_OUTS, lane=Lane.SLACK, payload=payload)
+        record(session, AuditKind.OPT_OUTS_EXPORTED, actor=user_id, channel_id=ctx.config.channel_id)
     ctx.wake_workers()
     return _("Exporting the opt-outs: a CSV file will be shared in <#{channel}> in a moment.").format(channel=ctx.config.channel_id)
 

@@ -112,6 +112,8 @@ async def send_reply(ctx: Context, job: Job) -> None:
         status, detail = outcome
         if status != MessageStatus.QUEUED:  # the call ended: what was handed to mProfi is on record
             typed_in = message.slack_channel or await sending.channel_of_dispatch(session, message.dispatch_id)
+            if typed_in is None and message.conversation_id is not None:  # Send again: pressed in the thread
+                typed_in = ctx.config.channel_id
             record(
                 session,
                 AuditKind.MMS_SENT if message.kind == "mms" else AuditKind.SMS_SENT,

@@ -33,7 +33,8 @@ from bot.slack.responses import post_response
 from bot.sms.numbers import InvalidNumber, msisdn, normalize
 from bot.sms.text import storable
 from storage import surveys as survey_rows
-from storage.kinds import JobKind, Lane
+from storage.audit import record
+from storage.kinds import AuditKind, JobKind, Lane
 from storage.models import Job, SurveyNotification, SurveyThread, utcnow
 from storage.queue import HELD_UNTIL, enqueue, save_payload
 
@@ -109,6 +110,15 @@ async def run_survey_command(ctx: Context, job: Job) -> None:
                 payload["results"] = results
                 async with ctx.sessions() as session, session.begin():
                     await save_payload(session, job.id, payload)
+                    # An invitation is an SMS the survey sends: on record like any other.
+                    record(
+                        session,
+                        AuditKind.SMS_SENT,
+                        actor=payload.get("user"),
+                        channel_id=payload.get("channel"),
+                        phone="+" + number,
+                        detail=f"survey {survey_id} invitation: {results[number]}",
+                    )
             await _answer(ctx, payload, blocks.survey_started(detail, results))
         elif action == "report":
             detail = await ctx.mprofi.get_survey(survey_id)
