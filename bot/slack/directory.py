@@ -77,6 +77,31 @@ class SlackDirectory:
         key = f"{user_id}/first" if first else user_id
         return await self._lookup("profile", key, f"profile:{user_id}", fetch)
 
+    async def user_by_handle(self, handle: str) -> str | None:
+        """The member someone means by ``@handle`` typed as plain text (a slash command's text
+        is not escaped): matched on the username, the display name or the full name, in any
+        case; None when it names nobody, or more than one person."""
+
+        async def fetch() -> dict[str, str]:
+            found: dict[str, str] = {}
+            clash: set[str] = set()
+            cursor: str | None = None
+            while True:
+                page = await self.client.users_list(limit=200, cursor=cursor)
+                for user in page.get("members") or []:
+                    if user.get("deleted") or user.get("is_bot"):
+                        continue
+                    profile = user.get("profile") or {}
+                    names = {str(n).casefold() for n in (user.get("name"), profile.get("display_name"), profile.get("real_name")) if n}
+                    for name in names:
+                        clash.update({name} if name in found and found[name] != user["id"] else set())
+                        found.setdefault(name, str(user["id"]))
+                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+                if not cursor:
+                    return {name: user_id for name, user_id in found.items() if name not in clash}
+
+        return await self._lookup("handle", handle.lstrip("@").casefold(), "users:list", fetch)
+
     async def usergroup_handle(self, group_id: str) -> str | None:
         """The handle people type after ``@`` for a user group (``wsparcie``); one list call serves all groups."""
 

@@ -20,6 +20,7 @@ __all__ = ["AuditQuery", "parse_audit_query"]
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
+_HANDLE = re.compile(r"^@[\w.\-]+$")
 _DAY = r"(\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4})"
 _RANGE = re.compile(rf"^{_DAY}?\.\.{_DAY}?$")
 _ONE_DAY = re.compile(rf"^{_DAY}$")
@@ -29,6 +30,7 @@ _ONE_DAY = re.compile(rf"^{_DAY}$")
 class AuditQuery:
     phone: PhoneE164 | None = None
     actor: str | None = None
+    handle: str | None = None  # "@anna" typed as plain text: the listener finds who it is
     since: datetime | None = None  # inclusive, UTC-aware
     until: datetime | None = None  # exclusive
 
@@ -51,6 +53,7 @@ def parse_audit_query(text: str, *, tz: ZoneInfo) -> AuditQuery:
     """The filters in ``text``; :class:`CommandError` with one sentence when a word is not understood."""
     phone: PhoneE164 | None = None
     actor: str | None = None
+    handle: str | None = None
     since: datetime | None = None
     until: datetime | None = None
     for word in text.split():
@@ -59,6 +62,8 @@ def parse_audit_query(text: str, *, tz: ZoneInfo) -> AuditQuery:
         one_day = _ONE_DAY.match(word)
         if mention or _USER_ID.match(word):
             actor = mention.group(1) if mention else word
+        elif _HANDLE.match(word):
+            handle = word
         elif found_range and (found_range.group(1) or found_range.group(2)):
             first, last = found_range.group(1), found_range.group(2)
             since = _start_of(_day(first), tz) if first else None
@@ -77,4 +82,4 @@ def parse_audit_query(text: str, *, tz: ZoneInfo) -> AuditQuery:
             )
     if since is not None and until is not None and until <= since:
         raise CommandError(_("The period ends before it starts; write the earlier day first."))
-    return AuditQuery(phone=phone, actor=actor, since=since, until=until)
+    return AuditQuery(phone=phone, actor=actor, handle=handle, since=since, until=until)

@@ -97,7 +97,7 @@ async def test_the_audit_log_and_a_numbers_export_are_for_admins_only(stack: San
     answer, _ = await stack.slack.run_command("/sms", "audit 600100200", user=ADMIN)
     assert "CSV will be in a thread" in answer.text
     await stack.drain()
-    whole, file = sorted((f for f in stack.slack.files.values() if f.name.startswith("audit-")), key=lambda f: f.name)
+    whole, file = sorted((f for f in stack.slack.files.values() if f.name.startswith("audit-")), key=job_number)
     sent = [row.split(";") for row in whole.content.decode("utf-8-sig").splitlines() if ";SMS sent;" in row]
     assert [(r[2], r[3], r[4], r[5], r[6]) for r in sent] == [
         ("U0ANNA", "C0GENERAL", "+48600100201", "Kurier będzie jutro", "1"),
@@ -110,6 +110,14 @@ async def test_the_audit_log_and_a_numbers_export_are_for_admins_only(stack: San
     parent = stack.slack.messages[(str(file.channel), str(file.thread_ts))]
     assert parent.text.startswith("Audit log (+48 600 100 200) for <@U0KASIA>:")
 
+    by_person, _ = await stack.slack.run_command("/sms", "audit @piotr", user=ADMIN)  # typed as plain text, as Slack sends it
+    assert "CSV will be in a thread" in by_person.text
+    await stack.drain()
+    piotrs = max((f for f in stack.slack.files.values() if f.name.startswith("audit-")), key=job_number)
+    assert [row.split(";")[2] for row in piotrs.content.decode("utf-8-sig").splitlines()[1:]] == ["U0PIOTR"]
+    nobody, _ = await stack.slack.run_command("/sms", "audit @zenon", user=ADMIN)
+    assert nobody.text.startswith("Nobody in this workspace is @zenon")
+
     wrong, _ = await stack.slack.run_command("/sms", "audit wczoraj", user=ADMIN)
     assert wrong.text.startswith("“wczoraj” is neither a number, a person nor a date")
 
@@ -120,6 +128,11 @@ async def test_the_audit_log_and_a_numbers_export_are_for_admins_only(stack: San
     held = json.loads(data.content)
     assert held["phone"] == NUMBER and [m["text"] for m in held["messages"]] == ["Dzień dobry", "Zamówienie wysłane"]
     assert held["opt_out"]["word"] == "SLACK"
+
+
+def job_number(file: Any) -> int:
+    """``audit-12.csv`` → 12: the files in the order the exports were asked for."""
+    return int(str(file.name).removeprefix("audit-").removesuffix(".csv"))
 
 
 def _button(answer: Any, action_id: str) -> dict[str, Any]:

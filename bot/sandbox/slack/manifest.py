@@ -34,6 +34,7 @@ SCOPES: dict[str, str | tuple[str, str]] = {
     "conversations.history": ("channels:history", "groups:history"),
     "conversations.info": ("channels:read", "groups:read"),
     "users.info": "users:read",
+    "users.list": "users:read",
     "usergroups.list": "usergroups:read",
     "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",

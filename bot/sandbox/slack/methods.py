@@ -15,6 +15,7 @@ A deleted message is gone: ``chat.update``, ``reactions.*`` and
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -230,6 +231,16 @@ def build_methods(state: SlackState) -> dict[str, Method]:
             raise SlackError("user_not_found")
         return {"user": found}
 
+    async def users_list(params: Params) -> dict[str, Any]:
+        """Every member, a page at a time (``limit``, ``cursor``), the bot among them, as Slack lists them."""
+        everyone = [config.bot_user_id, *config.users]
+        limit = max(1, min(int(params.get("limit") or 200), 1000))
+        start = int(params.get("cursor") or 0)
+        locale = truthy(params.get("include_locale"))
+        members = [directory.user_json(config, user, include_locale=locale) for user in everyone[start : start + limit]]
+        more = start + limit < len(everyone)
+        return {"members": members, "cache_ts": int(time.time()), "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
     async def usergroups_list(params: Params) -> dict[str, Any]:
         users, count = truthy(params.get("include_users")), truthy(params.get("include_count"))
         groups = [directory.usergroup_json(config, g, include_users=users, include_count=count) for g in config.usergroups]
@@ -323,6 +334,7 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         "conversations.history": history,
         "conversations.info": conversations_info,
         "users.info": users_info,
+        "users.list": users_list,
         "usergroups.list": usergroups_list,
         "files.getUploadURLExternal": get_upload_url,
         "files.completeUploadExternal": complete_upload,

@@ -8,6 +8,7 @@ sentence). Polish words work too: ``wypisani``, ``audyt``, ``eksport``, ``zapomn
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +78,13 @@ async def handle_privacy_command(ack: AsyncAck, word: str, rest: str, command: d
         except CommandError as exc:
             await ack(str(exc))
             return
+        if query.handle is not None:  # "@anna" as typed (the command's text is not escaped)
+            found = await bridge.directory.user_by_handle(query.handle)
+            if found is None:
+                said = _("Nobody in this workspace is {handle} (or more than one person is); write their member ID (U…) instead.")
+                await ack(said.format(handle=escape(query.handle[:40])))
+                return
+            query = replace(query, actor=found, handle=None)
         await ack(await bridge.start_audit_export(user_id=user, query=query))
     elif word in EXPORT:
         await ack(await bridge.start_number_export(user_id=user, phone=phone) if phone else _no_number(typed, _("/sms export 600100200")))
