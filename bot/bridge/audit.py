@@ -1,9 +1,8 @@
-"""``/sms audit``: the audit log as a CSV in a thread of the bridge channel, for admins.
+"""``/sms audit``: the audit log as a CSV, for admins, in a direct message with them.
 
 The records themselves are written where each act happens (a send, an opt-out, an
-erasure), in that act's transaction; this module only reads them back. The file goes
-to the bridge channel, where the conversations it describes already are, whatever
-channel the command was typed in.
+erasure), in that act's transaction; this module only reads them back. The file holds
+every text sent: it goes to the admin alone, whatever channel the command was typed in.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.bridge.admins import not_admin
+from bot.bridge.admins import not_admin, private_channel
 from bot.bridge.context import Context
 from bot.bridge.posts import post_once, upload_once
 from bot.bridge.spreadsheets import csv_file
@@ -64,7 +63,7 @@ async def start_audit_export(ctx: Context, *, user_id: str, query: AuditQuery) -
         enqueue(session, kind=JobKind.EXPORT_AUDIT, lane=Lane.SLACK, payload={"user": user_id, **filters})
         record(session, AuditKind.AUDIT_EXPORTED, actor=user_id, phone=query.phone, detail=json.dumps(filters, sort_keys=True))
     ctx.wake_workers()
-    return _("Preparing the audit log: the CSV will be in a thread in <#{channel}> in a moment.").format(channel=ctx.config.channel_id)
+    return _("Preparing the audit log: the CSV will be in a direct message from the app in a moment.")
 
 
 def _when(moment: datetime, zone: ZoneInfo) -> str:
@@ -135,7 +134,7 @@ async def export_audit(ctx: Context, job: Job) -> None:
     text = _("Audit log ({filters}) for <@{user}>: {count}.").format(filters=_describe(payload), user=payload.get("user"), count=count)
     if len(rows) >= MAX_ROWS:
         text += " " + _("That is the most one file holds; narrow the period for the rest.")
-    channel = ctx.config.channel_id
+    channel = await private_channel(ctx, str(payload.get("user") or ""))
     ts = await post_once(ctx.slack, key=f"audit:{job.id}", job=job, channel=channel, text=text)
     await upload_once(
         ctx.slack,

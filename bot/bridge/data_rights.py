@@ -16,7 +16,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.bridge.admins import not_admin
+from bot.bridge.admins import not_admin, private_channel
 from bot.bridge.context import Context
 from bot.bridge.posts import post_once, upload_once
 from bot.bridge.spreadsheets import csv_file
@@ -45,9 +45,8 @@ async def start_number_export(ctx: Context, *, user_id: str, phone: PhoneE164) -
         enqueue(session, kind=JobKind.EXPORT_NUMBER, lane=Lane.SLACK, payload={"user": user_id, "phone": phone})
         record(session, AuditKind.NUMBER_EXPORTED, actor=user_id, phone=phone)
     ctx.wake_workers()
-    return _("Gathering everything held about {number}: a JSON and a CSV file will be in a thread in <#{channel}> in a moment.").format(
-        number=display(phone), channel=ctx.config.channel_id
-    )
+    said = _("Gathering everything held about {number}: a JSON and a CSV file will be in a direct message from the app in a moment.")
+    return said.format(number=display(phone))
 
 
 def _messages_csv(held: dict[str, Any]) -> bytes:
@@ -79,7 +78,7 @@ async def export_number(ctx: Context, job: Job) -> None:
     text = _(
         "Everything held about {number}, for <@{user}>: {count}, its contact, opt-out, number checks, survey answers and audit records."
     ).format(number=display(phone), user=payload.get("user"), count=count)
-    channel = ctx.config.channel_id
+    channel = await private_channel(ctx, str(payload.get("user") or ""))  # the admin alone: it is all of one person's data
     ts = await post_once(ctx.slack, key=f"export:{job.id}", job=job, channel=channel, text=text)
     digits = phone.lstrip("+")
     content = json.dumps(held, ensure_ascii=False, indent=2).encode("utf-8")

@@ -93,9 +93,9 @@ async def test_the_audit_log_and_a_numbers_export_are_for_admins_only(stack: San
     await stack.drain()
     await stack.slack.run_command("/sms", "optouts add 600100200 na prośbę klienta")
     everything, _ = await stack.slack.run_command("/sms", "audit", user=ADMIN)
-    assert "CSV will be in a thread" in everything.text
+    assert everything.text == "Preparing the audit log: the CSV will be in a direct message from the app in a moment."
     answer, _ = await stack.slack.run_command("/sms", "audit 600100200", user=ADMIN)
-    assert "CSV will be in a thread" in answer.text
+    assert "direct message" in answer.text
     await stack.drain()
     whole, file = sorted((f for f in stack.slack.files.values() if f.name.startswith("audit-")), key=job_number)
     sent = [row.split(";") for row in whole.content.decode("utf-8-sig").splitlines() if ";SMS sent;" in row]
@@ -107,11 +107,12 @@ async def test_the_audit_log_and_a_numbers_export_are_for_admins_only(stack: San
     rows = file.content.decode("utf-8-sig").splitlines()
     assert rows[0] == "time;what;who;channel;number;text;SMS parts;mProfi id;outcome;details"
     assert any(";opted out;U0ANNA;C0GENERAL;+48600100200;" in row and "SLACK: na prośbę klienta" in row for row in rows)
+    assert file.channel == "D0KASIA"  # a direct message with the admin: nobody else reads every text sent
     parent = stack.slack.messages[(str(file.channel), str(file.thread_ts))]
     assert parent.text.startswith("Audit log (+48 600 100 200) for <@U0KASIA>:")
 
     by_person, _ = await stack.slack.run_command("/sms", "audit @piotr", user=ADMIN)  # typed as plain text, as Slack sends it
-    assert "CSV will be in a thread" in by_person.text
+    assert "direct message" in by_person.text
     await stack.drain()
     piotrs = max((f for f in stack.slack.files.values() if f.name.startswith("audit-")), key=job_number)
     assert [row.split(";")[2] for row in piotrs.content.decode("utf-8-sig").splitlines()[1:]] == ["U0PIOTR"]
@@ -125,6 +126,7 @@ async def test_the_audit_log_and_a_numbers_export_are_for_admins_only(stack: San
     assert "a JSON and a CSV file" in exported.text
     await stack.drain()
     [data] = [f for f in stack.slack.files.values() if f.name == "48600100200.json"]
+    assert data.channel == "D0KASIA"
     held = json.loads(data.content)
     assert held["phone"] == NUMBER and [m["text"] for m in held["messages"]] == ["Dzień dobry", "Zamówienie wysłane"]
     assert held["opt_out"]["word"] == "SLACK"

@@ -166,7 +166,7 @@ def usergroup_json(config: SlackConfig, group: str, *, include_users: bool = Fal
 
 def conversation_json(config: SlackConfig, channel: str, *, num_members: bool = False) -> dict[str, Any]:
     name = config.channels[channel]
-    private = channel.startswith("G")
+    private = channel.startswith(("G", "D"))
     found: dict[str, Any] = {
         "id": channel,
         "name": name,
@@ -174,8 +174,8 @@ def conversation_json(config: SlackConfig, channel: str, *, num_members: bool = 
         "created": CREATED,
         "creator": next(iter(config.users), ""),
         "is_channel": not private,
-        "is_group": private,
-        "is_im": False,
+        "is_group": channel.startswith("G"),
+        "is_im": channel.startswith("D"),
         "is_mpim": False,
         "is_private": private,
         "is_archived": False,

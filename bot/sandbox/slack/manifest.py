@@ -22,7 +22,7 @@ __all__ = ["MANIFEST", "load_manifest", "needed_scope"]
 MANIFEST = Path(__file__).resolve().parents[3] / "manifest.yml"
 
 # method → scope(s) it needs; a tuple is (public channel scope, private channel scope)
-SCOPES: dict[str, str | tuple[str, str]] = {
+SCOPES: dict[str, str | tuple[str, str, str]] = {  # a tuple: for public, private and direct-message channels
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write",
@@ -30,9 +30,10 @@ SCOPES: dict[str, str | tuple[str, str]] = {
     "reactions.add": "reactions:write",
     "reactions.remove": "reactions:write",
     "reactions.get": "reactions:read",
-    "conversations.replies": ("channels:history", "groups:history"),
-    "conversations.history": ("channels:history", "groups:history"),
-    "conversations.info": ("channels:read", "groups:read"),
+    "conversations.replies": ("channels:history", "groups:history", "im:history"),
+    "conversations.history": ("channels:history", "groups:history", "im:history"),
+    "conversations.info": ("channels:read", "groups:read", "im:read"),
+    "conversations.open": "im:write",
     "users.info": "users:read",
     "users.list": "users:read",
     "usergroups.list": "usergroups:read",
@@ -49,7 +50,7 @@ def needed_scope(method: str, params: dict[str, Any], granted: set[str]) -> str 
         return None
     if isinstance(need, tuple):
         channel = str(params.get("channel") or params.get("channel_id") or "")
-        need = need[1] if channel.startswith("G") else need[0]
+        need = need[1] if channel.startswith("G") else need[2] if channel.startswith("D") else need[0]
     return None if need in granted else need
 
 

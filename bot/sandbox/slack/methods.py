@@ -231,6 +231,17 @@ def build_methods(state: SlackState) -> dict[str, Method]:
             raise SlackError("user_not_found")
         return {"user": found}
 
+    async def conversations_open(params: Params) -> dict[str, Any]:
+        """A direct-message channel between the app and one person (the same one each time)."""
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if len(users) != 1:
+            raise SlackError("not_enough_users" if not users else "too_many_users")
+        if users[0] not in config.users:
+            raise SlackError("user_not_found")
+        channel = "D" + users[0].removeprefix("U")
+        config.channels.setdefault(channel, f"dm-{users[0]}")
+        return {"channel": {"id": channel}}
+
     async def users_list(params: Params) -> dict[str, Any]:
         """Every member, a page at a time (``limit``, ``cursor``), the bot among them, as Slack lists them."""
         everyone = [config.bot_user_id, *config.users]
@@ -335,6 +346,7 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         "conversations.info": conversations_info,
         "users.info": users_info,
         "users.list": users_list,
+        "conversations.open": conversations_open,
         "usergroups.list": usergroups_list,
         "files.getUploadURLExternal": get_upload_url,
         "files.completeUploadExternal": complete_upload,
