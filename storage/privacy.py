@@ -129,6 +129,7 @@ class Erased:
 
     counts: dict[str, int] = field(default_factory=dict)
     threads: list[SlackThread] = field(default_factory=list)
+    slack_files: list[str] = field(default_factory=list)  # the MMS images the bot uploaded: deleting a post keeps its file
     kept_opt_out: bool = False
 
 
@@ -168,7 +169,12 @@ async def erase_number(session: AsyncSession, phone: str, *, by: str, at: dateti
     erased.threads = [SlackThread(c.channel_id, c.thread_ts) for c in conversations if c.thread_ts]
     conversation_ids = [c.id for c in conversations]
     message_ids = list((await session.scalars(select(Message.id).where(Message.phone == phone))).all())
-    dispatch_ids = set((await session.scalars(select(Message.dispatch_id).where(Message.phone == phone, Message.dispatch_id.is_not(None)))).all())
+    dispatch_ids = set(
+        (await session.scalars(select(Message.dispatch_id).where(Message.phone == phone, Message.dispatch_id.is_not(None)))).all()
+    )
+    if message_ids:
+        uploaded = select(Attachment.slack_file_id).where(Attachment.message_id.in_(message_ids), Attachment.slack_file_id.is_not(None))
+        erased.slack_files = [str(f) for f in (await session.scalars(uploaded)).all()]
     opt_out = await session.get(OptOut, phone)
     kept_hash = opt_out is not None or await session.get(ForgottenOptOut, digest) is not None
     if opt_out is not None:
@@ -226,7 +232,10 @@ async def _erase_sms_commands(session: AsyncSession, dispatch_ids: set[int | Non
         left = await session.scalar(select(Message.id).where(Message.dispatch_id == dispatch_id).limit(1))
         if left is None:
             await session.execute(
-                update(Dispatch).where(Dispatch.id == dispatch_id).values(text=ERASED, response_url=None).execution_options(synchronize_session=False)
+                update(Dispatch)
+                .where(Dispatch.id == dispatch_id)
+                .values(text=ERASED, response_url=None)
+                .execution_options(synchronize_session=False)
             )
 
 

@@ -104,7 +104,7 @@ async def forget_number(ctx: Context, *, user_id: str, phone: PhoneE164, respons
     async with ctx.sessions() as session, session.begin():
         erased = await privacy.erase_number(session, phone, by=user_id, at=utcnow())
         threads = [{"channel": t.channel_id, "ts": t.thread_ts} for t in erased.threads]
-        payload = {"user": user_id, "threads": threads, "response_url": response_url, "removed": erased.counts}
+        payload = {"user": user_id, "threads": threads, "files": erased.slack_files, "response_url": response_url, "removed": erased.counts}
         enqueue(session, kind=JobKind.ERASE_SLACK_POSTS, lane=Lane.SLACK, payload=payload)
     ctx.wake_workers()
     logger.info("a number was erased by %s (%s rows)", user_id, sum(erased.counts.values()))
@@ -138,6 +138,12 @@ async def erase_slack_posts(ctx: Context, job: Job) -> None:
         parent_message = next((m for m in replies if str(m.get("ts")) == parent), {"ts": parent, "bot_id": "?"})
         if await _delete(ctx, channel, parent_message):
             deleted += 1
+    for file_id in payload.get("files") or []:  # an uploaded image outlives the post that showed it
+        try:
+            await ctx.slack.files_delete(file=str(file_id))
+        except SlackApiError as exc:
+            if slack_error(exc) not in ("file_not_found", "file_deleted"):
+                raise
     person = await ctx.timezones.user_language(str(payload.get("user") or ""))  # the admin's own Slack language
     with use_language(person or ctx.config.language):
         text = _finished(deleted, left)

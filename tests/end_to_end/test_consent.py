@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 
 from bot.sandbox.stack import SandboxStack
 from storage import make_engine
-from tests.support import StackFactory, open_thread
+from tests.support import PNG, StackFactory, open_thread
 
 NUMBER = "+48600100200"
 ADMIN = "U0KASIA"
@@ -147,9 +147,11 @@ async def test_forget_erases_the_number_deletes_the_bots_posts_and_keeps_the_opt
     parent = await open_thread(stack)
     await stack.slack.user_says(parent.channel, "U0ANNA", "Dzień dobry, sprawdzę zamówienie", thread_ts=parent.ts)
     await stack.until(lambda: stack.sent_to("48600100200"), what="the reply")
+    await stack.phone_texts(NUMBER, "Zdjęcie dowodu", images=[("dowod.png", PNG, "image/png")])
     await stack.phone_texts(NUMBER, "STOP")
     await stack.drain()
     assert "600100200" in await everything_stored(stack)
+    [uploaded] = [f.id for f in stack.slack.files.values() if f.thread_ts == parent.ts and f.user == stack.slack.config.bot_user_id]
 
     question, _ = await stack.slack.run_command("/sms", "forget 600 100 200", user=ADMIN)
     assert "Erase everything held about +48 600 100 200?" in question.text
@@ -167,6 +169,7 @@ async def test_forget_erases_the_number_deletes_the_bots_posts_and_keeps_the_opt
     stored = await everything_stored(stack)
     assert "600100200" not in stored and "600 100 200" not in stored and "Dzień dobry" not in stored
     assert not [m for m in stack.replies(parent) if m.bot_id and not m.deleted]
+    assert uploaded not in stack.slack.files  # the image itself, not only the post that showed it
     done = stack.slack.hook_posts(hook)[-1]["text"]
     assert done.startswith("Erasure finished:") and "One message written by a person stays in the thread" in done
 

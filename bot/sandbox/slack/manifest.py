@@ -40,6 +40,7 @@ SCOPES: dict[str, str | tuple[str, str, str]] = {  # a tuple: for public, privat
     "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",
     "files.info": "files:read",
+    "files.delete": "files:write",
 }
 
 

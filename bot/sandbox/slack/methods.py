@@ -308,6 +308,16 @@ def build_methods(state: SlackState) -> dict[str, Method]:
             raise SlackError("file_not_found")
         return {"file": state.file_json(file)}
 
+    async def files_delete(params: Params) -> dict[str, Any]:
+        """A file gone for good; an app may delete only the files it uploaded itself."""
+        file = state.files.get(str(params.get("file") or ""))
+        if file is None:
+            raise SlackError("file_not_found")
+        if file.user != config.bot_user_id:
+            raise SlackError("cant_delete_file")
+        del state.files[file.id]
+        return {}
+
     def checked_view(params: Params) -> dict[str, Any]:
         view = parse_json(params.get("view"), "invalid_arguments")
         problems = view_problems(view)
@@ -351,6 +361,7 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         "files.getUploadURLExternal": get_upload_url,
         "files.completeUploadExternal": complete_upload,
         "files.info": files_info,
+        "files.delete": files_delete,
         "views.open": views_open,
         "views.update": views_update,
     }
