@@ -16,6 +16,7 @@ from bot.bridge.admins import not_admin, private_channel
 from bot.bridge.context import Context
 from bot.bridge.posts import post_once, upload_once
 from bot.bridge.spreadsheets import csv_file
+from bot.slack.blocks.conversation import STATUS_LABELS
 from bot.i18n import N_, _, figure, ngettext
 from bot.sms.audit_query import AuditQuery
 from bot.sms.numbers import display
@@ -102,7 +103,7 @@ def audit_csv(rows: list[AuditRow], zone: ZoneInfo) -> bytes:
                 row.text or "",
                 row.parts if row.parts is not None else "",
                 row.mprofi_id or "",
-                row.outcome or "",
+                _(STATUS_LABELS[row.outcome][1]) if row.outcome in STATUS_LABELS else row.outcome or "",
                 row.detail or "",
             ]
             for row in rows

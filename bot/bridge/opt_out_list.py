@@ -102,7 +102,20 @@ async def export_opt_outs(ctx: Context, job: Job) -> None:
     async with ctx.sessions() as session:
         rows = await opt_outs.listed(session, limit=None)
     header = [_("phone"), _("name"), _("how"), _("by"), _("since")]
-    content = csv_file(header, ([r.phone, r.name or "", r.word, r.by or _("the phone"), r.at.isoformat(timespec="seconds")] for r in rows))
+    set_in_slack = _("set in Slack")
+    content = csv_file(
+        header,
+        (
+            [
+                r.phone,
+                r.name or "",
+                set_in_slack if r.word == "SLACK" else r.word,
+                r.by or _("the phone"),
+                r.at.isoformat(timespec="seconds"),
+            ]
+            for r in rows
+        ),
+    )
     try:
         await upload_once(
             ctx.slack,

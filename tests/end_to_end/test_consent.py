@@ -76,7 +76,7 @@ async def test_adding_an_opt_out_from_slack_and_exporting_the_list(stack: Sandbo
     [file] = [f for f in stack.slack.files.values() if f.name.startswith("opt-outs-") and f.share_ts]
     assert file.channel == stack.channel
     content = file.content.decode("utf-8-sig")
-    assert content.splitlines()[0] == "phone;name;how;by;since" and "+48600100201;;SLACK;U0ANNA;" in content
+    assert content.splitlines()[0] == "phone;name;how;by;since" and "+48600100201;;set in Slack;U0ANNA;" in content
 
 
 async def test_the_audit_log_and_a_numbers_export_are_for_admins_only(stack: SandboxStack) -> None:
@@ -103,7 +103,9 @@ async def test_the_audit_log_and_a_numbers_export_are_for_admins_only(stack: San
         ("U0ANNA", "C0GENERAL", "+48600100201", "Kurier będzie jutro", "1"),
         ("U0PIOTR", stack.channel, "+48600100200", "Zamówienie wysłane", "1"),
     ]
-    assert all(r[7] and r[8] in ("accepted", "sent", "delivered") for r in sent)  # mProfi's id, and where it stands now
+    assert all(
+        r[7] and r[8] in ("accepted by mProfi", "sent to the network", "delivered") for r in sent
+    )  # mProfi's id, where it stands now
     rows = file.content.decode("utf-8-sig").splitlines()
     assert rows[0] == "time;what;who;channel;number;text;SMS parts;mProfi id;outcome;details"
     assert any(";opted out;U0ANNA;C0GENERAL;+48600100200;" in row and "SLACK: na prośbę klienta" in row for row in rows)
