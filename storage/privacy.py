@@ -98,6 +98,22 @@ async def held_about(session: AsyncSession, phone: str) -> dict[str, Any]:
     surveys = (await session.scalars(select(SurveyNotification).where(SurveyNotification.msisdn == mprofi))).all()
     audit = (await session.scalars(select(AuditEntry).where(AuditEntry.phone == phone).order_by(AuditEntry.at, AuditEntry.id))).all()
     checks = (await session.scalars(select(HlrCheck).order_by(HlrCheck.id))).all()
+    pattern = _pattern(phone)
+    mentioned: list[dict[str, Any]] = []  # the number inside other records: refusals, skipped lines, survey reports
+    for dispatch in (await session.scalars(select(Dispatch).where(Dispatch.refused.is_not(None)).order_by(Dispatch.id))).all():
+        entries = [entry for entry in dispatch.refused or [] if pattern.search(json.dumps(entry, ensure_ascii=False))]
+        if entries:
+            mentioned.append(
+                {"sms_command": dispatch.id, "by": dispatch.user_id, "at": dispatch.created_at.isoformat(), "refused": entries}
+            )
+    for check in checks:
+        skipped = [entry for entry in check.skipped or [] if pattern.search(json.dumps(entry, ensure_ascii=False))]
+        if skipped:
+            mentioned.append({"number_check": check.id, "by": check.user_id, "at": check.created_at.isoformat(), "skipped": skipped})
+    for note in (await session.scalars(select(SurveyNotification).where(SurveyNotification.report.is_not(None)))).all():
+        answers = [entry for entry in note.report or [] if pattern.search(json.dumps(entry, ensure_ascii=False))]
+        if answers:
+            mentioned.append({"survey_report": note.survey_id, "at": note.received_at.isoformat(), "answers": answers})
     return {
         "phone": phone,
         "contact": _row(contact) if contact else None,
@@ -113,6 +129,7 @@ async def held_about(session: AsyncSession, phone: str) -> dict[str, Any]:
         ],
         "survey_notifications": [_row(s) for s in surveys],
         "audit_log": [_row(a) for a in audit],
+        "mentioned_in": mentioned,
         "national_number": national,
     }
 
