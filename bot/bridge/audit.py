@@ -16,8 +16,8 @@ from bot.bridge.admins import not_admin, private_channel
 from bot.bridge.context import Context
 from bot.bridge.posts import post_once, upload_once
 from bot.bridge.spreadsheets import csv_file
-from bot.slack.blocks.conversation import STATUS_LABELS
 from bot.i18n import N_, _, figure, ngettext
+from bot.slack.blocks.conversation import STATUS_LABELS
 from bot.sms.audit_query import AuditQuery
 from bot.sms.numbers import display
 from storage.audit import MAX_ROWS, AuditRow, entries, record

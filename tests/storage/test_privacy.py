@@ -223,7 +223,7 @@ async def test_everything_held_about_a_number_is_exported(sessions: async_sessio
     assert len(held["messages"]) == 3 and held["attachments"][0]["filename"] == "dowod.jpg"
     assert len(held["number_checks"]) == 1 and len(held["survey_notifications"]) == 1
     assert [a["kind"] for a in held["audit_log"]] == ["opt_out", "sms_sent"]
-    assert [list(m)[0] for m in held["mentioned_in"]] == ["sms_command", "number_check", "survey_report"]
+    assert [next(iter(m)) for m in held["mentioned_in"]] == ["sms_command", "number_check", "survey_report"]
     json.dumps(held)  # plain values only
 
 
