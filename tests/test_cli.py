@@ -103,3 +103,10 @@ def test_retry_queues_given_up_jobs_again(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.chdir(tmp_path)
     assert main(["retry", "--hours", "2"]) == 0
     assert "0 job(s) given up in the last 2 h queued again" in capsys.readouterr().out
+
+
+def test_demo_takes_a_language() -> None:
+    assert build_parser().parse_args(["demo", "--language", "en"]).language == "en"
+    assert build_parser().parse_args(["demo"]).language is None  # BOT_LANGUAGE, else Polish
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["demo", "--language", "de"])
