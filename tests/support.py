@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
-from sqlalchemy import Select, select
+from sqlalchemy import Select, inspect, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.sandbox.slack import SlackMessage
 from bot.sandbox.stack import SandboxStack
@@ -96,3 +97,12 @@ async def click(stack: SandboxStack, message: SlackMessage, button: dict[str, An
     headers = stack.slack.signed_headers(body, "application/x-www-form-urlencoded")
     client = await stack.slack.http()
     return await client.post(stack.slack.config.events_url or "", content=body, headers=headers)
+
+
+async def every_value(engine: AsyncEngine) -> str:
+    """Every value of every row of every table, as one text: what an erasure must leave
+    nothing of a number in."""
+    async with engine.connect() as connection:
+        tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
+        rows = [f"{t}: {row!r}" for t in tables for row in (await connection.execute(text(f'SELECT * FROM "{t}"'))).all()]
+    return "\n".join(rows)

@@ -8,11 +8,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
 
 from bot.sandbox.stack import SandboxStack
 from storage import make_engine
-from tests.support import PNG, StackFactory, open_thread
+from tests.support import PNG, StackFactory, every_value, open_thread
 
 NUMBER = "+48600100200"
 ADMIN = "U0KASIA"
@@ -25,15 +24,11 @@ async def stack(make_stack: StackFactory) -> AsyncIterator[SandboxStack]:
 
 
 async def everything_stored(stack: SandboxStack) -> str:
-    """Every value of every table of the app's database, as one text."""
     engine = make_engine(stack.settings().database_url)
     try:
-        async with engine.connect() as connection:
-            tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
-            rows = [f"{t}: {row!r}" for t in tables for row in (await connection.execute(text(f'SELECT * FROM "{t}"'))).all()]
+        return await every_value(engine)
     finally:
         await engine.dispose()
-    return "\n".join(rows)
 
 
 async def test_rezygnuje_opts_out_the_list_shows_it_and_lifting_it_needs_a_reason(stack: SandboxStack) -> None:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import make_engine, make_sessionmaker, opt_outs, privacy, sending
@@ -30,6 +30,7 @@ from storage.models import (
     utcnow,
 )
 from storage.privacy_models import AuditEntry
+from tests.support import every_value
 
 PHONE = "+48601202303"
 OTHER = "+48609808707"
@@ -131,24 +132,13 @@ async def _populate(session: AsyncSession, phone: str) -> None:
     record(session, AuditKind.SMS_SENT, actor="U1", channel_id="C1", phone=phone, text="Dzień dobry", parts=1, message_id=outbound.id)
 
 
-async def _everything(engine: AsyncEngine) -> str:
-    """Every value of every row of every table, as one text."""
-    async with engine.connect() as connection:
-        tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
-        dump = []
-        for table in tables:
-            rows = (await connection.execute(text(f'SELECT * FROM "{table}"'))).all()
-            dump += [f"{table}: {row!r}" for row in rows]
-    return "\n".join(dump)
-
-
 async def test_erasure_leaves_nothing_of_the_number_but_its_hash_and_the_opt_out_holds(
     engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     async with sessions() as session, session.begin():
         await _populate(session, PHONE)
         await _populate(session, OTHER)
-    before = await _everything(engine)
+    before = await every_value(engine)
     assert "601202303" in before and "601 202 303" in before
 
     async with sessions() as session, session.begin():
@@ -157,7 +147,7 @@ async def test_erasure_leaves_nothing_of_the_number_but_its_hash_and_the_opt_out
     assert erased.kept_opt_out and [t.thread_ts for t in erased.threads] == ["1700000000.202303"]
     assert erased.counts["messages"] == 3 and erased.counts["conversations"] == 1 and erased.counts["contacts"] == 1
 
-    after = await _everything(engine)
+    after = await every_value(engine)
     assert "601202303" not in after and "601 202 303" not in after
     assert after.count("PESEL") == after.count("Anna Kowalska") == 1  # the other number's, which keeps everything
     assert "609808707" in after and "dowod.jpg" in after
@@ -187,7 +177,7 @@ async def test_a_number_that_had_not_opted_out_leaves_no_hash(engine: AsyncEngin
         assert not await opt_outs.is_opted_out(session, PHONE)
         assert await session.get(Contact, PHONE) is None
         assert {r.phone for r in await entries(session)} == {None}  # not even a hash: nothing links the records to it
-    stored = await _everything(engine)
+    stored = await every_value(engine)
     assert digest not in stored and "601202303" not in stored and "Cześć" not in stored
 
 
