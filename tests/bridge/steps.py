@@ -115,6 +115,19 @@ def person_says(
     return person_posts(slack, parent.channel, text, rich=rich, user=user, files=files, thread_ts=parent.ts).as_event()
 
 
+def deleted(slack: SlackState, original: SlackMessage) -> dict[str, Any]:
+    """The ``message_deleted`` event Slack delivers when a person deletes ``original``."""
+    return {
+        "type": "message",
+        "subtype": "message_deleted",
+        "channel": original.channel,
+        "hidden": True,
+        "ts": slack.next_ts(),
+        "deleted_ts": original.ts,
+        "previous_message": original.as_event(),
+    }
+
+
 def sms_request(
     *numbers: str,
     text: str = "Promocja -20% do niedzieli",

@@ -18,7 +18,7 @@ from storage.models import Job, Message
 from storage.privacy_models import AuditEntry
 
 from .queue import run_jobs
-from .steps import ANNA, NUMBER, PIOTR, open_thread, person_says, rows, sent_to, sms_request, text_in
+from .steps import ANNA, NUMBER, PIOTR, deleted, open_thread, person_says, rows, sent_to, sms_request, text_in
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 OTHER = "+48600100201"
@@ -217,16 +217,8 @@ async def test_deleting_a_held_reply_cancels_it(ctx: Context, slack: SlackState,
     event = person_says(slack, parent, "Jednak nie")
     await replies.handle_slack_message(ctx, event)
     original = next(m for m in slack.thread(parent.channel, parent.ts) if m.ts == event["ts"])
-    deleted = {
-        "type": "message",
-        "subtype": "message_deleted",
-        "channel": parent.channel,
-        "hidden": True,
-        "ts": slack.next_ts(),
-        "deleted_ts": original.ts,
-        "previous_message": original.as_event(),
-    }
-    await replies.handle_slack_message(ctx, deleted, event_id="Ev-delete")
+    deletion = deleted(slack, original)
+    await replies.handle_slack_message(ctx, deletion, event_id="Ev-delete")
     await run_jobs(ctx)
     [reply] = [m for m in await rows(ctx, Message) if m.direction == "out"]
     assert reply.status == MessageStatus.CANCELLED and sent_to(sim) == []

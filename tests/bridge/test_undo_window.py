@@ -21,7 +21,7 @@ from storage.models import Conversation, Message, OptOut, StatusEvent, utcnow
 from storage.queue import claim
 
 from .queue import LEASE, run_jobs, waiting_jobs
-from .steps import ANNA, PIOTR, bot_replies, open_thread, person_says, rows, sent_to, text_in
+from .steps import ANNA, PIOTR, bot_replies, deleted, open_thread, person_says, rows, sent_to, text_in
 
 TOO_LATE = "Too late to cancel: this SMS to +48 600 100 200 had already gone to mProfi."
 
@@ -246,17 +246,9 @@ async def test_deleting_a_reply_in_its_window_cancels_it(ctx: Context, sim: Simu
     with_window(ctx)
     parent, message = await a_reply_in_its_window(ctx, slack)
     original = next(m for m in slack.thread(parent.channel, parent.ts) if m.ts == message.slack_ts)
-    deleted = {
-        "type": "message",
-        "subtype": "message_deleted",
-        "channel": parent.channel,
-        "hidden": True,
-        "ts": slack.next_ts(),
-        "deleted_ts": original.ts,
-        "previous_message": original.as_event(),
-    }
-    await replies.handle_slack_message(ctx, deleted, event_id="Ev-delete")
-    await replies.handle_slack_message(ctx, deleted, event_id="Ev-delete")  # Slack delivered it again
+    deletion = deleted(slack, original)
+    await replies.handle_slack_message(ctx, deletion, event_id="Ev-delete")
+    await replies.handle_slack_message(ctx, deletion, event_id="Ev-delete")  # Slack delivered it again
     await run_jobs(ctx, now=after_the_window())
     assert sent_to(sim) == []
     [message] = await outgoing(ctx)
