@@ -26,8 +26,13 @@ def around_now() -> str:
 
 
 @pytest.fixture
-async def stack(make_stack: StackFactory) -> AsyncIterator[SandboxStack]:
-    async with make_stack(settings={"quiet_hours": around_now()}) as running:
+def hours() -> str:
+    return around_now()
+
+
+@pytest.fixture
+async def stack(make_stack: StackFactory, hours: str) -> AsyncIterator[SandboxStack]:
+    async with make_stack(settings={"quiet_hours": hours}) as running:
         yield running
 
 
@@ -35,7 +40,7 @@ def button(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
     return next(e for b in blocks if b["type"] == "actions" for e in b["elements"] if e["action_id"] == action_id)
 
 
-async def test_a_sms_at_night_waits_and_schedule_sends_it_when_the_quiet_hours_end(stack: SandboxStack) -> None:
+async def test_a_sms_at_night_waits_and_schedule_sends_it_when_the_quiet_hours_end(stack: SandboxStack, hours: str) -> None:
     answer, _hook = await stack.slack.run_command("/sms", "600100200 Dzień dobry, paczka czeka")
     question = json.loads(answer.text)
     assert question["text"].startswith("It is quiet hours (")
@@ -44,7 +49,7 @@ async def test_a_sms_at_night_waits_and_schedule_sends_it_when_the_quiet_hours_e
 
     pressed, hook = await stack.slack.press_button(button(question["blocks"], "quiet_schedule"), user="U0ANNA", channel="C0GENERAL")
     assert pressed.status_code == 200
-    end = around_now().split("-")[1]
+    end = hours.split("-")[1]
     assert stack.slack.hook_posts(hook)[-1]["text"] == f"Scheduled: the SMS to 1 number goes at {end}."
     [sent] = await stack.until(lambda: stack.sent_to("48600100200"), what="the scheduled SMS")
     assert sent.scheduled_for is not None and sent.scheduled_for.astimezone(WARSAW).strftime("%H:%M") == end
