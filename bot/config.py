@@ -6,7 +6,9 @@ to start with one clear line per missing or bad setting.
 
 from __future__ import annotations
 
+import re
 import string
+from urllib.parse import urlsplit
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,18 +20,21 @@ from bot.sms.quiet_hours import parse_quiet_hours
 from bot.sms.working_hours import parse_working_hours
 from storage.db import DEFAULT_DATABASE_URL, async_url
 
-__all__ = ["Settings", "SettingsError", "load_settings"]
+__all__ = ["Settings", "SettingsError", "check_settings", "is_example_value", "load_settings"]
 
 # Values copied from documentation must not reach production.
-_PLACEHOLDERS = {"xoxb-your-token", "changeme", "your-signing-secret", "YOUR-KEY", "C0123456789"}
+_PLACEHOLDERS = {"xoxb-your-token", "changeme", "your-signing-secret", "YOUR-KEY", "C0123456789", "xoxb-", "xapp-", "C0", "…"}
+# A public (C…) or private (G…, older ones) channel's ID, as Slack shows it.
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{6,}")
 
 
 class SettingsError(Exception):
     """Configuration that cannot work; ``problems`` holds one plain line per setting."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], fields: list[str] | None = None) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.fields = fields or []  # the settings (field names) that could not be read
 
 
 class Settings(BaseSettings):
@@ -137,8 +142,20 @@ class Settings(BaseSettings):
     hlr_report_timeout_seconds: float = Field(default=900.0, gt=0)
     # Where survey answers and end-of-survey reports from mProfi are posted.
     survey_channel: str | None = None
-    # Time zone for "/sms at …" when Slack does not tell a person's own.
+    # Time zone for "/sms at …" when Slack does not tell a person's own, and of the
+    # clock times in logs and operator messages.
     default_timezone: str = "Europe/Warsaw"
+
+    # Logs: "text" (one readable line per event) or "json" (one JSON object per line).
+    log_format: Literal["text", "json"] = "text"
+    # /metrics: a bearer token it must carry, and/or an address of its own ("127.0.0.1:9464")
+    # where it is served without one. Neither set: /metrics answers 404.
+    metrics_token: SecretStr | None = None
+    metrics_address: str | None = None
+    # /readyz turns 503 when a job has been due this long without being taken, or when
+    # this many Slack (or mProfi) calls in a row failed.
+    ready_max_job_age_seconds: float = Field(default=300.0, gt=0)
+    ready_failed_calls: int = Field(default=5, ge=1)
 
     @field_validator(
         "sms_allowed_channels", "sms_allowed_users", "admin_users", "opt_out_words", "opt_in_words", "note_prefixes", mode="before"
@@ -193,8 +210,25 @@ class Settings(BaseSettings):
 
     @field_validator("slack_api_url", "mprofi_api_url")
     @classmethod
-    def _trailing_slash(cls, value: str) -> str:
+    def _api_url(cls, value: str) -> str:
+        """An ``http(s)://host/…`` URL, ending in ``/`` so method names join onto it."""
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+            raise ValueError(f"{value!r} is not an http(s)://host/… URL")
+        if parts.query or parts.fragment:
+            raise ValueError(f"{value!r} must not carry a ?query or #fragment; give the base URL only")
         return value.rstrip("/") + "/"
+
+    @field_validator("metrics_address")
+    @classmethod
+    def _metrics_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        host, sep, port = value.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{value!r} is not host:port, such as 127.0.0.1:9464")
+        return value.strip()
 
     @field_validator("database_url")
     @classmethod
@@ -216,7 +250,7 @@ class Settings(BaseSettings):
         )
 
     def problems_for_serve(self) -> list[str]:
-        """Everything that stops ``serve`` from working, one sentence each."""
+        """Everything in the settings themselves that stops ``serve`` from working, one sentence each."""
         problems: list[str] = []
         required = {
             "SLACK_BOT_TOKEN": self.slack_bot_token,
@@ -225,22 +259,78 @@ class Settings(BaseSettings):
         }
         if self.slack_app_token is not None and self.slack_signing_secret is None:
             del required["SLACK_SIGNING_SECRET"]  # Socket Mode: Slack sends nothing to sign
-        for name, value in required.items():
+        optional = {
+            "SLACK_APP_TOKEN": self.slack_app_token,
+            "MPROFI_RECEIVE_KEY": self.mprofi_receive_key,
+            "MPROFI_HLR_KEY": self.mprofi_hlr_key,
+            "MPROFI_MMS_KEY": self.mprofi_mms_key,
+            "MPROFI_WEBHOOK_TOKEN": self.mprofi_webhook_token,
+            "METRICS_TOKEN": self.metrics_token,
+        }
+        for name, value in {**required, **optional}.items():
             if value is None or not value.get_secret_value().strip():
-                problems.append(f"{name} is missing: set it in the environment or in .env.")
-            elif value.get_secret_value() in _PLACEHOLDERS:
-                problems.append(f"{name} still holds the example value; put the real one in.")
-        if not self.slack_channel:
-            problems.append("SLACK_CHANNEL is missing: set it to the ID (C…) of the channel where conversations open.")
-        elif not self.slack_channel.startswith(("C", "G")) or self.slack_channel in _PLACEHOLDERS:
-            problems.append(f"SLACK_CHANNEL must be a channel ID such as C0ABC1234, not {self.slack_channel!r}.")
+                if name in required:
+                    problems.append(f"{name} is missing: set it in the environment or in .env.")
+            elif is_example_value(value.get_secret_value()):
+                problems.append(f"{name} still holds the README's example value; put the real one in.")
+        problems += _channel_problems("SLACK_CHANNEL", self.slack_channel, required=True)
+        problems += _channel_problems("SURVEY_CHANNEL", self.survey_channel, required=False)
         token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
-        if token and not token.startswith("xoxb-"):
-            problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
+        if token and not is_example_value(token) and not token.startswith("xoxb-"):
+            problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb- (OAuth & Permissions → Bot User OAuth Token).")
         app_token = self.slack_app_token.get_secret_value() if self.slack_app_token else ""
-        if app_token and not app_token.startswith("xapp-"):
-            problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
+        if app_token and not is_example_value(app_token) and not app_token.startswith("xapp-"):
+            problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information → App-Level Tokens).")
+        for name, url in (("SLACK_API_URL", self.slack_api_url), ("MPROFI_API_URL", self.mprofi_api_url)):
+            if is_example_value(url):
+                problems.append(f"{name} still holds the README's example value; put the real one in.")
         return problems
+
+
+def is_example_value(value: str) -> bool:
+    """A value copied from the README or the manifest rather than from Slack or mProfi:
+    ``xoxb-…``, ``C0…``, ``…``, ``YOUR-HOST`` and the like."""
+    stripped = value.strip()
+    return (
+        stripped in _PLACEHOLDERS
+        or "…" in stripped
+        or "..." in stripped
+        or any(word in stripped for word in ("YOUR-", "YOUR_", "your-", "<", ">"))
+    )
+
+
+def _channel_problems(name: str, value: str | None, *, required: bool) -> list[str]:
+    if not value or not value.strip():
+        return [f"{name} is missing: set it to the ID (C…) of the channel where conversations open."] if required else []
+    value = value.strip()
+    if is_example_value(value):
+        return [f"{name} still holds the README's example value; put the channel's real ID in."]
+    if not _CHANNEL_ID.fullmatch(value):
+        return [
+            f"{name} must be a channel ID such as C0ABC1234, not {value!r}: "
+            "open the channel's details in Slack, the ID is at the bottom of the About tab."
+        ]
+    return []
+
+
+def check_settings(**overrides: Any) -> tuple[Settings | None, list[str]]:
+    """Read the settings and check them for ``serve`` in one pass: every problem, one line each.
+
+    A value that cannot even be read is reported and then replaced by its default, so
+    the checks that need a whole :class:`Settings` still run and report the rest.
+    """
+    problems: list[str] = []
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        problems += exc.problems
+        defaults = {field: Settings.model_fields[field].get_default(call_default_factory=True) for field in exc.fields}
+        try:
+            settings = load_settings(**{**overrides, **defaults})
+        except SettingsError:
+            return None, problems
+    problems += settings.problems_for_serve()
+    return settings, problems
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -248,9 +338,11 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        lines = []
+        lines, fields = [], []
         for error in exc.errors():
-            name = str(error["loc"][0]).upper() if error["loc"] else "setting"
+            field = str(error["loc"][0]) if error["loc"] else ""
             message = str(error["msg"]).removeprefix("Value error, ")
-            lines.append(f"{name}: {message}.")
-        raise SettingsError(lines) from None
+            lines.append(f"{field.upper() or 'setting'}: {message}.")
+            if field in Settings.model_fields:
+                fields.append(field)
+        raise SettingsError(lines, fields) from None

@@ -53,9 +53,9 @@ def test_placeholders_and_wrong_token_kinds_are_reported() -> None:
         slack_app_token="xoxb-1",
     )
     problems = value.problems_for_serve()
-    assert "SLACK_BOT_TOKEN still holds the example value; put the real one in." in problems
-    assert any(p.startswith("SLACK_CHANNEL must be a channel ID") for p in problems)
-    assert "SLACK_APP_TOKEN must be an app-level token starting with xapp-." in problems
+    assert "SLACK_BOT_TOKEN still holds the README's example value; put the real one in." in problems
+    assert "SLACK_CHANNEL still holds the README's example value; put the channel's real ID in." in problems
+    assert any(p.startswith("SLACK_APP_TOKEN must be an app-level token starting with xapp-") for p in problems)
 
 
 def test_bad_values_become_one_line_each(monkeypatch: pytest.MonkeyPatch) -> None:
