@@ -27,10 +27,14 @@ from starlette.routing import Route
 
 from bot.bridge import Bridge, BridgeConfig, Workers
 from bot.config import Settings
+from bot.http.health import HealthConfig, TimingMiddleware, health_routes
 from bot.http.language import LanguageMiddleware
 from bot.http.limits import limit_middleware
+from bot.http.metrics_listener import start_metrics_listener
 from bot.http.slack_guard import SlackGuard, dispatch_to_bolt
 from bot.i18n import use_language
+from bot.monitoring import Monitor
+from bot.monitoring.mprofi_calls import ObservedTransport
 from bot.mprofi import MProfiClient
 from bot.mprofi.redact import install_httpx_redaction
 from bot.slack.app import build_bolt_app, build_web_client
@@ -45,12 +49,21 @@ __all__ = ["build_bridge", "create_app"]
 
 logger = logging.getLogger(__name__)
 
+# Requests whose latency and answers are counted (/metrics): the ones others send us.
+TIMED_ROUTES = frozenset({"/slack/events", "/mprofi/incoming", "/mprofi/status", "/mprofi/surveys"})
+
 
 def _secret(value: Any) -> str:
     return value.get_secret_value() if value is not None else ""
 
 
-def build_bridge(settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], http: httpx.AsyncClient) -> Bridge:
+def build_bridge(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    http: httpx.AsyncClient,
+    monitor: Monitor | None = None,
+) -> Bridge:
     """The bridge (its configuration, the mProfi and Slack clients) over an open database.
 
     Apart from the app so that tests can stand several bridges on one database, as
@@ -60,7 +73,7 @@ def build_bridge(settings: Settings, engine: AsyncEngine, sessions: async_sessio
     rate, burst = settings.slack_posts_per_second, settings.slack_post_burst
     # On PostgreSQL there may be replicas: they keep one pace per channel together.
     pacer = SharedPacer(sessions, rate=rate, burst=burst) if is_postgres(engine) else ChannelPacer(rate=rate, burst=burst)
-    slack = build_web_client(bot_token, settings.slack_api_url, pacer=pacer)
+    slack = build_web_client(bot_token, settings.slack_api_url, pacer=pacer, observer=monitor)
     return Bridge(
         config=BridgeConfig(
             channel_id=settings.slack_channel or "",
@@ -109,6 +122,7 @@ def build_bridge(settings: Settings, engine: AsyncEngine, sessions: async_sessio
 def create_app(settings: Settings) -> Starlette:
     """The bridge as an ASGI app; ``settings`` must already be complete for serving."""
     signing_secret = _secret(settings.slack_signing_secret)
+    monitor = Monitor()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -116,8 +130,11 @@ def create_app(settings: Settings) -> Starlette:
         engine = make_engine(settings.database_url)
         await upgrade(engine)
         sessions = make_sessionmaker(engine)
-        http = httpx.AsyncClient(timeout=httpx.Timeout(settings.mprofi_timeout, connect=10.0))
-        bridge = build_bridge(settings, engine, sessions, http)
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.mprofi_timeout, connect=10.0),
+            transport=ObservedTransport(httpx.AsyncHTTPTransport(), monitor, settings.mprofi_api_url),
+        )
+        bridge = build_bridge(settings, engine, sessions, http, monitor)
         slack = bridge.slack
         # Without a signing secret (Socket Mode only) /slack/events refuses everything;
         # Bolt still gets a secret nobody knows rather than an empty one.
@@ -139,12 +156,17 @@ def create_app(settings: Settings) -> Starlette:
             await workers.start()
         app.state.bridge = bridge
         app.state.workers = workers
+        metrics_listener = None
         try:
+            if settings.metrics_address:
+                metrics_listener = await start_metrics_listener(settings.metrics_address, monitor, bridge)
             if settings.slack_app_token is not None:
                 with use_language(settings.bot_language):
                     socket_mode = await _connect_socket_mode(bolt, _secret(settings.slack_app_token))
             yield {"bridge": bridge, "slack_handler": AsyncSlackRequestHandler(bolt)}
         finally:
+            if metrics_listener is not None:
+                await metrics_listener.stop()
             if socket_mode is not None:
                 await socket_mode.close_async()
             await workers.stop()
@@ -170,7 +192,13 @@ def create_app(settings: Settings) -> Starlette:
         message = "no such route" if status == 404 else "method not allowed"  # untranslated: operator console (JSON to HTTP callers)
         return JSONResponse({"ok": False, "error": message}, status_code=status)
 
+    health = HealthConfig(
+        max_job_age_seconds=settings.ready_max_job_age_seconds,
+        failed_calls=settings.ready_failed_calls,
+        metrics_token=_secret(settings.metrics_token) or None,
+    )
     routes = [
+        *health_routes(monitor, health),
         Route("/slack/events", slack_events, methods=["POST"]),
         *webhook_routes(
             WebhookConfig(
@@ -181,10 +209,13 @@ def create_app(settings: Settings) -> Starlette:
         ),
     ]
     middleware = [
+        Middleware(TimingMiddleware, monitor=monitor, routes=TIMED_ROUTES),
         Middleware(LanguageMiddleware, language=settings.bot_language),
         *limit_middleware(max_requests=settings.http_max_concurrent_requests, body_seconds=settings.http_request_timeout_seconds),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers={404: not_found, 405: not_found})
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers={404: not_found, 405: not_found})
+    app.state.monitor = monitor
+    return app
 
 
 async def _connect_socket_mode(bolt: AsyncApp, app_token: str) -> AsyncSocketModeHandler:

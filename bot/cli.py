@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Sequence
 
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import Settings, SettingsError, check_settings, load_settings
 from bot.i18n import LANGUAGES
 
 __all__ = ["main"]
@@ -43,24 +44,48 @@ def _settings_or_complain() -> Settings | None:
         return None
 
 
-def _run_serve(args: argparse.Namespace) -> int:
-    import logging
+def _checked_settings() -> tuple[Settings | None, int]:
+    """The settings when everything ``serve`` needs is in order; else every problem on
+    stderr, one line each, and the exit status (2: settings, 1: something out of reach)."""
+    from bot.preflight import UNREACHABLE, WRONG_SETTINGS, preflight
 
+    settings, problems = check_settings()
+    lines = list(problems)
+    status = WRONG_SETTINGS if problems else 0
+    if settings is not None:
+        slack_ok = not any(line.startswith(("SLACK_", "SURVEY_CHANNEL")) for line in problems)
+        found = asyncio.run(preflight(settings, slack=slack_ok))
+        lines += [problem.line for problem in found]
+        if found and not status:
+            status = WRONG_SETTINGS if any(p.exit_status == WRONG_SETTINGS for p in found) else UNREACHABLE
+    for line in lines:
+        print(f"mprofi-slack: {line}", file=sys.stderr)
+    if lines:
+        print("mprofi-slack: not started; see the README's configuration table.", file=sys.stderr)
+        return None, status
+    return settings, 0
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    settings, status = _checked_settings()
+    if settings is None:
+        return status
+    print("mprofi-slack: settings, database and Slack (token, channels) are in order; serve can start.")
+    return 0
+
+
+def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.app import create_app
     from bot.http.server import descriptor_warning, server_options
 
-    settings = _settings_or_complain()
+    settings, status = _checked_settings()
     if settings is None:
-        return 2
-    problems = settings.problems_for_serve()
-    if problems:
-        for line in problems:
-            print(f"mprofi-slack: {line}", file=sys.stderr)
-        print("mprofi-slack: not started; see the README's configuration table.", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return status
+    from bot.logs import configure_logging
+
+    configure_logging(level=args.log_level.upper(), fmt=settings.log_format, timezone=settings.default_timezone)
     if settings.mprofi_webhook_token is None:
         logging.getLogger("bot").warning("MPROFI_WEBHOOK_TOKEN is not set: anyone who finds /mprofi/incoming can post messages into Slack")
     too_few_files = descriptor_warning(settings)
@@ -71,6 +96,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port or settings.port,
         log_level=args.log_level,
+        log_config=None,  # configure_logging's handler and format, uvicorn's lines included
         proxy_headers=True,
         timeout_graceful_shutdown=10,
         # Header deadline and size, connection cap (bot.http.server); body deadline and
@@ -81,12 +107,17 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 
 def _run_migrate(args: argparse.Namespace) -> int:
+    from bot.preflight import check_database
     from storage import make_engine
     from storage.migrate import current_revision, upgrade
 
     settings = _settings_or_complain()
     if settings is None:
         return 2
+    problem = asyncio.run(check_database(settings.database_url))
+    if problem is not None:
+        print(f"mprofi-slack: {problem.line}", file=sys.stderr)
+        return problem.exit_status
 
     async def migrate() -> str | None:
         engine = make_engine(settings.database_url)
@@ -96,7 +127,14 @@ def _run_migrate(args: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
 
-    print(f"database is at revision {asyncio.run(migrate())}")
+    try:
+        revision = asyncio.run(migrate())
+    except Exception as exc:  # noqa: BLE001 - told in one line; the database keeps its last whole revision
+        print(
+            f"mprofi-slack: the migration failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}).", file=sys.stderr
+        )
+        return 1
+    print(f"database is at revision {revision}")
     return 0
 
 
@@ -145,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="default: PORT, or 3000")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(run=_run_serve)
+
+    check = commands.add_parser("check", help="check the settings, the database and Slack as serve would, then exit")
+    check.set_defaults(run=_run_check)
 
     migrate = commands.add_parser("migrate", help="bring the database schema up to date (serve does this too)")
     migrate.set_defaults(run=_run_migrate)

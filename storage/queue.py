@@ -34,6 +34,7 @@ __all__ = [
     "has_waiting_job",
     "save_payload",
     "conversations_with_waiting_job",
+    "claimable",
     "HELD_UNTIL",
     "release_held",
     "drop_held",
@@ -45,7 +46,7 @@ never due until :func:`release_held` gives it a time. Such a job stays out of it
 conversation's line, so it holds back nothing behind it."""
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
+def claimable(now: datetime) -> ColumnElement[bool]:
     """Due, unfinished, not leased, and first in its (conversation, lane) line."""
     earlier = aliased(Job)
     blocked = exists().where(
@@ -93,7 +94,7 @@ async def claim(
 ) -> Job | None:
     """Lease the oldest runnable job at the head of its (conversation, lane) line."""
     now = now or utcnow()
-    runnable = select(Job.id).where(_claimable(now), Job.lane.in_(lanes)).order_by(Job.id)
+    runnable = select(Job.id).where(claimable(now), Job.lane.in_(lanes)).order_by(Job.id)
     async with sessions() as session:
         if session.get_bind().dialect.name == "postgresql":
             # Concurrent claimers (workers, replicas) each lock a different row.
@@ -234,7 +235,7 @@ async def work_due(engine: AsyncEngine, *, limit: int = 5) -> list[str]:
     """
     now = utcnow()
     leased = and_(Job.done_at.is_(None), Job.locked_until.is_not(None), Job.locked_until >= now)
-    jobs = select(Job.id, Job.kind, Job.locked_until).where(or_(leased, _claimable(now))).order_by(Job.id).limit(limit)
+    jobs = select(Job.id, Job.kind, Job.locked_until).where(or_(leased, claimable(now))).order_by(Job.id).limit(limit)
     checks = select(Message.id).where(Message.next_poll_at.is_not(None), Message.next_poll_at <= now, Message.mprofi_id.is_not(None))
     async with engine.connect() as connection:
         found = [

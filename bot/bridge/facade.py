@@ -293,5 +293,13 @@ class Bridge:
         """Jobs ended as failed in the last ``hours``: each is in the log at error level."""
         return await queue.jobs_given_up(self.ctx.sessions, utcnow() - timedelta(hours=hours))
 
+    async def queue_figures(self) -> health.QueueFigures:
+        """Pending and due jobs and how late the oldest due one is (``/readyz``, ``/metrics``)."""
+        return await health.queue_figures(self.ctx.sessions)
+
+    async def message_figures(self, *, hours: float = 24.0) -> dict[tuple[str, str, str], int]:
+        """Messages of the last ``hours`` by (direction, kind, status), for ``/metrics``."""
+        return await health.message_figures(self.ctx.sessions, hours=hours)
+
     async def run_job(self, job: Job) -> None:
         await jobs.run_job(self.ctx, job)

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.http.bolt_logs import install_bolt_body_filter
 from bot.slack.language import language_middleware
 from bot.slack.listeners import register_listeners
-from bot.slack.pacing import ChannelPacer, PacedWebClient, Pacer
+from bot.slack.pacing import CallObserver, ChannelPacer, PacedWebClient, Pacer
 from bot.slack.retries import SafeConnectionErrorRetryHandler
 
 if TYPE_CHECKING:
@@ -34,7 +34,13 @@ _TOKEN_NOTICE = _SkipTokenNotice()
 
 
 def build_web_client(
-    token: str, base_url: str, *, posts_per_second: float = 1.0, burst: int = 1, pacer: Pacer | None = None
+    token: str,
+    base_url: str,
+    *,
+    posts_per_second: float = 1.0,
+    burst: int = 1,
+    pacer: Pacer | None = None,
+    observer: CallObserver | None = None,
 ) -> AsyncWebClient:
     """A Web API client that keeps to Slack's per-channel posting pace.
 
@@ -49,6 +55,7 @@ def build_web_client(
         timeout=15,
         pacer=pacer or ChannelPacer(rate=posts_per_second, burst=burst),
         retry_handlers=[SafeConnectionErrorRetryHandler()],
+        observer=observer,
     )
 
 

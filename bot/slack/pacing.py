@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.pace import hold_until, take_turn
 
-__all__ = ["ChannelPacer", "SharedPacer", "PacedWebClient", "Pacer", "retry_after"]
+__all__ = ["CallObserver", "ChannelPacer", "SharedPacer", "PacedWebClient", "Pacer", "retry_after"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,14 +98,42 @@ class ChannelPacer:
         bucket.updated = bucket.paused_until
 
 
+class CallObserver(Protocol):
+    def slack_call(self, method: str, outcome: str, seconds: float) -> None:
+        """One call ended: ``ok``, ``ratelimited``, ``unreachable`` or Slack's error code."""
+
+
 class PacedWebClient(AsyncWebClient):
     """``AsyncWebClient`` whose message posts keep to each channel's pace."""
 
-    def __init__(self, *args: Any, pacer: Pacer, rate_limit_retries: int = 3, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, pacer: Pacer, rate_limit_retries: int = 3, observer: CallObserver | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pacer = pacer
         self.rate_limit_retries = rate_limit_retries
         self.rate_limited = 0  # 429s seen, for logs and benchmarks
+        self.observer = observer
+
+    async def _observed_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        """One call, told to the observer with its outcome and how long it took."""
+        if self.observer is None:
+            return await super().api_call(api_method, **kwargs)
+        started = time.monotonic()
+        outcome = "unreachable"
+        try:
+            response = await super().api_call(api_method, **kwargs)
+            outcome = "ok"
+            return response
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            outcome = "ratelimited" if status == 429 else str(error) if error else "internal_error" if status >= 500 else f"http_{status}"
+            raise
+        except asyncio.CancelledError:
+            outcome = ""  # the caller gave up waiting: says nothing about Slack
+            raise
+        finally:
+            if outcome:
+                self.observer.slack_call(api_method, outcome, time.monotonic() - started)
 
     async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
         channel = _channel_of(kwargs) if api_method in PACED_METHODS else None
@@ -113,7 +141,7 @@ class PacedWebClient(AsyncWebClient):
             if channel:
                 await self.pacer.acquire(channel)
             try:
-                return await super().api_call(api_method, **kwargs)
+                return await self._observed_call(api_method, **kwargs)
             except SlackApiError as exc:
                 if exc.response.status_code != 429 or attempt == self.rate_limit_retries:
                     raise

@@ -189,18 +189,10 @@ def webhook_routes(config: WebhookConfig) -> list[Route]:
         stored, kind = await _bridge(request).receive_survey_notification(content_type=media_type or "unknown", body=body, data=data)
         return JSONResponse({"ok": True, "id": stored, "kind": kind})
 
-    async def healthz(request: Request) -> Response:
-        bridge = _bridge(request)
-        if not await bridge.database_reachable():
-            return _error(503, "the database cannot be reached")
-        # Alive either way; jobs given up are for an operator to look into (the log says which).
-        return JSONResponse({"ok": True, "database": "ok", "jobs_given_up_24h": await bridge.jobs_given_up(hours=24)})
-
     return [
         Route("/mprofi/incoming", _storage_guard(incoming), methods=["POST"]),
         Route("/mprofi/status", _storage_guard(status), methods=["POST"]),
         Route("/mprofi/surveys", _storage_guard(surveys), methods=["POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
     ]
 
 

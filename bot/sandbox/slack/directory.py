@@ -183,7 +183,7 @@ def conversation_json(config: SlackConfig, channel: str, *, num_members: bool = 
         "is_shared": False,
         "is_org_shared": False,
         "is_ext_shared": False,
-        "is_member": True,
+        "is_member": channel not in config.not_joined,
         "topic": {"value": "", "creator": "", "last_set": 0},
         "purpose": {"value": "", "creator": "", "last_set": 0},
         "previous_names": [],

@@ -223,6 +223,8 @@ def build_methods(state: SlackState) -> dict[str, Method]:
 
     async def conversations_info(params: Params) -> dict[str, Any]:
         channel = channel_of(params)
+        if channel.startswith("G") and channel in config.not_joined:
+            raise SlackError("channel_not_found")  # a private channel is invisible to an app outside it
         return {"channel": directory.conversation_json(config, channel, num_members=truthy(params.get("include_num_members")))}
 
     async def users_info(params: Params) -> dict[str, Any]:

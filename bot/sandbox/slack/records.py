@@ -36,6 +36,8 @@ class SlackConfig:
     bot_user_id: str = "U0BRIDGEBOT"
     bot_id: str = "B0BRIDGEBOT"
     channels: dict[str, str] = field(default_factory=lambda: {"C0SMSBRIDGE": "sms-bridge", "C0GENERAL": "general"})
+    # Channels the app has not been invited to: conversations.info says is_member false.
+    not_joined: set[str] = field(default_factory=set)
     # Members of the workspace: id → full name (``real_name``), and the display names they
     # chose ("" when they chose none, as Piotr: clients then show the full name).
     users: dict[str, str] = field(
