@@ -48,9 +48,10 @@ async def main(bin_dir: Path, database_url: str) -> None:
 
     sim = SimulatorState(SimulatorConfig(status_step_seconds=0.2))
     slack = SlackState(SlackConfig())
-    async with LoopbackServer(create_simulator_app(sim), lifespan="off") as mprofi, LoopbackServer(
-        create_slack_emulator(slack), lifespan="off"
-    ) as emulator:
+    async with (
+        LoopbackServer(create_simulator_app(sim), lifespan="off") as mprofi,
+        LoopbackServer(create_slack_emulator(slack), lifespan="off") as emulator,
+    ):
         slack.config.public_url = emulator.url
         port = free_port()
         keys = sim.config.keys

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,21 @@ async def _check_app_token(settings: Settings, base: str) -> list[Problem]:
     return []
 
 
+def check_metrics_address(address: str | None) -> Problem | None:
+    """``METRICS_ADDRESS`` must be free to listen on (checked by binding it a moment)."""
+    if not address:
+        return None
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, int(port)))
+        except OSError as exc:
+            return Problem(f"METRICS_ADDRESS: {address} cannot be listened on ({exc.strerror or exc}).", UNREACHABLE)
+    return None
+
+
 async def preflight(settings: Settings, *, slack: bool = True) -> list[Problem]:
     """Every problem found, the database's and Slack's checked side by side (Slack's only
     when ``slack``: with a token already known to be wrong, asking Slack tells nothing new)."""
@@ -183,4 +199,5 @@ async def preflight(settings: Settings, *, slack: bool = True) -> list[Problem]:
         return []
 
     database, slack_problems = await asyncio.gather(check_database(settings.database_url), check_slack(settings) if slack else nothing())
-    return ([database] if database else []) + slack_problems
+    metrics = check_metrics_address(settings.metrics_address)
+    return ([database] if database else []) + slack_problems + ([metrics] if metrics else [])

@@ -209,3 +209,13 @@ async def test_one_bad_value_one_line(tmp_path: Path, name: str, value: str, lin
     env = {"SLACK_BOT_TOKEN": "xoxb-…", name: value, "DATABASE_URL": f"sqlite:///{tmp_path / 'bridge.db'}"}
     run = await cli(["serve"], env, tmp_path)
     assert run.status == 2 and f"mprofi-slack: {line}" in run.lines
+
+
+async def test_a_metrics_address_already_taken(slack: SlackState, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        run = await cli(["serve"], good_env(slack, tmp_path) | {"METRICS_ADDRESS": address}, tmp_path)
+    assert run.status == 1
+    assert run.lines[0] == f"mprofi-slack: METRICS_ADDRESS: {address} cannot be listened on (Address already in use)."
