@@ -147,9 +147,15 @@ def _run_retry(args: argparse.Namespace) -> int:
     from storage.models import utcnow
     from storage.queue import retry_failed
 
+    from bot.preflight import check_database
+
     settings = _settings_or_complain()
     if settings is None:
         return 2
+    problem = asyncio.run(check_database(settings.database_url))
+    if problem is not None:
+        print(f"mprofi-slack: {problem.line}", file=sys.stderr)
+        return problem.exit_status
 
     async def retry() -> int:
         engine = make_engine(settings.database_url)

@@ -122,16 +122,18 @@ async def test_socket_mode_with_an_app_token_slack_refuses(slack: SlackState, tm
     )
 
 
-async def test_an_unreachable_database_is_one_line_for_serve_and_migrate(slack: SlackState, tmp_path: Path) -> None:
+async def test_an_unreachable_database_is_one_line_for_serve_migrate_and_retry(slack: SlackState, tmp_path: Path) -> None:
     port = closed_port()
     env = good_env(slack, tmp_path) | {"DATABASE_URL": f"postgresql://bridge:s3cret-pass@127.0.0.1:{port}/bridge"}
     serve = await cli(["serve"], env, tmp_path)
     assert serve.status == 1
     assert serve.lines[0].startswith(f"mprofi-slack: DATABASE_URL: the database at 127.0.0.1:{port}/bridge cannot be reached (")
     assert len(serve.lines) == 2
-    migrate = await cli(["migrate"], env, tmp_path)
-    assert migrate.status == 1 and migrate.lines == [serve.lines[0]]
-    assert "s3cret-pass" not in serve.err + migrate.err
+    for command in ("migrate", "retry"):
+        other = await cli([command], env, tmp_path)
+        assert other.status == 1 and other.lines == [serve.lines[0]]
+        assert "s3cret-pass" not in other.err
+    assert "s3cret-pass" not in serve.err
 
 
 async def test_a_sqlite_file_in_a_folder_that_does_not_exist(slack: SlackState, tmp_path: Path) -> None:
