@@ -3,7 +3,8 @@
 The ``SEND_REPLY`` job runs when the reply's undo window ends. Its first step is one
 conditional update (queued → sending, only while the number is not opted out), so a
 Cancel, a STOP or the card's *Opt out* that came first wins. A send that may or may not
-have reached mProfi is shown as uncertain, never retried by itself.
+have reached mProfi is shown as uncertain, never retried by itself; one that never left
+is tried again later when that is safe (no connection), else shown as not sent.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bot.bridge.outcomes import queue_outcome_reply
 from bot.bridge.refusals import mprofi_sentence
 from bot.bridge.statuses import first_status_check, queue_render, set_status
 from bot.i18n import _
-from bot.mprofi import MProfiError, RetryableError, UncertainError
+from bot.mprofi import MProfiError, NotSentError, RetryableError, UncertainError
 from bot.sms.numbers import PhoneE164, recipient_digits
 from storage import conversations, sending
 from storage.audit import record
@@ -102,6 +103,8 @@ async def send_reply(ctx: Context, job: Job) -> None:
             retry = RetryLater(exc.message, exc.retry_after)
         except UncertainError as exc:
             outcome = (MessageStatus.UNCERTAIN, _("{reason} Check with the customer before sending again.").format(reason=exc.message))
+        except NotSentError as exc:  # it never left (the mProfi URL, say): a plain failure, its sentence says so
+            outcome = (MessageStatus.FAILED, exc.message)
         except MProfiError as exc:  # a refused key too: only an admin can fix that
             outcome = (MessageStatus.FAILED, mprofi_sentence(exc, sending=True))
         # A PUSH status can arrive before mProfi's answer does: re-read the row under a

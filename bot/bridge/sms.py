@@ -28,7 +28,7 @@ from bot.bridge.posts import post_once
 from bot.bridge.refusals import mprofi_sentence
 from bot.bridge.statuses import first_status_check, queue_send
 from bot.i18n import _, figure, ngettext, use_language
-from bot.mprofi import AuthenticationError, MProfiError, RetryableError, UncertainError
+from bot.mprofi import AuthenticationError, MProfiError, NotSentError, RetryableError, UncertainError
 from bot.slack import blocks
 from bot.slack.errors import slack_error
 from bot.slack.responses import post_response
@@ -247,10 +247,11 @@ async def send_bulk(ctx: Context, job: Job) -> None:
             await dispatches.set_batch(session, ids, MessageStatus.QUEUED)
             await session.commit()
             raise RetryLater(exc.message, exc.retry_after) from None
-        except AuthenticationError as exc:
-            # A key problem fails every batch alike: stop here, say so once, spend nothing more.
+        except (AuthenticationError, NotSentError) as exc:
+            # A key or address problem fails every batch alike: stop here, say so once, spend nothing more.
             unsent = (MessageStatus.QUEUED, MessageStatus.SENDING)
-            await dispatches.set_all(session, dispatch.id, MessageStatus.FAILED, where=unsent, detail=mprofi_sentence(exc, sending=True))
+            said = exc.message if isinstance(exc, NotSentError) else mprofi_sentence(exc, sending=True)  # it says nothing went
+            await dispatches.set_all(session, dispatch.id, MessageStatus.FAILED, where=unsent, detail=said)
             outcomes = {row_id: (None, f"{MessageStatus.FAILED}: {exc.message}") for row_id in ids}
         except (UncertainError, MProfiError) as exc:
             status = MessageStatus.UNCERTAIN if isinstance(exc, UncertainError) else MessageStatus.FAILED

@@ -6,11 +6,34 @@
     ├── AuthenticationError      401: no key, wrong key, wrong key type, inactive key
     ├── ValidationError          400: mProfi refused the request (code ERR000/1/2 + text)
     ├── NotFoundError            404: unknown message id, survey or HLR upload
-    ├── RetryableError           nothing was accepted: connection refused, 429, 503
-    ├── UncertainError           the request went out and the answer did not come back
-    │                            (read timeout, 5xx after sending): an SMS may have left,
-    │                            so the caller must not retry blindly
+    ├── NotSentError             the request never left and would not leave if repeated:
+    │                            a URL httpx cannot use (no http(s) scheme, one that does
+    │                            not parse),
+    │                            a request it refused to build; a definite failure
+    ├── RetryableError           nothing was accepted and the same request may go again:
+    │                            connection refused, no address for the host name,
+    │                            connect or pool timeout, a proxy that would not connect,
+    │                            a body cut off while it was written; 429, 503
+    ├── UncertainError           the request was written in full and the answer did not
+    │                            come back (read timeout, a connection broken or closed
+    │                            without an answer, 5xx after sending): an SMS may have
+    │                            left, so the caller must not retry blindly
     └── ProtocolError            a 2xx answer the client cannot read
+
+Which httpx exception becomes which is decided in :mod:`bot.mprofi.faults`::
+
+    httpx.UnsupportedProtocol, httpx.InvalidURL          → NotSentError
+    httpx.LocalProtocolError, a header that is not ASCII → NotSentError
+                                   (UncertainError if the request was written in full)
+    httpx.ConnectError (refused, DNS, TLS), ConnectTimeout,
+    PoolTimeout, ProxyError                              → RetryableError
+    WriteError, WriteTimeout, and any failure while the
+    request was still being written                      → RetryableError
+    ReadTimeout, ReadError, RemoteProtocolError ("Server
+    disconnected without sending a response") and other
+    failures once the request was written in full        → UncertainError
+    httpx.DecodingError (an answer that does not decode) → UncertainError for a send,
+                                                           ProtocolError otherwise
 
 Error texts never contain API keys: the client never puts a request URL or body into
 an exception, and mProfi's own answer is kept only as its ``detail``/code/text.
@@ -23,6 +46,7 @@ __all__ = [
     "AuthenticationError",
     "ValidationError",
     "NotFoundError",
+    "NotSentError",
     "RetryableError",
     "UncertainError",
     "ProtocolError",
@@ -58,6 +82,15 @@ class ValidationError(MProfiError):
 
 class NotFoundError(MProfiError):
     """The thing asked for does not exist at mProfi (HTTP 404)."""
+
+
+class NotSentError(MProfiError):
+    """The request never left and would not leave if it were made again.
+
+    A configuration problem (the mProfi URL, a key that cannot travel in a header):
+    nothing reached mProfi, so nothing was sent or spent, and retrying is pointless
+    until an admin fixes the setting. Show it as a plain failure.
+    """
 
 
 class RetryableError(MProfiError):

@@ -3,7 +3,8 @@
 Keys travel as the spec says (``apikey`` in the JSON or form body, or in the query
 string for GETs), plus ``Authorization: Token <key>`` where a caller asks for it.
 Every failure becomes one of the errors in :mod:`bot.mprofi.errors`, chosen by what
-the caller may safely do next.
+the caller may safely do next: an answer by its HTTP status here, no answer by
+whether the request left (:mod:`bot.mprofi.faults`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bot.mprofi.errors import (
     UncertainError,
     ValidationError,
 )
+from bot.mprofi.faults import CAUGHT, WriteWatch, failure
 from bot.mprofi.models import lower_keys
 
 __all__ = ["KeyPurpose", "MProfiKeys", "Transport", "FilePart", "shape_of"]
@@ -146,22 +148,11 @@ class Transport:
             kwargs["files"] = [*parts, *(files or [])]
         else:
             kwargs["json"] = {"apikey": key, **(json_body or {})}
+        watch = WriteWatch()  # tells a request cut off while it was written from one that went out whole
         try:
-            response = await self._http.request(method, self.base_url + endpoint, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise RetryableError(
-                _("Could not connect to mProfi ({error}); nothing was sent.").format(error=type(exc).__name__), endpoint=endpoint
-            ) from None
-        except httpx.TimeoutException as exc:
-            raise UncertainError(
-                _("mProfi did not answer in time ({error}); the request may have been carried out.").format(error=type(exc).__name__),
-                endpoint=endpoint,
-            ) from None
-        except httpx.TransportError as exc:
-            raise UncertainError(
-                _("The connection to mProfi broke ({error}); the request may have been carried out.").format(error=type(exc).__name__),
-                endpoint=endpoint,
-            ) from None
+            response = await self._http.request(method, self.base_url + endpoint, extensions={"trace": watch}, **kwargs)
+        except CAUGHT as exc:
+            raise failure(exc, written=watch.written, endpoint=endpoint, sends=sends) from None
         logger.debug("mprofi %s %s -> %s", method, endpoint, response.status_code)
         if response.status_code in accept:
             return response
