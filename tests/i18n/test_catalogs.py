@@ -29,6 +29,9 @@ NOT_SHOWN_IN_SLACK = (
     "config.py",
     "http/",
     "webhooks/",
+    "monitoring/",  # metric help texts, read by Prometheus and operators
+    "preflight.py",  # start-up refusals on the operator's console
+    "logs.py",
 )
 TRANSLATORS = {"_", "ngettext", "pgettext", "N_"}
 LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical", "log"}
