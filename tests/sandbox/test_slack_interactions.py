@@ -388,6 +388,8 @@ async def test_a_broadcast_reply_is_in_the_thread_and_in_the_channel(slack: Slac
 
 
 async def test_reactions_are_listed_and_their_names_checked(slack: SlackState) -> None:
+    # reactions.get is the emulator's, checked here; the app itself does not ask for reactions:read.
+    slack.config.scopes = [*(slack.granted_scopes() or ()), "reactions:read"]
     client = web(slack)
     posted = await client.chat_postMessage(channel=CHANNEL, text="reply")
     ts = str(posted["ts"])
@@ -417,6 +419,8 @@ async def test_reactions_are_listed_and_their_names_checked(slack: SlackState) -
 
 
 async def test_a_deleted_message_is_gone_for_every_method(slack: SlackState) -> None:
+    # reactions.get is the emulator's, checked here; the app itself does not ask for reactions:read.
+    slack.config.scopes = [*(slack.granted_scopes() or ()), "reactions:read"]
     client = web(slack)
     parent = await client.chat_postMessage(channel=CHANNEL, text="parent")
     status = await client.chat_postMessage(channel=CHANNEL, text="Sending…", thread_ts=parent["ts"])
