@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 import httpx
 from slack_sdk.web.async_client import AsyncWebClient
@@ -58,6 +59,11 @@ class BridgeConfig:
     hlr_poll_max_seconds: float = 60.0
     hlr_report_timeout_seconds: float = 900.0
     survey_channel: str = ""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """``default_timezone``: the clock of every time the bridge shows in Slack."""
+        return ZoneInfo(self.default_timezone)  # zoneinfo keeps one instance per name
 
     @property
     def first_status_check_seconds(self) -> float:

@@ -188,7 +188,8 @@ async def _single(ctx: Context, session: Any, check: HlrCheck, job: Job) -> None
     if check.state == "failed":
         await _post(ctx, check, blocks.hlr_failed(check.numbers, check.detail or "", user_id=check.user_id), job)
     else:
-        await _post(ctx, check, blocks.hlr_single(_result_from_json(json.loads(check.detail or "{}")), user_id=check.user_id), job)
+        checked = _result_from_json(json.loads(check.detail or "{}"))
+        await _post(ctx, check, blocks.hlr_single(checked, user_id=check.user_id, zone=ctx.config.zone), job)
         check.state = "done"
     await session.commit()
 

@@ -306,9 +306,11 @@ async def post_inbound(ctx: Context, job: Job) -> None:
                 unanswered = first is not None and first.answered_at is None and first.created_at != message.created_at
                 resent = first is None or (unanswered and {first.received_via, message.received_via}.isdisjoint(CAUGHT_UP))
                 at, images, first_at = message.status_at, len(attachments), first.created_at if first else None
-                payload = blocks.inbound_repeat(phone, message.text, first_at, resent=resent, received_at=at, images=images)
+                payload = blocks.inbound_repeat(
+                    phone, message.text, first_at, zone=ctx.config.zone, resent=resent, received_at=at, images=images
+                )
             else:
-                payload = blocks.inbound_message(phone, message.text, message.status_at, images=len(attachments))
+                payload = blocks.inbound_message(phone, message.text, message.status_at, zone=ctx.config.zone, images=len(attachments))
             follow = job.payload or {}
             if follow.get("follow_up"):  # shown in the channel too, its owner mentioned
                 payload = blocks.follow_up(payload, reason=str(follow["follow_up"]), owner=follow.get("owner"))

@@ -65,6 +65,7 @@ async def respond(ctx: Context, job: Job) -> None:
             detail=message.status_detail,
             scheduled_for=message.scheduled_for,
             link=link,
+            zone=ctx.config.zone,
             unreachable=bool((job.payload or {}).get("unreachable")),
             name=contact.name if contact else None,
         )

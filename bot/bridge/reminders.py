@@ -44,10 +44,11 @@ async def remind_due(ctx: Context, *, now: datetime | None = None) -> int:
                 if working_deadline(since, minutes, hours, zone) > now:
                     break  # the longest wait is first: none after it is due either
                 if await conversations.claim_waiting_reminder(session, conversation_id, since=since, now=now):
+                    shown = clock(since, zone)
                     if owner:
-                        text = _("The customer has been waiting for an answer since {time}.").format(time=clock(since))
+                        text = _("The customer has been waiting for an answer since {time}.").format(time=shown)
                     else:
-                        text = _("The customer has been waiting for an answer since {time}. Nobody owns it yet.").format(time=clock(since))
+                        text = _("The customer has been waiting for an answer since {time}. Nobody owns it yet.").format(time=shown)
                     queue_notice(session, conversation_id, text, ping=[owner], broadcast=owner is None)
                     count += 1
     if count:

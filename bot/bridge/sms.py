@@ -335,6 +335,7 @@ async def render_dispatch(ctx: Context, job: Job) -> None:
             refused=[(str(r[0]), str(r[1])) for r in (dispatch.refused or [])],
             send_at=dispatch.send_at,
             done=dispatch.state == "done",
+            zone=ctx.config.zone,
         )
         await session.commit()  # reads done: no transaction stays open across Slack calls
         try:

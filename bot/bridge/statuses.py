@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -165,7 +165,7 @@ async def render_status(ctx: Context, job: Job) -> None:
             await reactions.delete_line(ctx, session, message, conversation.channel_id)
             return
         thread_ts = await ensure_thread(ctx, session, conversation, job)
-        payload = _line(message, contact=contact.name if contact else None, cancelled_by=by)
+        payload = _line(message, contact=contact.name if contact else None, cancelled_by=by, zone=ctx.config.zone)
         if message.status_message_ts is not None:
             try:
                 await ctx.slack.chat_update(channel=conversation.channel_id, ts=message.status_message_ts, **payload)
@@ -187,7 +187,7 @@ async def render_status(ctx: Context, job: Job) -> None:
             await session.commit()
 
 
-def _line(message: Message, *, contact: str | None, cancelled_by: str | None) -> dict[str, Any]:
+def _line(message: Message, *, contact: str | None, cancelled_by: str | None, zone: tzinfo) -> dict[str, Any]:
     """The message's status line as it stands now."""
     # The phone may read a mention as a name or a link with its address, and a signature
     # is added: say what it got (not for a message refused or failed: the phone got nothing).
@@ -200,6 +200,7 @@ def _line(message: Message, *, contact: str | None, cancelled_by: str | None) ->
         phone=PhoneE164(message.phone),
         status=message.status,
         at=message.status_at,
+        zone=zone,
         detail=message.status_detail,
         author=message.author,
         parts=message.parts,

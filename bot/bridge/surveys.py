@@ -82,10 +82,10 @@ async def run_survey_command(ctx: Context, job: Job) -> None:
     try:
         if action == "list":
             surveys = await ctx.mprofi.list_surveys()
-            await _answer(ctx, payload, blocks.survey_list(surveys))
+            await _answer(ctx, payload, blocks.survey_list(surveys, zone=ctx.config.zone))
         elif action == "show":
             detail = await ctx.mprofi.get_survey(survey_id)
-            await _answer(ctx, payload, blocks.survey_detail(detail))
+            await _answer(ctx, payload, blocks.survey_detail(detail, zone=ctx.config.zone))
         elif action == "start":
             detail = await ctx.mprofi.get_survey(survey_id)
             results: dict[str, str] = dict(payload.get("results") or {})

@@ -72,6 +72,7 @@ def card_view(ctx: Context, facts: CardFacts) -> CardView:
         hlr_at=datetime.fromisoformat(str(checked)) if checked else None,
         opt_out_hint_at=facts.conversation.opt_out_hint_at,
         count=facts.count,
+        zone=ctx.config.zone,
         note_prefix=ctx.config.note_prefixes[0] if ctx.config.note_prefixes else "note:",
     )
 
@@ -120,10 +121,11 @@ async def _post_reply_context(ctx: Context, session: AsyncSession, conversation:
         if sent is not None and conversation.thread_ts is not None:
             text = " ".join((sent.typed_text or sent.text).split())
             name = await ctx.directory.user_name(sent.author) if sent.author else None
+            date = when(sent.created_at, ctx.config.zone)
             line = (
-                _("↩ In reply to: “{text}”, sent with /sms on {date} by @{name}.").format(text=text, date=when(sent.created_at), name=name)
+                _("↩ In reply to: “{text}”, sent with /sms on {date} by @{name}.").format(text=text, date=date, name=name)
                 if name
-                else _("↩ In reply to: “{text}”, sent with /sms on {date}.").format(text=text, date=when(sent.created_at))
+                else _("↩ In reply to: “{text}”, sent with /sms on {date}.").format(text=text, date=date)
             )
             await post_once(
                 ctx.slack,

@@ -205,6 +205,26 @@ async def test_a_customer_waiting_too_long_gets_one_reminder_counted_in_working_
     assert await reminders.remind_due(ctx, now=saturday + timedelta(hours=33, minutes=31)) == 1
 
 
+async def test_the_card_the_thread_and_the_reminder_tell_times_in_default_timezone(ctx: Context, slack: SlackState) -> None:
+    ctx.config = dataclasses.replace(ctx.config, default_timezone="America/New_York", waiting_reminder_minutes=30, working_hours="always")
+    parent = await open_thread(ctx, slack)
+    since = (await conversation(ctx)).waiting_since
+    [inbound] = await rows(ctx, Message)
+    assert since is not None and inbound.status_at is not None
+    new_york, warsaw = ZoneInfo("America/New_York"), ZoneInfo("Europe/Warsaw")
+
+    card = card_of(slack, parent)
+    assert f"<!date^{int(since.timestamp())}^{{time}}|{since.astimezone(new_york):%d.%m.%Y %H:%M}>" in card
+    assert f"{since.astimezone(warsaw):%d.%m.%Y %H:%M}" not in card
+    [shown] = [m for m in slack.thread(parent.channel, parent.ts) if m.ts != parent.ts and "Dzień dobry" in m.text]
+    assert f"· {inbound.status_at.astimezone(new_york):%H:%M}" in str(shown.blocks)
+
+    assert await reminders.remind_due(ctx, now=since + timedelta(minutes=31)) == 1
+    await run_jobs(ctx)
+    [reminder] = [m for m in slack.thread(parent.channel, parent.ts) if "waiting for an answer" in m.text]
+    assert f"since {since.astimezone(new_york):%H:%M}." in reminder.text
+
+
 async def test_a_name_given_on_the_card_shows_on_it_and_is_the_numbers_contact(ctx: Context, slack: SlackState) -> None:
     parent = await open_thread(ctx, slack)
     row = await conversation(ctx)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.i18n import N_, _, ngettext, pgettext
@@ -115,6 +115,7 @@ class CardView:
     phone: PhoneE164
     name: str | None
     state: str
+    zone: tzinfo  # DEFAULT_TIMEZONE: the clock of the times' fallback text
     owner: str | None = None
     state_by: str | None = None
     snoozed_until: datetime | None = None
@@ -150,9 +151,10 @@ def read_card_value(value: str | None) -> tuple[int, str | None] | None:
         return None
 
 
-def _date(moment: datetime, fmt: str = "{date_short_pretty} {time}") -> str:
-    """A time every reader sees in their own zone (Slack's date token), Warsaw time as fallback."""
-    return f"<!date^{int(moment.timestamp())}^{fmt}|{when(moment)}>"
+def _date(moment: datetime, zone: tzinfo, fmt: str = "{date_short_pretty} {time}") -> str:
+    """A time every reader sees in their own zone (Slack's date token); where Slack
+    cannot show the token (a notification, an old client) the fallback is ``zone``'s time."""
+    return f"<!date^{int(moment.timestamp())}^{fmt}|{when(moment, zone)}>"
 
 
 def _quote(text: str) -> str:
@@ -165,7 +167,7 @@ def _state_line(view: CardView) -> str:
     state = _(label) if view.state in _STATES else label
     by = f"<@{escape(view.state_by)}>" if view.state_by else ""
     if view.state in ("new", "waiting_us") and view.waiting_since:
-        since, ago = _date(view.waiting_since, "{time}"), _date(view.waiting_since, "{ago}")
+        since, ago = _date(view.waiting_since, view.zone, "{time}"), _date(view.waiting_since, view.zone, "{ago}")
         line = _("*{state}* since {time} ({ago})").format(state=state, time=since, ago=ago)
     elif view.state == "closed" and by:
         line = _("*{state}* by {user}").format(state=state, user=by)
@@ -173,7 +175,7 @@ def _state_line(view: CardView) -> str:
         line = f"*{state}*"
     line = f"{emoji} {line}"
     if view.snoozed_until:
-        until = _date(view.snoozed_until)
+        until = _date(view.snoozed_until, view.zone)
         snoozed = (
             _("*Snoozed until {date}* by {user}").format(date=until, user=by) if by else _("*Snoozed until {date}*").format(date=until)
         )
@@ -183,8 +185,8 @@ def _state_line(view: CardView) -> str:
     return line + "\n" + _("Owner: {owner} · {messages}").format(owner=owner, messages=messages)
 
 
-def _last_out(out: LastMessage) -> str:
-    date, text = _date(out.at), _quote(out.text)
+def _last_out(out: LastMessage, zone: tzinfo) -> str:
+    date, text = _date(out.at, zone), _quote(out.text)
     user = f"<@{escape(out.author)}>" if out.author else ""
     status = (_(_OUT_STATES[out.status]) if out.status in _OUT_STATES else escape(out.status)) if out.status else ""
     if user and status:
@@ -199,14 +201,14 @@ def _last_out(out: LastMessage) -> str:
 def _last_lines(view: CardView) -> str:
     lines = []
     if view.last_in:
-        lines.append("📩 " + _("Last in {date}: {text}").format(date=_date(view.last_in.at), text=_quote(view.last_in.text)))
+        lines.append("📩 " + _("Last in {date}: {text}").format(date=_date(view.last_in.at, view.zone), text=_quote(view.last_in.text)))
     if view.last_out:
-        lines.append("📤 " + _last_out(view.last_out))
+        lines.append("📤 " + _last_out(view.last_out, view.zone))
     return "\n".join(lines) or _("No messages yet.")
 
 
 def _opted_out(view: CardView) -> str:
-    date = _date(view.opted_out_at) if view.opted_out_at else ""
+    date = _date(view.opted_out_at, view.zone) if view.opted_out_at else ""
     if view.opted_out_by:
         user = f"<@{escape(view.opted_out_by)}>"
         if date:
@@ -222,11 +224,11 @@ def _facts(view: CardView) -> str:
     facts = [":no_entry: " + _opted_out(view) if view.opted_out else ":white_check_mark: " + _("May be texted")]
     if view.opt_out_hint_at is not None and not view.opted_out:
         hint = _("*May want to opt out*: the SMS of {date} mentions it; if that is what they asked, press Opt out.")
-        facts.append(":warning: " + hint.format(date=_date(view.opt_out_hint_at)))
+        facts.append(":warning: " + hint.format(date=_date(view.opt_out_hint_at, view.zone)))
     if view.hlr_at is not None:
         active = pgettext("number", "active") if view.hlr_active else pgettext("number", "not active")
         network = escape(view.hlr_network) if view.hlr_network else _("unknown network")
-        date = _date(view.hlr_at, "{date_short}")
+        date = _date(view.hlr_at, view.zone, "{date_short}")
         facts.append(_("Number check: {network}, {active} ({date})").format(network=network, active=active, date=date))
     return " · ".join(facts)
 

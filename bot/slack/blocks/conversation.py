@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.i18n import N_, _, ngettext
@@ -47,8 +47,8 @@ def status_reaction(status: str) -> str:
     return STATUS_LABELS.get(status, (":grey_question:", ""))[0].strip(":")
 
 
-def inbound_message(phone: PhoneE164, text: str, received_at: datetime | None, *, images: int = 0) -> dict[str, Any]:
-    """One SMS/MMS from the phone: its text in as many sections as it needs."""
+def inbound_message(phone: PhoneE164, text: str, received_at: datetime | None, *, zone: tzinfo, images: int = 0) -> dict[str, Any]:
+    """One SMS/MMS from the phone: its text in as many sections as it needs, the time it came in ``zone``."""
     who = escape(display(phone))
     extra = " · " + ngettext("{n} image", "{n} images", images).format(n=images) if images else ""
     body = sections(escape(text)) if text else sections(_("_(no text)_"))
@@ -58,25 +58,33 @@ def inbound_message(phone: PhoneE164, text: str, received_at: datetime | None, *
         if text
         else _("{kind} from {sender}").format(kind=kind, sender=who)
     )
-    line = "📩 " + _("from {sender}").format(sender=who) + f" · {clock(received_at)}{extra}"
+    line = "📩 " + _("from {sender}").format(sender=who) + f" · {clock(received_at, zone)}{extra}"
     return {"text": fallback(plain), "blocks": [*body, {"type": "context", "elements": [{"type": "mrkdwn", "text": line}]}]}
 
 
 def inbound_repeat(
-    phone: PhoneE164, text: str, first_seen: datetime | None, *, resent: bool = True, received_at: datetime | None = None, images: int = 0
+    phone: PhoneE164,
+    text: str,
+    first_seen: datetime | None,
+    *,
+    zone: tzinfo,
+    resent: bool = True,
+    received_at: datetime | None = None,
+    images: int = 0,
 ) -> dict[str, Any]:
     """A message with the same text as an earlier one. ``resent``: mProfi may have delivered it
     again (the earlier copy never got our 2xx), so it is marked as a probable repeat; else it is
     the customer's own (a second "Tak") and shown as any message, with a quiet note."""
     if not resent:
-        shown = inbound_message(phone, text, received_at, images=images)
-        shown["blocks"][-1]["elements"].append({"type": "mrkdwn", "text": "↻ " + _("same text as {time}").format(time=clock(first_seen))})
+        shown = inbound_message(phone, text, received_at, zone=zone, images=images)
+        same = "↻ " + _("same text as {time}").format(time=clock(first_seen, zone))
+        shown["blocks"][-1]["elements"].append({"type": "mrkdwn", "text": same})
         return shown
     who = escape(display(phone))
     note = "↻ " + _(
         "The same text came again from {sender} (first at {time}). "
         "mProfi re-sends a message when an earlier delivery was not confirmed, so this is probably a repeat."
-    ).format(sender=who, time=clock(first_seen))
+    ).format(sender=who, time=clock(first_seen, zone))
     return {
         "text": fallback(_("Repeated SMS from {sender}: {text}").format(sender=who, text=escape(text))),
         "blocks": [
@@ -134,6 +142,7 @@ def status_line(
     phone: PhoneE164,
     status: str,
     at: datetime | None,
+    zone: tzinfo,
     detail: str | None = None,
     author: str | None = None,
     parts: int = 1,
@@ -154,6 +163,7 @@ def status_line(
     what was typed (Slack's markup turned into plain words, a signature added).
     ``contact`` is the number's name; ``send_in`` the seconds left of the undo window
     and ``cancellable`` whether Cancel still can stop it; ``cancelled_by`` who did.
+    Times are told in ``zone`` (the bridge's ``DEFAULT_TIMEZONE``).
     """
     emoji, label = STATUS_LABELS.get(status, (":grey_question:", status))
     label = _(label) if status in STATUS_LABELS else label
@@ -162,7 +172,7 @@ def status_line(
     who = f"{escape(contact)} ({number})" if contact else number
     plain_label = label
     if scheduled_for is not None and status in ("queued", "sending", "accepted"):
-        at_time = when(scheduled_for)
+        at_time = when(scheduled_for, zone)
         scheduled = _("scheduled for {time}, accepted by mProfi") if status == "accepted" else _("scheduled for {time}")
         emoji, label = ":alarm_clock:", scheduled.format(time=at_time)
         plain_label = label
@@ -172,7 +182,7 @@ def status_line(
         label = _("cancelled by {user}, nothing was sent").format(user=f"<@{escape(cancelled_by)}>")
     pieces = [f"{emoji} " + _("{kind} to {recipient}: *{status}*").format(kind=what, recipient=who, status=label)]
     if at:
-        pieces.append(clock(at))
+        pieces.append(clock(at, zone))
     if kind == "sms":
         size = [ngettext("{n} character", "{n} characters", characters).format(n=characters)] if characters is not None else []
         size.append(ngettext("{n} part", "{n} parts", parts).format(n=parts))

@@ -6,6 +6,7 @@ like any other.
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 from bot.i18n import _, current_language, figure, ngettext, pgettext
@@ -35,8 +36,8 @@ def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}
 
 
-def hlr_single(result: Any, *, user_id: str) -> dict[str, Any]:
-    """One checked number, as a person wants to read it."""
+def hlr_single(result: Any, *, user_id: str, zone: tzinfo) -> dict[str, Any]:
+    """One checked number, as a person wants to read it (when it was checked, in ``zone``)."""
     number = digits_display(result.msisdn)
     network = escape(result.provider) if result.provider else ""
     verdict = (
@@ -45,7 +46,7 @@ def hlr_single(result: Any, *, user_id: str) -> dict[str, Any]:
     facts = [_("network *{network}*").format(network=network or pgettext("network", "unknown")), escape(_country(result.msisdn))]
     if result.mccmnc:
         facts.append(f"MCC {escape(result.mcc)} / MNC {escape(result.mnc)}")
-    checked = _("checked {time}").format(time=when(result.checked_at)) if result.checked_at else _("checked just now")
+    checked = _("checked {time}").format(time=when(result.checked_at, zone)) if result.checked_at else _("checked just now")
     asked = _("asked by {user}").format(user=f"<@{escape(user_id)}>")
     line = f"*{number}*: {verdict}\n" + " · ".join(facts) + f"\n{checked} · {asked}"
     plain = _("HLR {number}: {verdict}, {network}").format(

@@ -10,11 +10,10 @@ fallback that notifications and screen readers show.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.i18n import _
-from bot.sms.clock import WARSAW
 
 __all__ = [
     "escape",
@@ -22,7 +21,6 @@ __all__ = [
     "sections",
     "plain_clip",
     "fallback",
-    "WARSAW",
     "clock",
     "when",
     "SECTION_LIMIT",
@@ -95,9 +93,11 @@ def fallback(escaped: str) -> str:
     return clip(escaped, FALLBACK_LIMIT)
 
 
-def clock(moment: datetime | None) -> str:
-    return moment.astimezone(WARSAW).strftime("%H:%M") if moment else ""
+def clock(moment: datetime | None, zone: tzinfo) -> str:
+    """``23:05`` in ``zone`` (the bridge's ``DEFAULT_TIMEZONE``); empty without a moment."""
+    return moment.astimezone(zone).strftime("%H:%M") if moment else ""
 
 
-def when(moment: datetime) -> str:
-    return moment.astimezone(WARSAW).strftime("%d.%m.%Y %H:%M")
+def when(moment: datetime, zone: tzinfo) -> str:
+    """``30.11.2026 23:05`` in ``zone`` (the bridge's ``DEFAULT_TIMEZONE``)."""
+    return moment.astimezone(zone).strftime("%d.%m.%Y %H:%M")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
 from bot.i18n import _, figure, ngettext
@@ -37,7 +37,8 @@ def privacy_help() -> str:
     )
 
 
-def opt_outs_list(rows: Sequence[OptOutShown], *, total: int, query: str | None) -> str:
+def opt_outs_list(rows: Sequence[OptOutShown], *, total: int, query: str | None, zone: tzinfo) -> str:
+    """The opted-out numbers, newest first, each with who opted it out and when (in ``zone``)."""
     if not rows:
         if query:
             return _("No opted-out number matches “{query}”.").format(query=escape(query[:40]))
@@ -46,7 +47,7 @@ def opt_outs_list(rows: Sequence[OptOutShown], *, total: int, query: str | None)
     for row in rows:
         who = f"{escape(row.name)} ({escape(display(PhoneE164(row.phone)))})" if row.name else escape(display(PhoneE164(row.phone)))
         how = _("by <@{user}>").format(user=escape(row.by)) if row.by else _("texted {word}").format(word=escape(row.word))
-        lines.append(f"• {who} — {how}, {when(row.at)}")
+        lines.append(f"• {who} — {how}, {when(row.at, zone)}")
     head = ngettext("{n} opted-out number", "{n} opted-out numbers", total).format(n=figure(total))
     if total > len(rows):
         head += " " + _("(the newest {shown}; add part of a name or number to search)").format(shown=len(rows))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.i18n import _, figure, ngettext
@@ -27,10 +27,12 @@ def sms_outcome(
     detail: str | None,
     scheduled_for: datetime | None,
     link: str | None,
+    zone: tzinfo,
     unreachable: bool = False,
     name: str | None = None,
 ) -> str:
-    """The private answer to a one-number ``/sms`` once mProfi has answered (``name``: the number's contact)."""
+    """The private answer to a one-number ``/sms`` once mProfi has answered (``name``: the
+    number's contact; ``zone``: the clock a scheduled time is told in)."""
     where = f" <{link}|" + _("Open the conversation thread.") + ">" if link else ""
     who = named_number(phone, name)
     if unreachable:
@@ -47,7 +49,7 @@ def sms_outcome(
         said = _("It is not certain whether the SMS to {recipient} was sent: {detail} The thread has a Send again button.")
         return said.format(recipient=who, detail=escape(detail or "")).replace("  ", " ") + where
     if scheduled_for is not None:
-        return _("Scheduled: mProfi will send it to {recipient} at {time}.").format(recipient=who, time=when(scheduled_for)) + where
+        return _("Scheduled: mProfi will send it to {recipient} at {time}.").format(recipient=who, time=when(scheduled_for, zone)) + where
     return _("Sent to {recipient}: mProfi accepted it; the delivery status shows in the thread.").format(recipient=who) + where
 
 
@@ -67,8 +69,10 @@ def dispatch_progress(
     refused: list[tuple[str, str]],
     send_at: datetime | None,
     done: bool,
+    zone: tzinfo,
 ) -> dict[str, Any]:
-    """The channel message of a many-number ``/sms``: progress while it runs, a summary after."""
+    """The channel message of a many-number ``/sms``: progress while it runs, a summary after
+    (a scheduled time told in ``zone``, the bridge's ``DEFAULT_TIMEZONE``)."""
     accepted = sum(counts.get(s, 0) for s in ("accepted", "sent", "delivered", "not_delivered", "error"))
     failed = counts.get("failed", 0)
     uncertain = counts.get("uncertain", 0)
@@ -77,7 +81,7 @@ def dispatch_progress(
     if send_at:
         head = ngettext(
             "SMS from {user} to {n} number, scheduled for {time}", "SMS from {user} to {n} numbers, scheduled for {time}", total
-        ).format(user=user, n=n, time=when(send_at))
+        ).format(user=user, n=n, time=when(send_at, zone))
     else:
         head = ngettext("SMS from {user} to {n} number", "SMS from {user} to {n} numbers", total).format(user=user, n=n)
     head = f"{':white_check_mark:' if done and not failed and not uncertain else ':outbox_tray:'} {head}"
@@ -125,11 +129,13 @@ def sms_ack(
     parts: int,
     send_at: datetime | None,
     bridge_channel: str,
+    zone: tzinfo,
     again: bool = False,
     names: dict[str, str] | None = None,
 ) -> str:
     """The immediate private answer to ``/sms``: what will happen, and what will not
-    (``names``: contacts' names by number, shown beside the numbers)."""
+    (``names``: contacts' names by number, shown beside the numbers; ``zone``: the clock
+    a scheduled time is told in)."""
     names = names or {}
     if again:
         return _("This /sms was already received; it is not sent twice.")
@@ -153,7 +159,7 @@ def sms_ack(
     if not sending:
         return _("Nothing was sent.") + tail
     size = ngettext("{n} SMS part", "{n} SMS parts", parts).format(n=parts)
-    time = when(send_at) if send_at else ""
+    time = when(send_at, zone) if send_at else ""
     if len(sending) == 1:
         said = (
             _(

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.i18n import _, ngettext, pgettext
 from bot.slack.blocks.hlr import digits_display
-from bot.slack.blocks.markup import HEADER_LIMIT, WARSAW, clip, escape, fallback, plain_clip, sections
+from bot.slack.blocks.markup import HEADER_LIMIT, clip, escape, fallback, plain_clip, sections
 
 __all__ = [
     "UnnamedSurvey",
@@ -37,20 +37,21 @@ class UnnamedSurvey:
     end: datetime | None = None
 
 
-def _day(moment: datetime | None) -> str:
-    return moment.astimezone(WARSAW).strftime("%d.%m.%Y") if moment else "?"
+def _day(moment: datetime | None, zone: tzinfo) -> str:
+    return moment.astimezone(zone).strftime("%d.%m.%Y") if moment else "?"
 
 
 def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}
 
 
-def survey_list(surveys: list[Any]) -> dict[str, Any]:
+def survey_list(surveys: list[Any], *, zone: tzinfo) -> dict[str, Any]:
+    """The account's surveys, each with the days it runs (in ``zone``)."""
     if not surveys:
         return {"text": _("There are no surveys on this mProfi account.")}
     active, inactive = pgettext("survey", "active"), pgettext("survey", "inactive")
     lines = [
-        f"*{s.id}* · {clip(escape(s.name), 100)} · {active if s.active else inactive} · {_day(s.start)} → {_day(s.end)}"
+        f"*{s.id}* · {clip(escape(s.name), 100)} · {active if s.active else inactive} · {_day(s.start, zone)} → {_day(s.end, zone)}"
         for s in surveys[:40]
     ]
     more = "\n" + _("…and {n} more").format(n=len(surveys) - 40) if len(surveys) > 40 else ""
@@ -63,7 +64,7 @@ def survey_list(surveys: list[Any]) -> dict[str, Any]:
     return {"text": count, "blocks": sections(body)}
 
 
-def survey_detail(survey: Any) -> dict[str, Any]:
+def survey_detail(survey: Any, *, zone: tzinfo) -> dict[str, Any]:
     number = digits_display(survey.msisdn) if getattr(survey, "msisdn", "") else pgettext("survey number", "none")
     name = escape(survey.name)
     runs = _("Active · runs {start} → {end}") if survey.active else _("Not active · runs {start} → {end}")
@@ -74,7 +75,7 @@ def survey_detail(survey: Any) -> dict[str, Any]:
         "*"
         + _("Survey {id}: {name}").format(id=survey.id, name=name)
         + "*\n"
-        + runs.format(start=_day(survey.start), end=_day(survey.end))
+        + runs.format(start=_day(survey.start, zone), end=_day(survey.end, zone))
         + "\n"
         + answers.format(number=number, n=survey.participants)
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
@@ -112,7 +113,7 @@ async def _opt_outs(rest: str, *, user_id: str, channel_id: str, response_url: s
             return await bridge.add_opt_out(phone, user_id=user_id, channel_id=channel_id, reason=reason.strip())
         return await bridge.remove_opt_out(phone, user_id=user_id, channel_id=channel_id, reason=reason)
     rows, total = await bridge.list_opt_outs(rest.strip() or None)
-    return opt_outs_list(rows, total=total, query=rest.strip() or None)
+    return opt_outs_list(rows, total=total, query=rest.strip() or None, zone=ZoneInfo(bridge.config.default_timezone))
 
 
 async def handle_forget_button(

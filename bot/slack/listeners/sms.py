@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -119,7 +119,7 @@ async def handle_sms(ack: AsyncAck, command: dict[str, Any], client: AsyncWebCli
     elif accepted.quiet_question is not None:
         await ack(**accepted.quiet_question)
     elif accepted.needs_confirmation:
-        await ack(**_confirmation(request, accepted))
+        await ack(**_confirmation(request, accepted, zone=ZoneInfo(bridge.config.default_timezone)))
     else:
         known = await bridge.contact_names([*accepted.sending[:1], *accepted.opted_out[:10]])
         await ack(_ack_text(bridge, request, accepted, names=known))
@@ -214,13 +214,15 @@ async def handle_form(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
     if accepted.quiet_question is not None:
         await bridge.tell_privately(channel_id=channel, user_id=user, **accepted.quiet_question)
     elif accepted.needs_confirmation:
-        await bridge.tell_privately(channel_id=channel, user_id=user, **_confirmation(request, accepted))
+        await bridge.tell_privately(
+            channel_id=channel, user_id=user, **_confirmation(request, accepted, zone=ZoneInfo(bridge.config.default_timezone))
+        )
     else:
         known = await bridge.contact_names([*accepted.sending[:1], *accepted.opted_out[:10]])
         await bridge.tell_privately(channel_id=channel, user_id=user, text=_ack_text(bridge, request, accepted, names=known))
 
 
-def _confirmation(request: SmsRequest, accepted: SmsAccepted) -> dict[str, Any]:
+def _confirmation(request: SmsRequest, accepted: SmsAccepted, *, zone: tzinfo) -> dict[str, Any]:
     skipped = (
         blocks.sms_ack(
             sending=(),
@@ -230,6 +232,7 @@ def _confirmation(request: SmsRequest, accepted: SmsAccepted) -> dict[str, Any]:
             parts=1,
             send_at=None,
             bridge_channel="",
+            zone=zone,
         )
         .removeprefix(_("Nothing was sent."))
         .strip()
@@ -289,5 +292,6 @@ def _ack_text(bridge: Bridge, request: SmsRequest, accepted: SmsAccepted, *, nam
         parts=analyze(request.text, utf8=request.encoding == "utf-8").parts,
         send_at=request.send_at,
         bridge_channel=bridge.config.channel_id,
+        zone=ZoneInfo(bridge.config.default_timezone),  # DEFAULT_TIMEZONE, whatever zone the time was typed in
         again=accepted.again,
     )
