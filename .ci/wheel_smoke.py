@@ -40,11 +40,15 @@ async def run(command: list[str], env: dict[str, str]) -> str:
     return text
 
 
-async def main(bin_dir: Path, database_url: str) -> None:
+def imported_from_the_wheel() -> Path:
     installed = Path(bot.__file__).resolve()
     if Path(sys.prefix).resolve() not in installed.parents or "site-packages" not in installed.parts:
         raise SystemExit(f"bot is imported from {installed}, not from the installed wheel")
-    step(f"bot imported from {installed.parent}")
+    return installed.parent
+
+
+async def main(bin_dir: Path, database_url: str) -> None:
+    step(f"bot imported from {imported_from_the_wheel()}")
 
     sim = SimulatorState(SimulatorConfig(status_step_seconds=0.2))
     slack = SlackState(SlackConfig())

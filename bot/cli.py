@@ -142,12 +142,11 @@ def _run_retry(args: argparse.Namespace) -> int:
     """Queue again the work given up lately: after a fixed token, channel or outage."""
     from datetime import timedelta
 
+    from bot.preflight import check_database
     from storage import make_engine, make_sessionmaker
     from storage.migrate import upgrade
     from storage.models import utcnow
     from storage.queue import retry_failed
-
-    from bot.preflight import check_database
 
     settings = _settings_or_complain()
     if settings is None:

@@ -79,8 +79,8 @@ def test_settings_come_from_a_dotenv_file_too(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxp-a-user-token\nSLACK_SIGNING_SECRET=s\nMPROFI_API_KEY=k\nSLACK_CHANNEL=general\n")
     result = run_cli(["serve"], {}, tmp_path)
     assert result.returncode == 2
-    assert "SLACK_BOT_TOKEN must be a bot token starting with xoxb-." in result.stderr
-    assert "SLACK_CHANNEL must be a channel ID such as C0ABC1234, not 'general'." in result.stderr
+    assert "SLACK_BOT_TOKEN must be a bot token starting with xoxb- (OAuth & Permissions → Bot User OAuth Token)." in result.stderr
+    assert "SLACK_CHANNEL must be a channel ID such as C0ABC1234, not 'general'" in result.stderr
     assert "is missing" not in result.stderr
 
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
@@ -23,6 +24,13 @@ from bot.monitoring import Monitor
 __all__ = ["MetricsListener", "start_metrics_listener"]
 
 logger = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # The main server owns SIGINT and SIGTERM; this one stops when the app does.
+        yield
 
 
 class MetricsListener:
@@ -42,8 +50,7 @@ async def start_metrics_listener(address: str, monitor: Monitor, bridge: Any) ->
     app = Starlette(routes=[metrics_route(monitor)])
     app.state.bridge = bridge
     config = uvicorn.Config(app, host=host.strip("[]"), port=int(port), log_config=None, access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the main server owns the signals
+    server = _Server(config)
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

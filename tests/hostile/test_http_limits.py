@@ -23,6 +23,7 @@ from bot.cli import main
 from bot.config import Settings
 from bot.http.server import server_options
 from bot.mprofi.redact import install_httpx_redaction, redact
+from bot.sandbox.slack import SlackState
 from bot.sandbox.stack import WEBHOOK_TOKEN
 from tests.hostile.raw_http import raw_connection, read_response
 from tests.support import StackFactory
@@ -147,12 +148,13 @@ async def test_requests_past_the_cap_get_503_json_with_retry_after(make_stack: S
 # ---- 9: `serve`: slow or huge headers, too many connections -----------------------
 
 
-def _serve_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, **extra: str) -> None:
+def _serve_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, slack: SlackState, **extra: str) -> None:
     monkeypatch.chdir(tmp_path)  # no .env from the working copy
     values = {
-        "SLACK_BOT_TOKEN": "xoxb-limits-test",
+        "SLACK_BOT_TOKEN": slack.config.bot_token,
         "SLACK_SIGNING_SECRET": "limits-test-secret",
-        "SLACK_CHANNEL": "C0LIMITS1",
+        "SLACK_API_URL": slack.config.public_url + "/api/",  # serve asks Slack before it listens
+        "SLACK_CHANNEL": "C0SMSBRIDGE",
         "MPROFI_API_KEY": "limits-test-key",
         "MPROFI_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'limits.db'}",
@@ -163,13 +165,15 @@ def _serve_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, **extra: 
     monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
 
 
-async def test_serve_cuts_off_slow_headers_with_408(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+async def test_serve_cuts_off_slow_headers_with_408(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, slack: SlackState) -> None:
     """What `mprofi-slack serve` hands uvicorn, run as is: headers have 0.5 s, on a new
     connection and on a kept-alive one alike; a prompt request is served."""
-    _serve_environment(monkeypatch, tmp_path, HTTP_REQUEST_TIMEOUT_SECONDS="0.5")
+    _serve_environment(monkeypatch, tmp_path, slack, HTTP_REQUEST_TIMEOUT_SECONDS="0.5")
     passed: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: passed.update(options))
-    assert main(["serve", "--log-level", "warning"]) == 0
+    monkeypatch.setattr("bot.logs.configure_logging", lambda **settings: None)  # the test process keeps its logging
+    # In a thread, as on the command line: serve runs its start-up checks in an event loop of its own.
+    assert await asyncio.to_thread(main, ["serve", "--log-level", "warning"]) == 0
     options = {name: value for name, value in passed.items() if name not in ("host", "port")}
     async with uvicorn_on_loopback(tiny_app, **options) as url:
         async with raw_connection(url) as (reader, writer):
