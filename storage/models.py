@@ -179,6 +179,8 @@ class Message(Base):
         Index("ix_messages_slack_origin", "slack_channel", "slack_ts"),
         # A number's messages by time: what a new thread answers (REPLY_CONTEXT_DAYS).
         Index("ix_messages_phone_created", "phone", "created_at"),
+        # Messages of the last day by status: what every /metrics scrape counts.
+        Index("ix_messages_created_at", "created_at"),
         # Caught-up messages no webhook has claimed yet: every webhook batch looks here,
         # so the index holds only those rows and the look stays cheap.
         Index(
