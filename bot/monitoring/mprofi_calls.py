@@ -17,21 +17,31 @@ from bot.monitoring.metrics import Monitor, mprofi_failure_kind
 __all__ = ["ObservedTransport"]
 
 _NUMBER = re.compile(r"\d+")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Scheme, host and port as the connection sees them: ``API.mprofi.pl`` and
+    ``api.mprofi.pl:443`` are the same place as ``api.mprofi.pl``."""
+    return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme)
 
 
 class ObservedTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport, monitor: Monitor, base_url: str) -> None:
         self._inner = inner
         self._monitor = monitor
-        self._base = base_url.rstrip("/") + "/"
+        base = httpx.URL(base_url)
+        self._origin = _origin(base)
+        self._prefix = base.path.rstrip("/") + "/"
 
     def _endpoint(self, request: httpx.Request) -> str | None:
-        url = str(request.url.copy_with(query=None))
-        if not url.startswith(self._base):
+        url = request.url
+        path = url.path if url.path.endswith("/") else url.path + "/"
+        if _origin(url) != self._origin or not path.startswith(self._prefix):
             return None
         # "send/", "hlr/upload/123/" → "send", "hlr/upload/:id": a few labels, never a value.
-        path = url[len(self._base) :].strip("/")
-        return "/".join(_NUMBER.sub(":id", part) for part in path.split("/")[:3]) or "/"
+        rest = path[len(self._prefix) :].strip("/")
+        return "/".join(_NUMBER.sub(":id", part) for part in rest.split("/")[:3]) or "/"
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         endpoint = self._endpoint(request)
