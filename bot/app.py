@@ -7,6 +7,7 @@ them again in reverse order, so tests can build as many apps as they like.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -33,10 +34,12 @@ from bot.http.limits import limit_middleware
 from bot.http.metrics_listener import start_metrics_listener
 from bot.http.slack_guard import SlackGuard, dispatch_to_bolt
 from bot.i18n import use_language
+from bot.logs import one_line
 from bot.monitoring import Monitor
 from bot.monitoring.mprofi_calls import ObservedTransport
 from bot.mprofi import MProfiClient
 from bot.mprofi.redact import install_httpx_redaction
+from bot.preflight import StartupRefused
 from bot.slack.app import build_bolt_app, build_web_client
 from bot.slack.errors import slack_error
 from bot.slack.pacing import ChannelPacer, SharedPacer
@@ -48,6 +51,8 @@ from storage.migrate import upgrade
 __all__ = ["build_bridge", "create_app"]
 
 logger = logging.getLogger(__name__)
+
+_SOCKET_MODE_CONNECT_SECONDS = 30.0
 
 # Requests whose latency and answers are counted (/metrics): the ones others send us.
 TIMED_ROUTES = frozenset({"/slack/events", "/mprofi/incoming", "/mprofi/status", "/mprofi/surveys"})
@@ -128,7 +133,11 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         install_httpx_redaction()
         engine = make_engine(settings.database_url)
-        await upgrade(engine)
+        try:
+            await upgrade(engine)  # serve did it in its checks already; a test's app does it here
+        except Exception as exc:  # noqa: BLE001 - one line for the operator (bot.logs), not Starlette's traceback
+            await engine.dispose()
+            raise StartupRefused(f"the database migration failed ({type(exc).__name__}: {one_line(str(exc))[:300]})") from None
         sessions = make_sessionmaker(engine)
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.mprofi_timeout, connect=10.0),
@@ -230,7 +239,15 @@ async def _connect_socket_mode(bolt: AsyncApp, app_token: str) -> AsyncSocketMod
         handler.client.wss_uri = await handler.client.issue_new_wss_url()
     except SlackApiError as exc:
         await handler.close_async()
-        raise RuntimeError(f"Slack refused SLACK_APP_TOKEN for Socket Mode ({slack_error(exc)}); check the app-level token.") from None
-    await handler.connect_async()
+        raise StartupRefused(f"Slack refused SLACK_APP_TOKEN for Socket Mode ({slack_error(exc)}); check the app-level token.") from None
+    try:
+        async with asyncio.timeout(_SOCKET_MODE_CONNECT_SECONDS):  # slack_sdk would retry for ever
+            await handler.connect_async()
+    except TimeoutError:
+        await handler.close_async()
+        raise StartupRefused(
+            f"Slack's Socket Mode connection did not come up within {_SOCKET_MODE_CONNECT_SECONDS:.0f} s; "
+            "check that this host may open WebSocket (wss://) connections to Slack."
+        ) from None
     logger.info("connected to Slack in Socket Mode")
     return handler

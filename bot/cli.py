@@ -44,17 +44,30 @@ def _settings_or_complain() -> Settings | None:
         return None
 
 
-def _checked_settings() -> tuple[Settings | None, int]:
+_SLACK_SETTINGS = {"slack_bot_token", "slack_api_url", "slack_channel", "survey_channel", "slack_app_token", "slack_signing_secret"}
+
+
+def _checked_settings(*, serving: bool) -> tuple[Settings | None, int]:
     """The settings when everything ``serve`` needs is in order; else every problem on
-    stderr, one line each, and the exit status (2: settings, 1: something out of reach)."""
+    stderr, one line each, and the exit status (2: settings, 1: something out of reach).
+    ``serving``: also migrate the database and try the metrics address, as ``serve`` will."""
     from bot.preflight import UNREACHABLE, WRONG_SETTINGS, preflight
 
-    settings, problems = check_settings()
+    settings, problems, refused = check_settings()
     lines = list(problems)
     status = WRONG_SETTINGS if problems else 0
     if settings is not None:
-        slack_ok = not any(line.startswith(("SLACK_", "SURVEY_CHANNEL")) for line in problems)
-        found = asyncio.run(preflight(settings, slack=slack_ok))
+        slack_ok = not refused & _SLACK_SETTINGS and not any(line.startswith(("SLACK_", "SURVEY_CHANNEL")) for line in problems)
+        try:
+            found = asyncio.run(
+                preflight(
+                    settings, database="database_url" not in refused, slack=slack_ok, migrate=serving and not problems, listen=serving
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - a check that broke is one line too; the bug is in its type and words
+            found = []
+            lines.append(f"the start-up checks could not finish ({type(exc).__name__}: {exc}).")
+            status = status or UNREACHABLE
         lines += [problem.line for problem in found]
         if found and not status:
             status = WRONG_SETTINGS if any(p.exit_status == WRONG_SETTINGS for p in found) else UNREACHABLE
@@ -67,7 +80,7 @@ def _checked_settings() -> tuple[Settings | None, int]:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    settings, status = _checked_settings()
+    settings, status = _checked_settings(serving=False)
     if settings is None:
         return status
     print("mprofi-slack: settings, database and Slack (token, channels) are in order; serve can start.")
@@ -80,7 +93,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     from bot.app import create_app
     from bot.http.server import descriptor_warning, server_options
 
-    settings, status = _checked_settings()
+    settings, status = _checked_settings(serving=True)
     if settings is None:
         return status
     from bot.logs import configure_logging
@@ -106,35 +119,36 @@ def _run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_migrate(args: argparse.Namespace) -> int:
+def _database_ready(settings: Settings) -> int:
+    """Reach the database and bring its schema up to date; 0, or the exit status after one line."""
     from bot.preflight import check_database
+
+    problem = asyncio.run(check_database(settings.database_url, migrate=True))
+    if problem is None:
+        return 0
+    print(f"mprofi-slack: {problem.line}", file=sys.stderr)
+    return problem.exit_status
+
+
+def _run_migrate(args: argparse.Namespace) -> int:
     from storage import make_engine
-    from storage.migrate import current_revision, upgrade
+    from storage.migrate import current_revision
 
     settings = _settings_or_complain()
     if settings is None:
         return 2
-    problem = asyncio.run(check_database(settings.database_url))
-    if problem is not None:
-        print(f"mprofi-slack: {problem.line}", file=sys.stderr)
-        return problem.exit_status
+    status = _database_ready(settings)
+    if status:
+        return status
 
-    async def migrate() -> str | None:
+    async def revision() -> str | None:
         engine = make_engine(settings.database_url)
         try:
-            await upgrade(engine)
             return await current_revision(engine)
         finally:
             await engine.dispose()
 
-    try:
-        revision = asyncio.run(migrate())
-    except Exception as exc:  # noqa: BLE001 - told in one line; the database keeps its last whole revision
-        print(
-            f"mprofi-slack: the migration failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}).", file=sys.stderr
-        )
-        return 1
-    print(f"database is at revision {revision}")
+    print(f"database is at revision {asyncio.run(revision())}")
     return 0
 
 
@@ -142,24 +156,20 @@ def _run_retry(args: argparse.Namespace) -> int:
     """Queue again the work given up lately: after a fixed token, channel or outage."""
     from datetime import timedelta
 
-    from bot.preflight import check_database
     from storage import make_engine, make_sessionmaker
-    from storage.migrate import upgrade
     from storage.models import utcnow
     from storage.queue import retry_failed
 
     settings = _settings_or_complain()
     if settings is None:
         return 2
-    problem = asyncio.run(check_database(settings.database_url))
-    if problem is not None:
-        print(f"mprofi-slack: {problem.line}", file=sys.stderr)
-        return problem.exit_status
+    status = _database_ready(settings)
+    if status:
+        return status
 
     async def retry() -> int:
         engine = make_engine(settings.database_url)
         try:
-            await upgrade(engine)
             return await retry_failed(make_sessionmaker(engine), utcnow() - timedelta(hours=args.hours))
         finally:
             await engine.dispose()

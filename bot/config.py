@@ -213,11 +213,17 @@ class Settings(BaseSettings):
     def _api_url(cls, value: str) -> str:
         """An ``http(s)://host/…`` URL, ending in ``/`` so method names join onto it."""
         value = value.strip()
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
-            raise ValueError(f"{value!r} is not an http(s)://host/… URL")
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            host = None
+        shown = value.split("?", 1)[0].split("#", 1)[0]  # never echo a query: it may carry a key
+        if parts.scheme not in ("http", "https") or not host or " " in value:
+            raise ValueError(f"{shown!r} is not an http(s)://host/… URL")
         if parts.query or parts.fragment:
-            raise ValueError(f"{value!r} must not carry a ?query or #fragment; give the base URL only")
+            raise ValueError(f"{shown!r} must not carry a ?query or #fragment; give the base URL only")
         return value.rstrip("/") + "/"
 
     @field_validator("metrics_address")
@@ -313,24 +319,27 @@ def _channel_problems(name: str, value: str | None, *, required: bool) -> list[s
     return []
 
 
-def check_settings(**overrides: Any) -> tuple[Settings | None, list[str]]:
+def check_settings(**overrides: Any) -> tuple[Settings | None, list[str], set[str]]:
     """Read the settings and check them for ``serve`` in one pass: every problem, one line each.
 
     A value that cannot even be read is reported and then replaced by its default, so
-    the checks that need a whole :class:`Settings` still run and report the rest.
+    the checks that need a whole :class:`Settings` still run and report the rest; the
+    third value names those settings (field names), whose default must not be used.
     """
     problems: list[str] = []
+    refused: set[str] = set()
     try:
         settings = load_settings(**overrides)
     except SettingsError as exc:
         problems += exc.problems
+        refused = set(exc.fields)
         defaults = {field: Settings.model_fields[field].get_default(call_default_factory=True) for field in exc.fields}
         try:
             settings = load_settings(**{**overrides, **defaults})
         except SettingsError:
-            return None, problems
+            return None, problems, refused
     problems += settings.problems_for_serve()
-    return settings, problems
+    return settings, problems, refused
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -342,7 +351,8 @@ def load_settings(**overrides: Any) -> Settings:
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else ""
             message = str(error["msg"]).removeprefix("Value error, ")
-            lines.append(f"{field.upper() or 'setting'}: {message}.")
+            name = field.upper() or "setting"
+            lines.append(f"{message}." if message.startswith(name) else f"{name}: {message}.")
             if field in Settings.model_fields:
                 fields.append(field)
         raise SettingsError(lines, fields) from None

@@ -111,11 +111,28 @@ def _short(exc: BaseException) -> str:
     return said if len(said) <= _MAX_SHORT else said[: _MAX_SHORT - 1] + "…"
 
 
+_REFUSED_AT_START = "bot.preflight.StartupRefused: "
+
+
+def _start_refused(record: logging.LogRecord) -> str | None:
+    """A start-up the app refused after its checks passed (Socket Mode not connecting, a
+    migration refused): Starlette hands uvicorn the traceback as the message's text; the
+    operator gets its last line, which says what to do."""
+    if record.name != "uvicorn.error" or not isinstance(record.msg, str) or not record.msg.startswith("Traceback"):
+        return None
+    last = record.msg.rstrip().rsplit("\n", 1)[-1]
+    return "start-up refused: " + last.removeprefix(_REFUSED_AT_START) if last.startswith(_REFUSED_AT_START) else None
+
+
 class ExpectedConditions(logging.Filter):
     """Drops the traceback of an expected exception: the record stays, as a WARNING
     (or lower) ending in ``(ExcType: short message)``; ``exc_type`` names the class."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        refused = _start_refused(record)
+        if refused is not None:
+            record.msg, record.args = refused, None
+            return True
         exc = record.exc_info[1] if record.exc_info else None
         if exc is None or not is_expected(exc):
             return True

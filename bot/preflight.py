@@ -24,8 +24,9 @@ from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from storage import make_engine
+from storage.migrate import upgrade
 
-__all__ = ["Problem", "WRONG_SETTINGS", "UNREACHABLE", "check_database", "preflight"]
+__all__ = ["Problem", "StartupRefused", "WRONG_SETTINGS", "UNREACHABLE", "check_database", "check_metrics_address", "preflight"]
 
 WRONG_SETTINGS = 2
 UNREACHABLE = 1
@@ -33,6 +34,31 @@ _TIMEOUT = 10.0
 
 # Slack's answers to a token it will not take.
 _TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type"})
+
+
+class StartupRefused(Exception):
+    """The app cannot start after its checks passed; the message is one line for the operator."""
+
+
+# PostgreSQL's answers that are settings to fix, not an outage: a login refused, no such database.
+_LOGIN_REFUSED = frozenset({"28P01", "28000"})
+_NO_SUCH_DATABASE = "3D000"
+
+# Slack's answers that say "not now" rather than "no": worth a restart later.
+_SLACK_TRANSIENT = frozenset({"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"})
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a driver error, wherever SQLAlchemy wrapped it."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(state, str):
+            return state
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return None
 
 
 @dataclass(frozen=True)
@@ -59,7 +85,7 @@ def _sqlite_folder_problem(database_url: str) -> Problem | None:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
-    folder = Path(url.database).expanduser().resolve().parent
+    folder = Path(url.database).resolve().parent  # no ~: SQLite takes the path as written
     if not folder.is_dir():
         return Problem(f"DATABASE_URL: the folder {folder} for the SQLite file does not exist; create it, or point DATABASE_URL elsewhere.")
     if not os.access(folder, os.W_OK):
@@ -67,39 +93,64 @@ def _sqlite_folder_problem(database_url: str) -> Problem | None:
     return None
 
 
-async def check_database(database_url: str) -> Problem | None:
-    """Connect and ask ``SELECT 1``; never shows the password."""
+async def check_database(database_url: str, *, migrate: bool = False) -> Problem | None:
+    """Connect and ask ``SELECT 1`` (then, with ``migrate``, bring the schema up to date);
+    never shows the password."""
     folder_problem = _sqlite_folder_problem(database_url)
     if folder_problem is not None:
         return folder_problem
+    where = _where(database_url)
     engine = make_engine(database_url)
     try:
         async with asyncio.timeout(_TIMEOUT), engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+        if migrate:
+            try:
+                await upgrade(engine)
+            except Exception as exc:  # noqa: BLE001 - told in one line; the database keeps its last whole revision
+                return Problem(
+                    f"DATABASE_URL: the database at {where} refused the migration ({_short(exc)}); the user needs to create tables there."
+                )
     except TimeoutError:
-        return Problem(f"DATABASE_URL: the database at {_where(database_url)} did not answer within {_TIMEOUT:.0f} s.", UNREACHABLE)
+        return Problem(f"DATABASE_URL: the database at {where} did not answer within {_TIMEOUT:.0f} s.", UNREACHABLE)
     except Exception as exc:  # noqa: BLE001 - any driver's error, told in one line
         await asyncio.sleep(0.1)  # a driver's thread (aiosqlite) ends before the loop closes under it
-        return Problem(f"DATABASE_URL: the database at {_where(database_url)} cannot be reached ({_short(exc)}).", UNREACHABLE)
+        state = _sqlstate(exc)
+        if state in _LOGIN_REFUSED:
+            return Problem(f"DATABASE_URL: the database at {where} refused the login ({_short(exc)}); check the user and password.")
+        if state == _NO_SUCH_DATABASE:
+            return Problem(
+                f"DATABASE_URL: the server has no database {where.rsplit('/', 1)[-1]!r} ({_short(exc)}); create it, or fix the name."
+            )
+        return Problem(f"DATABASE_URL: the database at {where} cannot be reached ({_short(exc)}).", UNREACHABLE)
     finally:
         await engine.dispose()
     return None
 
 
 async def _slack(call: Any, name: str, base_url: str) -> tuple[dict[str, Any] | None, Problem | None]:
-    """One Web API call; (its answer, None) or (None, the problem in one line)."""
+    """One Web API call; (its answer, None) or (None, the problem in one line). Slack being
+    slow, busy or failing is "out of reach" (exit 1: a later start may work)."""
     try:
         async with asyncio.timeout(_TIMEOUT):
             response = await call
         return dict(response.data) if isinstance(response.data, dict) else {}, None
     except SlackApiError as exc:
-        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        data = getattr(exc.response, "data", None)
+        error = data.get("error") if isinstance(data, dict) else None
+        status = int(getattr(exc.response, "status_code", None) or getattr(exc.response, "status", 0) or 0)
+        if error in _SLACK_TRANSIENT or status == 429 or status >= 500:
+            said = error or f"HTTP {status}"
+            return None, Problem(
+                f"SLACK_API_URL: Slack is not answering {name} properly right now ({said}); try again in a while.", UNREACHABLE
+            )
         if error:
-            return {"error": str(error), "needed": exc.response.get("needed")}, None
-        status = exc.response.status_code
+            return {"error": str(error), "needed": data.get("needed") if isinstance(data, dict) else None}, None
         return None, Problem(f"SLACK_API_URL: {base_url} answered {name} with HTTP {status}, not as Slack's Web API does; check the URL.")
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         return None, Problem(f"SLACK_API_URL: Slack cannot be reached at {base_url} ({_short(exc)}).", UNREACHABLE)
+    except Exception as exc:  # noqa: BLE001 - an answer slack_sdk could not read: told, not thrown
+        return None, Problem(f"SLACK_API_URL: {base_url} gave {name} an answer that cannot be read ({_short(exc)}); check the URL.")
 
 
 async def _check_channel(slack: AsyncWebClient, setting: str, channel: str, bot_name: str, base_url: str) -> Problem | None:
@@ -191,13 +242,24 @@ def check_metrics_address(address: str | None) -> Problem | None:
     return None
 
 
-async def preflight(settings: Settings, *, slack: bool = True) -> list[Problem]:
-    """Every problem found, the database's and Slack's checked side by side (Slack's only
-    when ``slack``: with a token already known to be wrong, asking Slack tells nothing new)."""
+async def preflight(
+    settings: Settings, *, database: bool = True, slack: bool = True, migrate: bool = False, listen: bool = False
+) -> list[Problem]:
+    """Every problem found, the database's and Slack's checked side by side. A part whose
+    settings are already known to be wrong is not asked (``database``, ``slack``: asking
+    Slack with a token known to be wrong tells nothing new). ``migrate``: bring the schema
+    up to date here, where a refusal can still be one line, and ``listen``: try the
+    metrics address (both for ``serve``; ``check`` may run beside a serving bridge)."""
 
-    async def nothing() -> list[Problem]:
+    async def nothing() -> None:
+        return None
+
+    async def no_slack() -> list[Problem]:
         return []
 
-    database, slack_problems = await asyncio.gather(check_database(settings.database_url), check_slack(settings) if slack else nothing())
-    metrics = check_metrics_address(settings.metrics_address)
-    return ([database] if database else []) + slack_problems + ([metrics] if metrics else [])
+    database_problem, slack_problems = await asyncio.gather(
+        check_database(settings.database_url, migrate=migrate) if database else nothing(),
+        check_slack(settings) if slack else no_slack(),
+    )
+    metrics = check_metrics_address(settings.metrics_address) if listen else None
+    return ([database_problem] if database_problem else []) + slack_problems + ([metrics] if metrics else [])

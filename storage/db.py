@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 __all__ = ["async_url", "make_engine", "make_sessionmaker", "DEFAULT_DATABASE_URL", "is_sqlite", "is_postgres"]
@@ -17,8 +18,20 @@ DEFAULT_DATABASE_URL = "sqlite:///mprofi-slack.db"
 
 
 def async_url(url: str) -> URL:
-    """Pick the async driver for a plain URL: aiosqlite for SQLite, asyncpg for PostgreSQL."""
-    parsed = make_url(url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url)
+    """Pick the async driver for a plain URL: aiosqlite for SQLite, asyncpg for PostgreSQL.
+
+    A URL that cannot be read is refused without repeating it: it may hold a password.
+    """
+    authority = url.split("://", 1)[1].split("/", 1)[0] if "://" in url else ""
+    if authority.count("@") > 1:
+        raise ValueError("DATABASE_URL has more than one @ before the host; write an @ in the password as %40")
+    try:
+        parsed = make_url(url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url)
+    except (ArgumentError, ValueError):
+        raise ValueError(
+            "DATABASE_URL cannot be read as a URL such as postgresql://user:password@host:5432/name or sqlite:///file.db "
+            "(special characters in the password must be percent-encoded)"
+        ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return parsed.set(drivername="sqlite+aiosqlite")

@@ -29,7 +29,7 @@ async def database_reachable(sessions: async_sessionmaker[AsyncSession]) -> bool
 
 @dataclass(frozen=True)
 class QueueFigures:
-    pending: int  # unfinished jobs, including those waiting for their time or a person's choice
+    pending: int  # unfinished jobs, those waiting for their time included (not sends held for a person's choice)
     due: int  # jobs a worker could take now
     oldest_due_seconds: float  # how long the longest-waiting of those has been due (0: none)
     given_up_24h: int

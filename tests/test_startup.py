@@ -7,13 +7,21 @@ an operator starts it; settings come from the environment only.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.sandbox.loopback import LoopbackServer
+from bot.sandbox.postgres import scratch_database
 from bot.sandbox.slack import SlackState
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,11 +205,6 @@ async def test_every_setting_is_checked_in_one_pass(tmp_path: Path) -> None:
     ("name", "value", "line"),
     [
         ("SLACK_API_URL", "https://YOUR-HOST/api/", "SLACK_API_URL still holds the README's example value; put the real one in."),
-        (
-            "MPROFI_API_URL",
-            "https://api.mprofi.pl/1.0/?x=1",
-            "MPROFI_API_URL: 'https://api.mprofi.pl/1.0/?x=1' must not carry a ?query or #fragment; give the base URL only.",
-        ),
         ("MPROFI_WEBHOOK_TOKEN", "YOUR_WEBHOOK_TOKEN", "MPROFI_WEBHOOK_TOKEN still holds the README's example value; put the real one in."),
         ("METRICS_ADDRESS", "9464", "METRICS_ADDRESS: '9464' is not host:port, such as 127.0.0.1:9464."),
         ("LOG_FORMAT", "xml", "LOG_FORMAT: Input should be 'text' or 'json'."),
@@ -221,3 +224,134 @@ async def test_a_metrics_address_already_taken(slack: SlackState, tmp_path: Path
         run = await cli(["serve"], good_env(slack, tmp_path) | {"METRICS_ADDRESS": address}, tmp_path)
     assert run.status == 1
     assert run.lines[0] == f"mprofi-slack: METRICS_ADDRESS: {address} cannot be listened on (Address already in use)."
+
+
+@pytest.mark.parametrize(
+    ("url", "line"),
+    [
+        (
+            "postgresql//bridge:s3cret-pass@db/bridge",
+            "DATABASE_URL cannot be read as a URL such as postgresql://user:password@host:5432/name",
+        ),
+        (
+            "postgresql://bridge:s3cr@t-pass@127.0.0.1:5432/bridge",
+            "DATABASE_URL has more than one @ before the host; write an @ in the password as %40.",
+        ),
+    ],
+)
+async def test_a_database_url_that_cannot_be_read_is_told_without_its_password(tmp_path: Path, url: str, line: str) -> None:
+    run = await cli(["serve"], {"DATABASE_URL": url}, tmp_path)
+    assert run.status == 2
+    assert any(shown.startswith(f"mprofi-slack: {line}") for shown in run.lines), run.lines
+    assert "s3cr" not in run.err and "pass" not in run.err.replace("password", "")
+    assert not (tmp_path / "mprofi-slack.db").exists()  # the default database was not tried instead
+
+
+async def test_an_api_url_with_a_key_in_its_query_is_refused_without_echoing_it(tmp_path: Path) -> None:
+    run = await cli(["serve"], {"MPROFI_API_URL": "https://api.mprofi.pl/1.0/?apikey=0123456789abcdef"}, tmp_path)
+    assert run.status == 2
+    assert (
+        "mprofi-slack: MPROFI_API_URL: 'https://api.mprofi.pl/1.0/' must not carry a ?query or #fragment; give the base URL only."
+        in run.lines
+    )
+    assert "0123456789abcdef" not in run.err
+
+
+@pytest.mark.parametrize(
+    ("fault", "line"),
+    [
+        (
+            {"status": 503},
+            "mprofi-slack: SLACK_API_URL: Slack is not answering auth.test properly right now (HTTP 503); try again in a while.",
+        ),
+        (
+            {"status": 429},
+            "mprofi-slack: SLACK_API_URL: Slack is not answering auth.test properly right now (ratelimited); try again in a while.",
+        ),
+        (
+            {"error": "fatal_error"},
+            "mprofi-slack: SLACK_API_URL: Slack is not answering auth.test properly right now (fatal_error); try again in a while.",
+        ),
+    ],
+)
+async def test_slack_failing_for_a_while_exits_1_so_a_supervisor_tries_again(
+    slack: SlackState, tmp_path: Path, fault: dict[str, Any], line: str
+) -> None:
+    slack.fail("auth.test", times=1, **fault)
+    run = await cli(["serve"], good_env(slack, tmp_path), tmp_path)
+    assert run.status == 1
+    assert run.lines[0] == line
+
+
+async def test_a_url_that_is_not_slack_is_told_in_one_line(tmp_path: Path) -> None:
+    async def not_slack(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": b"<html>not json</html>"})
+
+    async with LoopbackServer(not_slack, lifespan="off") as server:
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": server.url + "/api/",
+            "SLACK_CHANNEL": "C0SMSBRIDGE",
+            "MPROFI_API_KEY": "k",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'bridge.db'}",
+        }
+        run = await cli(["serve"], env, tmp_path)
+    assert run.status == 2
+    assert run.lines[0].startswith(f"mprofi-slack: SLACK_API_URL: {server.url}/api/ ")
+    assert len(run.lines) == 2
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A scratch database on the PostgreSQL server of ``TEST_DATABASE_URL`` (required under CI=true)."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI")
+        pytest.skip("TEST_DATABASE_URL is not set (bash .ci/run starts PostgreSQL)")
+    async with scratch_database(server) as url:
+        yield url
+
+
+async def test_postgresql_refusing_the_login_or_the_database_name_is_a_setting_to_fix(
+    slack: SlackState, tmp_path: Path, postgres_url: str
+) -> None:
+    url = make_url(postgres_url)
+    no_database = url.set(database="no_such_database_here").render_as_string(hide_password=False)
+    run = await cli(["serve"], good_env(slack, tmp_path) | {"DATABASE_URL": no_database}, tmp_path)
+    assert run.status == 2
+    assert run.lines[0].startswith("mprofi-slack: DATABASE_URL: the server has no database 'no_such_database_here' (")
+    no_role = url.set(username="no_such_role_here").render_as_string(hide_password=False)
+    run = await cli(["serve"], good_env(slack, tmp_path) | {"DATABASE_URL": no_role}, tmp_path)
+    assert run.status == 2
+    assert run.lines[0].startswith(f"mprofi-slack: DATABASE_URL: the database at {url.host}:{url.port}/{url.database} refused the login (")
+
+
+async def test_a_migration_the_database_refuses_is_one_line_before_serve_listens(
+    slack: SlackState, tmp_path: Path, postgres_url: str
+) -> None:
+    """A PostgreSQL user without CREATE on its schema: serve migrates in its checks and says so."""
+    url = make_url(postgres_url)
+    role = f"bridge_reader_{url.database}"  # the scratch database's name is unique; roles are the server's
+    admin = create_async_engine(url.set(drivername="postgresql+asyncpg"), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+            await connection.execute(text("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
+        reader = url.set(username=role, password=None).render_as_string(hide_password=False)
+        for command in ("serve", "migrate"):
+            run = await cli([command], good_env(slack, tmp_path) | {"DATABASE_URL": reader}, tmp_path)
+            assert run.status == 2, run.err
+            assert run.lines[0].startswith(
+                f"mprofi-slack: DATABASE_URL: the database at {url.host}:{url.port}/{url.database} refused the migration ("
+            )
+            assert run.lines[0].endswith("the user needs to create tables there.")
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP OWNED BY "{role}"'))
+            await connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        await admin.dispose()

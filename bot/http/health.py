@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -85,13 +86,17 @@ def health_routes(monitor: Monitor, config: HealthConfig) -> list[Route]:
     async def healthz(request: Request) -> Response:
         if not await _reachable(request):
             return _error(503, "the database cannot be reached")
+        try:
+            given_up = await asyncio.wait_for(request.state.bridge.jobs_given_up(hours=24), _DATABASE_TIMEOUT)
+        except (TimeoutError, OSError, SQLAlchemyError):
+            return _error(503, "the database stopped answering")
         # Alive either way; jobs given up are for an operator to look into (the log says which).
-        return JSONResponse({"ok": True, "database": "ok", "jobs_given_up_24h": await request.state.bridge.jobs_given_up(hours=24)})
+        return JSONResponse({"ok": True, "database": "ok", "jobs_given_up_24h": given_up})
 
     async def readyz(request: Request) -> Response:
         try:
             reasons, figures = await readiness(request.state.bridge, monitor, config)
-        except (TimeoutError, OSError) as exc:  # the database went away between two questions
+        except (TimeoutError, OSError, SQLAlchemyError) as exc:  # the database went away between two questions
             reasons, figures = [f"the database stopped answering ({type(exc).__name__})"], {"database": "unreachable"}
         if reasons:
             return JSONResponse({"ok": False, "reasons": reasons, **figures}, status_code=503)

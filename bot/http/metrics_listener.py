@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 
 from bot.http.health import metrics_route
 from bot.monitoring import Monitor
+from bot.preflight import StartupRefused
 
 __all__ = ["MetricsListener", "start_metrics_listener"]
 
@@ -58,11 +59,11 @@ async def start_metrics_listener(address: str, monitor: Monitor, bridge: Any) ->
         sock.bind((host.strip("[]"), int(port)))
     except OSError as exc:
         sock.close()
-        raise RuntimeError(f"METRICS_ADDRESS {address} cannot be listened on ({exc.strerror or exc})") from None
+        raise StartupRefused(f"METRICS_ADDRESS {address} cannot be listened on ({exc.strerror or exc})") from None
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():
-            raise RuntimeError(f"METRICS_ADDRESS {address} cannot be listened on (is the port taken?)")
+            raise StartupRefused(f"METRICS_ADDRESS {address} cannot be listened on (is the port taken?)")
         await asyncio.sleep(0.01)
     logger.info("metrics on http://%s/metrics", address)
     return MetricsListener(server, task)

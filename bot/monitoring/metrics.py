@@ -19,8 +19,10 @@ __all__ = ["CONTENT_TYPE", "Monitor", "SLACK_BROKEN", "mprofi_failure_kind"]
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
-# Slack errors that mean the app cannot work (a token, a scope, a channel it lost),
-# as opposed to the ordinary refusals of a working API (message_not_found …).
+# Slack errors that mean the app cannot work (a token, a scope, Slack failing), as
+# opposed to the ordinary refusals of a working API (message_not_found …). A channel
+# error is not among them: /sms typed in a channel the app is not in meets one, and the
+# bridge's own channels are checked when serve starts.
 SLACK_BROKEN = frozenset(
     {
         "invalid_auth",
@@ -29,9 +31,6 @@ SLACK_BROKEN = frozenset(
         "token_revoked",
         "token_expired",
         "missing_scope",
-        "not_in_channel",
-        "channel_not_found",
-        "is_archived",
         "team_access_not_granted",
         "fatal_error",
         "internal_error",
@@ -39,6 +38,9 @@ SLACK_BROKEN = frozenset(
         "request_timeout",
     }
 )
+
+# Outcomes with a label of their own (anything else is "refused": labels stay few).
+_SLACK_LABELS = SLACK_BROKEN | {"ok", "ratelimited", "unreachable", "not_in_channel", "channel_not_found", "is_archived"}
 
 # mProfi failures that mean it is down or will not have us (rather than "no such message").
 _MPROFI_BROKEN = frozenset({"unreachable", "timeout", "broken_connection", "server_error", "busy", "key_refused"})
@@ -119,7 +121,11 @@ class Monitor:
             ["direction", "kind", "status"],
             registry=r,
         )
-        self.jobs_pending = Gauge("mprofi_slack_jobs_pending", "Unfinished jobs, waiting ones included", registry=r)
+        self.jobs_pending = Gauge(
+            "mprofi_slack_jobs_pending",
+            "Unfinished jobs, those waiting for their time included (not sends held for a person's choice)",
+            registry=r,
+        )
         self.jobs_due = Gauge("mprofi_slack_jobs_due", "Jobs a worker could take now", registry=r)
         self.oldest_due = Gauge("mprofi_slack_oldest_due_job_seconds", "How long the longest-waiting due job has waited", registry=r)
         self.jobs_given_up = Gauge("mprofi_slack_jobs_given_up_24h", "Jobs given up in the last 24 hours", registry=r)
@@ -130,9 +136,7 @@ class Monitor:
 
     def slack_call(self, method: str, outcome: str, seconds: float) -> None:
         """One Slack Web API call: ``outcome`` is ``ok``, ``ratelimited``, ``unreachable`` or Slack's error code."""
-        self.slack_calls.labels(
-            method, outcome if outcome in SLACK_BROKEN or outcome in ("ok", "ratelimited", "unreachable") else "refused"
-        ).inc()
+        self.slack_calls.labels(method, outcome if outcome in _SLACK_LABELS else "refused").inc()
         if method in ("chat.postMessage", "chat.update"):
             self.slack_post_seconds.labels(method).observe(seconds)
         if outcome in SLACK_BROKEN or outcome == "unreachable":

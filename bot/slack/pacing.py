@@ -43,6 +43,12 @@ def retry_after(exc: SlackApiError, default: float = 1.0) -> float:
         return default
 
 
+def _status_of(exc: SlackApiError) -> int:
+    """The HTTP status of a refused call; slack_sdk hands an unreadable answer over as aiohttp's own response."""
+    response = exc.response
+    return int(getattr(response, "status_code", None) or getattr(response, "status", 0) or 0)
+
+
 class Pacer(Protocol):
     async def acquire(self, channel: str) -> None:
         """Wait until a message may be posted to ``channel``."""
@@ -124,8 +130,9 @@ class PacedWebClient(AsyncWebClient):
             outcome = "ok"
             return response
         except SlackApiError as exc:
-            status = exc.response.status_code
-            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            status = _status_of(exc)
+            data = getattr(exc.response, "data", None)
+            error = data.get("error") if isinstance(data, dict) else None
             outcome = "ratelimited" if status == 429 else str(error) if error else "internal_error" if status >= 500 else f"http_{status}"
             raise
         except asyncio.CancelledError:
@@ -143,7 +150,7 @@ class PacedWebClient(AsyncWebClient):
             try:
                 return await self._observed_call(api_method, **kwargs)
             except SlackApiError as exc:
-                if exc.response.status_code != 429 or attempt == self.rate_limit_retries:
+                if _status_of(exc) != 429 or attempt == self.rate_limit_retries:
                     raise
                 self.rate_limited += 1
                 wait = retry_after(exc)

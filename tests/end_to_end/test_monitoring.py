@@ -14,6 +14,7 @@ import httpx
 
 from bot.http.health import HealthConfig, readiness
 from bot.monitoring import Monitor
+from bot.preflight import StartupRefused
 from bot.sandbox.loopback import LoopbackServer
 from bot.sandbox.process import free_port
 from storage.health import QueueFigures
@@ -165,7 +166,7 @@ async def test_a_taken_metrics_port_stops_the_start() -> None:
         address = taken.url.removeprefix("http://")
         try:
             await start_metrics_listener(address, Monitor(), SimpleNamespace())
-        except RuntimeError as exc:
+        except StartupRefused as exc:
             assert str(exc).startswith(f"METRICS_ADDRESS {address} cannot be listened on (")
         else:
             raise AssertionError("a taken port was listened on")
