@@ -355,3 +355,18 @@ async def test_a_migration_the_database_refuses_is_one_line_before_serve_listens
             await connection.execute(text(f'DROP OWNED BY "{role}"'))
             await connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         await admin.dispose()
+
+
+async def test_socket_mode_that_never_connects_ends_the_start_in_one_line(slack: SlackState, tmp_path: Path) -> None:
+    """Slack hands out a WebSocket address nothing answers at (a firewall that blocks wss://):
+    slack_sdk would retry for ever; serve gives up after 30 s with one line and uvicorn's 3."""
+    env = good_env(slack, tmp_path) | {"SLACK_APP_TOKEN": slack.config.app_token, "PORT": str(closed_port())}
+    slack.config.public_url = f"http://127.0.0.1:{closed_port()}"  # where connections.open sends the app
+    run = await cli(["serve"], env, tmp_path)
+    assert run.status == 3
+    refused = [line for line in run.lines if "start-up refused:" in line]
+    assert len(refused) == 1 and refused[0].endswith(
+        "start-up refused: Slack's Socket Mode connection did not come up within 30 s; "
+        "check that this host may open WebSocket (wss://) connections to Slack."
+    )
+    assert all(len(line) < 1000 for line in run.lines)  # one line per event, no folded traceback either

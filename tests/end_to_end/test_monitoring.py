@@ -209,6 +209,7 @@ def test_only_failures_that_mean_broken_count_toward_readiness() -> None:
         monitor.slack_call("chat.update", "message_not_found", 0.01)  # a working Slack saying no
         monitor.slack_call("chat.postMessage", "ratelimited", 0.01)  # Slack pacing us
         monitor.mprofi_call("status", "not_found")
+        monitor.slack_call("chat.postEphemeral", "channel_not_found", 0.01)  # /sms typed where the app is not
     assert monitor.calls.failing("slack", 1) is None and monitor.calls.failing("mprofi", 1) is None
     for _ in range(2):
         monitor.slack_call("chat.postMessage", "unreachable", 1.0)
