@@ -88,12 +88,24 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIt
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'bridge.db'}"
         return
+    async with scratch_database(postgres_server()) as url:
+        yield url
+
+
+def postgres_server() -> str:
+    """``TEST_DATABASE_URL``; without it the test is skipped locally and fails under ``CI=true``."""
     server = os.environ.get("TEST_DATABASE_URL")
     if not server:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI")
         pytest.skip("TEST_DATABASE_URL is not set (bash .ci/run starts PostgreSQL)")
-    async with scratch_database(server) as url:
+    return server
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh database on the PostgreSQL server only, for what only PostgreSQL has (roles, schema rights)."""
+    async with scratch_database(postgres_server()) as url:
         yield url
 
 

@@ -7,10 +7,8 @@ an operator starts it; settings come from the environment only.
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import sys
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.sandbox.loopback import LoopbackServer
-from bot.sandbox.postgres import scratch_database
 from bot.sandbox.slack import SlackState
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +67,18 @@ def good_env(slack: SlackState, tmp_path: Path) -> dict[str, str]:
         "SLACK_API_URL": slack.config.public_url + "/api/",
         "SLACK_CHANNEL": "C0SMSBRIDGE",
         "MPROFI_API_KEY": "0123456789abcdef",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bridge.db'}",
+    }
+
+
+def slack_at(url: str, tmp_path: Path) -> dict[str, str]:
+    """Settings that are fine in themselves, with Slack's API at ``url``."""
+    return {
+        "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": url,
+        "SLACK_CHANNEL": "C0SMSBRIDGE",
+        "MPROFI_API_KEY": "k",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bridge.db'}",
     }
 
@@ -157,14 +166,7 @@ async def test_a_sqlite_file_in_a_folder_that_does_not_exist(slack: SlackState, 
 
 async def test_slack_out_of_reach_is_one_line_and_exit_1(tmp_path: Path) -> None:
     port = closed_port()
-    env = {
-        "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
-        "SLACK_SIGNING_SECRET": "s",
-        "SLACK_API_URL": f"http://127.0.0.1:{port}/api/",
-        "SLACK_CHANNEL": "C0SMSBRIDGE",
-        "MPROFI_API_KEY": "k",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bridge.db'}",
-    }
+    env = slack_at(f"http://127.0.0.1:{port}/api/", tmp_path)
     run = await cli(["serve"], env, tmp_path)
     assert run.status == 1
     assert run.lines[0].startswith(f"mprofi-slack: SLACK_API_URL: Slack cannot be reached at http://127.0.0.1:{port}/api/ (")
@@ -291,30 +293,11 @@ async def test_a_url_that_is_not_slack_is_told_in_one_line(tmp_path: Path) -> No
         await send({"type": "http.response.body", "body": b"<html>not json</html>"})
 
     async with LoopbackServer(not_slack, lifespan="off") as server:
-        env = {
-            "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
-            "SLACK_SIGNING_SECRET": "s",
-            "SLACK_API_URL": server.url + "/api/",
-            "SLACK_CHANNEL": "C0SMSBRIDGE",
-            "MPROFI_API_KEY": "k",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'bridge.db'}",
-        }
+        env = slack_at(server.url + "/api/", tmp_path)
         run = await cli(["serve"], env, tmp_path)
     assert run.status == 2
     assert run.lines[0].startswith(f"mprofi-slack: SLACK_API_URL: {server.url}/api/ ")
     assert len(run.lines) == 2
-
-
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    """A scratch database on the PostgreSQL server of ``TEST_DATABASE_URL`` (required under CI=true)."""
-    server = os.environ.get("TEST_DATABASE_URL")
-    if not server:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI")
-        pytest.skip("TEST_DATABASE_URL is not set (bash .ci/run starts PostgreSQL)")
-    async with scratch_database(server) as url:
-        yield url
 
 
 async def test_postgresql_refusing_the_login_or_the_database_name_is_a_setting_to_fix(

@@ -15,6 +15,7 @@ import csv
 import io
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -289,9 +290,15 @@ async def _survey_thread(ctx: Context, survey_id: int, job: Job) -> str:
 async def post_survey_notification(ctx: Context, job: Job) -> None:
     async with ctx.sessions() as session:
         notification = await session.get(SurveyNotification, int((job.payload or {})["notification"]))
-    assert notification is not None
-    if notification.slack_ts is not None:
-        return
+        assert notification is not None
+        if notification.slack_ts is not None:
+            return
+        # Two workers may hold two answers at once; the later one waits its turn (a lost
+        # earlier one holds it back for ten minutes at most).
+        if notification.kind == "answer" and await survey_rows.earlier_answer_unposted(
+            session, notification, since=utcnow() - timedelta(minutes=10)
+        ):
+            raise RetryLater("an earlier answer to this survey is not posted yet", delay=0.2)  # untranslated: for the log
     channel = ctx.config.survey_channel
     if notification.kind == "answer" and notification.survey_id is not None:
         thread_ts = await _survey_thread(ctx, notification.survey_id, job)

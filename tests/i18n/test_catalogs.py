@@ -43,6 +43,7 @@ INTERNAL_ERRORS = {
     "KeyError",
     "NotImplementedError",
     "LookupError",
+    "StartupRefused",  # a start the app refuses: one line on the operator's console
 }
 PROSE = re.compile(r"[A-Za-z]{2,}[,’']?\s+[a-z]{2,}\s+[a-z]{2,}")
 

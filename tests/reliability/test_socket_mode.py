@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from bot.app import create_app
+from bot.preflight import StartupRefused
 from tests.support import NUMBER, StackFactory, open_thread, status_lines
 
 
@@ -76,7 +77,7 @@ async def test_an_app_token_slack_refuses_stops_start_up_with_one_plain_line(mak
     async with make_stack(socket_mode=True) as stack:
         settings = stack.settings().model_copy(update={"slack_app_token": stack.settings().slack_bot_token})
         app = create_app(settings)
-        with pytest.raises(RuntimeError, match=r"Slack refused SLACK_APP_TOKEN for Socket Mode \(not_allowed_token_type\)"):
+        with pytest.raises(StartupRefused, match=r"Slack refused SLACK_APP_TOKEN for Socket Mode \(not_allowed_token_type\)"):
             async with app.router.lifespan_context(app):
                 pass
 

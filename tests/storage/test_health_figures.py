@@ -3,7 +3,6 @@ day's messages, counted through an index rather than a scan of every message."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -11,25 +10,11 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage import make_engine, make_sessionmaker, repository
+from storage import repository
 from storage.health import message_figures, queue_figures
 from storage.kinds import JobKind, Lane
-from storage.migrate import upgrade
 from storage.models import Job, Message, utcnow
 from storage.queue import HELD_UNTIL
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(database_url)
-    await upgrade(engine)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return make_sessionmaker(engine)
 
 
 async def test_queue_figures_count_what_a_worker_could_take(sessions: async_sessionmaker[AsyncSession]) -> None:
