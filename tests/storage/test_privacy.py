@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage import make_engine, make_sessionmaker, opt_outs, privacy, sending
+from storage import opt_outs, privacy, sending
 from storage.audit import entries, record
 from storage.kinds import AuditKind, JobKind, Lane, MessageStatus
-from storage.migrate import upgrade
 from storage.models import (
     Attachment,
     Contact,
@@ -34,19 +31,6 @@ from tests.support import every_value
 
 PHONE = "+48601202303"
 OTHER = "+48609808707"
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(database_url)
-    await upgrade(engine)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return make_sessionmaker(engine)
 
 
 async def test_the_hash_is_salted_per_installation_and_stable(sessions: async_sessionmaker[AsyncSession]) -> None:

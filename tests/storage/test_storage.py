@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -11,25 +10,12 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage import make_engine, make_sessionmaker, repository
+from storage import repository
 from storage.kinds import JobKind, Lane
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import Base, Message, utcnow
 from storage.pace import hold_until, take_turn
 from storage.queue import claim, complete, enqueue, give_up, jobs_given_up, pending_count, renew, retry_failed, retry_later
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(database_url)
-    await upgrade(engine)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return make_sessionmaker(engine)
 
 
 async def test_migrations_reach_head_and_match_the_models(engine: AsyncEngine) -> None:
