@@ -123,6 +123,7 @@ async def _play(stack: SandboxStack, emit: Callable[..., None], where: str) -> N
             return set(stack.slack.messages[(answer.channel, answer.ts)].reactions) != seen
 
         await stack.until(moved, timeout=10, what="a status change")
+    await stack.drain()  # the undo line goes in a job of its own, after the final reaction
     if stack.slack.messages[(line.channel, line.ts)].deleted:
         emit("  " + _("Slack │ the undo line is gone: nothing is left to act on"))
     else:
