@@ -129,6 +129,7 @@ class Conversation(Base):
     __table_args__ = (
         UniqueConstraint("channel_id", "phone"),
         UniqueConstraint("channel_id", "thread_ts"),
+        Index("ix_conversations_phone", "phone"),  # a number's conversations in every channel (routing)
         # The reminders' look every few seconds: only waits not yet reminded or snoozed.
         Index("ix_conversations_waiting", "waiting_since", sqlite_where=sql_text(WAITING_WHERE), postgresql_where=sql_text(WAITING_WHERE)),
     )
