@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -79,6 +80,10 @@ def build_bridge(
     # On PostgreSQL there may be replicas: they keep one pace per channel together.
     pacer = SharedPacer(sessions, rate=rate, burst=burst) if is_postgres(engine) else ChannelPacer(rate=rate, burst=burst)
     slack = build_web_client(bot_token, settings.slack_api_url, pacer=pacer, observer=monitor)
+    routes, route_keys, problems = settings.routing()
+    if problems:  # serve refused them already, one line each; a test's settings may not have been checked
+        raise ValueError(" ".join(problems))
+    keys = settings.mprofi_keys()
     return Bridge(
         config=BridgeConfig(
             channel_id=settings.slack_channel or "",
@@ -116,11 +121,15 @@ def build_bridge(
             hlr_poll_max_seconds=settings.hlr_poll_max_seconds,
             hlr_report_timeout_seconds=settings.hlr_report_timeout_seconds,
             survey_channel=settings.survey_channel or settings.slack_channel or "",
+            routes=routes,
         ),
         sessions=sessions,
-        mprofi=MProfiClient(http, settings.mprofi_keys(), settings.mprofi_api_url),
+        mprofi=MProfiClient(http, keys, settings.mprofi_api_url),
         slack=slack,
         http=http,
+        route_clients={
+            channel: MProfiClient(http, dataclasses.replace(keys, send=key), settings.mprofi_api_url) for channel, key in route_keys.items()
+        },
     )
 
 

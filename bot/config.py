@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.mprofi import DEFAULT_BASE_URL, MProfiKeys
 from bot.sms.quiet_hours import parse_quiet_hours
+from bot.sms.routes import Routes, read_route_keys, read_routes
 from bot.sms.working_hours import parse_working_hours
 from storage.db import DEFAULT_DATABASE_URL, async_url
 
@@ -142,6 +143,10 @@ class Settings(BaseSettings):
     hlr_report_timeout_seconds: float = Field(default=900.0, gt=0)
     # Where survey answers and end-of-survey reports from mProfi are posted.
     survey_channel: str | None = None
+    # Several receiving numbers: the number texted or a first-word keyword → a channel,
+    # "48500100200=C0SALES,SERWIS=C0SERVICE"; and the sending key each channel answers with.
+    routes: str | None = None
+    route_keys: SecretStr | None = None
     # Time zone for "/sms at …" when Slack does not tell a person's own, and of the
     # clock times in logs and operator messages.
     default_timezone: str = "Europe/Warsaw"
@@ -255,6 +260,13 @@ class Settings(BaseSettings):
             mms=pick(self.mprofi_mms_key),
         )
 
+    def routing(self) -> tuple[Routes, dict[str, str], list[str]]:
+        """ROUTES and ROUTE_KEYS read, with one line for every entry that cannot be used."""
+        routes, problems = read_routes(self.routes)
+        channels = routes.channels | {self.slack_channel or ""}
+        keys, key_problems = read_route_keys(self.route_keys.get_secret_value() if self.route_keys else "", channels=channels)
+        return routes, keys, problems + key_problems
+
     def problems_for_serve(self) -> list[str]:
         """Everything in the settings themselves that stops ``serve`` from working, one sentence each."""
         problems: list[str] = []
@@ -272,6 +284,7 @@ class Settings(BaseSettings):
             "MPROFI_MMS_KEY": self.mprofi_mms_key,
             "MPROFI_WEBHOOK_TOKEN": self.mprofi_webhook_token,
             "METRICS_TOKEN": self.metrics_token,
+            "ROUTE_KEYS": self.route_keys,
         }
         for name, value in {**required, **optional}.items():
             if value is None or not value.get_secret_value().strip():
@@ -281,6 +294,7 @@ class Settings(BaseSettings):
                 problems.append(f"{name} still holds the README's example value; put the real one in.")
         problems += _channel_problems("SLACK_CHANNEL", self.slack_channel, required=True)
         problems += _channel_problems("SURVEY_CHANNEL", self.survey_channel, required=False)
+        problems += self.routing()[2]
         token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
         if token and not is_example_value(token) and not token.startswith("xoxb-"):
             problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb- (OAuth & Permissions → Bot User OAuth Token).")

@@ -197,7 +197,9 @@ async def check_slack(settings: Settings) -> list[Problem]:
         channels = {"SLACK_CHANNEL": settings.slack_channel or ""}
         if settings.survey_channel and settings.survey_channel != settings.slack_channel:
             channels["SURVEY_CHANNEL"] = settings.survey_channel
-        for setting, channel in channels.items():
+        checks = list(channels.items())
+        checks += [("ROUTES", channel) for channel in sorted(settings.routing()[0].channels - set(channels.values()))]
+        for setting, channel in checks:
             found = await _check_channel(slack, setting, channel, bot_name, base)
             if found is not None:
                 problems.append(found)

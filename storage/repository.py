@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -14,7 +13,6 @@ from storage.models import CAUGHT_UP_WHERE, Attachment, Conversation, Message, S
 
 __all__ = [
     "postpone_poll",
-    "lock_conversations_by_phone",
     "inbound_to_match",
     "unclaimed_caught_up",
     "get_or_create_conversation",
@@ -50,23 +48,6 @@ async def get_or_create_conversation(session: AsyncSession, *, channel_id: str, 
         assert found is not None
         return found
     return conversation
-
-
-async def lock_conversations_by_phone(
-    session: AsyncSession, *, channel_id: str, phones: Collection[str]
-) -> dict[str, tuple[int, datetime | None]]:
-    """The numbers' conversations (id, when the catch-up last stored there), locked until commit.
-
-    On PostgreSQL the rows are locked in id order (no deadlocks), so two transactions
-    storing messages of one number take turns; SQLite lets one writer in at a time anyway.
-    """
-    query = select(Conversation.phone, Conversation.id, Conversation.caught_up_at).where(
-        Conversation.channel_id == channel_id, Conversation.phone.in_(phones)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.order_by(Conversation.id).with_for_update()
-    rows = await session.execute(query)
-    return {phone: (int(conversation_id), caught_up_at) for phone, conversation_id, caught_up_at in rows.all()}
 
 
 async def first_inbound_by_fingerprint(session: AsyncSession, *, fingerprints: set[str], since: datetime) -> dict[str, int]:

@@ -9,11 +9,11 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.kinds import MessageStatus
-from storage.models import Dispatch, Message, OptOut
+from storage.models import Conversation, Dispatch, Message, OptOut
 from storage.privacy import number_hash
 from storage.privacy_models import ForgottenOptOut
 
-__all__ = ["channel_of_dispatch", "opt_out_of", "opted_out_among", "sent_by_channel_since", "sent_by_user_since"]
+__all__ = ["channel_of_dispatch", "channel_sent_from", "opt_out_of", "opted_out_among", "sent_by_channel_since", "sent_by_user_since"]
 
 # Outgoing rows that cost nothing: refused before sending, waiting for Send, or cancelled.
 _NOT_SENT = (MessageStatus.FAILED, MessageStatus.HELD, MessageStatus.CANCELLED)
@@ -63,6 +63,15 @@ async def opt_out_of(session: AsyncSession, phone: str) -> OptOut | None:
         return found
     forgotten = await session.get(ForgottenOptOut, await number_hash(session, phone))
     return OptOut(phone=phone, word=forgotten.word, at=forgotten.at, by=None) if forgotten is not None else None
+
+
+async def channel_sent_from(session: AsyncSession, message: Message) -> str | None:
+    """The channel whose key a message goes with: its conversation's, else where its ``/sms`` was typed."""
+    if message.conversation_id is not None:
+        conversation = await session.get(Conversation, message.conversation_id)
+        if conversation is not None:
+            return conversation.channel_id
+    return await channel_of_dispatch(session, message.dispatch_id)
 
 
 async def channel_of_dispatch(session: AsyncSession, dispatch_id: int | None) -> str | None:

@@ -353,3 +353,33 @@ async def test_socket_mode_that_never_connects_ends_the_start_in_one_line(slack:
         "check that this host may open WebSocket (wss://) connections to Slack."
     )
     assert all(len(line) < 1000 for line in run.lines)  # one line per event, no folded traceback either
+
+
+async def test_every_bad_route_is_one_line_and_no_key_is_echoed(slack: SlackState, tmp_path: Path) -> None:
+    slack.config.channels["C0SALES"] = "sprzedaz"
+    env = good_env(slack, tmp_path) | {
+        "ROUTES": "48500100200=C0SALES,SERWIS,48500100200=C0OTHER1,INFO=#info,a b=C0SALES1",
+        "ROUTE_KEYS": "C0SALES=sekret-1,C0NOROUTE=sekret-2,C0SALES=sekret-3",
+    }
+    run = await cli(["check"], env, tmp_path)
+    assert run.status == 2
+    assert run.lines == [
+        "mprofi-slack: ROUTES: entry 2 ('SERWIS') is not number=channel or KEYWORD=channel, such as 48500100200=C0SALES.",
+        "mprofi-slack: ROUTES: 48500100200 is routed twice (C0SALES and C0OTHER1); keep one.",
+        "mprofi-slack: ROUTES: INFO leads to '#info', which is not a channel ID such as C0ABC1234.",
+        "mprofi-slack: ROUTES: 'a b' is neither a receiving number (digits) nor a keyword (one word).",
+        "mprofi-slack: ROUTE_KEYS: C0NOROUTE has a key but no conversation opens there; add a route to it in ROUTES.",
+        "mprofi-slack: ROUTE_KEYS: C0SALES is given two keys; keep one.",
+        "mprofi-slack: not started; see the README's configuration table.",
+    ]
+    assert "sekret" not in run.err + run.out
+
+
+async def test_a_routed_channel_the_bot_is_not_in_says_whom_to_invite_where(slack: SlackState, tmp_path: Path) -> None:
+    slack.config.channels["C0SALES"] = "sprzedaz"
+    slack.config.not_joined = {"C0SALES"}
+    run = await cli(["check"], good_env(slack, tmp_path) | {"ROUTES": "48500100200=C0SALES"}, tmp_path)
+    assert run.status == 2
+    assert run.lines[0] == (
+        "mprofi-slack: ROUTES: the app is not in #sprzedaz; invite @mprofi-bridge to #sprzedaz (/invite @mprofi-bridge in the channel)."
+    )

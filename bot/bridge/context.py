@@ -8,6 +8,7 @@ them all without a loop.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.mprofi import MProfiClient
 from bot.slack.directory import SlackDirectory
 from bot.slack.timezones import UserTimezones
+from bot.sms.routes import Routes
 
 __all__ = ["BridgeConfig", "Context"]
 
@@ -59,6 +61,17 @@ class BridgeConfig:
     hlr_poll_max_seconds: float = 60.0
     hlr_report_timeout_seconds: float = 900.0
     survey_channel: str = ""
+    routes: Routes = field(default_factory=Routes)  # ROUTES: where new conversations open
+
+    @property
+    def conversation_channels(self) -> frozenset[str]:
+        """Where conversations live: ``SLACK_CHANNEL`` and every channel a route leads to."""
+        return self.routes.channels | {self.channel_id}
+
+    def home_channel(self, channel_id: str | None) -> str:
+        """The channel a conversation started from ``channel_id`` lives in: that channel
+        when conversations live there, else ``SLACK_CHANNEL``."""
+        return channel_id if channel_id in self.conversation_channels else self.channel_id
 
     @property
     def zone(self) -> ZoneInfo:
@@ -81,6 +94,8 @@ class Context:
     mprofi: MProfiClient
     slack: AsyncWebClient
     http: httpx.AsyncClient  # for files shared in Slack and response_url answers
+    # ROUTE_KEYS: the client a channel's conversations send with (the key differs); others use ``mprofi``.
+    route_clients: Mapping[str, MProfiClient] = field(default_factory=dict)
     directory: SlackDirectory = field(init=False)  # names for mentions in what goes to a phone, cached
     timezones: UserTimezones = field(init=False)
     work_ready: asyncio.Event = field(init=False, default_factory=asyncio.Event)
@@ -88,6 +103,10 @@ class Context:
     def __post_init__(self) -> None:
         self.directory = SlackDirectory(self.slack)
         self.timezones = UserTimezones(self.slack, default=self.config.default_timezone)
+
+    def mprofi_for(self, channel_id: str | None) -> MProfiClient:
+        """The mProfi client that sends for a channel: its ``ROUTE_KEYS`` key, else ``MPROFI_API_KEY``."""
+        return self.route_clients.get(channel_id or "", self.mprofi)
 
     def wake_workers(self) -> None:
         """New work was committed: an idle worker takes it now, not at its next look."""

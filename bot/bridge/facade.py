@@ -8,6 +8,7 @@ itself lives in one module per feature, over a shared :class:`Context`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -63,8 +64,9 @@ class Bridge:
         mprofi: MProfiClient,
         slack: AsyncWebClient,
         http: httpx.AsyncClient,
+        route_clients: Mapping[str, MProfiClient] | None = None,
     ) -> None:
-        self.ctx = Context(config=config, sessions=sessions, mprofi=mprofi, slack=slack, http=http)
+        self.ctx = Context(config=config, sessions=sessions, mprofi=mprofi, slack=slack, http=http, route_clients=route_clients or {})
         self._ingest = inbound.IngestBatcher(self.ctx)
 
     # The dependencies, for the app factory, the listeners and the workers.

@@ -23,6 +23,7 @@ from bot.bridge.context import Context
 from bot.bridge.follow_ups import follow_ups
 from bot.bridge.models import InboundSms, Received
 from bot.bridge.posts import post_once, upload_once
+from bot.bridge.routing import place_conversations
 from bot.bridge.threads import ensure_thread
 from bot.i18n import _
 from bot.slack import blocks
@@ -113,14 +114,8 @@ async def receive_many(ctx: Context, everything: list[InboundSms]) -> list[Recei
     """
     now = utcnow()
     since = now - timedelta(seconds=ctx.config.repeat_window_seconds)
-    channel = ctx.config.channel_id
     async with ctx.sessions() as session, session.begin():
-        phones = {sms.sender for sms in everything}
-        found = await repository.lock_conversations_by_phone(session, channel_id=channel, phones=phones)
-        if phones - found.keys():  # new numbers: create them (once, even under races), then lock those too
-            for phone in phones - found.keys():
-                await repository.get_or_create_conversation(session, channel_id=channel, phone=phone)
-            found |= await repository.lock_conversations_by_phone(session, channel_id=channel, phones=phones - found.keys())
+        found = await place_conversations(ctx, session, everything, now=now)
         known = await _already_stored(session, everything, found, now)
         conversations = {phone: conversation_id for phone, (conversation_id, _) in found.items()}
         fresh = [i for i in range(len(everything)) if i not in known]

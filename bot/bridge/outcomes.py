@@ -17,7 +17,7 @@ from bot.slack import blocks
 from bot.slack.errors import slack_error
 from bot.slack.responses import post_response
 from bot.sms.numbers import PhoneE164
-from storage import contacts
+from storage import contacts, sending
 from storage.kinds import JobKind, Lane
 from storage.models import Dispatch, Job, Message
 from storage.queue import enqueue
@@ -48,12 +48,13 @@ async def respond(ctx: Context, job: Job) -> None:
         dispatch = await session.get(Dispatch, job.dispatch_id)
         message = await session.get(Message, job.message_id)
         contact = await contacts.contact_of(session, message.phone) if message is not None else None
+        home = await sending.channel_sent_from(session, message) if message is not None else None
     if dispatch is None or message is None:
         return
     link = None
     if message.status_message_ts and message.conversation_id is not None:
         try:
-            answer = await ctx.slack.chat_getPermalink(channel=ctx.config.channel_id, message_ts=message.status_message_ts)
+            answer = await ctx.slack.chat_getPermalink(channel=home or ctx.config.channel_id, message_ts=message.status_message_ts)
             link = str(answer.get("permalink") or "") or None
         except SlackApiError as exc:
             logger.info("no permalink for the status line: %s", slack_error(exc))

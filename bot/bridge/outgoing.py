@@ -75,6 +75,7 @@ async def send_reply(ctx: Context, job: Job) -> None:
             ctx.wake_workers()
             return  # cancelled, opted out, or moved on by another run: nothing goes to mProfi
         message.status = MessageStatus.SENDING  # as the row now says
+        sender = ctx.mprofi_for(await sending.channel_sent_from(session, message))  # ROUTE_KEYS
         if message.send_after is not None:
             await queue_render(session, message)  # its Cancel is over
         await session.commit()
@@ -82,7 +83,7 @@ async def send_reply(ctx: Context, job: Job) -> None:
         mprofi_id: int | None = None
         try:
             if message.kind == "mms":
-                result = await ctx.mprofi.send_mms(
+                result = await ctx.mprofi.send_mms(  # MMS go with MPROFI_MMS_KEY from every channel
                     recipient_digits(PhoneE164(message.phone)),
                     message.text,
                     file=file,
@@ -90,7 +91,7 @@ async def send_reply(ctx: Context, job: Job) -> None:
                     encoding=message.encoding,
                 )
             else:
-                result = await ctx.mprofi.send_sms(
+                result = await sender.send_sms(
                     recipient_digits(PhoneE164(message.phone)),
                     message.text,
                     reference=message.reference,
@@ -116,7 +117,7 @@ async def send_reply(ctx: Context, job: Job) -> None:
         if status != MessageStatus.QUEUED:  # the call ended: what was handed to mProfi is on record
             typed_in = message.slack_channel or await sending.channel_of_dispatch(session, message.dispatch_id)
             if typed_in is None and message.conversation_id is not None:  # Send again: pressed in the thread
-                typed_in = ctx.config.channel_id
+                typed_in = await sending.channel_sent_from(session, message)
             record(
                 session,
                 AuditKind.MMS_SENT if message.kind == "mms" else AuditKind.SMS_SENT,

@@ -24,7 +24,7 @@ def may_send(config: BridgeConfig, *, user_id: str, channel_id: str) -> str | No
     """Why this person may not send SMS from this channel, or None when they may."""
     if config.allowed_users and user_id not in config.allowed_users:
         return _("Sorry, you are not on the list of people who may send SMS from Slack; ask an admin to add you.")
-    if config.allowed_channels and channel_id not in config.allowed_channels and channel_id != config.channel_id:
+    if config.allowed_channels and channel_id not in config.allowed_channels | config.conversation_channels:
         return _("Sorry, SMS cannot be sent from this channel; use one of the channels your admin allowed.")
     return None
 

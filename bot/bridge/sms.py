@@ -111,7 +111,9 @@ async def _queue_single(
 ) -> None:
     """One number: the message lives in the number's thread like a reply typed there
     (``held``: inside the quiet hours, it waits for its sender's choice)."""
-    conversation = await repository.get_or_create_conversation(session, channel_id=ctx.config.channel_id, phone=number)
+    # Typed in a channel where conversations live (ROUTES): the conversation lives there.
+    home = ctx.config.home_channel(dispatch.channel_id)
+    conversation = await repository.get_or_create_conversation(session, channel_id=home, phone=number)
     encoding = dispatch.encoding
     message = Message(
         conversation_id=conversation.id,

@@ -24,11 +24,11 @@ from bot.bridge.models import StatusUpdate
 from bot.bridge.posts import post_once
 from bot.bridge.threads import ensure_thread
 from bot.i18n import _
-from bot.mprofi import DeliveryStatus, MProfiError
+from bot.mprofi import DeliveryStatus, MProfiClient, MProfiError
 from bot.slack import blocks
 from bot.slack.errors import slack_error
 from bot.sms.numbers import PhoneE164
-from storage import contacts, outgoing, repository
+from storage import contacts, outgoing, repository, sending
 from storage.kinds import FINAL_STATUSES, JobKind, Lane, MessageStatus
 from storage.models import Conversation, Job, Message, utcnow
 from storage.queue import enqueue, has_waiting_job
@@ -228,20 +228,22 @@ async def poll_statuses(ctx: Context) -> int:
     config = ctx.config
     async with ctx.sessions() as session:
         due = await repository.messages_due_for_poll(session, now=now)
-        claimed: list[tuple[int, int, datetime, int]] = []
+        claimed: list[tuple[int, int, datetime, int, MProfiClient]] = []
         for message in due:
             # Push the next check out first: another worker or replica skips it.
             if message.mprofi_id is not None and await repository.postpone_poll(
                 session, message, until=now + timedelta(seconds=config.poll_max_seconds)
             ):
                 sent_at = max(message.created_at, message.scheduled_for) if message.scheduled_for else message.created_at
-                claimed.append((message.id, message.mprofi_id, sent_at, message.polls))
+                # Asked with the key it was sent with (ROUTE_KEYS); looked up only when there are such keys.
+                channel = await sending.channel_sent_from(session, message) if ctx.route_clients else None
+                claimed.append((message.id, message.mprofi_id, sent_at, message.polls, ctx.mprofi_for(channel)))
         await session.commit()
     limit = asyncio.Semaphore(POLL_CONCURRENCY)
 
-    async def check(message_id: int, mprofi_id: int, sent_at: datetime, polls: int) -> None:
+    async def check(message_id: int, mprofi_id: int, sent_at: datetime, polls: int, client: MProfiClient) -> None:
         async with limit:
-            await _check_one(ctx, message_id, mprofi_id, sent_at, polls)
+            await _check_one(ctx, client, message_id, mprofi_id, sent_at, polls)
 
     for failed in await asyncio.gather(*(check(*claim) for claim in claimed), return_exceptions=True):
         if isinstance(failed, Exception):  # the database, most likely: the claim's own gap retries it
@@ -251,11 +253,11 @@ async def poll_statuses(ctx: Context) -> int:
     return len(claimed)
 
 
-async def _check_one(ctx: Context, message_id: int, mprofi_id: int, sent_at: datetime, polls: int) -> None:
+async def _check_one(ctx: Context, client: MProfiClient, message_id: int, mprofi_id: int, sent_at: datetime, polls: int) -> None:
     """Ask ``status/`` about one message, record what it says, and set its next check."""
     config = ctx.config
     try:
-        status = await ctx.mprofi.get_status(mprofi_id)
+        status = await client.get_status(mprofi_id)
     except MProfiError as exc:  # an odd answer included: this message waits, the others go on
         logger.warning("status check of message %s failed: %s", message_id, exc.message)
     else:

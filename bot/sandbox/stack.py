@@ -172,6 +172,10 @@ class SandboxStack:
         self._servers[0] = LoopbackServer(self._sim_requests, port=self._servers[0].port, lifespan="off")
         await self._servers[0].start()
 
+    def change_settings(self, **values: Any) -> None:
+        """Settings the app reads from its next :meth:`restart_app` on, as an operator edits ``.env``."""
+        self._extra.update(values)
+
     async def restart_app(self, *, kill: bool = True) -> None:
         """Stop the app process (SIGKILL by default: no clean shutdown) and start it again."""
         assert self.process is not None, "restart_app needs SandboxStack(app_process=True)"

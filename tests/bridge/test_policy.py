@@ -8,6 +8,7 @@ from bot.bridge import policy, replies, sms
 from bot.bridge.context import Context
 from bot.sandbox.mprofi import SimulatorState
 from bot.sandbox.slack import SlackState
+from bot.sms.routes import read_routes
 from storage.models import Dispatch
 
 from .queue import run_jobs
@@ -29,6 +30,8 @@ def test_only_listed_channels_and_the_bridge_channel_may_send(ctx: Context) -> N
     config = replace(ctx.config, allowed_channels=frozenset({"C0MARKETING"}))
     assert policy.may_send(config, user_id=ANNA, channel_id="C0MARKETING") is None
     assert policy.may_send(config, user_id=ANNA, channel_id=BRIDGE) is None  # its threads are where replies go out
+    routed = replace(config, routes=read_routes("SERWIS=C0SERVICE")[0])
+    assert policy.may_send(routed, user_id=ANNA, channel_id="C0SERVICE") is None  # a routed channel's threads too
     refusal = policy.may_send(config, user_id=ANNA, channel_id=GENERAL)
     assert refusal == "Sorry, SMS cannot be sent from this channel; use one of the channels your admin allowed."
 

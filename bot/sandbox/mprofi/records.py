@@ -35,6 +35,9 @@ class SimulatorConfig:
         }
     )
     inactive_keys: set[str] = field(default_factory=set)
+    # Further sending keys of the account (the panel's other channels): key → the sender
+    # the phone sees. ``keys["send"]`` sends as ``own_number``.
+    sending_keys: dict[str, str] = field(default_factory=dict)
     # Statuses: None → they change only when a test says so.
     status_step_seconds: float | None = None
     final_status: str = "delivered"
@@ -72,6 +75,7 @@ class SimMessage:
     ts: datetime | None = None
     history: list[tuple[str, datetime]] = field(default_factory=list)
     date: Any = None  # the ``date`` field exactly as the request gave it
+    sender: str = ""  # who the phone sees it from: the sending key's channel
 
     @property
     def delivered_text(self) -> str:

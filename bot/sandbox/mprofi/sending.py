@@ -67,7 +67,7 @@ def _problem(item: dict[str, Any], kind: Kind, *, bulk: bool) -> str | None:
     return None
 
 
-def _message(state: SimulatorState, item: dict[str, Any], kind: Kind, file: tuple[str | None, int]) -> int:
+def _message(state: SimulatorState, item: dict[str, Any], kind: Kind, file: tuple[str | None, int], sender: str) -> int:
     """Store an already checked message and return its new id."""
     reference, encoding = item.get("reference"), item.get("encoding")
     message = SimMessage(
@@ -82,6 +82,7 @@ def _message(state: SimulatorState, item: dict[str, Any], kind: Kind, file: tupl
         file_name=file[0],
         file_size=file[1],
         date=item.get("date"),
+        sender=sender,
     )
     state.add_message(message)
     return message.id
@@ -104,7 +105,7 @@ async def send(state: SimulatorState, request: Request, fields: Fields) -> Respo
     problem = _problem(fields.values, "sms", bulk=False)
     if problem:
         return error(400, problem)
-    return JSONResponse({"id": _message(state, fields.values, "sms", (None, 0))})
+    return JSONResponse({"id": _message(state, fields.values, "sms", (None, 0), fields.sender)})
 
 
 async def sendmms(state: SimulatorState, request: Request, fields: Fields) -> Response:
@@ -112,7 +113,7 @@ async def sendmms(state: SimulatorState, request: Request, fields: Fields) -> Re
     problem = _problem(fields.values, "mms", bulk=False)
     if problem:
         return error(400, problem)
-    return JSONResponse({"id": _message(state, fields.values, "mms", file)})
+    return JSONResponse({"id": _message(state, fields.values, "mms", file, fields.sender)})
 
 
 def _entries(fields: Fields, kind: Kind) -> list[Any]:
@@ -158,7 +159,7 @@ def _bulk(state: SimulatorState, fields: Fields, kind: Kind, file: tuple[str | N
         if problem:
             result.append({"error_code": "ERR000", "error_message": problem})
         else:
-            result.append({"id": _message(state, item, kind, file)})
+            result.append({"id": _message(state, item, kind, file, fields.sender)})
     return JSONResponse({"result": result})
 
 

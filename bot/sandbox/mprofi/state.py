@@ -130,7 +130,10 @@ class SimulatorState:
     # ---- messages and statuses ---------------------------------------------------
 
     def key_purposes(self, token: str) -> set[KeyPurpose]:
-        return {purpose for purpose, key in self.config.keys.items() if secrets.compare_digest(key, token)}
+        found: set[KeyPurpose] = {purpose for purpose, key in self.config.keys.items() if secrets.compare_digest(key, token)}
+        if any(secrets.compare_digest(key, token) for key in self.config.sending_keys):
+            found.add("send")
+        return found
 
     def add_message(self, message: SimMessage) -> SimMessage:
         message.history.append((message.status, message.created_at))

@@ -62,6 +62,7 @@ class Fields:
     names: list[str] = field(default_factory=list)
     query: dict[str, str] = field(default_factory=dict)
     style: str = "json"
+    sender: str = ""  # the sender of the key that authenticated the call
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.values.get(name, default)
@@ -152,6 +153,7 @@ def authenticate(state: SimulatorState, request: Request, fields: Fields, rules:
             raise Refused(error(400, Text.WRONG_TOKEN_TYPE))
     elif inactive or rules.purpose not in purposes:
         raise unauthorized()
+    fields.sender = state.config.sending_keys.get(token, state.config.own_number)
     state.requests.append((request.url.path, style))
 
 

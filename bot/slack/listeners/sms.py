@@ -291,7 +291,7 @@ def _ack_text(bridge: Bridge, request: SmsRequest, accepted: SmsAccepted, *, nam
         duplicates=accepted.duplicates,
         parts=analyze(request.text, utf8=request.encoding == "utf-8").parts,
         send_at=request.send_at,
-        bridge_channel=bridge.config.channel_id,
+        bridge_channel=bridge.config.home_channel(request.channel_id),  # where its thread is (ROUTES)
         zone=ZoneInfo(bridge.config.default_timezone),  # DEFAULT_TIMEZONE, whatever zone the time was typed in
         again=accepted.again,
     )

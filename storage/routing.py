@@ -1,0 +1,65 @@
+"""A number's conversations in every channel, and where the team last texted it from:
+what decides the channel an inbound SMS goes to (bot/bridge/routing.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Conversation, Dispatch, Message
+
+__all__ = ["Placed", "lock_conversations_of", "last_sent_channels"]
+
+
+@dataclass(frozen=True)
+class Placed:
+    id: int
+    channel_id: str
+    caught_up_at: datetime | None
+    active_at: datetime  # the last SMS in or out, else when it was opened
+
+
+async def lock_conversations_of(session: AsyncSession, phones: Collection[str]) -> dict[str, list[Placed]]:
+    """Every conversation of these numbers, in any channel, locked until commit.
+
+    On PostgreSQL the rows are locked in id order (no deadlocks), so two transactions
+    storing messages of one number take turns; SQLite lets one writer in at a time anyway.
+    """
+    query = select(
+        Conversation.phone,
+        Conversation.id,
+        Conversation.channel_id,
+        Conversation.caught_up_at,
+        Conversation.last_inbound_at,
+        Conversation.last_outbound_at,
+        Conversation.created_at,
+    ).where(Conversation.phone.in_(phones))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.order_by(Conversation.id).with_for_update()
+    found: dict[str, list[Placed]] = {}
+    for phone, conversation_id, channel, caught_up_at, inbound_at, outbound_at, created_at in (await session.execute(query)).all():
+        active = max(t for t in (inbound_at, outbound_at, created_at) if t is not None)
+        found.setdefault(phone, []).append(Placed(int(conversation_id), channel, caught_up_at, active))
+    return found
+
+
+async def last_sent_channels(session: AsyncSession, phones: Collection[str], *, since: datetime) -> dict[str, str]:
+    """For each number texted since ``since``, the channel its latest outgoing message was
+    sent from: its conversation's, else the channel its ``/sms`` (or campaign) was typed in."""
+    rows = await session.execute(
+        select(Message.phone, Conversation.channel_id, Dispatch.channel_id)
+        .outerjoin(Conversation, Conversation.id == Message.conversation_id)
+        .outerjoin(Dispatch, Dispatch.id == Message.dispatch_id)
+        .where(Message.phone.in_(phones), Message.direction == "out", Message.kind != "note", Message.created_at >= since)
+        .order_by(Message.created_at, Message.id)
+    )
+    found: dict[str, str] = {}
+    for phone, conversation_channel, dispatch_channel in rows.all():
+        channel = conversation_channel or dispatch_channel
+        if channel:
+            found[phone] = channel  # the latest wins
+    return found
