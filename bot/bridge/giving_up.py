@@ -17,7 +17,7 @@ from bot.bridge.context import Context
 from bot.bridge.outcomes import queue_outcome_reply
 from bot.bridge.posts import post_once
 from bot.bridge.statuses import queue_render, set_status
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from bot.slack.blocks.markup import clip, escape
 from bot.slack.errors import PLACE_REFUSED, slack_error
 from bot.sms.numbers import display
@@ -31,8 +31,12 @@ __all__ = ["end_job"]
 logger = logging.getLogger(__name__)
 
 
-async def end_job(ctx: Context, job: Job, reason: str) -> None:
+async def end_job(ctx: Context, job: Job, reason: str, *, tries: tuple[int, str] | None = None) -> None:
     """Give ``job`` up for ``reason`` (Slack's code or a sentence), after doing what still can be done.
+
+    ``tries`` (how many, over how long): it ended because it kept failing. People are
+    then told that, in their words; ``reason``, with the last error, goes to the log
+    and the jobs table.
 
     What can be shown is shown first, so a crash in between leaves the job to run again
     rather than a message nobody sees. A run that no longer holds the job (its lease
@@ -42,14 +46,22 @@ async def end_job(ctx: Context, job: Job, reason: str) -> None:
         if job.kind == JobKind.POST_INBOUND:
             await _show_inbound_plainly(ctx, job, reason)
         elif job.kind == JobKind.SEND_REPLY:
-            await _outbound_not_sent(ctx, job, reason)
+            await _outbound_not_sent(ctx, job, _shown(reason, tries))
         elif job.kind == JobKind.SEND_BULK:
-            await _batch_not_sent(ctx, job, reason)
+            await _batch_not_sent(ctx, job, _shown(reason, tries))
     except Exception as exc:  # noqa: BLE001 - the place itself is refused, or Slack is down: the log and the count remain
         logger.error("job %s: not even a plain note could be posted: %s", job.id, exc)
     if await give_up(ctx.sessions, job.id, error=f"given up: {reason}", attempts=job.attempts):
         logger.error("job %s (%s) given up after %s attempt(s): %s", job.id, job.kind, job.attempts, reason)
     ctx.wake_workers()
+
+
+def _shown(reason: str, tries: tuple[int, str] | None) -> str:
+    """The cause as people read it inside the sentences below."""
+    if tries is None:
+        return reason
+    count, duration = tries
+    return ngettext("{n} try over {duration} failed", "{n} tries over {duration} failed", count).format(n=count, duration=duration)
 
 
 async def _show_inbound_plainly(ctx: Context, job: Job, reason: str) -> None:

@@ -142,7 +142,7 @@ class Workers:
         age = utcnow() - job.created_at
         if job.attempts >= self._max_attempts or age > self._give_up_after:
             reason = f"still failing after {job.attempts} attempts over {_duration(age)}: {error}"  # untranslated: a job error (jobs table, logs)
-            await end_job(self._bridge.ctx, job, reason)
+            await end_job(self._bridge.ctx, job, reason, tries=(job.attempts, _duration(age)))
             return
         logger.log(log, "job %s (%s) will retry in %.0f s: %s", job.id, job.kind, delay, error)
         await retry_later(self._bridge.sessions, job.id, delay=delay, error=error, attempts=job.attempts)
