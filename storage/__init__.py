@@ -3,6 +3,7 @@
 from storage.db import DEFAULT_DATABASE_URL, async_url, make_engine, make_sessionmaker
 from storage.models import Attachment, Base, Conversation, Job, Message, SlackEvent, StatusEvent
 from storage.privacy_models import AuditEntry, ForgottenOptOut, InstallKey
+from storage.template_models import Template
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -16,6 +17,7 @@ __all__ = [
     "Message",
     "SlackEvent",
     "StatusEvent",
+    "Template",
     "async_url",
     "make_engine",
     "make_sessionmaker",

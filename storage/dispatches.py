@@ -6,7 +6,7 @@ one per number), which keeps a 10,000-number send to a few dozen round trips.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,8 +36,16 @@ async def dispatch_by_trigger(session: AsyncSession, trigger_id: str) -> Dispatc
     return await session.scalar(select(Dispatch).where(Dispatch.trigger_id == trigger_id))
 
 
-async def add_recipients(session: AsyncSession, dispatch: Dispatch, numbers: Sequence[str], *, parts: int, status: MessageStatus) -> None:
-    """One outgoing row per number, in one bulk insert."""
+async def add_recipients(
+    session: AsyncSession,
+    dispatch: Dispatch,
+    numbers: Sequence[str],
+    *,
+    parts: int,
+    status: MessageStatus,
+    texts: Mapping[str, tuple[str, int]] | None = None,
+) -> None:
+    """One outgoing row per number, in one bulk insert (``texts``: each number's own text and its parts)."""
     now = utcnow()
     rows = [
         {
@@ -45,9 +53,9 @@ async def add_recipients(session: AsyncSession, dispatch: Dispatch, numbers: Seq
             "direction": "out",
             "kind": "sms",
             "phone": number,
-            "text": dispatch.text,
+            "text": texts[number][0] if texts else dispatch.text,
             "encoding": dispatch.encoding,
-            "parts": parts,
+            "parts": texts[number][1] if texts else parts,
             "status": status,
             "status_at": now,
             "author": dispatch.user_id,
@@ -80,10 +88,10 @@ async def mark_interrupted(session: AsyncSession, dispatch_id: int, detail: str)
     return int(result.rowcount)
 
 
-async def next_batch(session: AsyncSession, dispatch_id: int, size: int) -> Sequence[Row[int, str]]:
-    """The next ``size`` queued recipients, in order: (id, phone)."""
+async def next_batch(session: AsyncSession, dispatch_id: int, size: int) -> Sequence[Row[int, str, str]]:
+    """The next ``size`` queued recipients, in order: (id, phone, text)."""
     query = (
-        select(Message.id, Message.phone)
+        select(Message.id, Message.phone, Message.text)
         .where(Message.dispatch_id == dispatch_id, Message.status == MessageStatus.QUEUED)
         .order_by(Message.id)
         .limit(size)

@@ -37,6 +37,7 @@ from bot.bridge import (
     sms,
     statuses,
     surveys,
+    templates,
     undo,
 )
 from bot.bridge.context import BridgeConfig, Context
@@ -68,6 +69,7 @@ class Bridge:
     ) -> None:
         self.ctx = Context(config=config, sessions=sessions, mprofi=mprofi, slack=slack, http=http, route_clients=route_clients or {})
         self._ingest = inbound.IngestBatcher(self.ctx)
+        self.templates = templates.Templates(self.ctx)
 
     # The dependencies, for the app factory, the listeners and the workers.
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -84,6 +85,8 @@ class SmsRequest:
     encoding: str | None = None
     response_url: str | None = None
     typed: str | None = None  # what the person typed, when ``text`` (what phones get) reads otherwise
+    # A template filled in per person: each number's own text (``text`` is then the template).
+    texts: Mapping[PhoneE164, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,15 @@ in one transaction before Slack gets its answer. Workers do the rest:
 
 - one recipient: the message shows in the number's thread (opened if needed) with its
   live status, exactly like a reply typed there; the person gets a link to it;
-- many recipients: ``sendbulk/`` with ``default_message`` + ``recipients``, one batch
-  per job run, and a progress message in the channel updated after every batch.
+- many recipients: ``sendbulk/`` with ``default_message`` + ``recipients`` (``messages``
+  entries when a template gives each number its own text), one batch per job run, and a
+  progress message in the channel updated after every batch.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -28,13 +30,13 @@ from bot.bridge.posts import post_once
 from bot.bridge.refusals import mprofi_sentence
 from bot.bridge.statuses import first_status_check, queue_send
 from bot.i18n import _, figure, ngettext, use_language
-from bot.mprofi import AuthenticationError, MProfiError, NotSentError, RetryableError, UncertainError
+from bot.mprofi import AuthenticationError, MProfiError, NotSentError, OutgoingSms, RetryableError, UncertainError
 from bot.slack import blocks
 from bot.slack.errors import slack_error
 from bot.slack.responses import post_response
 from bot.sms.numbers import PhoneE164, display, recipient_digits
 from bot.sms.quiet_hours import QuietHours
-from bot.sms.text import analyze
+from bot.sms.text import analyze, wire_encoding
 from storage import conversations as conversation_store
 from storage import dispatches, repository
 from storage.audit import record_many
@@ -65,7 +67,7 @@ async def start_sms(ctx: Context, request: SmsRequest) -> SmsAccepted:
                 trigger_id=request.trigger_id,
                 user_id=request.user_id,
                 channel_id=request.channel_id,
-                text=request.text,
+                text=request.texts[sending[0]] if request.texts and len(sending) == 1 else request.text,
                 encoding=request.encoding,
                 send_at=request.send_at,
                 response_url=request.response_url,
@@ -82,7 +84,7 @@ async def start_sms(ctx: Context, request: SmsRequest) -> SmsAccepted:
             if len(sending) == 1:
                 await _queue_single(ctx, session, dispatch, sending[0], typed=request.typed, held=quiet is not None)
             elif sending:
-                await _queue_many(ctx, session, dispatch, sending, held=held)
+                await _queue_many(ctx, session, dispatch, sending, held=held, texts=request.texts)
             else:
                 dispatch.state = "done"
             if quiet is not None and sending:
@@ -144,15 +146,26 @@ async def _queue_single(
 
 
 async def _queue_many(
-    ctx: Context, session: AsyncSession, dispatch: Dispatch, numbers: tuple[PhoneE164, ...], *, held: bool = False
+    ctx: Context,
+    session: AsyncSession,
+    dispatch: Dispatch,
+    numbers: tuple[PhoneE164, ...],
+    *,
+    held: bool = False,
+    texts: Mapping[PhoneE164, str] | None = None,
 ) -> None:
     """Many numbers: one row each (in one bulk insert), sent in batches by one job at a time.
 
     ``held``: more numbers than ``SMS_CONFIRM_ABOVE``; the rows wait until the person
-    presses Send (or Cancel) and no job runs before that.
+    presses Send (or Cancel) and no job runs before that. ``texts``: each number's own
+    text (a template filled in per person), sent in sendbulk's ``messages`` form.
     """
     parts = analyze(dispatch.text, utf8=dispatch.encoding == "utf-8").parts
-    await dispatches.add_recipients(session, dispatch, numbers, parts=parts, status=MessageStatus.HELD if held else MessageStatus.QUEUED)
+    status = MessageStatus.HELD if held else MessageStatus.QUEUED
+    own: dict[str, tuple[str, int]] | None = None
+    if texts:
+        own = {n: (texts[n], analyze(texts[n], utf8=_utf8(dispatch, texts[n])).parts) for n in numbers}
+    await dispatches.add_recipients(session, dispatch, numbers, parts=parts, status=status, texts=own)
     if held:
         dispatch.state = "unconfirmed"
         return
@@ -231,20 +244,36 @@ async def send_bulk(ctx: Context, job: Job) -> None:
                 ctx.wake_workers()
                 return
         ids = [row.id for row in batch]
-        parts = analyze(dispatch.text, utf8=dispatch.encoding == "utf-8").parts
-        recipients = [(row.id, row.phone, parts) for row in batch]
+        # Texts filled in per person differ from the dispatch's (the template): one ``messages`` entry each.
+        personal = any(row.text != dispatch.text for row in batch)
+        utf8 = {text: _utf8(dispatch, text) if personal else dispatch.encoding == "utf-8" for text in {row.text for row in batch}}
+        recipients = [(row.id, row.phone, analyze(row.text, utf8=utf8[row.text]).parts, row.text) for row in batch]
         await dispatches.set_batch(session, ids, MessageStatus.SENDING)
         dispatch.state = "sending"
         await session.commit()
         if interrupted:
             logger.warning("dispatch %s: %s messages were being sent when the bridge stopped", dispatch.id, interrupted)
         try:
-            result = await ctx.mprofi.send_bulk_default(
-                dispatch.text,
-                [recipient_digits(PhoneE164(row.phone)) for row in batch],
-                encoding=dispatch.encoding,
-                date=dispatch.send_at,
-            )
+            sender = ctx.mprofi_for(dispatch.channel_id)  # ROUTE_KEYS: the key of the channel it was typed in
+            if personal:  # each text its own encoding: Unicode only where its own letters need it
+                entries = [
+                    OutgoingSms(
+                        recipient_digits(PhoneE164(row.phone)),
+                        row.text,
+                        reference=f"mps-{row.id}",
+                        date=dispatch.send_at,
+                        encoding=dispatch.encoding and wire_encoding(row.text),
+                    )
+                    for row in batch
+                ]
+                result = await sender.send_bulk(entries)
+            else:
+                result = await sender.send_bulk_default(
+                    dispatch.text,
+                    [recipient_digits(PhoneE164(row.phone)) for row in batch],
+                    encoding=dispatch.encoding,
+                    date=dispatch.send_at,
+                )
         except RetryableError as exc:
             await dispatches.set_batch(session, ids, MessageStatus.QUEUED)
             await session.commit()
@@ -299,15 +328,15 @@ def _quiet_question(dispatch_id: int, sending: tuple[PhoneE164, ...], quiet: Qui
     return quiet_hours.question(f"sms:{dispatch_id}", what, quiet)
 
 
-def _audited(dispatch: Dispatch, recipient: tuple[int, str, int], mprofi_id: int | None, outcome: str) -> dict[str, Any]:
+def _audited(dispatch: Dispatch, recipient: tuple[int, str, int, str], mprofi_id: int | None, outcome: str) -> dict[str, Any]:
     """The audit record of one recipient of a ``/sms``: handed to mProfi, and how that call ended."""
-    message_id, phone, parts = recipient
+    message_id, phone, parts, text = recipient
     return {
         "kind": AuditKind.SMS_SENT,
         "actor": dispatch.user_id,
         "channel_id": dispatch.channel_id,
         "phone": phone,
-        "text": dispatch.text,
+        "text": text,
         "parts": parts,
         "mprofi_id": mprofi_id,
         "message_id": message_id,
@@ -360,3 +389,8 @@ async def render_dispatch(ctx: Context, job: Job) -> None:
             # the person privately when the dispatch is finished.
             if dispatch.state == "done" and dispatch.response_url:
                 await post_response(ctx.http, dispatch.response_url, payload)
+
+
+def _utf8(dispatch: Dispatch, text: str) -> bool:
+    """A text goes as Unicode only when the dispatch allows it and its own letters need it."""
+    return dispatch.encoding == "utf-8" and wire_encoding(text) == "utf-8"

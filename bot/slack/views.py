@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from bot.i18n import N_, _, ngettext
 from bot.sms.text import SMS_MAX_CHARS, analyze, needs_utf8
 
-__all__ = ["SMS_FORM", "TEXT_ACTION", "sms_form", "text_hint", "form_values", "ENCODINGS", "wire_encoding_for"]
+__all__ = ["SMS_FORM", "TEXT_ACTION", "TEMPLATE_ACTION", "sms_form", "text_hint", "form_values", "ENCODINGS", "wire_encoding_for"]
 
 SMS_FORM = "sms_form"
 TEXT_ACTION = "sms_text"
+TEMPLATE_ACTION = "sms_template"
 # Marked, not translated: the form passes each label through _() when it is drawn.
 ENCODINGS = {
     "auto": N_("Automatic (Unicode only when the text needs it)"),
@@ -45,9 +47,28 @@ def text_hint(text: str, encoding_choice: str = "auto") -> str:
     return line
 
 
-def sms_form(*, channel_id: str, timezone: str, hint: str | None = None) -> dict[str, Any]:
-    """The modal ``/sms`` opens with no arguments."""
-    return {
+def sms_form(
+    *,
+    channel_id: str,
+    timezone: str,
+    hint: str | None = None,
+    templates: Sequence[tuple[int, str]] = (),
+    chosen: int | None = None,
+    text: str | None = None,
+    text_block: str = "text",
+) -> dict[str, Any]:
+    """The modal ``/sms`` opens with no arguments; with ``templates`` (id, name), a picker
+    that puts one's ``text`` in the text field (its block changes, so the new text shows)."""
+    message: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": TEXT_ACTION,
+        "multiline": True,
+        "max_length": 1000,
+        "dispatch_action_config": {"trigger_actions_on": ["on_character_entered"]},
+    }
+    if text:
+        message["initial_value"] = text
+    form: dict[str, Any] = {
         "type": "modal",
         "callback_id": SMS_FORM,
         "private_metadata": json.dumps({"channel": channel_id, "tz": timezone}),
@@ -69,16 +90,10 @@ def sms_form(*, channel_id: str, timezone: str, hint: str | None = None) -> dict
             },
             {
                 "type": "input",
-                "block_id": "text",
+                "block_id": text_block,
                 "label": {"type": "plain_text", "text": _("Message")},
                 "dispatch_action": True,
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": TEXT_ACTION,
-                    "multiline": True,
-                    "max_length": 1000,
-                    "dispatch_action_config": {"trigger_actions_on": ["on_character_entered"]},
-                },
+                "element": message,
             },
             {"type": "context", "block_id": "hint", "elements": [{"type": "mrkdwn", "text": hint or text_hint("")}]},
             {
@@ -101,6 +116,29 @@ def sms_form(*, channel_id: str, timezone: str, hint: str | None = None) -> dict
             },
         ],
     }
+    if templates:
+        form["blocks"].insert(1, _template_picker(templates, chosen))
+    return form
+
+
+def _template_picker(templates: Sequence[tuple[int, str]], chosen: int | None) -> dict[str, Any]:
+    options = [
+        {"text": {"type": "plain_text", "text": f"#{name}"[:75]}, "value": str(template_id)} for template_id, name in templates[:100]
+    ]
+    picker: dict[str, Any] = {"type": "static_select", "action_id": TEMPLATE_ACTION, "options": options}
+    picker["placeholder"] = {"type": "plain_text", "text": _("Start from a template")}
+    initial = next((o for o in options if o["value"] == str(chosen)), None)
+    if initial is not None:
+        picker["initial_option"] = initial
+    return {
+        "type": "input",
+        "block_id": "template",
+        "optional": True,
+        "dispatch_action": True,
+        "label": {"type": "plain_text", "text": _("Template")},
+        "hint": {"type": "plain_text", "text": _("Variables such as {first_name} are filled in for each number when it is sent.")},
+        "element": picker,
+    }
 
 
 def _option(key: str) -> dict[str, Any]:
@@ -108,8 +146,10 @@ def _option(key: str) -> dict[str, Any]:
 
 
 def form_values(view: dict[str, Any]) -> dict[str, Any]:
-    """What was typed in the form: recipients, text, when (unix time or None), encoding."""
+    """What was typed in the form: recipients, text (and its block), when (unix time or None),
+    encoding, the template picked (its id or None)."""
     values = (view.get("state") or {}).get("values") or {}
+    text_block = next((b for b in values if b == "text" or b.startswith("text-")), "text")
 
     def pick(block: str, action: str) -> dict[str, Any]:
         return (values.get(block) or {}).get(action) or {}
@@ -118,10 +158,17 @@ def form_values(view: dict[str, Any]) -> dict[str, Any]:
     when = pick("when", "value").get("selected_date_time")
     return {
         "recipients": pick("recipients", "value").get("value") or "",
-        "text": pick("text", TEXT_ACTION).get("value") or "",
+        "text": pick(text_block, TEXT_ACTION).get("value") or "",
+        "text_block": text_block,
+        "template": _chosen(pick("template", TEMPLATE_ACTION)),
         "when": int(when) if isinstance(when, (int, str)) and str(when).isdigit() else None,
         "encoding": selected.get("value") or "auto",
     }
+
+
+def _chosen(entry: dict[str, Any]) -> int | None:
+    value = str((entry.get("selected_option") or {}).get("value") or "")
+    return int(value) if value.isdigit() else None
 
 
 def wire_encoding_for(text: str, choice: str) -> str | None:

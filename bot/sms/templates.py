@@ -25,6 +25,7 @@ __all__ = [
     "variables",
     "first_name",
     "valid_template_name",
+    "template_reference",
 ]
 
 # The variables the bridge fills itself; any other one comes from a CSV column.
@@ -42,6 +43,8 @@ _ALIASES = {
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}\n]{1,60})\}|[{}]")
 # A template's name as typed after # (``/sms 600100200 #dostawa``): letters, digits, - and _.
 NAME_PATTERN = re.compile(r"^[^\W_][\w-]{0,39}$")
+# ``#dostawa`` as typed, or as Slack escapes a word that names a channel: ``<#C0123|dostawa>``.
+_REFERENCE = re.compile(r"^(?:#([^\W_][\w-]{0,39})|<#[A-Z0-9]+\|([^\W_][\w-]{0,39})>)$")
 
 
 class TemplateSyntaxError(ValueError):
@@ -125,3 +128,9 @@ def first_name(full_name: str | None) -> str | None:
 
 def valid_template_name(name: str) -> bool:
     return bool(NAME_PATTERN.match(name))
+
+
+def template_reference(text: str) -> str | None:
+    """The template a /sms means when its whole message is one ``#name`` (``dostawa``), else None."""
+    match = _REFERENCE.match(text.strip())
+    return (match.group(1) or match.group(2)) if match else None

@@ -123,3 +123,11 @@ async def test_a_number_with_threads_in_two_channels_answers_in_the_one_last_use
         await stack.phone_texts("48600101100", "Poproszę szczegóły", recipient="48664400100")
         await stack.until(lambda: any("szczegóły" in m.text for m in stack.replies(second)), what="the answer in the sales thread")
         assert not any("szczegóły" in m.text for m in stack.replies(first))
+
+
+async def test_sms_to_many_numbers_typed_in_a_channel_with_its_own_key_goes_with_that_key(make_stack: StackFactory) -> None:
+    async with routed_stack(make_stack) as stack:
+        response, _hook = await stack.slack.run_command("/sms", "600 101 201, 600 101 202 Nowa oferta", channel=SALES)
+        assert response.status_code == 200
+        await stack.until(lambda: stack.sent_to("48600101201") and stack.sent_to("48600101202"), what="the broadcast")
+        assert {m.sender for m in stack.sent_to("48600101201") + stack.sent_to("48600101202")} == {SALES_NUMBER}

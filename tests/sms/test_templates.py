@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sms.templates import TemplateSyntaxError, first_name, key_of, render, valid_template_name, variables
+from bot.sms.templates import TemplateSyntaxError, first_name, key_of, render, template_reference, valid_template_name, variables
 
 
 def test_variables_are_listed_once_in_the_order_written() -> None:
@@ -51,3 +51,20 @@ def test_first_name_and_template_names() -> None:
     assert not valid_template_name("-dash")
     assert not valid_template_name("two words")
     assert not valid_template_name("")
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("#dostawa", "dostawa"),
+        ("  #Dostawa-Jutro ", "Dostawa-Jutro"),
+        ("#zażółć", "zażółć"),
+        ("<#C0GENERAL|general>", "general"),  # Slack escaped a word that names a channel
+        ("#dostawa jutro", None),
+        ("Twoja #dostawa", None),
+        ("#", None),
+        ("<#C0GENERAL>", None),
+    ],
+)
+def test_a_message_of_one_hash_word_names_a_template(typed: str, name: str | None) -> None:
+    assert template_reference(typed) == name

@@ -1,4 +1,5 @@
-"""A conversation's live card (its thread parent) and the two forms its buttons open.
+"""A conversation's live card (its thread parent); the forms its buttons open are in
+:mod:`bot.slack.blocks.card_forms`, the *Reply with template* form in :mod:`bot.slack.blocks.templates`.
 
 The card is redrawn whole from the database on every change, so it never shows a
 mix of old and new. Its buttons carry the conversation's id and what the card showed
@@ -14,9 +15,10 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.i18n import N_, _, ngettext, pgettext
+from bot.slack.blocks.card_forms import NAME_FORM, OPT_IN_FORM, SNOOZE_FORM, name_form, opt_in_form, snooze_form
 from bot.slack.blocks.markup import HEADER_LIMIT, clip, escape, fallback, plain_clip, when
+from bot.slack.blocks.templates import reply_button
 from bot.sms.numbers import PhoneE164, display, is_phone
-from bot.sms.opt_out_words import MIN_REASON
 
 __all__ = [
     "CardView",
@@ -64,9 +66,6 @@ CARD_ACTIONS = (
     OPT_OUT_ACTION,
     OPT_IN_ACTION,
 )
-NAME_FORM = "card_name_form"
-SNOOZE_FORM = "card_snooze_form"
-OPT_IN_FORM = "card_opt_in_form"
 # The snooze menu: value → label (marked; shown through _()). "pick" opens a form; "wake" ends a snooze now.
 SNOOZE_CHOICES = {
     "tomorrow": N_("Snooze: Until tomorrow 9:00"),
@@ -279,6 +278,7 @@ def _actions(view: CardView) -> list[dict[str, Any]]:
         )
     number: list[dict[str, Any]] = [_button(_("Name…"), NAME_ACTION, value)]
     if is_phone(view.phone):
+        number.append(reply_button(value))  # templates: bot/slack/blocks/templates.py
         number.append(_button(_("Check number"), CHECK_ACTION, value))
         shown = escape(display(view.phone))
         if view.opted_out:  # the form asks why: the reason goes into the audit log
@@ -320,58 +320,6 @@ def conversation_card(view: CardView) -> dict[str, Any]:
         {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(help_text, 3000)}]},
     ]
     return {"text": fallback(_("SMS conversation with {who}").format(who=escape(who))), "blocks": blocks}
-
-
-def _form(*, callback_id: str, conversation_id: int, title: str, submit: str, field: dict[str, Any]) -> dict[str, Any]:
-    """A one-field modal about one conversation (its id rides in ``private_metadata``)."""
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "private_metadata": json.dumps({"c": conversation_id}),
-        "title": {"type": "plain_text", "text": title},
-        "submit": {"type": "plain_text", "text": submit},
-        "close": {"type": "plain_text", "text": _("Cancel")},
-        "blocks": [{"type": "input", **field}],
-    }
-
-
-def name_form(*, conversation_id: int, phone: PhoneE164, name: str | None) -> dict[str, Any]:
-    """The "Name…" modal: one field, the current name filled in."""
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "name", "max_length": 200}
-    if name:
-        element["initial_value"] = name
-    field = {
-        "block_id": "name",
-        "label": {"type": "plain_text", "text": plain_clip(_("Name for {number}").format(number=display(phone)), 2000)},
-        "hint": {"type": "plain_text", "text": _("Shown on the card, on status lines and in /sms answers; /sms <name> texts it.")},
-        "element": element,
-    }
-    return _form(callback_id=NAME_FORM, conversation_id=conversation_id, title=_("Contact name"), submit=_("Save"), field=field)
-
-
-def opt_in_form(*, conversation_id: int, phone: PhoneE164) -> dict[str, Any]:
-    """The "Opt back in…" modal: texting a number that said no again needs a reason on record."""
-    field = {
-        "block_id": "reason",
-        "label": {"type": "plain_text", "text": plain_clip(_("Why may {number} be texted again?").format(number=display(phone)), 2000)},
-        "hint": {
-            "type": "plain_text",
-            "text": _("Only on the customer's own request: say when and how they asked. It is kept in the audit log."),
-        },
-        "element": {"type": "plain_text_input", "action_id": "reason", "min_length": MIN_REASON, "max_length": 500},
-    }
-    return _form(callback_id=OPT_IN_FORM, conversation_id=conversation_id, title=_("Opt back in"), submit=_("Opt back in"), field=field)
-
-
-def snooze_form(*, conversation_id: int, initial: datetime) -> dict[str, Any]:
-    """The "Pick a time…" modal of the snooze menu."""
-    field = {
-        "block_id": "until",
-        "label": {"type": "plain_text", "text": _("Remind the owner at")},
-        "hint": {"type": "plain_text", "text": _("A new SMS from the customer ends the snooze earlier.")},
-        "element": {"type": "datetimepicker", "action_id": "until", "initial_date_time": int(initial.timestamp())},
-    }
-    return _form(callback_id=SNOOZE_FORM, conversation_id=conversation_id, title=_("Snooze until"), submit=_("Snooze"), field=field)
 
 
 _FOLLOW_UPS = {

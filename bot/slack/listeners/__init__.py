@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import cards, conversations, hlr, privacy, quiet_hours, sms, surveys
+from bot.slack.listeners import cards, conversations, hlr, privacy, quiet_hours, sms, surveys, templates
 
 if TYPE_CHECKING:
     from bot.bridge import Bridge
@@ -28,3 +28,4 @@ def register_listeners(app: AsyncApp, bridge: Bridge) -> None:
     quiet_hours.register(app, bridge)
     hlr.register(app, bridge)
     surveys.register(app, bridge)
+    templates.register(app, bridge)

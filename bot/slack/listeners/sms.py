@@ -23,7 +23,7 @@ from bot.i18n import _
 from bot.slack import blocks, views
 from bot.slack.blocks.contacts import CONTACTS_HELP, contacts_list, named_number
 from bot.slack.blocks.markup import escape
-from bot.slack.listeners import privacy
+from bot.slack.listeners import privacy, sms_templates, templates
 from bot.sms.command import (
     HELP_WORDS,
     CommandError,
@@ -63,6 +63,9 @@ async def handle_sms(ack: AsyncAck, command: dict[str, Any], client: AsyncWebCli
     if refusal:
         await ack(refusal)
         return
+    if first.lower() in templates.WORDS:  # the templates modal (bot/slack/listeners/templates.py)
+        await templates.handle_templates_command(ack, command, client, bridge=bridge)
+        return
     if first.lower() in CONTACTS_WORDS:
         hook = command.get("response_url")
         await ack(await _contacts_command(rest.strip(), user_id=user, channel_id=channel, response_url=hook, bridge=bridge))
@@ -89,12 +92,18 @@ async def handle_sms(ack: AsyncAck, command: dict[str, Any], client: AsyncWebCli
         return
     if parsed is None:
         await ack()
-        await client.views_open(trigger_id=command["trigger_id"], view=views.sms_form(channel_id=channel, timezone=zone.key))
+        listed = [(t.id, t.name) for t in await bridge.templates.all()]
+        form = views.sms_form(channel_id=channel, timezone=zone.key, templates=listed)
+        await client.views_open(trigger_id=command["trigger_id"], view=form)
         return
     # Slack escapes the command's text (and with should_escape wraps mentions and
     # links): the phone gets what the person meant, counted as it goes out.
-    said = await command_for_phone(parsed.text, bridge.directory, zone=zone)
-    encoding = wire_encoding(said.sent)
+    filled = await sms_templates.command_text(parsed.text, parsed.recipients.valid, user_id=user, bridge=bridge)
+    if isinstance(filled, str):  # "/sms 600100200 #dostawa": an unknown template, or a variable with no value
+        await ack(filled)
+        return
+    said, texts = filled or (await command_for_phone(parsed.text, bridge.directory, zone=zone), None)
+    encoding = wire_encoding(" ".join(texts.values()) if texts else said.sent)
     try:
         check_sms_text(said.sent, utf8=encoding == "utf-8")
     except ValueError as exc:  # too long, or nothing left once Slack's markup is read
@@ -112,6 +121,7 @@ async def handle_sms(ack: AsyncAck, command: dict[str, Any], client: AsyncWebCli
         send_at=parsed.send_at,
         encoding=encoding,
         response_url=command.get("response_url"),
+        texts=texts,
     )
     accepted = await bridge.start_sms(request)
     if accepted.refusal:
@@ -155,6 +165,9 @@ async def handle_text_typed(ack: AsyncAck, body: dict[str, Any], client: AsyncWe
             channel_id=meta.get("channel", ""),
             timezone=meta.get("tz", bridge.config.default_timezone),
             hint=views.text_hint(values["text"], values["encoding"]),
+            templates=[(t.id, t.name) for t in await bridge.templates.all()],
+            chosen=values["template"],
+            text_block=values["text_block"],
         ),
     )
 
@@ -177,13 +190,17 @@ async def handle_form(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
         errors["recipients"] = _("{number} is not a number that can be texted: {reason}; correct or remove it.").format(
             number=raw, reason=reason
         )
-    encoding = views.wire_encoding_for(values["text"], values["encoding"])
+    # A template's variables, filled in for each number (bot/slack/listeners/sms_templates.py).
+    text, texts, lacking = await sms_templates.form_text(values["text"], recipients.valid, user_id=user, bridge=bridge)
+    errors.update({"recipients": lacking} if lacking and not errors else {})
+    every = [text, *(texts or {}).values()]
+    encoding = views.wire_encoding_for(" ".join(every), values["encoding"])
     try:
-        check_sms_text(values["text"], utf8=encoding == "utf-8")
+        check_sms_text(max(every, key=len), utf8=encoding == "utf-8")
     except TextTooLong as exc:
-        errors["text"] = str(exc)
+        errors[values["text_block"]] = str(exc)
     except ValueError as exc:
-        errors["text"] = str(exc)
+        errors[values["text_block"]] = str(exc)
     send_at = None
     if values["when"] is not None:
         send_at = datetime.fromtimestamp(values["when"], tz=ZoneInfo(meta.get("tz") or bridge.config.default_timezone))
@@ -199,12 +216,13 @@ async def handle_form(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
         trigger_id=f"view:{view.get('id')}",
         user_id=user,
         channel_id=channel,
-        text=values["text"],  # as typed: Slack does not escape modal inputs, so nothing is undone
+        text=text,  # as typed: Slack does not escape modal inputs, so nothing is undone
         recipients=recipients.valid,
         refused=recipients.refused,
         duplicates=recipients.duplicates,
         send_at=send_at,
         encoding=encoding,
+        texts=texts,
     )
     accepted = await bridge.start_sms(request)
     if accepted.refusal:

@@ -91,6 +91,17 @@ class FakeConfig:
     channel_id: str = "C0BRIDGE"
     default_timezone: str = "Europe/Warsaw"
 
+    def home_channel(self, channel_id: str | None) -> str:
+        """No ROUTES: every conversation lives in the bridge channel."""
+        return self.channel_id
+
+
+class FakeTemplates:
+    """``bridge.templates`` with none written: the /sms form shows no picker."""
+
+    async def all(self) -> list[Any]:
+        return []
+
 
 @dataclass
 class FakeBridge:
@@ -101,6 +112,7 @@ class FakeBridge:
     answer: str = "Sent to 150 numbers."
     config: FakeConfig = field(default_factory=FakeConfig)
     directory: FakeDirectory = field(default_factory=FakeDirectory)
+    templates: FakeTemplates = field(default_factory=FakeTemplates)
     calls: list[tuple[str, Any]] = field(default_factory=list)
 
     def called(self, name: str) -> list[Any]:
