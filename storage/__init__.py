@@ -2,6 +2,7 @@
 
 from storage.db import DEFAULT_DATABASE_URL, async_url, make_engine, make_sessionmaker
 from storage.models import Attachment, Base, Conversation, Job, Message, SlackEvent, StatusEvent
+from storage.people_models import HomeMark, PersonSettings
 from storage.privacy_models import AuditEntry, ForgottenOptOut, InstallKey
 from storage.template_models import Template
 
@@ -10,11 +11,13 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "ForgottenOptOut",
+    "HomeMark",
     "InstallKey",
     "Base",
     "Conversation",
     "Job",
     "Message",
+    "PersonSettings",
     "SlackEvent",
     "StatusEvent",
     "Template",

@@ -42,6 +42,8 @@ class JobKind(StrEnum):
     EXPORT_AUDIT = "export_audit"  # the audit log as a CSV file, for /sms audit
     EXPORT_NUMBER = "export_number"  # everything held about one number, for /sms export
     ERASE_SLACK_POSTS = "erase_slack_posts"  # the bot's posts about an erased number, deleted from Slack
+    PUBLISH_HOME = "publish_home"  # one person's App Home tab, drawn again (views.publish)
+    STATS_REPORT = "stats_report"  # /sms stats: the figures, their CSV and chart, posted
 
 
 class AuditKind(StrEnum):

@@ -34,6 +34,7 @@ NO_BOT_SCOPE = {
     "chat.getPermalink": "a link to a message",
     "views.open": "modals open on a trigger_id",
     "views.update": "modals update by their view id",
+    "views.publish": "each person's App Home tab",
     "apps.connections.open": "called with the app-level token (connections:write), never the bot token",
 }
 
@@ -44,6 +45,7 @@ PASS_THROUGH = {"bot/slack/pacing.py"}
 # Events the code listens to (``app.event(...)``) → the subscriptions and scopes they need.
 EVENTS: dict[str, tuple[list[str], list[str]]] = {
     "app_mention": (["app_mention"], ["app_mentions:read"]),
+    "app_home_opened": (["app_home_opened"], []),  # needs a bot user and the Home tab, no scope
     # Thread replies: the bridge channel may be public or private.
     "message": (["message.channels", "message.groups"], ["channels:history", "groups:history"]),
 }

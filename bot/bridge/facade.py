@@ -25,6 +25,7 @@ from bot.bridge import (
     conversations,
     data_rights,
     hlr,
+    home,
     inbound,
     jobs,
     notices,
@@ -35,6 +36,7 @@ from bot.bridge import (
     replies,
     retention,
     sms,
+    stats,
     statuses,
     surveys,
     templates,
@@ -70,6 +72,8 @@ class Bridge:
         self.ctx = Context(config=config, sessions=sessions, mprofi=mprofi, slack=slack, http=http, route_clients=route_clients or {})
         self._ingest = inbound.IngestBatcher(self.ctx)
         self.templates = templates.Templates(self.ctx)
+        self.home = home.Home(self.ctx)
+        self.stats = stats.Stats(self.ctx)
 
     # The dependencies, for the app factory, the listeners and the workers.
     @property

@@ -2,22 +2,32 @@
 
 Decided when the SMS is stored (from the conversation's state just before it), carried
 on its ``post_inbound`` job, and drawn by :func:`bot.slack.blocks.card.follow_up`.
+Whether the owner is mentioned is the owner's own choice on the Home tab, else
+``FOLLOWUP_MENTION_OWNER``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.bridge.context import Context
 from bot.bridge.models import InboundSms
 from storage.conversations import Before
 from storage.kinds import ConversationState
+from storage.people import mention_choices
 
 __all__ = ["follow_ups"]
 
 
-def follow_ups(
-    ctx: Context, batch: list[InboundSms], moves: list[bool], conversations: dict[str, int], before: dict[int, Before]
+async def follow_ups(
+    ctx: Context,
+    session: AsyncSession,
+    batch: list[InboundSms],
+    moves: list[bool],
+    conversations: dict[str, int],
+    before: dict[int, Before],
 ) -> list[dict[str, Any] | None]:
     """For each message, whether it is a follow-up the channel must see (and whose owner to mention).
 
@@ -26,7 +36,7 @@ def follow_ups(
     announced.
     """
     announced: set[int] = set()
-    found: list[dict[str, Any] | None] = []
+    found: list[tuple[str, str | None] | None] = []
     for sms, move in zip(batch, moves, strict=True):
         conversation_id = conversations[sms.sender]
         was = before.get(conversation_id)
@@ -42,6 +52,12 @@ def follow_ups(
             found.append(None)
             continue
         announced.add(conversation_id)
-        owner = was.owner if was is not None and ctx.config.followup_mention_owner else None
-        found.append({"follow_up": reason, "owner": owner})
-    return found
+        found.append((reason, was.owner if was is not None else None))
+    owners = {owner for item in found if item is not None and (owner := item[1])}
+    chosen = await mention_choices(session, owners)
+
+    def mentioned(owner: str | None) -> str | None:
+        choice = chosen.get(owner) if owner else None
+        return owner if owner and (ctx.config.followup_mention_owner if choice is None else choice) else None
+
+    return [None if item is None else {"follow_up": item[0], "owner": mentioned(item[1])} for item in found]

@@ -171,6 +171,7 @@ async def receive_many(ctx: Context, everything: list[InboundSms]) -> list[Recei
         ]
         moving = {conversations[sms.sender] for sms, move in zip(batch, moves, strict=True) if move}
         before = await conversation_store.after_inbound(session, moving, at=now) if moving else {}
+        announced = await follow_ups(ctx, session, batch, moves, conversations, before)
         jobs = [
             {
                 "kind": JobKind.POST_INBOUND,
@@ -182,7 +183,7 @@ async def receive_many(ctx: Context, everything: list[InboundSms]) -> list[Recei
                 "attempts": 0,
                 "created_at": now,
             }
-            for (index, sms), follow_up in zip(enumerate(batch), follow_ups(ctx, batch, moves, conversations, before), strict=True)
+            for (index, sms), follow_up in zip(enumerate(batch), announced, strict=True)
         ]
         await inbound_store.add_jobs(session, jobs)
         caught_up = {conversations[sms.sender] for sms in batch if sms.via in CAUGHT_UP}

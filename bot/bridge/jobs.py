@@ -9,7 +9,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.bridge import audit, contacts, data_rights, hlr, inbound, notices, opt_out_list, outgoing, sms, statuses, surveys, threads
+from bot.bridge import (
+    audit,
+    contacts,
+    data_rights,
+    hlr,
+    home,
+    inbound,
+    notices,
+    opt_out_list,
+    outgoing,
+    sms,
+    stats,
+    statuses,
+    surveys,
+    threads,
+)
 from bot.bridge.context import Context
 from storage.kinds import JobKind
 from storage.models import Job
@@ -39,6 +54,8 @@ JOBS: dict[JobKind, Callable[[Context, Job], Awaitable[None]]] = {
     JobKind.EXPORT_AUDIT: audit.export_audit,
     JobKind.EXPORT_NUMBER: data_rights.export_number,
     JobKind.ERASE_SLACK_POSTS: data_rights.erase_slack_posts,
+    JobKind.PUBLISH_HOME: home.publish_home,
+    JobKind.STATS_REPORT: stats.run_stats_report,
 }
 
 

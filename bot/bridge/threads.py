@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge.context import Context
+from bot.bridge.home import note_conversation
 from bot.bridge.posts import post_once
 from bot.i18n import _
 from bot.slack.blocks.card import CardView, LastMessage, conversation_card
@@ -147,6 +148,9 @@ async def render_card(ctx: Context, job: Job) -> None:
         conversation = await session.get(Conversation, job.conversation_id)
         if conversation is None:
             return
+        if await note_conversation(ctx, session, conversation):  # the Home tabs that show it, republished
+            await session.commit()
+            ctx.wake_workers()
         if conversation.thread_ts is None:
             await ensure_thread(ctx, session, conversation, job)
             return

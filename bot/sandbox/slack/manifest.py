@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MANIFEST", "load_manifest", "needed_scope"]
+__all__ = ["MANIFEST", "home_tab_in", "load_manifest", "needed_scope"]
 
 MANIFEST = Path(__file__).resolve().parents[3] / "manifest.yml"
 
@@ -68,3 +68,13 @@ def load_manifest(path: Path | None = MANIFEST) -> tuple[list[str] | None, dict[
     commands = ((data.get("features") or {}).get("slash_commands")) or []
     escape = {str(c["command"]): bool(c.get("should_escape", False)) for c in commands if isinstance(c, dict) and c.get("command")}
     return (list(scopes) if isinstance(scopes, list) else None), escape
+
+
+def home_tab_in(path: Path | None = MANIFEST) -> bool:
+    """Whether the manifest enables the app's Home tab (``features.app_home.home_tab_enabled``)."""
+    if path is None or not path.exists():
+        return False
+    import yaml  # uvicorn[standard] brings PyYAML
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return bool(((data.get("features") or {}).get("app_home") or {}).get("home_tab_enabled"))

@@ -29,6 +29,7 @@ from bot.sandbox.slack.content import (
     refused_blocks,
     truthy,
 )
+from bot.sandbox.slack.home_tab import views_publish
 from bot.sandbox.slack.limits import view_problems
 from bot.sandbox.slack.records import SlackFile, SlackMessage
 from bot.sandbox.slack.state import SlackState
@@ -366,4 +367,5 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         "files.delete": files_delete,
         "views.open": views_open,
         "views.update": views_update,
+        "views.publish": views_publish(state),
     }

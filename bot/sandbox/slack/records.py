@@ -68,6 +68,8 @@ class SlackConfig:
     manifest: Path | None = MANIFEST
     scopes: list[str] | None = None
     command_escape: dict[str, bool] | None = None
+    # The app's Home tab (features.app_home.home_tab_enabled); None: as the manifest says.
+    home_tab: bool | None = None
     # ``text`` over 40,000 characters: "truncate" (Slack's documented behaviour: cut,
     # posted, warned) or "refuse" (answer ``msg_too_long``).
     long_text: str = "truncate"

@@ -17,8 +17,9 @@ from typing import Any
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
+from bot.sandbox.slack.home import AppHome
 from bot.sandbox.slack.interactions import Interactions
-from bot.sandbox.slack.manifest import load_manifest
+from bot.sandbox.slack.manifest import home_tab_in, load_manifest
 from bot.sandbox.slack.markup import Rendered
 from bot.sandbox.slack.people import People
 from bot.sandbox.slack.records import (
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 
-class SlackState(People, Interactions):
+class SlackState(People, Interactions, AppHome):
     def __init__(self, config: SlackConfig | None = None) -> None:
         self.config = config or SlackConfig()
         self.calls: list[SlackCall] = []
@@ -66,6 +67,8 @@ class SlackState(People, Interactions):
         self.view_answers: list[tuple[str, dict[str, Any]]] = []  # (view, what the app answered its submission)
         self.view_refusals: list[tuple[str, dict[str, Any], str]] = []  # (view, answer, why Slack would not show it)
         self.downloads: list[tuple[str, bool]] = []
+        self.home_views: dict[str, str] = {}  # person → their Home tab's view id (views.publish)
+        self.home_publishes: list[tuple[str, str]] = []  # (person, view id) of every views.publish taken
         self.faults: dict[str, deque[Fault]] = {}
         self.refusals: list[Refusal] = []
         self._post_buckets: dict[str, tuple[float, float]] = {}
@@ -99,6 +102,10 @@ class SlackState(People, Interactions):
         """The bot token's scopes (None: unknown, every method may go on)."""
         scopes = self.config.scopes if self.config.scopes is not None else self._from_manifest()[0]
         return None if scopes is None else set(scopes)
+
+    def home_tab_enabled(self) -> bool:
+        """Whether the app has a Home tab (``views.publish`` answers ``not_enabled`` else)."""
+        return self.config.home_tab if self.config.home_tab is not None else home_tab_in(self.config.manifest)
 
     def should_escape(self, command: str) -> bool:
         """The command's "Escape channels, users, and links" setting (Slack's default: off)."""

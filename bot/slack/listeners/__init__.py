@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import cards, conversations, hlr, privacy, quiet_hours, sms, surveys, templates
+from bot.slack.listeners import cards, conversations, hlr, home, privacy, quiet_hours, sms, surveys, templates
 
 if TYPE_CHECKING:
     from bot.bridge import Bridge
@@ -29,3 +29,4 @@ def register_listeners(app: AsyncApp, bridge: Bridge) -> None:
     hlr.register(app, bridge)
     surveys.register(app, bridge)
     templates.register(app, bridge)
+    home.register(app, bridge)

@@ -23,7 +23,7 @@ from bot.i18n import _
 from bot.slack import blocks, views
 from bot.slack.blocks.contacts import CONTACTS_HELP, contacts_list, named_number
 from bot.slack.blocks.markup import escape
-from bot.slack.listeners import privacy, sms_templates, templates
+from bot.slack.listeners import privacy, sms_templates, stats, templates
 from bot.sms.command import (
     HELP_WORDS,
     CommandError,
@@ -58,6 +58,9 @@ async def handle_sms(ack: AsyncAck, command: dict[str, Any], client: AsyncWebCli
     first, _sep, rest = typed.strip().partition(" ")
     if first.lower() in privacy.WORDS:  # opt-outs, audit, export, forget: each checks who may
         await privacy.handle_privacy_command(ack, first.lower(), rest.strip(), command, bridge=bridge)
+        return
+    if first.lower() in stats.WORDS:  # figures only: nothing is sent, so anyone may ask
+        await stats.handle_stats_command(ack, rest, command, bridge=bridge)
         return
     refusal = bridge.may_send(user_id=user, channel_id=channel)
     if refusal:

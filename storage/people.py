@@ -1,0 +1,204 @@
+"""Each person's settings and what their Home tab lists, and the debounce of its republishing.
+
+A Home tab is republished by a job per person. :func:`queue_homes` lets at most one
+such job wait per person (``home_due_at``), not sooner than a few seconds after the
+last publish, and only for people who opened the tab at least once: a burst of
+changes costs each person one publish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.kinds import ConversationState
+from storage.models import Contact, Conversation
+from storage.people_models import HomeMark, PersonSettings
+
+__all__ = [
+    "HomeConversation",
+    "MarkChange",
+    "home_opened",
+    "home_published",
+    "mark_conversation",
+    "mention_choices",
+    "my_conversations",
+    "queue_homes",
+    "set_mention",
+    "take_due",
+    "waiting_for_us",
+]
+
+_WAITING = (ConversationState.NEW, ConversationState.WAITING_US)
+STALE_DUE = timedelta(minutes=30)  # a queued republish not started by then was lost (its job given up)
+EVERYONE_LIMIT = 500  # the Home tabs one change may republish: the people who opened it most lately
+
+
+@dataclass(frozen=True)
+class HomeConversation:
+    """One line of a Home tab's list."""
+
+    conversation_id: int
+    phone: str
+    name: str | None
+    state: str
+    channel_id: str
+    thread_ts: str | None
+    last_at: datetime | None
+    waiting_since: datetime | None
+    owner: str | None
+
+
+@dataclass(frozen=True)
+class MarkChange:
+    """How a conversation changed for the Home tabs since they were last brought up to date."""
+
+    owners: frozenset[str]  # the owner before and the owner now: their *My conversations*
+    waiting: bool  # whether it waits for us, or since when, changed: everyone's *Waiting for us*
+
+
+async def _ensure(session: AsyncSession, user_id: str, at: datetime) -> None:
+    """The person's row, made if missing (two first opens at once make one)."""
+    if await session.get(PersonSettings, user_id) is not None:
+        return
+    try:
+        async with session.begin_nested():
+            session.add(PersonSettings(user_id=user_id, updated_at=at))
+    except IntegrityError:
+        pass  # made a moment ago by the other one
+
+
+async def home_opened(session: AsyncSession, user_id: str, *, at: datetime) -> None:
+    """The person opened the Home tab: from now on it is kept up to date."""
+    await _ensure(session, user_id, at)
+    await session.execute(update(PersonSettings).where(PersonSettings.user_id == user_id).values(home_opened_at=at))
+
+
+async def set_mention(session: AsyncSession, user_id: str, mention: bool | None, *, at: datetime) -> None:
+    """Mention the person on follow-ups in their conversations (None: the installation's default)."""
+    await _ensure(session, user_id, at)
+    await session.execute(
+        update(PersonSettings).where(PersonSettings.user_id == user_id).values(mention_on_follow_up=mention, updated_at=at)
+    )
+
+
+async def mention_choices(session: AsyncSession, users: Collection[str]) -> dict[str, bool | None]:
+    """Each of ``users``' follow-up mention choice (None, or absent: the default)."""
+    if not users:
+        return {}
+    rows = await session.execute(
+        select(PersonSettings.user_id, PersonSettings.mention_on_follow_up).where(PersonSettings.user_id.in_(set(users)))
+    )
+    return {str(user): choice for user, choice in rows.all()}
+
+
+def _free(now: datetime) -> ColumnElement[bool]:
+    """No republish waits, or the one that did was given up long ago (it must not block the tab for ever)."""
+    return or_(PersonSettings.home_due_at.is_(None), PersonSettings.home_due_at < now - STALE_DUE)
+
+
+async def queue_homes(session: AsyncSession, users: Collection[str] | None, *, now: datetime, gap: float) -> list[tuple[str, datetime]]:
+    """Claim a republish for each of ``users`` (None: everyone who opened the tab) that
+    has none waiting: (person, when it may run). People who never opened the tab, and
+    those whose republish is queued already, are left out."""
+    query = select(PersonSettings.user_id, PersonSettings.home_published_at).where(PersonSettings.home_opened_at.is_not(None), _free(now))
+    if users is not None:
+        if not users:
+            return []
+        query = query.where(PersonSettings.user_id.in_(set(users)))
+    else:
+        query = query.order_by(PersonSettings.home_opened_at.desc()).limit(EVERYONE_LIMIT)
+    claimed = []
+    for user_id, published in (await session.execute(query)).all():
+        due = max(now, published + timedelta(seconds=gap)) if published is not None else now
+        result = await session.execute(
+            update(PersonSettings)
+            .where(PersonSettings.user_id == user_id, _free(now))
+            .values(home_due_at=due)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+            claimed.append((str(user_id), due))
+    return claimed
+
+
+async def take_due(session: AsyncSession, user_id: str) -> None:
+    """The republish job starts: a change from now on queues another one."""
+    await session.execute(update(PersonSettings).where(PersonSettings.user_id == user_id).values(home_due_at=None))
+
+
+async def home_published(session: AsyncSession, user_id: str, *, at: datetime) -> None:
+    await session.execute(update(PersonSettings).where(PersonSettings.user_id == user_id).values(home_published_at=at))
+
+
+async def mark_conversation(
+    session: AsyncSession, conversation_id: int, *, owner: str | None, state: str, waiting_since: datetime | None
+) -> MarkChange | None:
+    """Compare the conversation with its mark and bring the mark up to date; None when
+    nothing the Home tabs show of it changed."""
+    mark = await session.get(HomeMark, conversation_id)
+    if mark is None:
+        mark = HomeMark(conversation_id=conversation_id, owner=None, state=ConversationState.NEW, waiting_since=None)
+        session.add(mark)
+        was_waiting, was_since, was_owner, was_state = False, None, None, None
+    else:
+        was_waiting, was_since = mark.waiting_since is not None, mark.waiting_since
+        was_owner, was_state = mark.owner, mark.state
+    if (was_owner, was_state, was_since) == (owner, state, waiting_since):
+        return None
+    mark.owner, mark.state, mark.waiting_since = owner, state, waiting_since
+    owners = frozenset(o for o in (was_owner, owner) if o)
+    return MarkChange(owners=owners, waiting=was_waiting != (waiting_since is not None) or was_since != waiting_since)
+
+
+def _last_at() -> ColumnElement[Any]:
+    """The later of a conversation's last message in and out (NULLs left out, on every database)."""
+    later = Conversation.last_outbound_at > Conversation.last_inbound_at
+    return case((later, Conversation.last_outbound_at), else_=func.coalesce(Conversation.last_inbound_at, Conversation.last_outbound_at))
+
+
+async def _listed(
+    session: AsyncSession, where: tuple[ColumnElement[bool], ...], order: tuple[Any, ...], limit: int
+) -> tuple[list[HomeConversation], int]:
+    last_at = _last_at().label("last_at")
+    rows = await session.execute(
+        select(Conversation, Contact.name, last_at)
+        .outerjoin(Contact, Contact.phone == Conversation.phone)
+        .where(*where)
+        .order_by(*order)
+        .limit(limit)
+    )
+    found = [
+        HomeConversation(
+            conversation_id=c.id,
+            phone=c.phone,
+            name=name,
+            state=c.state,
+            channel_id=c.channel_id,
+            thread_ts=c.thread_ts,
+            last_at=at,
+            waiting_since=c.waiting_since,
+            owner=c.owner,
+        )
+        for c, name, at in rows.all()
+    ]
+    total = await session.scalar(select(func.count()).select_from(Conversation).where(*where))
+    return found, int(total or 0)
+
+
+async def my_conversations(session: AsyncSession, user_id: str, *, limit: int) -> tuple[list[HomeConversation], int]:
+    """The person's open conversations, the latest message first (at most ``limit``), and how many there are."""
+    where = (Conversation.owner == user_id, Conversation.state != ConversationState.CLOSED)
+    return await _listed(session, where, (_last_at().desc(), Conversation.id.desc()), limit)
+
+
+async def waiting_for_us(session: AsyncSession, *, limit: int) -> tuple[list[HomeConversation], int]:
+    """Conversations whose customer waits for an answer, the longest waiting first, and how many."""
+    where = (Conversation.waiting_since.is_not(None), Conversation.state.in_(_WAITING), Conversation.snoozed_until.is_(None))
+    return await _listed(session, where, (Conversation.waiting_since, Conversation.id), limit)

@@ -1,0 +1,107 @@
+"""The App Home tab end to end: a signed ``app_home_opened`` from the emulator, the app's
+``views.publish`` for that person, the tab brought up to date when a conversation is
+taken, and the follow-up mention setting ticked in the tab deciding who is mentioned."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.sandbox.slack import SlackMessage
+from bot.sandbox.stack import SandboxStack
+from storage.people_models import PersonSettings
+from tests.support import open_thread, stored
+
+ANNA, PIOTR = "U0ANNA", "U0PIOTR"
+MENTION = "home_mention_follow_up"
+
+
+def home(stack: SandboxStack, user: str) -> str:
+    return json.dumps(stack.slack.home_of(user) or {}, ensure_ascii=False)
+
+
+def publishes(stack: SandboxStack, user: str) -> int:
+    return sum(1 for who, _ in stack.slack.home_publishes if who == user)
+
+
+async def take(stack: SandboxStack, parent: SlackMessage, user: str) -> None:
+    blocks = stack.slack.messages[(parent.channel, parent.ts)].blocks or []
+    [button] = [e for b in blocks if b["type"] == "actions" for e in b["elements"] if e.get("action_id") == "card_assign_me"]
+    response, _ = await stack.slack.press_button(button, user=user, channel=parent.channel, message_ts=parent.ts)
+    assert response.status_code == 200
+    await stack.drain()
+
+
+def checkbox(stack: SandboxStack, user: str) -> dict[str, Any]:
+    view = stack.slack.home_of(user) or {}
+    return next(e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"] if e.get("action_id") == MENTION)
+
+
+async def test_opening_the_home_tab_publishes_that_persons_sections(stack: SandboxStack) -> None:
+    parent = await open_thread(stack)
+    await take(stack, parent, ANNA)
+    await open_thread(stack, "48600100201")  # nobody's yet: waiting for us
+
+    response = await stack.slack.open_home(ANNA)
+    assert response.status_code == 200
+    await stack.until(lambda: stack.slack.home_of(ANNA), what="Anna's Home tab")
+    shown = home(stack, ANNA)
+    assert "My conversations (1)" in shown and "Waiting for us (2)" in shown and "Today" in shown and "My notifications" in shown
+    mine = shown.split("Waiting for us")[0]
+    assert "+48 600 100 200" in mine and "+48 600 100 201" not in mine  # only hers
+    waiting = shown.split("Waiting for us")[1].split("Today")[0]
+    assert waiting.index("+48 600 100 200") < waiting.index("+48 600 100 201")  # the oldest wait first
+    assert "waiting less than a minute" in waiting and f"owner: <@{ANNA}>" in waiting
+    assert f"/archives/{parent.channel}/p{parent.ts.replace('.', '')}" in shown  # a link to the thread
+    assert "*In:* 2" in shown and "*Out:* 0" in shown
+    assert checkbox(stack, ANNA).get("initial_options")  # FOLLOWUP_MENTION_OWNER's default: on
+    assert stack.slack.home_of(PIOTR) is None  # nobody else's tab was drawn
+
+
+async def test_the_tab_is_brought_up_to_date_when_a_conversation_is_taken(stack: SandboxStack) -> None:
+    parent = await open_thread(stack)
+    await stack.slack.open_home(PIOTR)
+    await stack.until(lambda: "My conversations (0)" in home(stack, PIOTR), what="Piotr's empty Home tab")
+    await take(stack, parent, PIOTR)
+    await stack.until(lambda: "My conversations (1)" in home(stack, PIOTR), what="the conversation on Piotr's tab")
+    assert publishes(stack, PIOTR) == 2  # opened, then taken: one publish each
+    assert stack.slack.home_of(ANNA) is None  # she never opened it: nothing is published for her
+
+
+async def test_the_mention_setting_decides_who_a_follow_up_mentions(stack: SandboxStack) -> None:
+    parent = await open_thread(stack)
+    await stack.person_replies(parent, "Paczka wyszła", user=PIOTR)  # Piotr answers: he owns it now
+    await stack.drain()
+    await stack.slack.open_home(PIOTR)
+    await stack.until(lambda: stack.slack.home_of(PIOTR), what="Piotr's Home tab")
+
+    response = await stack.slack.tick_in_home(PIOTR, MENTION, [])  # he clears the box
+    assert response.status_code == 200
+    await stack.drain()
+    [settings] = await stored(stack, select(PersonSettings).where(PersonSettings.user_id == PIOTR))
+    assert settings.mention_on_follow_up is False
+    await stack.until(lambda: not checkbox(stack, PIOTR).get("initial_options"), what="the cleared box on his tab")
+
+    await stack.phone_texts("48600100200", "Dziękuję!")
+    await stack.drain()
+    [quiet] = [m for m in stack.replies(parent) if m.bot_id and "Dziękuję!" in m.text]
+    assert quiet.broadcast and "The customer answered" in json.dumps(quiet.blocks) and not [p for p in quiet.pings if p.id == PIOTR]
+
+    await stack.slack.tick_in_home(PIOTR, MENTION, ["mention"])  # and ticks it again
+    await stack.drain()
+    await stack.person_replies(parent, "Proszę bardzo", user=PIOTR)
+    await stack.drain()
+    await stack.phone_texts("48600100200", "Jeszcze jedno pytanie")
+    await stack.drain()
+    [loud] = [m for m in stack.replies(parent) if m.bot_id and "Jeszcze jedno" in m.text]
+    assert [p.id for p in loud.pings] == [PIOTR]
+
+
+async def test_a_tab_slack_refuses_is_logged_not_retried(stack: SandboxStack) -> None:
+    stack.slack.refuse("user_not_found", method="views.publish", times=None)  # the person has just left
+    await stack.slack.open_home(ANNA)
+    await stack.drain()
+    refusals = [c for c in stack.slack.calls if c.method == "views.publish" and c.error == "user_not_found"]
+    assert len(refusals) == 1 and stack.slack.home_of(ANNA) is None
