@@ -122,6 +122,7 @@ def build_bridge(
             hlr_report_timeout_seconds=settings.hlr_report_timeout_seconds,
             survey_channel=settings.survey_channel or settings.slack_channel or "",
             routes=routes,
+            key_channels=frozenset(route_keys),
         ),
         sessions=sessions,
         mprofi=MProfiClient(http, keys, settings.mprofi_api_url),

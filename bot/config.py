@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.mprofi import DEFAULT_BASE_URL, MProfiKeys
 from bot.sms.quiet_hours import parse_quiet_hours
-from bot.sms.routes import Routes, read_route_keys, read_routes
+from bot.sms.routes import Routes, fold, read_route_keys, read_routes
 from bot.sms.working_hours import parse_working_hours
 from storage.db import DEFAULT_DATABASE_URL, async_url
 
@@ -262,9 +262,9 @@ class Settings(BaseSettings):
 
     def routing(self) -> tuple[Routes, dict[str, str], list[str]]:
         """ROUTES and ROUTE_KEYS read, with one line for every entry that cannot be used."""
-        routes, problems = read_routes(self.routes)
-        channels = routes.channels | {self.slack_channel or ""}
-        keys, key_problems = read_route_keys(self.route_keys.get_secret_value() if self.route_keys else "", channels=channels)
+        reserved = frozenset(fold(word) for word in [*self.opt_out_words, *self.opt_in_words])
+        routes, problems = read_routes(self.routes, reserved=reserved)
+        keys, key_problems = read_route_keys(self.route_keys.get_secret_value() if self.route_keys else "")
         return routes, keys, problems + key_problems
 
     def problems_for_serve(self) -> list[str]:

@@ -198,7 +198,9 @@ async def check_slack(settings: Settings) -> list[Problem]:
         if settings.survey_channel and settings.survey_channel != settings.slack_channel:
             channels["SURVEY_CHANNEL"] = settings.survey_channel
         checks = list(channels.items())
-        checks += [("ROUTES", channel) for channel in sorted(settings.routing()[0].channels - set(channels.values()))]
+        routes, keys, _problems = settings.routing()
+        checks += [("ROUTES", channel) for channel in sorted(routes.channels - set(channels.values()))]
+        checks += [("ROUTE_KEYS", channel) for channel in sorted(set(keys) - routes.channels - set(channels.values()))]
         for setting, channel in checks:
             found = await _check_channel(slack, setting, channel, bot_name, base)
             if found is not None:

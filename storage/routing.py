@@ -3,16 +3,17 @@ what decides the channel an inbound SMS goes to (bot/bridge/routing.py)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation, Dispatch, Message
 
-__all__ = ["Placed", "lock_conversations_of", "last_sent_channels"]
+__all__ = ["Placed", "lock_conversations_of", "lock_numbers", "last_sent_channels"]
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,20 @@ class Placed:
     active_at: datetime  # the last SMS in or out, else when it was opened
 
 
-async def lock_conversations_of(session: AsyncSession, phones: Collection[str]) -> dict[str, list[Placed]]:
-    """Every conversation of these numbers, in any channel, locked until commit.
+async def lock_numbers(session: AsyncSession, phones: Collection[str]) -> None:
+    """Take each number's own lock until commit (PostgreSQL; SQLite has one writer anyway).
+
+    Row locks guard conversations that exist; a number with none yet has no row to
+    lock, so two first messages at once could each open one — in two channels, if the
+    routes send them apart. Taken in one order, so two batches never wait on each other."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted({int.from_bytes(hashlib.sha256(phone.encode()).digest()[:8], "big", signed=True) for phone in phones}):
+        await session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+async def lock_conversations_of(session: AsyncSession, phones: Collection[str], *, lock: bool = True) -> dict[str, list[Placed]]:
+    """Every conversation of these numbers, in any channel, locked until commit (``lock``).
 
     On PostgreSQL the rows are locked in id order (no deadlocks), so two transactions
     storing messages of one number take turns; SQLite lets one writer in at a time anyway.
@@ -38,7 +51,7 @@ async def lock_conversations_of(session: AsyncSession, phones: Collection[str]) 
         Conversation.last_outbound_at,
         Conversation.created_at,
     ).where(Conversation.phone.in_(phones))
-    if session.get_bind().dialect.name == "postgresql":
+    if lock and session.get_bind().dialect.name == "postgresql":
         query = query.order_by(Conversation.id).with_for_update()
     found: dict[str, list[Placed]] = {}
     for phone, conversation_id, channel, caught_up_at, inbound_at, outbound_at, created_at in (await session.execute(query)).all():

@@ -358,8 +358,8 @@ async def test_socket_mode_that_never_connects_ends_the_start_in_one_line(slack:
 async def test_every_bad_route_is_one_line_and_no_key_is_echoed(slack: SlackState, tmp_path: Path) -> None:
     slack.config.channels["C0SALES"] = "sprzedaz"
     env = good_env(slack, tmp_path) | {
-        "ROUTES": "48500100200=C0SALES,SERWIS,48500100200=C0OTHER1,INFO=#info,a b=C0SALES1",
-        "ROUTE_KEYS": "C0SALES=sekret-1,C0NOROUTE=sekret-2,C0SALES=sekret-3",
+        "ROUTES": "48500100200=C0SALES,SERWIS,48500100200=C0OTHER1,INFO=#info,a b=C0SALES1,wypisz=C0SALES",
+        "ROUTE_KEYS": "C0SALES=sekret-1,sekret-2=C0SALES,C0SALES=sekret-3",
     }
     run = await cli(["check"], env, tmp_path)
     assert run.status == 2
@@ -368,7 +368,8 @@ async def test_every_bad_route_is_one_line_and_no_key_is_echoed(slack: SlackStat
         "mprofi-slack: ROUTES: 48500100200 is routed twice (C0SALES and C0OTHER1); keep one.",
         "mprofi-slack: ROUTES: INFO leads to '#info', which is not a channel ID such as C0ABC1234.",
         "mprofi-slack: ROUTES: 'a b' is neither a receiving number (digits) nor a keyword (one word).",
-        "mprofi-slack: ROUTE_KEYS: C0NOROUTE has a key but no conversation opens there; add a route to it in ROUTES.",
+        "mprofi-slack: ROUTES: wypisz is an opt-out or opt-in word; a keyword route cannot use it.",
+        "mprofi-slack: ROUTE_KEYS: entry 2 does not start with a channel ID; write it as C0ABC1234=<key>.",
         "mprofi-slack: ROUTE_KEYS: C0SALES is given two keys; keep one.",
         "mprofi-slack: not started; see the README's configuration table.",
     ]
@@ -378,8 +379,13 @@ async def test_every_bad_route_is_one_line_and_no_key_is_echoed(slack: SlackStat
 async def test_a_routed_channel_the_bot_is_not_in_says_whom_to_invite_where(slack: SlackState, tmp_path: Path) -> None:
     slack.config.channels["C0SALES"] = "sprzedaz"
     slack.config.not_joined = {"C0SALES"}
-    run = await cli(["check"], good_env(slack, tmp_path) | {"ROUTES": "48500100200=C0SALES"}, tmp_path)
+    slack.config.channels["C0OLDTEAM"] = "stary-zespol"
+    env = good_env(slack, tmp_path) | {"ROUTES": "48500100200=C0SALES", "ROUTE_KEYS": "C0SALES=k1,C0OLDTEAM=k2,C0NOSUCH1=k3"}
+    run = await cli(["check"], env, tmp_path)
     assert run.status == 2
-    assert run.lines[0] == (
-        "mprofi-slack: ROUTES: the app is not in #sprzedaz; invite @mprofi-bridge to #sprzedaz (/invite @mprofi-bridge in the channel)."
-    )
+    assert run.lines[:3] == [
+        "mprofi-slack: ROUTES: the app is not in #sprzedaz; invite @mprofi-bridge to #sprzedaz (/invite @mprofi-bridge in the channel).",
+        "mprofi-slack: ROUTE_KEYS: Slack knows no channel C0NOSUCH1 that the app can see; check the ID, "
+        "and for a private channel invite the app first (/invite @mprofi-bridge in the channel).",
+        "mprofi-slack: not started; see the README's configuration table.",
+    ]

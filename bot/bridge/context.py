@@ -62,11 +62,13 @@ class BridgeConfig:
     hlr_report_timeout_seconds: float = 900.0
     survey_channel: str = ""
     routes: Routes = field(default_factory=Routes)  # ROUTES: where new conversations open
+    key_channels: frozenset[str] = frozenset()  # the channels ROUTE_KEYS gives a key
 
     @property
     def conversation_channels(self) -> frozenset[str]:
-        """Where conversations live: ``SLACK_CHANNEL`` and every channel a route leads to."""
-        return self.routes.channels | {self.channel_id}
+        """Where conversations live: ``SLACK_CHANNEL``, every channel a route leads to, and
+        every channel with its own key (its conversations stay when its route is removed)."""
+        return self.routes.channels | self.key_channels | {self.channel_id}
 
     def home_channel(self, channel_id: str | None) -> str:
         """The channel a conversation started from ``channel_id`` lives in: that channel

@@ -115,7 +115,7 @@ async def receive_many(ctx: Context, everything: list[InboundSms]) -> list[Recei
     now = utcnow()
     since = now - timedelta(seconds=ctx.config.repeat_window_seconds)
     async with ctx.sessions() as session, session.begin():
-        found = await place_conversations(ctx, session, everything, now=now)
+        found = await place_conversations(ctx.config, session, everything, now=now)
         known = await _already_stored(session, everything, found, now)
         conversations = {phone: conversation_id for phone, (conversation_id, _) in found.items()}
         fresh = [i for i in range(len(everything)) if i not in known]

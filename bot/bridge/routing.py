@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.bridge.context import Context
+from bot.bridge.context import BridgeConfig
 from bot.bridge.models import InboundSms
 from storage import repository
 from storage import routing as routing_store
 
-__all__ = ["place_conversations", "ANSWER_DAYS"]
+__all__ = ["place_conversations", "sending_home", "ANSWER_DAYS"]
 
 # A number texted from a channel this many days ago answers in that channel.
 ANSWER_DAYS = 30
@@ -30,16 +30,19 @@ def _latest(placed: list[routing_store.Placed]) -> routing_store.Placed:
 
 
 async def place_conversations(
-    ctx: Context, session: AsyncSession, batch: Sequence[InboundSms], *, now: datetime
+    config: BridgeConfig, session: AsyncSession, batch: Sequence[InboundSms], *, now: datetime
 ) -> dict[str, tuple[int, datetime | None]]:
     """Each sender's conversation (id, when the catch-up last stored there), created
     where the routes say when it has none; all of them locked until commit."""
     phones = {sms.sender for sms in batch}
     found = await routing_store.lock_conversations_of(session, phones)
     new = phones - found.keys()
+    if new:  # another batch may be opening one of them right now: it finishes first, then we look again
+        await routing_store.lock_numbers(session, new)
+        found |= await routing_store.lock_conversations_of(session, new)
+        new = phones - found.keys()
     if new:  # create them (once, even under races), then lock those too
         sent = await routing_store.last_sent_channels(session, new, since=now - timedelta(days=ANSWER_DAYS))
-        config = ctx.config
         for sms in batch:
             if sms.sender in new:
                 new.discard(sms.sender)  # its first SMS of the batch decides
@@ -51,3 +54,15 @@ async def place_conversations(
                 await repository.get_or_create_conversation(session, channel_id=channel, phone=sms.sender)
         found |= await routing_store.lock_conversations_of(session, phones - found.keys())
     return {phone: (chosen.id, chosen.caught_up_at) for phone, chosen in ((p, _latest(rows)) for p, rows in found.items())}
+
+
+async def sending_home(config: BridgeConfig, session: AsyncSession, typed_in: str, phone: str) -> str:
+    """The channel of the conversation a ``/sms`` to one number joins.
+
+    Typed where conversations live: that channel. Typed anywhere else (``#general``):
+    the number's conversation used last, so a customer of the sales team is not given a
+    second thread (and a second sender) by a colleague elsewhere; else ``SLACK_CHANNEL``."""
+    if typed_in in config.conversation_channels:
+        return typed_in
+    found = (await routing_store.lock_conversations_of(session, [phone], lock=False)).get(phone)
+    return _latest(found).channel_id if found else config.channel_id

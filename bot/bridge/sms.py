@@ -28,6 +28,7 @@ from bot.bridge.models import RetryLater, SmsAccepted, SmsRequest
 from bot.bridge.outcomes import queue_outcome_reply, respond
 from bot.bridge.posts import post_once
 from bot.bridge.refusals import mprofi_sentence
+from bot.bridge.routing import sending_home
 from bot.bridge.statuses import first_status_check, queue_send
 from bot.i18n import _, figure, ngettext, use_language
 from bot.mprofi import AuthenticationError, MProfiError, NotSentError, OutgoingSms, RetryableError, UncertainError
@@ -113,8 +114,7 @@ async def _queue_single(
 ) -> None:
     """One number: the message lives in the number's thread like a reply typed there
     (``held``: inside the quiet hours, it waits for its sender's choice)."""
-    # Typed in a channel where conversations live (ROUTES): the conversation lives there.
-    home = ctx.config.home_channel(dispatch.channel_id)
+    home = await sending_home(ctx.config, session, dispatch.channel_id, number)  # bot/bridge/routing.py
     conversation = await repository.get_or_create_conversation(session, channel_id=home, phone=number)
     encoding = dispatch.encoding
     message = Message(

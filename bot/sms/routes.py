@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["Routes", "read_routes", "read_route_keys", "keyword_of", "receiving_number"]
+__all__ = ["Routes", "read_routes", "read_route_keys", "keyword_of", "receiving_number", "fold"]
 
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{6,}")
 _NUMBER = re.compile(r"^\+?[\d \-]{3,20}$")
@@ -47,6 +47,11 @@ class Routes:
         return bool(self.numbers or self.keywords)
 
 
+def fold(word: str) -> str:
+    """A keyword as compared: lower case, no accents (``Sérwis`` → ``serwis``)."""
+    return _fold(word)
+
+
 def _fold(word: str) -> str:
     decomposed = unicodedata.normalize("NFKD", word.casefold().replace("ł", "l"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -64,10 +69,13 @@ def keyword_of(text: str) -> str | None:
 def receiving_number(raw: str) -> str | None:
     """A receiving number as digits with the country code: ``+48 500 100 200``, ``500100200`` → ``48500100200``.
 
-    Short codes (``7015``) stay as they are; a sender name is no number (None)."""
+    ``0048…`` is read as ``48…``. Short codes (``7015``) stay as they are; a sender name
+    is no number (None)."""
     if not _NUMBER.match(raw.strip()):
         return None
     digits = re.sub(r"\D", "", raw)
+    if digits.startswith("00"):
+        digits = digits[2:]
     return "48" + digits if len(digits) == 9 else digits
 
 
@@ -81,8 +89,11 @@ def _entries(value: str) -> list[tuple[int, str, str | None]]:
     return found
 
 
-def read_routes(value: str | None, *, setting: str = "ROUTES") -> tuple[Routes, list[str]]:
-    """``ROUTES`` as :class:`Routes`, and one line for each entry that cannot be used."""
+def read_routes(value: str | None, *, setting: str = "ROUTES", reserved: frozenset[str] = frozenset()) -> tuple[Routes, list[str]]:
+    """``ROUTES`` as :class:`Routes`, and one line for each entry that cannot be used.
+
+    ``reserved``: words that may not be keywords (the opt-out and opt-in words, folded):
+    ``STOP`` must opt a number out, never merely open a conversation somewhere."""
     numbers: dict[str, str] = {}
     keywords: dict[str, str] = {}
     problems: list[str] = []
@@ -98,6 +109,9 @@ def read_routes(value: str | None, *, setting: str = "ROUTES") -> tuple[Routes, 
             table, name = numbers, number
         elif _KEYWORD.match(key) and not key.isdigit():
             table, name = keywords, _fold(key)
+            if name in reserved:
+                problems.append(f"{setting}: {key} is an opt-out or opt-in word; a keyword route cannot use it.")
+                continue
         else:
             problems.append(f"{setting}: {key!r} is neither a receiving number (digits) nor a keyword (one word).")
             continue
@@ -108,20 +122,20 @@ def read_routes(value: str | None, *, setting: str = "ROUTES") -> tuple[Routes, 
     return Routes(numbers=numbers, keywords=keywords), problems
 
 
-def read_route_keys(value: str | None, *, channels: frozenset[str], setting: str = "ROUTE_KEYS") -> tuple[dict[str, str], list[str]]:
+def read_route_keys(value: str | None, *, setting: str = "ROUTE_KEYS") -> tuple[dict[str, str], list[str]]:
     """``ROUTE_KEYS`` as channel → key, and one line for each entry that cannot be used.
 
-    ``channels`` are those that hold conversations (``SLACK_CHANNEL`` and every
-    route's): a key for any other channel would never be used, which is a mistake."""
+    A channel with a key holds conversations (its old ones stay there when its route is
+    removed): ``serve`` checks the app is in it like every routed channel. No line
+    repeats anything after an ``=``, nor a first part that is not a channel ID (an entry
+    written the wrong way round would show the key)."""
     keys: dict[str, str] = {}
     problems: list[str] = []
     for position, channel, key in _entries(value or ""):
         if key is None or not key or not channel:
             problems.append(f"{setting}: entry {position} is not channel=key, such as C0SALES=<the mProfi sending key>.")
         elif not _CHANNEL_ID.fullmatch(channel):
-            problems.append(f"{setting}: entry {position} starts with {channel!r}, which is not a channel ID such as C0ABC1234.")
-        elif channel not in channels:
-            problems.append(f"{setting}: {channel} has a key but no conversation opens there; add a route to it in ROUTES.")
+            problems.append(f"{setting}: entry {position} does not start with a channel ID; write it as C0ABC1234=<key>.")
         elif keys.get(channel, key) != key:
             problems.append(f"{setting}: {channel} is given two keys; keep one.")
         else:

@@ -131,3 +131,30 @@ async def test_sms_to_many_numbers_typed_in_a_channel_with_its_own_key_goes_with
         assert response.status_code == 200
         await stack.until(lambda: stack.sent_to("48600101201") and stack.sent_to("48600101202"), what="the broadcast")
         assert {m.sender for m in stack.sent_to("48600101201") + stack.sent_to("48600101202")} == {SALES_NUMBER}
+
+
+async def test_sms_typed_elsewhere_to_a_teams_customer_joins_their_thread_and_number(make_stack: StackFactory) -> None:
+    async with routed_stack(make_stack) as stack:
+        await stack.phone_texts("48600101300", "Ile za światłowód?", recipient=SALES_NUMBER)
+        parent = await a_thread(stack, SALES, "600 101 300")
+        response, _hook = await stack.slack.run_command("/sms", "600 101 300 Oddzwonimy jutro", channel=GENERAL)
+        assert response.status_code == 200 and "Sending" in response.text
+        sent = await stack.until(lambda: stack.sent_to("48600101300"), what="the /sms")
+        assert sent[0].sender == SALES_NUMBER  # the customer hears from the number they texted
+        await stack.until(lambda: any("Oddzwonimy" in str(m.blocks) + m.text for m in stack.replies(parent)), what="in their thread")
+        assert stack.slack.top_level(DEFAULT) == [] and stack.slack.top_level(GENERAL) == []
+
+
+async def test_a_route_removed_leaves_its_conversations_answering_with_the_channels_key(make_stack: StackFactory) -> None:
+    async with routed_stack(make_stack, app_process=True) as stack:
+        await stack.phone_texts("48600101400", "Dzień dobry", recipient=SALES_NUMBER)
+        parent = await a_thread(stack, SALES, "600 101 400")
+        stack.change_settings(routes="SERWIS=C0SERVICE")  # the sales number's route is gone; its key stays
+        await stack.restart_app(kill=False)
+        await stack.phone_texts("48600101400", "Jeszcze pytanie", recipient=SALES_NUMBER)
+        await stack.until(lambda: any("Jeszcze pytanie" in m.text for m in stack.replies(parent)), what="the SMS in the same thread")
+        await stack.person_replies(parent, "Słucham")
+        sent = await stack.until(lambda: stack.sent_to("48600101400"), what="the reply")
+        assert sent[0].sender == SALES_NUMBER
+        await stack.phone_texts("48600101500", "Nowy klient", recipient=SALES_NUMBER)  # no route now: the bridge channel
+        await a_thread(stack, DEFAULT, "600 101 500")

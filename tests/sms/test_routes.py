@@ -33,17 +33,27 @@ def test_keywords_and_receiving_numbers() -> None:
     assert keyword_of("ŁÓDŹ") == "lodz"
     assert keyword_of("") is None
     assert receiving_number("mProfi") is None
-    assert receiving_number("0048 500-100-200") == "0048500100200"
+    assert receiving_number("0048 500-100-200") == "48500100200"
 
 
-def test_route_keys_need_a_channel_where_conversations_open() -> None:
-    keys, problems = read_route_keys("C0SALES=k1, C0BRIDGE1=k2", channels=frozenset({"C0SALES", "C0BRIDGE1"}))
+def test_route_keys_are_read_and_never_echoed() -> None:
+    keys, problems = read_route_keys("C0SALES=k1, C0BRIDGE1=k2")
     assert keys == {"C0SALES": "k1", "C0BRIDGE1": "k2"} and problems == []
-    keys, problems = read_route_keys("C0ELSEWHERE=k3,sales=k4,C0SALES", channels=frozenset({"C0SALES"}))
-    assert keys == {}
+    keys, problems = read_route_keys("sekret-k3=C0SALES,sales=k4,C0SALES,C0SALES=k5,C0SALES=k6")
+    assert keys == {"C0SALES": "k5"}
     assert problems == [
-        "ROUTE_KEYS: C0ELSEWHERE has a key but no conversation opens there; add a route to it in ROUTES.",
-        "ROUTE_KEYS: entry 2 starts with 'sales', which is not a channel ID such as C0ABC1234.",
+        "ROUTE_KEYS: entry 1 does not start with a channel ID; write it as C0ABC1234=<key>.",
+        "ROUTE_KEYS: entry 2 does not start with a channel ID; write it as C0ABC1234=<key>.",
         "ROUTE_KEYS: entry 3 is not channel=key, such as C0SALES=<the mProfi sending key>.",
+        "ROUTE_KEYS: C0SALES is given two keys; keep one.",
     ]
-    assert not any("k3" in p or "k4" in p for p in problems)
+    assert not any(word in p for p in problems for word in ("sekret", "k4", "k5", "k6"))
+
+
+def test_an_opt_out_or_opt_in_word_is_no_keyword() -> None:
+    routes, problems = read_routes("Stop=C0SALES,START=C0SALES,SERWIS=C0SERVICE", reserved=frozenset({"stop", "start"}))
+    assert routes.keywords == {"serwis": "C0SERVICE"}
+    assert problems == [
+        "ROUTES: Stop is an opt-out or opt-in word; a keyword route cannot use it.",
+        "ROUTES: START is an opt-out or opt-in word; a keyword route cannot use it.",
+    ]
