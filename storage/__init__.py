@@ -1,5 +1,6 @@
 """Persistence: SQLAlchemy 2 models, engines and sessions, the job queue, migrations."""
 
+from storage.campaign_models import Campaign, CampaignRow
 from storage.db import DEFAULT_DATABASE_URL, async_url, make_engine, make_sessionmaker
 from storage.models import Attachment, Base, Conversation, Job, Message, SlackEvent, StatusEvent
 from storage.people_models import HomeMark, PersonSettings
@@ -14,6 +15,8 @@ __all__ = [
     "HomeMark",
     "InstallKey",
     "Base",
+    "Campaign",
+    "CampaignRow",
     "Conversation",
     "Job",
     "Message",

@@ -44,6 +44,11 @@ class JobKind(StrEnum):
     ERASE_SLACK_POSTS = "erase_slack_posts"  # the bot's posts about an erased number, deleted from Slack
     PUBLISH_HOME = "publish_home"  # one person's App Home tab, drawn again (views.publish)
     STATS_REPORT = "stats_report"  # /sms stats: the figures, their CSV and chart, posted
+    CAMPAIGN_READ = "campaign_read"  # a CSV shared for a campaign: read, stored, its dry run posted
+    CAMPAIGN_HLR = "campaign_hlr"  # a campaign's optional HLR pre-check (upload, then the report)
+    CAMPAIGN_SEND = "campaign_send"  # one batch (≤ 1,000) of a campaign through sendbulk/
+    CAMPAIGN_RENDER = "campaign_render"  # the campaign's one message, drawn again
+    CAMPAIGN_RESULTS = "campaign_results"  # the results CSV, uploaded in the campaign's thread
 
 
 class AuditKind(StrEnum):

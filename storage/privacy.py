@@ -22,6 +22,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.campaign_models import Campaign, CampaignRow
 from storage.kinds import AuditKind, MessageStatus
 from storage.models import (
     Attachment,
@@ -129,6 +130,10 @@ async def held_about(session: AsyncSession, phone: str) -> dict[str, Any]:
         ],
         "survey_notifications": [_row(s) for s in surveys],
         "audit_log": [_row(a) for a in audit],
+        "campaign_lines": [
+            _row(line)
+            for line in (await session.scalars(select(CampaignRow).where(CampaignRow.phone == phone).order_by(CampaignRow.id))).all()
+        ],
         "mentioned_in": mentioned,
         "national_number": national,
     }
@@ -202,6 +207,8 @@ async def erase_number(session: AsyncSession, phone: str, *, by: str, at: dateti
     jobs = or_(Job.message_id.in_(message_ids), Job.conversation_id.in_(conversation_ids)) if message_ids or conversation_ids else None
     steps: list[tuple[str, Any]] = [
         ("jobs", delete(Job).where(jobs) if jobs is not None else None),
+        # A campaign's lines of this number (its columns, its text) go; they also point at its messages.
+        ("campaign_rows", delete(CampaignRow).where(CampaignRow.phone == phone)),
         ("status_events", delete(StatusEvent).where(StatusEvent.message_id.in_(message_ids)) if message_ids else None),
         ("attachments", delete(Attachment).where(Attachment.message_id.in_(message_ids)) if message_ids else None),
         ("messages", update(Message).where(Message.repeat_of_id.in_(message_ids)).values(repeat_of_id=None) if message_ids else None),
@@ -288,6 +295,9 @@ async def _scrub_json_rows(session: AsyncSession, pattern: re.Pattern[str]) -> N
             note.answer, _ = _scrub(note.answer, pattern)
 
 
+_CAMPAIGN_OVER = ("sent", "cancelled", "failed")  # a CampaignState whose lines will not be sent any more
+
+
 async def remove_old_texts(session: AsyncSession, *, before: datetime, marker: str, at: datetime) -> dict[str, int]:
     """Replace texts and attachments older than ``before`` with ``marker`` (retention).
     Idempotent: rows already replaced are not counted again. The caller commits."""
@@ -323,6 +333,15 @@ async def remove_old_texts(session: AsyncSession, *, before: datetime, marker: s
             .values(body=marker, answer=None)
         ),
         "finished_jobs": await run(delete(Job).where(Job.done_at.is_not(None), Job.done_at < before)),
+        # A campaign's lines: their texts and the file's columns, once the campaign is over.
+        "campaign_lines": await run(
+            update(CampaignRow)
+            .where(
+                CampaignRow.campaign_id.in_(select(Campaign.id).where(Campaign.created_at < before, Campaign.state.in_(_CAMPAIGN_OVER))),
+                CampaignRow.text != marker,
+            )
+            .values(text=marker, cells=None)
+        ),
     }
     if any(counts.values()):
         session.add(

@@ -31,4 +31,5 @@ def test_every_benchmark_runs_briefly_and_writes_its_figures(tmp_path: Path) -> 
         assert figures[f"latency_{kind}"]["webhook_to_slack"]["samples"] > 0
         assert figures[f"bulk_{kind}"]["mprofi_calls"] >= 1
     assert figures["slack_ceiling"]["in_order"] is True
+    assert figures["campaign_sqlite"]["full"]["sendbulk_calls"] >= 1  # the campaign was sent, not only read
     assert "measure" in result.stdout and "bare Starlette + uvicorn" in result.stdout

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.bridge import (
     admins,
     audit,
+    campaigns,
     catch_up,
     contacts,
     conversations,
@@ -72,6 +73,7 @@ class Bridge:
         self.ctx = Context(config=config, sessions=sessions, mprofi=mprofi, slack=slack, http=http, route_clients=route_clients or {})
         self._ingest = inbound.IngestBatcher(self.ctx)
         self.templates = templates.Templates(self.ctx)
+        self.campaigns = campaigns.Campaigns(self.ctx)
         self.home = home.Home(self.ctx)
         self.stats = stats.Stats(self.ctx)
 

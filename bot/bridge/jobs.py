@@ -11,6 +11,10 @@ from collections.abc import Awaitable, Callable
 
 from bot.bridge import (
     audit,
+    campaign_hlr,
+    campaign_messages,
+    campaign_reading,
+    campaign_sending,
     contacts,
     data_rights,
     hlr,
@@ -54,6 +58,11 @@ JOBS: dict[JobKind, Callable[[Context, Job], Awaitable[None]]] = {
     JobKind.EXPORT_AUDIT: audit.export_audit,
     JobKind.EXPORT_NUMBER: data_rights.export_number,
     JobKind.ERASE_SLACK_POSTS: data_rights.erase_slack_posts,
+    JobKind.CAMPAIGN_READ: campaign_reading.read_campaign,
+    JobKind.CAMPAIGN_HLR: campaign_hlr.check_campaign_numbers,
+    JobKind.CAMPAIGN_SEND: campaign_sending.send_campaign_batch,
+    JobKind.CAMPAIGN_RENDER: campaign_messages.render_campaign,
+    JobKind.CAMPAIGN_RESULTS: campaign_messages.campaign_results,
     JobKind.PUBLISH_HOME: home.publish_home,
     JobKind.STATS_REPORT: stats.run_stats_report,
 }

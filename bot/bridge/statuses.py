@@ -17,7 +17,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.bridge import reactions
+from bot.bridge import campaign_progress, reactions
 from bot.bridge.card import queue_card
 from bot.bridge.context import Context
 from bot.bridge.models import StatusUpdate
@@ -146,6 +146,8 @@ async def apply_status(ctx: Context, status_update: StatusUpdate, *, source: str
             message.next_poll_at = None
         if message.conversation_id is not None:  # many-number /sms messages have no status line
             await queue_render(session, message)
+        else:  # a campaign's message shows it, a little later
+            await campaign_progress.after_status(session, message.dispatch_id)
     ctx.wake_workers()
     return True
 

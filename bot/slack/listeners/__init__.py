@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import cards, conversations, hlr, home, privacy, quiet_hours, sms, surveys, templates
+from bot.slack.listeners import campaigns, cards, conversations, hlr, home, privacy, quiet_hours, sms, surveys, templates
 
 if TYPE_CHECKING:
     from bot.bridge import Bridge
@@ -27,6 +27,7 @@ def register_listeners(app: AsyncApp, bridge: Bridge) -> None:
     privacy.register(app, bridge)
     quiet_hours.register(app, bridge)
     hlr.register(app, bridge)
+    campaigns.register(app, bridge)
     surveys.register(app, bridge)
     templates.register(app, bridge)
     home.register(app, bridge)

@@ -15,6 +15,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.bridge.models import HlrRequest
 from bot.i18n import N_, _, figure, ngettext
+from bot.slack.listeners import campaigns
 from bot.sms.command import HELP_WORDS, describe_refused, parse_recipients, split_numbers
 from bot.sms.numbers import display
 
@@ -94,6 +95,9 @@ async def handle_mention(event: dict[str, Any], *, bridge: Bridge) -> None:
     shared = event.get("files") or []
     files = [f for f in shared if _is_list(f)] or shared[:1]
     base = f"mention:{event.get('channel')}:{event.get('ts')}"
+    if files and campaigns.is_campaign(str(event.get("text") or "")):  # "@app campaign <text>" + a CSV: a dry run, nothing paid
+        await campaigns.handle_campaign_mention(event, files[0], bridge=bridge)
+        return
     if files and _CONTACTS_WORD.search(str(event.get("text") or "")):  # "@app contacts" + a CSV: names, not numbers to check
         user, channel = str(event.get("user") or ""), str(event.get("channel") or "")
         if bridge.may_send(user_id=user, channel_id=channel):  # names decide where "/sms <name>" goes
