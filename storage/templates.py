@@ -19,6 +19,7 @@ from storage.template_models import Template
 __all__ = [
     "NameTaken",
     "name_key",
+    "name_fits",
     "all_templates",
     "template_by_name",
     "template_by_id",
@@ -26,6 +27,9 @@ __all__ = [
     "change_template",
     "remove_template",
 ]
+
+
+NAME_KEY_MAX = 40  # templates.name_key's column length
 
 
 class NameTaken(ValueError):
@@ -36,6 +40,12 @@ def name_key(name: str) -> str:
     """``Dostawa-Jutro``, ``dostawa-jutro`` and ``DOSTAWA-JUTRO`` are one name; so are ``Zażółć`` and ``zazolc``."""
     decomposed = unicodedata.normalize("NFKD", name.strip().casefold().replace("ł", "l"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def name_fits(name: str) -> bool:
+    """Whether a name's compared form fits its column (``ß`` is compared as ``ss``, ``ﬃ``
+    as ``ffi``: forty letters can make a longer key, which PostgreSQL would refuse)."""
+    return len(name_key(name)) <= NAME_KEY_MAX
 
 
 async def all_templates(session: AsyncSession) -> Sequence[Template]:

@@ -70,11 +70,6 @@ class BridgeConfig:
         every channel with its own key (its conversations stay when its route is removed)."""
         return self.routes.channels | self.key_channels | {self.channel_id}
 
-    def home_channel(self, channel_id: str | None) -> str:
-        """The channel a conversation started from ``channel_id`` lives in: that channel
-        when conversations live there, else ``SLACK_CHANNEL``."""
-        return channel_id if channel_id in self.conversation_channels else self.channel_id
-
     @property
     def zone(self) -> ZoneInfo:
         """``default_timezone``: the clock of every time the bridge shows in Slack."""

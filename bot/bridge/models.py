@@ -102,6 +102,18 @@ class SmsAccepted:
     needs_confirmation: bool = False  # many numbers: nothing goes until the person confirms
     refusal: str | None = None  # a limit would be broken: nothing was stored
     quiet_question: dict[str, Any] | None = None  # inside QUIET_HOURS: held; the private question to answer with
+    parts: tuple[int, ...] = ()  # each number sent to: its own text's SMS parts, in order
+    thread_channel: str | None = None  # one number: the channel of the thread it shows in (ROUTES)
+
+    @property
+    def parts_total(self) -> int:
+        """What the sending costs: the sum of each number's own parts."""
+        return sum(self.parts)
+
+    @property
+    def parts_each(self) -> int:
+        """Every text's parts when they are alike; 0 when texts filled in per number differ (or none are sent)."""
+        return self.parts[0] if len(set(self.parts)) == 1 else 0
 
 
 @dataclass(frozen=True)

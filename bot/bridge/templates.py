@@ -17,16 +17,35 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.bridge import policy
 from bot.bridge.context import Context
 from bot.i18n import _, ngettext
 from bot.sms.numbers import PhoneE164, display
-from bot.sms.templates import Rendered, TemplateSyntaxError, first_name, render, valid_template_name, variables
+from bot.sms.templates import (
+    Rendered,
+    TemplateSyntaxError,
+    first_name,
+    render,
+    template_reference,
+    valid_template_name,
+    variables,
+)
 from bot.sms.text import SMS_MAX_CHARS, analyze, needs_utf8
 from storage import contacts
 from storage import templates as store
 from storage.models import Conversation, utcnow
 
-__all__ = ["SavedTemplate", "Filled", "ConversationTarget", "Templates", "check_template", "date_value", "list_names", "missing_sentence"]
+__all__ = [
+    "SavedTemplate",
+    "Filled",
+    "ConversationTarget",
+    "Templates",
+    "check_template",
+    "date_value",
+    "list_names",
+    "missing_sentence",
+    "settle",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +95,8 @@ def check_template(name: str, text: str) -> dict[str, str]:
         errors["name"] = _(
             "Use one word of letters and digits (- and _ allowed inside), at most {n} characters: dostawa-jutro, for example."
         ).format(n=NAME_MAX)
+    elif not store.name_fits(name):  # ß is compared as ss, ﬃ as ffi: the compared form is longer
+        errors["name"] = _("This name is too long once letters such as ß are written out; shorten it.")
     if not text.strip():
         errors["text"] = _("Write the text of the template.")
         return errors
@@ -106,6 +127,12 @@ class Templates:
     async def all(self) -> list[SavedTemplate]:
         async with self.ctx.sessions() as session:
             return [SavedTemplate(t.id, t.name, t.text) for t in await store.all_templates(session)]
+
+    @staticmethod
+    def matching(found: list[SavedTemplate], query: str) -> list[SavedTemplate]:
+        """The templates whose name or text has ``query`` in it (no case, no Polish letters); all for an empty query."""
+        wanted = store.name_key(query)
+        return [t for t in found if wanted in store.name_key(t.name) or wanted in store.name_key(t.text)] if wanted else found
 
     async def get(self, template_id: int) -> SavedTemplate | None:
         async with self.ctx.sessions() as session:
@@ -167,7 +194,11 @@ class Templates:
         return render(text, values[phone])
 
     async def fill_each(self, text: str, phones: Collection[PhoneE164], *, user_id: str) -> Filled:
-        """``text`` filled in for each number (``TemplateSyntaxError`` for a stray brace)."""
+        """``text`` filled in for each number that will be sent to (``TemplateSyntaxError``
+        for a stray brace): an opted-out number gets nothing, so it needs no values."""
+        async with self.ctx.sessions() as session:
+            opted = await policy.opted_out_among(session, list(phones))
+        phones = [p for p in phones if p not in opted]
         values = await self.values_for(phones, user_id=user_id)
         filled = Filled(texts={}, lacking={})
         for phone in phones:
@@ -180,21 +211,29 @@ class Templates:
     async def fill_text(
         self, text: str, phones: Collection[PhoneE164], *, user_id: str
     ) -> tuple[str, dict[PhoneE164, str] | None, str | None]:
-        """A typed text (the /sms form's) with its variables filled in: (the text, each number's
-        own when they differ, the sentence naming who lacks a value). Text with no variables,
-        or with braces that open none, is sent as it is."""
+        """A typed text (the /sms form's or command's) with its variables filled in, once: (the
+        text, each number's own when they differ, the sentence naming who lacks a value).
+        ``{{`` and ``}}`` become single braces even with no variable; a text whose braces
+        open no variable is sent as it is."""
         try:
-            if not phones or not variables(text):
+            if not variables(text):
+                return render(text, {}).text, None, None
+            if not phones:
                 return text, None, None
             filled = await self.fill_each(text, phones, user_id=user_id)
         except TemplateSyntaxError:
             return text, None, None
         if filled.lacking:
             return text, None, missing_sentence(filled.lacking, count=len(filled.texts))
-        distinct = set(filled.texts.values())
-        if len(distinct) == 1:
-            return distinct.pop(), None, None
-        return text, filled.texts, None
+        return (*settle(text, filled.texts), None)
+
+    async def resolve(self, text: str) -> SavedTemplate | str | None:
+        """A message that is one ``#name`` (typed in a form's text field): the template, or
+        the sentence saying there is none; None for any other text."""
+        wanted = template_reference(text)
+        if wanted is None:
+            return None
+        return await self.by_name(wanted) or await self._unknown(wanted)
 
     async def fill(self, name: str, phones: Collection[PhoneE164], *, user_id: str) -> tuple[SavedTemplate, dict[PhoneE164, str]] | str:
         """``#name`` of ``/sms``: the template and its text for each number, or the one sentence
@@ -222,16 +261,25 @@ class Templates:
         return _("There is no template “{name}”: none have been written yet; /sms templates adds one.").format(name=name)
 
 
+def settle(text: str, texts: Mapping[PhoneE164, str]) -> tuple[str, dict[PhoneE164, str] | None]:
+    """(what every number gets, None) when the filled texts are one; else (the template,
+    each number's own). No texts (every number opted out): the template, sent to nobody."""
+    distinct = set(texts.values())
+    if len(distinct) == 1:
+        return distinct.pop(), None
+    return (text, dict(texts)) if distinct else (text, None)
+
+
 def missing_sentence(lacking: Mapping[str, list[PhoneE164]], *, count: int) -> str:
-    """One sentence naming the variables with no value, and for which numbers when not for all."""
+    """One sentence naming the variables with no value, and the numbers that lack them."""
     first = next(iter(lacking))
     phones = lacking[first]
     if count == 1:
         return ngettext(
-            "Nothing was sent: {variables} has no value for this number; name the contact first, or write the text yourself.",
-            "Nothing was sent: {variables} have no value for this number; name the contact first, or write the text yourself.",
+            "Nothing was sent: {variables} has no value for {number}; name the contact first, or write the text yourself.",
+            "Nothing was sent: {variables} have no value for {number}; name the contact first, or write the text yourself.",
             len(lacking),
-        ).format(variables=list_names(lacking))
+        ).format(variables=list_names(lacking), number=display(phones[0]))
     shown = ", ".join(display(p) for p in phones[:5]) + ("…" if len(phones) > 5 else "")
     return ngettext(
         "Nothing was sent: {variable} has no value for {n} number ({numbers}); name those contacts or remove the numbers.",

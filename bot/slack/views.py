@@ -9,11 +9,22 @@ from typing import Any
 from bot.i18n import N_, _, ngettext
 from bot.sms.text import SMS_MAX_CHARS, analyze, needs_utf8
 
-__all__ = ["SMS_FORM", "TEXT_ACTION", "TEMPLATE_ACTION", "sms_form", "text_hint", "form_values", "ENCODINGS", "wire_encoding_for"]
+__all__ = [
+    "SMS_FORM",
+    "TEXT_ACTION",
+    "TEMPLATE_ACTION",
+    "PICKER_MOST",
+    "sms_form",
+    "text_hint",
+    "form_values",
+    "ENCODINGS",
+    "wire_encoding_for",
+]
 
 SMS_FORM = "sms_form"
 TEXT_ACTION = "sms_text"
 TEMPLATE_ACTION = "sms_template"
+PICKER_MOST = 100  # a static_select holds at most 100 options
 # Marked, not translated: the form passes each label through _() when it is drawn.
 ENCODINGS = {
     "auto": N_("Automatic (Unicode only when the text needs it)"),
@@ -123,7 +134,8 @@ def sms_form(
 
 def _template_picker(templates: Sequence[tuple[int, str]], chosen: int | None) -> dict[str, Any]:
     options = [
-        {"text": {"type": "plain_text", "text": f"#{name}"[:75]}, "value": str(template_id)} for template_id, name in templates[:100]
+        {"text": {"type": "plain_text", "text": f"#{name}"[:75]}, "value": str(template_id)}
+        for template_id, name in templates[:PICKER_MOST]
     ]
     picker: dict[str, Any] = {"type": "static_select", "action_id": TEMPLATE_ACTION, "options": options}
     picker["placeholder"] = {"type": "plain_text", "text": _("Start from a template")}
@@ -136,9 +148,19 @@ def _template_picker(templates: Sequence[tuple[int, str]], chosen: int | None) -
         "optional": True,
         "dispatch_action": True,
         "label": {"type": "plain_text", "text": _("Template")},
-        "hint": {"type": "plain_text", "text": _("Variables such as {first_name} are filled in for each number when it is sent.")},
+        "hint": {"type": "plain_text", "text": _hint(len(templates))},
         "element": picker,
     }
+
+
+def _hint(count: int) -> str:
+    """The picker's hint; past 100 templates, how to reach the others (by ``#name``)."""
+    said = _("Variables such as {first_name} are filled in for each number when it is sent.")
+    if count > PICKER_MOST:
+        said += " " + _("Only the first {most} of {count} templates are listed; for another, type #name as the whole message.").format(
+            most=PICKER_MOST, count=count
+        )
+    return said
 
 
 def _option(key: str) -> dict[str, Any]:

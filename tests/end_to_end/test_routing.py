@@ -139,6 +139,7 @@ async def test_sms_typed_elsewhere_to_a_teams_customer_joins_their_thread_and_nu
         parent = await a_thread(stack, SALES, "600 101 300")
         response, _hook = await stack.slack.run_command("/sms", "600 101 300 Oddzwonimy jutro", channel=GENERAL)
         assert response.status_code == 200 and "Sending" in response.text
+        assert f"<#{SALES}>" in response.text  # the answer points to the thread where it shows
         sent = await stack.until(lambda: stack.sent_to("48600101300"), what="the /sms")
         assert sent[0].sender == SALES_NUMBER  # the customer hears from the number they texted
         await stack.until(lambda: any("Oddzwonimy" in str(m.blocks) + m.text for m in stack.replies(parent)), what="in their thread")

@@ -120,8 +120,10 @@ async def test_reply_with_template_names_a_missing_variable_then_sends_the_text_
     pick = {"pick": {"template_reply_pick": {"type": "static_select", "selected_option": {"value": str(template_id)}}}}
     await stack.slack.type_in_view(view_id, ANNA, pick, block_id="pick", action_id="template_reply_pick")
     await stack.until(lambda: block(stack, view_id, "text-")["block_id"].startswith(f"text-{template_id}-"), what="the text filled in")
-    assert block(stack, view_id, "text-")["element"]["initial_value"] == f"Dzień dobry {{first_name}}, tu anna. Data: {TODAY}"
+    # The field keeps the template as written; the preview shows it filled in (Send fills it in once).
+    assert block(stack, view_id, "text-")["element"]["initial_value"] == "Dzień dobry {first_name}, tu {agent}. Data: {date}"
     text_block = block(stack, view_id, "text-")["block_id"]
+    assert f"The phone gets: “Dzień dobry {{first_name}}, tu anna. Data: {TODAY}”" in str(block(stack, view_id, "hint"))
     assert "No value for {first_name}" in str(block(stack, view_id, "hint"))
 
     refused = await stack.slack.submit_view(view_id, ANNA, {})
@@ -136,8 +138,9 @@ async def test_reply_with_template_names_a_missing_variable_then_sends_the_text_
     await name_number(stack, "+48600100200", "Anna Kowalska")
     await stack.slack.type_in_view(view_id, ANNA, pick, block_id="pick", action_id="template_reply_pick")  # picked again
     expected = f"Dzień dobry Anna, tu anna. Data: {TODAY}"
-    await stack.until(lambda: block(stack, view_id, "text-")["element"].get("initial_value") == expected, what="the new text")
-    assert block(stack, view_id, "text-")["block_id"] != text_block and "No value" not in str(block(stack, view_id, "hint"))
+    await stack.until(lambda: block(stack, view_id, "text-")["block_id"] != text_block, what="the template again")
+    assert block(stack, view_id, "text-")["element"].get("initial_value") == "Dzień dobry {first_name}, tu {agent}. Data: {date}"
+    assert f"The phone gets: “{expected}”" in str(block(stack, view_id, "hint")) and "No value" not in str(block(stack, view_id, "hint"))
     assert (await stack.slack.submit_view(view_id, ANNA, {})).status_code == 200
     assert (await stack.slack.submit_view(view_id, ANNA, {})).status_code == 200  # a double submit
     sent = await stack.until(lambda: stack.sent_to("48600100200"), what="the SMS")
@@ -166,7 +169,7 @@ async def test_sms_hash_name_fills_the_template_for_that_number(stack: SandboxSt
 
     unnamed, _ = await stack.slack.run_command("/sms", "600100201 #dostawa")
     assert unnamed.text == (
-        "Nothing was sent: {first_name} has no value for this number; name the contact first, or write the text yourself."
+        "Nothing was sent: {first_name} has no value for +48 600 100 201; name the contact first, or write the text yourself."
     )
     unknown, _ = await stack.slack.run_command("/sms", "600100201 #dostwa")
     assert unknown.text == "There is no template “dostwa”. Did you mean: #dostawa?"

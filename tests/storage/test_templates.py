@@ -58,3 +58,16 @@ async def test_two_people_saving_one_name_at_once_make_one_template(sessions: as
     assert saved.count(True) == 1
     async with sessions() as session:
         assert len(await templates.all_templates(session)) == 1
+
+
+async def test_every_name_that_fits_is_stored_and_a_longer_key_is_refused_before(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """``ß`` is compared as ``ss`` and ``ﬃ`` as ``ffi``: a name's key can outgrow its column
+    (PostgreSQL would raise DataError), so the name is refused by :func:`name_fits` first."""
+    assert not templates.name_fits("ß" * 40) and not templates.name_fits("ﬃ" * 14)
+    longest = ["ß" * 20, "ﬃ" * 13 + "a", "Zażółć" + "a" * 34]
+    assert all(templates.name_fits(name) for name in longest)
+    async with sessions() as session, session.begin():
+        for name in longest:
+            await templates.add_template(session, name=name, text="x", by="U1")
+    async with sessions() as session:
+        assert (await templates.template_by_name(session, "SS" * 20)) is not None

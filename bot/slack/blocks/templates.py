@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Sequence
+from datetime import datetime, tzinfo
 from typing import Any
 
-from bot.i18n import _, ngettext
-from bot.slack.blocks.markup import clip, escape, plain_clip
-from bot.slack.views import text_hint
+from bot.i18n import _, figure, ngettext
+from bot.slack.blocks.markup import clip, escape, plain_clip, when
+from bot.slack.blocks.sms import sms_confirm
+from bot.slack.views import PICKER_MOST, text_hint
 
 __all__ = [
     "TEMPLATES_LIST",
@@ -29,13 +31,18 @@ __all__ = [
     "REPLY_PICK_ACTION",
     "REPLY_TEXT_ACTION",
     "REPLY_BUTTON",
+    "SEARCH_ACTION",
     "TemplateRow",
     "templates_list",
     "template_form",
     "reply_form",
     "preview",
+    "more_templates",
     "text_block_id",
     "reply_button",
+    "reply_gone",
+    "uneven_ack",
+    "uneven_confirm",
 ]
 
 TEMPLATES_LIST = "templates_list"
@@ -48,6 +55,7 @@ TEXT_ACTION = "template_text"
 REPLY_PICK_ACTION = "template_reply_pick"
 REPLY_TEXT_ACTION = "template_reply_text"
 REPLY_BUTTON = "card_reply_template"
+SEARCH_ACTION = "template_search"
 _ROWS = 90  # a modal holds 100 blocks
 _BEGINNING = 120  # characters of a template's text shown in the list
 
@@ -62,9 +70,13 @@ def _context(text: str, block_id: str) -> dict[str, Any]:
     return {"type": "context", "block_id": block_id, "elements": [{"type": "mrkdwn", "text": clip(text, 3000)}]}
 
 
-def preview(text: str, missing: Sequence[str] = ()) -> str:
-    """The live hint: characters, parts and encoding, and the variables still without a value."""
+def preview(text: str, missing: Sequence[str] = (), *, typed: str | None = None) -> str:
+    """The live hint: characters, parts and encoding of ``text`` (what the phone gets), the
+    text itself when it reads otherwise than ``typed`` (variables filled in), and the
+    variables still without a value."""
     line = text_hint(text)
+    if typed is not None and text != typed and text:
+        line = _("The phone gets: “{text}”").format(text=escape(clip(text, 1500))) + "\n" + line
     if missing:
         names = escape(", ".join("{" + name + "}" for name in missing))
         line = (
@@ -79,14 +91,36 @@ def preview(text: str, missing: Sequence[str] = ()) -> str:
     return line
 
 
-def templates_list(templates: Sequence[TemplateRow], *, channel_id: str, notice: str | None = None) -> dict[str, Any]:
-    """``/sms templates``: every template (name and the beginning of its text) with Edit, and Add."""
+def templates_list(
+    templates: Sequence[TemplateRow], *, channel_id: str, notice: str | None = None, query: str = "", total: int | None = None
+) -> dict[str, Any]:
+    """``/sms templates``: every template (name and the beginning of its text) with Edit, and
+    Add; past :data:`_ROWS` (a modal holds 100 blocks) a search field finds the rest
+    (``templates`` are then those matching ``query``, ``total`` how many there are in all)."""
     blocks: list[dict[str, Any]] = []
     if notice:
         blocks.append(_context(notice, "notice"))
     add = {"type": "button", "action_id": ADD_ACTION, "text": _plain(_("Add a template")), "style": "primary", "value": "add"}
     blocks.append({"type": "actions", "block_id": "add", "elements": [add]})
-    if not templates:
+    searchable = query or (total if total is not None else len(templates)) > _ROWS
+    if searchable:
+        field: dict[str, Any] = {"type": "plain_text_input", "action_id": SEARCH_ACTION, "max_length": 100}
+        if query:
+            field["initial_value"] = query
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": "search",
+                "optional": True,
+                "dispatch_action": True,
+                "label": _plain(_("Find a template")),
+                "hint": _plain(_("A part of its name or text, then Enter; empty shows all.")),
+                "element": field,
+            }
+        )
+    if not templates and query:
+        blocks.append(_context(_("No template has “{query}” in its name or text.").format(query=escape(query)), "empty"))
+    elif not templates:
         blocks.append(
             _context(_("No templates yet. A template is a text you send often; {first_name} and {agent} are filled in for you."), "empty")
         )
@@ -97,14 +131,17 @@ def templates_list(templates: Sequence[TemplateRow], *, channel_id: str, notice:
         blocks.append({"type": "section", "block_id": f"t{template_id}", "text": {"type": "mrkdwn", "text": row}, "accessory": edit})
     if len(templates) > _ROWS:
         more = len(templates) - _ROWS
-        blocks.append(_context(ngettext("and {n} more template", "and {n} more templates", more).format(n=more), "more"))
+        said = ngettext(
+            "and {n} more template: find it by a part of its name.", "and {n} more templates: find one by a part of its name.", more
+        )
+        blocks.append(_context(said.format(n=more), "more"))
     blocks.append(
         _context(
             _("Variables: {name}, {first_name} (the contact's), {agent} (yours), {date} (today). Send one with /sms 600100200 #name."),
             "help",
         )
     )
-    return {
+    view = {
         "type": "modal",
         "callback_id": TEMPLATES_LIST,
         "private_metadata": json.dumps({"channel": channel_id}),
@@ -112,6 +149,9 @@ def templates_list(templates: Sequence[TemplateRow], *, channel_id: str, notice:
         "close": _plain(_("Done")),
         "blocks": blocks,
     }
+    if searchable:  # a modal with an input needs a submit button: it searches too
+        view["submit"] = _plain(_("Search"))
+    return view
 
 
 def template_form(*, channel_id: str, template: TemplateRow | None = None, hint: str | None = None) -> dict[str, Any]:
@@ -198,7 +238,9 @@ def reply_form(
             "close": _plain(_("Close")),
             "blocks": [_context(_("No templates yet: /sms templates adds one."), "empty")],
         }
-    options = [{"text": _plain(plain_clip(f"#{name}", 75)), "value": str(template_id)} for template_id, name, _text in templates[:100]]
+    options = [
+        {"text": _plain(plain_clip(f"#{name}", 75)), "value": str(template_id)} for template_id, name, _text in templates[:PICKER_MOST]
+    ]
     picker: dict[str, Any] = {
         "type": "static_select",
         "action_id": REPLY_PICK_ACTION,
@@ -217,8 +259,18 @@ def reply_form(
     }
     if text:
         message["initial_value"] = text
+    pick: dict[str, Any] = {
+        "type": "input",
+        "block_id": "pick",
+        "optional": True,  # a reply may be typed, or be one #name past the first 100
+        "label": _plain(_("Template")),
+        "dispatch_action": True,
+        "element": picker,
+    }
+    if len(templates) > PICKER_MOST:  # a select holds 100 options; the rest by name
+        pick["hint"] = _plain(more_templates(len(templates)))
     blocks = [
-        {"type": "input", "block_id": "pick", "label": _plain(_("Template")), "dispatch_action": True, "element": picker},
+        pick,
         {
             "type": "input",
             "block_id": text_block or text_block_id(chosen, text or ""),
@@ -237,6 +289,56 @@ def reply_form(
         "close": _plain(_("Cancel")),
         "blocks": blocks,
     }
+
+
+def reply_gone(conversation_id: int, sentence: str) -> dict[str, Any]:
+    """The reply form once its conversation is gone: only the sentence saying so."""
+    return {
+        "type": "modal",
+        "callback_id": REPLY_FORM,
+        "private_metadata": json.dumps({"c": conversation_id}),
+        "title": _plain(_("Reply with template")),
+        "close": _plain(_("Close")),
+        "blocks": [_context(sentence, "gone")],
+    }
+
+
+def more_templates(count: int) -> str:
+    """The pickers' hint past 100 templates (Slack's limit for a select)."""
+    return _("Only the first {most} of {count} templates are listed; for another, type #name as the whole message.").format(
+        most=PICKER_MOST, count=figure(count)
+    )
+
+
+def uneven_ack(numbers: int, total: int, send_at: datetime | None, zone: tzinfo, skipped: str) -> str:
+    """The /sms answer when a template filled in per number makes texts of different lengths:
+    the real number of parts, their sum (``skipped``: what :func:`sms_ack` says was left out)."""
+    said = (
+        ngettext(
+            "Scheduling for {time}: {n} number ({total} SMS parts in all, each text filled in for its number). Progress shows in this channel.",
+            "Scheduling for {time}: {n} numbers ({total} SMS parts in all, each text filled in for its number). Progress shows in this channel.",
+            numbers,
+        )
+        if send_at
+        else ngettext(
+            "Sending: {n} number ({total} SMS parts in all, each text filled in for its number). Progress shows in this channel.",
+            "Sending: {n} numbers ({total} SMS parts in all, each text filled in for its number). Progress shows in this channel.",
+            numbers,
+        )
+    )
+    time = when(send_at, zone) if send_at else ""
+    return said.format(time=time, n=figure(numbers), total=figure(total)) + (" " + skipped if skipped else "")
+
+
+def uneven_confirm(dispatch_id: int, numbers: int, total: int, text: str, skipped: str) -> dict[str, Any]:
+    """:func:`sms_confirm` for texts filled in per number with different lengths: the sum of their parts."""
+    asked = sms_confirm(dispatch_id=dispatch_id, numbers=numbers, parts=1, text=text, skipped=skipped)
+    question = ":warning: " + _(
+        "This sends *{count} SMS* ({total} SMS parts to pay for, each text filled in for its number). Nothing goes out until you press Send."
+    ).format(count=figure(numbers), total=figure(total))
+    question += (" " + skipped) if skipped else ""
+    asked["blocks"][0]["text"]["text"] = clip(question, 3000)
+    return asked
 
 
 def reply_button(value: str) -> dict[str, Any]:

@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.bridge.formatting import command_for_phone, look_up, pieces_from_text, unescape
+from bot.bridge.formatting import look_up, pieces_from_text, unescape
 from bot.bridge.models import Recipient, SmsAccepted, SmsRequest
 from bot.i18n import _
 from bot.slack import blocks, views
+from bot.slack.blocks import templates as template_blocks
 from bot.slack.blocks.contacts import CONTACTS_HELP, contacts_list, named_number
 from bot.slack.blocks.markup import escape
 from bot.slack.listeners import privacy, sms_templates, stats, templates
@@ -101,11 +102,11 @@ async def handle_sms(ack: AsyncAck, command: dict[str, Any], client: AsyncWebCli
         return
     # Slack escapes the command's text (and with should_escape wraps mentions and
     # links): the phone gets what the person meant, counted as it goes out.
-    filled = await sms_templates.command_text(parsed.text, parsed.recipients.valid, user_id=user, bridge=bridge)
+    filled = await sms_templates.command_text(parsed.text, parsed.recipients.valid, user_id=user, zone=zone, bridge=bridge)
     if isinstance(filled, str):  # "/sms 600100200 #dostawa": an unknown template, or a variable with no value
         await ack(filled)
         return
-    said, texts = filled or (await command_for_phone(parsed.text, bridge.directory, zone=zone), None)
+    said, texts = filled  # variables filled in once per number, as in the form
     encoding = wire_encoding(" ".join(texts.values()) if texts else said.sent)
     try:
         check_sms_text(said.sent, utf8=encoding == "utf-8")
@@ -196,7 +197,7 @@ async def handle_form(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
     # A template's variables, filled in for each number (bot/slack/listeners/sms_templates.py).
     text, texts, lacking = await sms_templates.form_text(values["text"], recipients.valid, user_id=user, bridge=bridge)
     errors.update({"recipients": lacking} if lacking and not errors else {})
-    every = [text, *(texts or {}).values()]
+    every = list(texts.values()) if texts else [text]  # what the phones get
     encoding = views.wire_encoding_for(" ".join(every), values["encoding"])
     try:
         check_sms_text(max(every, key=len), utf8=encoding == "utf-8")
@@ -258,13 +259,20 @@ def _confirmation(request: SmsRequest, accepted: SmsAccepted, *, zone: tzinfo) -
         .removeprefix(_("Nothing was sent."))
         .strip()
     )
+    if accepted.parts_total and not accepted.parts_each:  # texts filled in per number differ in length: their own sum
+        return template_blocks.uneven_confirm(accepted.dispatch_id, len(accepted.sending), accepted.parts_total, request.text, skipped)
     return blocks.sms_confirm(
         dispatch_id=accepted.dispatch_id,
         numbers=len(accepted.sending),
-        parts=analyze(request.text, utf8=request.encoding == "utf-8").parts,
+        parts=_parts_each(request, accepted),
         text=request.text,
         skipped=skipped,
     )
+
+
+def _parts_each(request: SmsRequest, accepted: SmsAccepted) -> int:
+    """Every number's parts when alike (as start_sms counted them; the text's own when it did not say)."""
+    return accepted.parts_each or analyze(request.text, utf8=request.encoding == "utf-8").parts
 
 
 CONTACTS_WORDS = frozenset({"contacts", "kontakty"})
@@ -304,15 +312,21 @@ async def _contacts_command(rest: str, *, user_id: str, channel_id: str, respons
 
 
 def _ack_text(bridge: Bridge, request: SmsRequest, accepted: SmsAccepted, *, names: dict[str, str] | None = None) -> str:
-    return blocks.sms_ack(
+    uneven = len(accepted.sending) > 1 and accepted.parts_total > 0 and not accepted.parts_each  # filled-in texts of several lengths
+    said = blocks.sms_ack(
         names=names or {},
-        sending=accepted.sending,
+        sending=() if uneven else accepted.sending,
         opted_out=accepted.opted_out,
         refused=accepted.refused,
         duplicates=accepted.duplicates,
-        parts=analyze(request.text, utf8=request.encoding == "utf-8").parts,
+        parts=_parts_each(request, accepted),
         send_at=request.send_at,
-        bridge_channel=bridge.config.home_channel(request.channel_id),  # where its thread is (ROUTES)
+        bridge_channel=accepted.thread_channel or bridge.config.channel_id,  # where its thread is (ROUTES)
         zone=ZoneInfo(bridge.config.default_timezone),  # DEFAULT_TIMEZONE, whatever zone the time was typed in
         again=accepted.again,
     )
+    if not uneven:
+        return said
+    skipped = said.removeprefix(_("Nothing was sent.")).strip()
+    zone = ZoneInfo(bridge.config.default_timezone)
+    return template_blocks.uneven_ack(len(accepted.sending), accepted.parts_total, request.send_at, zone, skipped)

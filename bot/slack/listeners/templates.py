@@ -25,12 +25,13 @@ from bot.slack.blocks.markup import escape
 from bot.slack.listeners import sms_templates
 from bot.slack.views import TEMPLATE_ACTION
 from bot.sms.numbers import display
-from bot.sms.templates import TemplateSyntaxError, variables
+from bot.sms.templates import Rendered, TemplateSyntaxError, variables
 from bot.sms.text import check_sms_text, wire_encoding
 
 if TYPE_CHECKING:
     from bot.bridge import Bridge
     from bot.bridge.templates import SavedTemplate
+    from bot.sms.numbers import PhoneE164
 
 __all__ = [
     "WORDS",
@@ -41,6 +42,8 @@ __all__ = [
     "handle_remove",
     "handle_template_text",
     "handle_template_form",
+    "handle_search",
+    "handle_search_submit",
     "handle_reply_button",
     "handle_reply_pick",
     "handle_reply_text",
@@ -58,6 +61,8 @@ def register(app: AsyncApp, bridge: Bridge) -> None:
     app.action(forms.REMOVE_ACTION)(partial(handle_remove, bridge=bridge))
     app.action(forms.TEXT_ACTION)(partial(handle_template_text, bridge=bridge))
     app.view(forms.TEMPLATE_FORM)(partial(handle_template_form, bridge=bridge))
+    app.action(forms.SEARCH_ACTION)(partial(handle_search, bridge=bridge))
+    app.view(forms.TEMPLATES_LIST)(partial(handle_search_submit, bridge=bridge))
     app.action(forms.REPLY_BUTTON)(partial(handle_reply_button, bridge=bridge))
     app.action(forms.REPLY_PICK_ACTION)(partial(handle_reply_pick, bridge=bridge))
     app.action(forms.REPLY_TEXT_ACTION)(partial(handle_reply_text, bridge=bridge))
@@ -184,6 +189,30 @@ async def handle_template_form(ack: AsyncAck, body: dict[str, Any], view: dict[s
     await ack(response_action="update", view=listed)
 
 
+def _query(view: dict[str, Any]) -> str:
+    return str(((_values(view).get("search") or {}).get(forms.SEARCH_ACTION) or {}).get("value") or "").strip()
+
+
+async def _found_list(bridge: Bridge, view: dict[str, Any]) -> dict[str, Any]:
+    """The list showing only the templates whose name or text has what was typed in its search field."""
+    query = _query(view)
+    everything = await bridge.templates.all()
+    found = bridge.templates.matching(everything, query)
+    return forms.templates_list(_rows(found), channel_id=str(_meta(view).get("channel") or ""), query=query, total=len(everything))
+
+
+async def handle_search(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, *, bridge: Bridge) -> None:
+    """Enter in the list's search field: the list narrows to what matches."""
+    await ack()
+    view = body.get("view") or {}
+    await client.views_update(view_id=view["id"], hash=view.get("hash"), view=await _found_list(bridge, view))
+
+
+async def handle_search_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], *, bridge: Bridge) -> None:
+    """The list's Search button (a modal with an input has a submit button): the same as Enter."""
+    await ack(response_action="update", view=await _found_list(bridge, view))
+
+
 # ---- the card's Reply with template -------------------------------------------------
 
 
@@ -201,11 +230,32 @@ def _picked(view: dict[str, Any]) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-async def _missing(bridge: Bridge, text: str, phone: Any, user_id: str) -> tuple[str, ...]:
+async def _render(bridge: Bridge, text: str, phone: PhoneE164, user_id: str) -> Rendered | str | None:
+    """What the phone gets for the reply as it stands, filled in once: a ``#name`` message is
+    that template; the sentence when there is no such template; None when a brace opens no
+    variable (then the text goes as it is)."""
+    found = await bridge.templates.resolve(text)
+    if isinstance(found, str):
+        return found
     try:
-        return (await bridge.templates.render_for(text, phone, user_id=user_id)).missing
+        return await bridge.templates.render_for(found.text if found else text, phone, user_id=user_id)
     except TemplateSyntaxError:
-        return ()  # a brace in a reply is only a brace
+        return None  # a brace in a reply is only a brace
+
+
+def _new_block(view: dict[str, Any], chosen: int | None, text: str) -> str:
+    """A text block id the field has not had just now, so a pick always replaces what was
+    typed (the same template picked again gives the same id: it alternates)."""
+    fresh = forms.text_block_id(chosen, text)
+    return fresh + "-again" if fresh == _reply_text(view)[0] else fresh
+
+
+def _who(target: Any) -> str:
+    return f"{target.name} ({display(target.phone)})" if target.name else display(target.phone)
+
+
+def _gone() -> str:
+    return _("This conversation is not known any more.")
 
 
 async def handle_reply_button(
@@ -214,53 +264,66 @@ async def handle_reply_button(
     await ack()
     pressed = card.read_card_value(action.get("value"))
     target = await bridge.templates.conversation(pressed[0]) if pressed else None
-    if pressed is None or target is None:
+    if pressed is None or target is None:  # the card outlived its conversation: said privately
+        channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")
+        if channel:
+            await bridge.tell_privately(channel_id=channel, user_id=_user(body), text=_gone())
         return
     refusal = bridge.may_send(user_id=_user(body), channel_id=target.channel_id)
     if refusal:
         await bridge.tell_privately(channel_id=target.channel_id, user_id=_user(body), text=refusal)
         return
-    who = f"{target.name} ({display(target.phone)})" if target.name else display(target.phone)
-    form = forms.reply_form(conversation_id=pressed[0], who=who, templates=_rows(await bridge.templates.all()))
+    form = forms.reply_form(conversation_id=pressed[0], who=_who(target), templates=_rows(await bridge.templates.all()))
     await client.views_open(trigger_id=body["trigger_id"], view=form)
 
 
 async def _redraw_reply(
-    client: AsyncWebClient, view: dict[str, Any], bridge: Bridge, *, user_id: str, chosen: int | None, text: str, keep: bool
+    client: AsyncWebClient,
+    view: dict[str, Any],
+    bridge: Bridge,
+    *,
+    user_id: str,
+    chosen: int | None,
+    text: str,
+    keep: bool,
+    notice: str | None = None,
 ) -> None:
-    """Redraw the reply form: ``keep`` the text block (a keystroke), or a new one with ``text`` (a pick)."""
+    """Redraw the reply form: ``keep`` the text block (a keystroke), or a new one with ``text``
+    (a pick). The field holds the text as written, variables and all; the preview shows it
+    filled in for this number, which is what Send sends (filled in once, there)."""
     conversation_id = int(_meta(view).get("c") or 0)
     target = await bridge.templates.conversation(conversation_id)
     if target is None:
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=forms.reply_gone(conversation_id, _gone()))
         return
-    missing = await _missing(bridge, text, target.phone, user_id)
-    who = f"{target.name} ({display(target.phone)})" if target.name else display(target.phone)
+    rendered = await _render(bridge, text, target.phone, user_id)
+    if isinstance(rendered, Rendered):
+        hint = forms.preview(rendered.text, rendered.missing, typed=text)
+    else:
+        hint = forms.preview(text) if rendered is None else ":warning: " + rendered + "\n" + forms.preview(text)
     form = forms.reply_form(
         conversation_id=conversation_id,
-        who=who,
+        who=_who(target),
         templates=_rows(await bridge.templates.all()),
         chosen=chosen,
         text=text,
-        hint=forms.preview(text, missing),
-        text_block=_reply_text(view)[0] if keep else None,
+        hint=(":warning: " + notice + "\n" + hint) if notice else hint,
+        text_block=_reply_text(view)[0] if keep else _new_block(view, chosen, text),
     )
     await client.views_update(view_id=view["id"], hash=view.get("hash"), view=form)
 
 
 async def handle_reply_pick(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, *, bridge: Bridge) -> None:
-    """A template picked: its text filled in for this number replaces the text field."""
+    """A template picked: its text, as written, replaces the text field; the preview fills it in."""
     await ack()
     view = body.get("view") or {}
     chosen = _picked(view)
     found = await bridge.templates.get(chosen) if chosen is not None else None
-    target = await bridge.templates.conversation(int(_meta(view).get("c") or 0))
-    if found is None or target is None:
+    if found is None:  # removed since the form was drawn: said where the preview is
+        gone = _("That template was removed meanwhile; pick another.")
+        await _redraw_reply(client, view, bridge, user_id=_user(body), chosen=None, text=_reply_text(view)[1], keep=True, notice=gone)
         return
-    try:
-        text = (await bridge.templates.render_for(found.text, target.phone, user_id=_user(body))).text
-    except TemplateSyntaxError:
-        text = found.text
-    await _redraw_reply(client, view, bridge, user_id=_user(body), chosen=chosen, text=text, keep=False)
+    await _redraw_reply(client, view, bridge, user_id=_user(body), chosen=chosen, text=found.text, keep=False)
 
 
 async def handle_reply_text(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, *, bridge: Bridge) -> None:
@@ -273,29 +336,28 @@ async def handle_reply_text(ack: AsyncAck, body: dict[str, Any], client: AsyncWe
 
 
 async def handle_reply_form(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], *, bridge: Bridge) -> None:
-    """Send: refused beside the text while a variable has no value; otherwise one SMS to the
-    conversation's number, exactly as a one-number /sms (its line shows in the thread)."""
+    """Send: refused beside the text while a variable has no value; otherwise the text filled
+    in once for the conversation's number, exactly as a one-number /sms (its line shows in the thread)."""
     user = _user(body)
     block_id, text = _reply_text(view)
     target = await bridge.templates.conversation(int(_meta(view).get("c") or 0))
     if target is None:
-        await ack(response_action="errors", errors={block_id: _("This conversation is not known any more.")})
+        await ack(response_action="errors", errors={block_id: _gone()})
         return
     refusal = bridge.may_send(user_id=user, channel_id=target.channel_id)
     if refusal:
         await ack(response_action="errors", errors={block_id: refusal})
         return
-    try:
-        rendered = await bridge.templates.render_for(text, target.phone, user_id=user)
-    except TemplateSyntaxError:
-        sent = text  # braces that open no variable are sent as they are
-    else:
-        if rendered.missing:
-            names = ", ".join("{" + name + "}" for name in rendered.missing)
-            said = _("No value for {variables} for this number: write it in, or take it out.").format(variables=names)
-            await ack(response_action="errors", errors={block_id: said})
-            return
-        sent = rendered.text
+    rendered = await _render(bridge, text, target.phone, user)
+    if isinstance(rendered, str):  # "#name" of no template
+        await ack(response_action="errors", errors={block_id: rendered})
+        return
+    if rendered is not None and rendered.missing:
+        names = ", ".join("{" + name + "}" for name in rendered.missing)
+        said = _("No value for {variables} for this number: write it in, or take it out.").format(variables=names)
+        await ack(response_action="errors", errors={block_id: said})
+        return
+    sent = text if rendered is None else rendered.text  # braces that open no variable are sent as they are
     encoding = wire_encoding(sent)
     try:
         check_sms_text(sent, utf8=encoding == "utf-8")

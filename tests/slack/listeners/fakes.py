@@ -91,10 +91,6 @@ class FakeConfig:
     channel_id: str = "C0BRIDGE"
     default_timezone: str = "Europe/Warsaw"
 
-    def home_channel(self, channel_id: str | None) -> str:
-        """No ROUTES: every conversation lives in the bridge channel."""
-        return self.channel_id
-
 
 class FakeTemplates:
     """``bridge.templates`` with none written: the /sms form shows no picker."""
