@@ -1,9 +1,10 @@
 """Each person's settings and what their Home tab lists, and the debounce of its republishing.
 
-A Home tab is republished by a job per person. :func:`queue_homes` lets at most one
-such job wait per person (``home_due_at``), not sooner than a few seconds after the
-last publish, and only for people who opened the tab at least once: a burst of
-changes costs each person one publish.
+A Home tab is republished by a job per person. :func:`queue_homes` and
+:func:`queue_everyone` let at most one such job wait per person (``home_due_at``), not
+sooner than a gap after the last publish, and only for people who opened the tab: a
+burst of changes costs each person one publish. Everyone's republishes are also spread
+over time, one every so often across all people, by the jobs' ``run_after``.
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ from storage.people_models import HomeMark, PersonSettings
 __all__ = [
     "HomeConversation",
     "MarkChange",
+    "home_forgotten",
     "home_opened",
     "home_published",
     "mark_conversation",
     "mention_choices",
     "my_conversations",
+    "open_channels",
+    "queue_everyone",
     "queue_homes",
     "set_mention",
     "take_due",
@@ -103,34 +107,93 @@ def _free(now: datetime) -> ColumnElement[bool]:
     return or_(PersonSettings.home_due_at.is_(None), PersonSettings.home_due_at < now - STALE_DUE)
 
 
-async def queue_homes(session: AsyncSession, users: Collection[str] | None, *, now: datetime, gap: float) -> list[tuple[str, datetime]]:
-    """Claim a republish for each of ``users`` (None: everyone who opened the tab) that
-    has none waiting: (person, when it may run). People who never opened the tab, and
-    those whose republish is queued already, are left out."""
-    query = select(PersonSettings.user_id, PersonSettings.home_published_at).where(PersonSettings.home_opened_at.is_not(None), _free(now))
-    if users is not None:
-        if not users:
-            return []
-        query = query.where(PersonSettings.user_id.in_(set(users)))
-    else:
-        query = query.order_by(PersonSettings.home_opened_at.desc()).limit(EVERYONE_LIMIT)
-    claimed = []
-    for user_id, published in (await session.execute(query)).all():
-        due = max(now, published + timedelta(seconds=gap)) if published is not None else now
-        result = await session.execute(
-            update(PersonSettings)
-            .where(PersonSettings.user_id == user_id, _free(now))
-            .values(home_due_at=due)
-            .execution_options(synchronize_session=False)
+async def _claim(session: AsyncSession, user_id: str, due: datetime, now: datetime, *, replacing: datetime | None = None) -> bool:
+    """Set the person's queued republish to ``due``: if none waits, or (``replacing``) in place of that later one."""
+    waits = PersonSettings.home_due_at == replacing if replacing is not None else _free(now)
+    result = await session.execute(
+        update(PersonSettings)
+        .where(PersonSettings.user_id == user_id, waits)
+        .values(home_due_at=due)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+
+
+async def queue_homes(session: AsyncSession, users: Collection[str], *, now: datetime, gap: float) -> list[tuple[str, datetime]]:
+    """Claim a republish of these people's tabs, each not sooner than ``gap`` seconds after
+    its last publish: (person, when it may run). People who never opened the tab are left
+    out; one whose republish is queued for later has it brought forward (its job, when it
+    comes, finds another due and does nothing: :func:`take_due`)."""
+    if not users:
+        return []
+    rows = await session.execute(
+        select(PersonSettings.user_id, PersonSettings.home_published_at, PersonSettings.home_due_at).where(
+            PersonSettings.home_opened_at.is_not(None), PersonSettings.user_id.in_(set(users))
         )
-        if result.rowcount == 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+    )
+    claimed = []
+    for user_id, published, queued in rows.all():
+        due = max(now, published + timedelta(seconds=gap)) if published is not None else now
+        waiting = queued if queued is not None and queued >= now - STALE_DUE else None  # a republish queued, not lost
+        if (waiting is None or waiting > due) and await _claim(session, user_id, due, now, replacing=waiting):
             claimed.append((str(user_id), due))
     return claimed
 
 
-async def take_due(session: AsyncSession, user_id: str) -> None:
-    """The republish job starts: a change from now on queues another one."""
+async def queue_everyone(
+    session: AsyncSession, *, now: datetime, gap: float, opened_since: datetime, interval: float
+) -> list[tuple[str, datetime]]:
+    """Claim a republish of the tab of everyone who opened it since ``opened_since`` (the
+    latest ``EVERYONE_LIMIT``) and has none queued: each not sooner than ``gap`` seconds
+    after its last publish, and all of them ``interval`` seconds apart, after the latest
+    republish already queued (the queue keeps the pace: nobody sleeps)."""
+    query = (
+        select(PersonSettings.user_id, PersonSettings.home_published_at)
+        .where(PersonSettings.home_opened_at >= opened_since, _free(now))
+        .order_by(PersonSettings.home_opened_at.desc())
+        .limit(EVERYONE_LIMIT)
+    )
+    wanted = sorted(
+        (
+            (max(now, published + timedelta(seconds=gap)) if published is not None else now, str(user_id))
+            for user_id, published in (await session.execute(query)).all()
+        ),
+    )
+    if not wanted:
+        return []
+    latest = await session.scalar(select(func.max(PersonSettings.home_due_at)).where(PersonSettings.home_due_at >= now - STALE_DUE))
+    step = timedelta(seconds=interval)
+    previous = latest if latest is not None else now - step
+    claimed = []
+    for earliest, user_id in wanted:
+        due = max(earliest, previous + step)
+        if await _claim(session, user_id, due, now):
+            claimed.append((user_id, due))
+            previous = due
+    return claimed
+
+
+async def take_due(session: AsyncSession, user_id: str, due: datetime | None = None) -> bool:
+    """The republish job queued for ``due`` starts: a change from now on queues another one.
+    False when another republish, queued for another time, replaced it (that one does the
+    work); none queued (this job's own earlier try failed, or the replacing one ran): it runs."""
+    if due is not None:
+        queued = await session.scalar(select(PersonSettings.home_due_at).where(PersonSettings.user_id == user_id))
+        if queued is not None and abs((queued - due).total_seconds()) > 0.001:
+            return False
     await session.execute(update(PersonSettings).where(PersonSettings.user_id == user_id).values(home_due_at=None))
+    return True
+
+
+async def home_forgotten(session: AsyncSession, user_id: str) -> None:
+    """Slack says the person is gone: their tab is not published again until they open it."""
+    await session.execute(update(PersonSettings).where(PersonSettings.user_id == user_id).values(home_opened_at=None, home_due_at=None))
+
+
+async def open_channels(session: AsyncSession) -> set[str]:
+    """The channels that have an open conversation (the Home tabs list nothing else)."""
+    rows = await session.scalars(select(Conversation.channel_id).where(Conversation.state != ConversationState.CLOSED).distinct())
+    return {str(c) for c in rows.all()}
 
 
 async def home_published(session: AsyncSession, user_id: str, *, at: datetime) -> None:
@@ -192,13 +255,20 @@ async def _listed(
     return found, int(total or 0)
 
 
-async def my_conversations(session: AsyncSession, user_id: str, *, limit: int) -> tuple[list[HomeConversation], int]:
-    """The person's open conversations, the latest message first (at most ``limit``), and how many there are."""
-    where = (Conversation.owner == user_id, Conversation.state != ConversationState.CLOSED)
+async def my_conversations(
+    session: AsyncSession, user_id: str, *, limit: int, channels: Collection[str]
+) -> tuple[list[HomeConversation], int]:
+    """The person's open conversations in ``channels``, the latest message first (at most ``limit``), and how many there are."""
+    where = (Conversation.owner == user_id, Conversation.state != ConversationState.CLOSED, Conversation.channel_id.in_(set(channels)))
     return await _listed(session, where, (_last_at().desc(), Conversation.id.desc()), limit)
 
 
-async def waiting_for_us(session: AsyncSession, *, limit: int) -> tuple[list[HomeConversation], int]:
-    """Conversations whose customer waits for an answer, the longest waiting first, and how many."""
-    where = (Conversation.waiting_since.is_not(None), Conversation.state.in_(_WAITING), Conversation.snoozed_until.is_(None))
+async def waiting_for_us(session: AsyncSession, *, limit: int, channels: Collection[str]) -> tuple[list[HomeConversation], int]:
+    """Conversations in ``channels`` whose customer waits for an answer, the longest waiting first, and how many."""
+    where = (
+        Conversation.waiting_since.is_not(None),
+        Conversation.state.in_(_WAITING),
+        Conversation.snoozed_until.is_(None),
+        Conversation.channel_id.in_(set(channels)),
+    )
     return await _listed(session, where, (Conversation.waiting_since, Conversation.id), limit)

@@ -7,14 +7,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
-from bot.sandbox.slack import SlackMessage
+from bot.bridge import home as bridge_home
+from bot.sandbox.slack import SlackConfig, SlackMessage
 from bot.sandbox.stack import SandboxStack
 from storage.people_models import PersonSettings
-from tests.support import open_thread, stored
+from tests.support import StackFactory, open_thread, stored
 
 ANNA, PIOTR = "U0ANNA", "U0PIOTR"
+BRIDGE, SERVICE = "C0SMSBRIDGE", "G0SERWIS"  # SERVICE: a private channel only Anna (and the app) is in
 MENTION = "home_mention_follow_up"
 
 
@@ -105,3 +108,71 @@ async def test_a_tab_slack_refuses_is_logged_not_retried(stack: SandboxStack) ->
     await stack.drain()
     refusals = [c for c in stack.slack.calls if c.method == "views.publish" and c.error == "user_not_found"]
     assert len(refusals) == 1 and stack.slack.home_of(ANNA) is None
+    [settings] = await stored(stack, select(PersonSettings).where(PersonSettings.user_id == ANNA))
+    assert settings.home_opened_at is None  # not kept up to date any more: the log said so once
+
+    await open_thread(stack, "48600100201")  # a new wait republishes everyone's tab, but hers no more
+    await stack.drain()
+    assert len([c for c in stack.slack.calls if c.method == "views.publish"]) == 1
+
+
+def private_routed(make_stack: StackFactory, **settings: object) -> SandboxStack:
+    slack = SlackConfig(
+        channels={BRIDGE: "sms-bridge", SERVICE: "serwis", "C0GENERAL": "general"},
+        members={SERVICE: ["U0BRIDGEBOT", ANNA]},
+    )
+    return make_stack(slack=slack, settings={"routes": f"Serwis={SERVICE}", **settings})
+
+
+async def test_a_tab_lists_only_the_conversations_of_channels_its_person_is_in(make_stack: StackFactory) -> None:
+    async with private_routed(make_stack) as stack:
+        await stack.phone_texts("48600100301", "Serwis: drukarka nie drukuje")  # routed to the private channel
+        await stack.until(lambda: stack.slack.top_level(SERVICE), what="the thread in the private channel")
+        await open_thread(stack, "48600100200")  # and one in the bridge channel, everyone's
+        await stack.drain()
+        for user in (ANNA, PIOTR):
+            await stack.slack.open_home(user)
+        await stack.until(lambda: stack.slack.home_of(ANNA) and stack.slack.home_of(PIOTR), what="both tabs")
+        anna, piotr = home(stack, ANNA), home(stack, PIOTR)
+        assert "Waiting for us (2)" in anna and "+48 600 100 301" in anna and "+48 600 100 200" in anna
+        assert "Waiting for us (1)" in piotr and "+48 600 100 301" not in piotr and "+48 600 100 200" in piotr
+        asked = [c for c in stack.slack.calls if c.method == "conversations.members"]
+        assert {c.params.get("channel") for c in asked} == {BRIDGE, SERVICE} and len(asked) == 2  # kept: asked once a channel
+
+
+async def test_someone_outside_sms_allowed_users_sees_one_sentence(make_stack: StackFactory) -> None:
+    async with make_stack(settings={"sms_allowed_users": ANNA}) as stack:
+        await open_thread(stack)
+        await stack.slack.open_home(PIOTR)
+        await stack.until(lambda: stack.slack.home_of(PIOTR), what="Piotr's tab")
+        shown = home(stack, PIOTR)
+        assert "shown only to people who may send SMS from Slack; ask an admin to add you" in shown
+        assert "+48 600 100 200" not in shown and "Waiting for us" not in shown
+        assert len((stack.slack.home_of(PIOTR) or {})["blocks"]) == 1
+
+
+async def test_a_long_wait_list_ends_with_how_many_more(stack: SandboxStack) -> None:
+    for n in range(22):
+        await stack.phone_texts(f"4860010{n:04d}", "Dzień dobry")
+    await stack.drain(timeout=60)
+    await stack.slack.open_home(ANNA)
+    await stack.until(lambda: stack.slack.home_of(ANNA), what="Anna's tab")
+    shown = home(stack, ANNA)
+    waiting = shown.split("Waiting for us")[1].split("Today")[0]
+    assert "Waiting for us (22)" in shown and "…and 2 more" in waiting
+    assert waiting.count("+48 600 10") == 20 and "+48 600 100 000" in waiting and "+48 600 100 021" not in waiting  # the oldest 20
+
+
+async def test_a_new_wait_republishes_the_tab_of_everyone_who_opened_it(stack: SandboxStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bridge_home, "EVERYONE_GAP_SECONDS", 1.0)  # 60 s in production: the test would wait a minute
+    await open_thread(stack)
+    for user in (ANNA, PIOTR):
+        await stack.slack.open_home(user)
+    await stack.until(lambda: "Waiting for us (1)" in home(stack, ANNA) and "Waiting for us (1)" in home(stack, PIOTR), what="tabs")
+
+    await open_thread(stack, "48600100201")  # a new SMS: a new wait on everyone's list
+    for user in (ANNA, PIOTR):
+        await stack.until(lambda u=user: "Waiting for us (2)" in home(stack, u), what=f"the new wait on {user}'s tab")  # type: ignore[misc]
+    await stack.drain()
+    assert publishes(stack, ANNA) == 2 and publishes(stack, PIOTR) == 2  # once opened, once for the new wait
+    assert stack.slack.home_of("U0KASIA") is None  # she never opened it

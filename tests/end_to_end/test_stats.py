@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from PIL import Image
+from sqlalchemy import select
 
 from bot.sandbox.stack import SandboxStack
-from tests.support import open_thread
+from storage.models import Message
+from tests.support import open_thread, stored
 
 GENERAL = "C0GENERAL"
 
@@ -38,9 +39,23 @@ async def test_stats_posts_the_figures_a_csv_and_a_chart_where_it_was_typed(stac
     assert {f.channel for f in files.values()} == {GENERAL}
     rows = files["csv"].content.decode("utf-8-sig").splitlines()
     assert rows[0] == "day;in;out;SMS parts;delivered;failed;opt-outs" and len(rows) == 31
-    today = datetime.now(ZoneInfo(stack.settings().default_timezone)).date()  # the report's days are DEFAULT_TIMEZONE's
-    last = rows[-1].split(";")
-    assert last[:4] == [today.isoformat(), "1", "1", "1"] and all(r.split(";")[1:] == ["0"] * 6 for r in rows[1:-1])
+    # The report's days are DEFAULT_TIMEZONE's; each message counts on the day it was stored on
+    # (run across midnight, the message and its answer, or the report, fall on different days).
+    zone = ZoneInfo(stack.settings().default_timezone)
+    expected: dict[str, list[int]] = {}
+    for m in await stored(stack, select(Message)):
+        figures = expected.setdefault(m.created_at.astimezone(zone).date().isoformat(), [0, 0, 0])
+        figures[0 if m.direction == "in" else 1] += 1
+        figures[2] += m.parts if m.direction == "out" else 0
+    assert sum(f[0] for f in expected.values()) == 1 and sum(f[1] for f in expected.values()) == 1
+    for row in rows[1:]:
+        day, *cells = row.split(";")
+        if day in expected:
+            assert cells[:3] == [str(n) for n in expected.pop(day)]
+        else:
+            assert cells == ["0"] * 6
+    assert not expected  # every message's day is in the report
+    assert max(rows[1:]).split(";")[0] == rows[-1].split(";")[0]  # the days in order, the last one the report's today
 
     png = files["png"].content
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and 2_000 < len(png) < 500_000

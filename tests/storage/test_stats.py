@@ -102,17 +102,67 @@ async def test_home_lists_and_the_debounce_of_its_publishing(sessions: async_ses
     await crafted(sessions)
     now = datetime(2026, 11, 1, 12, tzinfo=UTC)
     async with sessions() as session, session.begin():
-        mine, total = await people.my_conversations(session, "U0ANNA", limit=20)
-        waiting, waiting_total = await people.waiting_for_us(session, limit=20)
+        assert await people.open_channels(session) == {"C1"}
+        mine, total = await people.my_conversations(session, "U0ANNA", limit=20, channels={"C1"})
+        waiting, waiting_total = await people.waiting_for_us(session, limit=20, channels={"C1"})
         assert [c.phone for c in mine] == ["+48600100201"] and total == 1
         assert [c.phone for c in waiting] == ["+48600100203"] and waiting_total == 1
+        assert await people.waiting_for_us(session, limit=20, channels={"C2"}) == ([], 0)  # another channel's member sees none
+        assert await people.my_conversations(session, "U0ANNA", limit=20, channels=()) == ([], 0)
         assert await people.queue_homes(session, ["U0ANNA"], now=now, gap=3.0) == []  # never opened: nothing to keep up to date
         await people.home_opened(session, "U0ANNA", at=now)
         await people.home_opened(session, "U0PIOTR", at=now)
         assert await people.queue_homes(session, ["U0ANNA"], now=now, gap=3.0) == [("U0ANNA", now)]
-        assert await people.queue_homes(session, None, now=now, gap=3.0) == [("U0PIOTR", now)]  # Anna's waits already
-        await people.take_due(session, "U0ANNA")
+        everyone = await people.queue_everyone(session, now=now, gap=60.0, opened_since=now - timedelta(days=7), interval=1.0)
+        assert everyone == [("U0PIOTR", now + timedelta(seconds=1))]  # Anna's waits already; one a second after hers
+        assert await people.take_due(session, "U0ANNA", now)
         await people.home_published(session, "U0ANNA", at=now)
         assert await people.queue_homes(session, ["U0ANNA"], now=now, gap=3.0) == [("U0ANNA", now + timedelta(seconds=3))]
         await people.set_mention(session, "U0ANNA", False, at=now)
         assert await people.mention_choices(session, ["U0ANNA", "U0PIOTR", "U0KASIA"]) == {"U0ANNA": False, "U0PIOTR": None}
+
+
+async def test_everyones_republish_is_paced_and_reaches_only_recent_openers(sessions: async_sessionmaker[AsyncSession]) -> None:
+    now = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    since = now - timedelta(days=7)
+    async with sessions() as session, session.begin():
+        for n in range(5):
+            await people.home_opened(session, f"U{n}", at=now - timedelta(hours=n))
+        await people.home_opened(session, "U0OLD", at=now - timedelta(days=8))  # not opened for a week: left alone
+        await people.home_published(session, "U0", at=now - timedelta(seconds=10))  # published lately: its gap first
+        claimed = await people.queue_everyone(session, now=now, gap=60.0, opened_since=since, interval=1.0)
+        assert [who for who, _ in claimed] == ["U1", "U2", "U3", "U4", "U0"]
+        dues = [due for _, due in claimed]
+        assert dues[:4] == [now + timedelta(seconds=s) for s in range(4)]  # one a second across all people
+        assert dues[4] == now + timedelta(seconds=50)  # 60 s after U0's last publish
+        # A second change finds every republish queued: nothing more.
+        assert await people.queue_everyone(session, now=now, gap=60.0, opened_since=since, interval=1.0) == []
+        # The next everyone-republish, once these ran, starts after the latest queued one.
+        for who, due in claimed[:4]:
+            assert await people.take_due(session, who, due)
+        later = await people.queue_everyone(session, now=now, gap=60.0, opened_since=since, interval=1.0)
+        assert later[0] == ("U1", now + timedelta(seconds=51))
+
+
+async def test_an_owner_change_brings_a_paced_republish_forward(sessions: async_sessionmaker[AsyncSession]) -> None:
+    now = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    async with sessions() as session, session.begin():
+        await people.home_opened(session, "U0ANNA", at=now)
+        await people.home_published(session, "U0ANNA", at=now - timedelta(seconds=30))
+        [(_, paced)] = await people.queue_everyone(session, now=now, gap=60.0, opened_since=now - timedelta(days=7), interval=1.0)
+        assert paced == now + timedelta(seconds=30)
+        assert await people.queue_homes(session, ["U0ANNA"], now=now, gap=3.0) == [("U0ANNA", now)]  # she took one: now
+        assert not await people.take_due(session, "U0ANNA", paced)  # the paced job finds itself replaced
+        assert await people.take_due(session, "U0ANNA", now)
+        assert await people.take_due(session, "U0ANNA", now)  # its retry, after Slack said 429, runs again
+
+
+async def test_a_person_slack_says_is_gone_is_not_republished(sessions: async_sessionmaker[AsyncSession]) -> None:
+    now = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    async with sessions() as session, session.begin():
+        await people.home_opened(session, "U0ANNA", at=now)
+        await people.home_forgotten(session, "U0ANNA")
+        assert await people.queue_homes(session, ["U0ANNA"], now=now, gap=3.0) == []
+        assert await people.queue_everyone(session, now=now, gap=60.0, opened_since=now - timedelta(days=7), interval=1.0) == []
+        await people.home_opened(session, "U0ANNA", at=now)  # she opens it again: kept up to date again
+        assert await people.queue_homes(session, ["U0ANNA"], now=now, gap=3.0) == [("U0ANNA", now)]

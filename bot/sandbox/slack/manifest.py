@@ -33,6 +33,7 @@ SCOPES: dict[str, str | tuple[str, str, str]] = {  # a tuple: for public, privat
     "conversations.replies": ("channels:history", "groups:history", "im:history"),
     "conversations.history": ("channels:history", "groups:history", "im:history"),
     "conversations.info": ("channels:read", "groups:read", "im:read"),
+    "conversations.members": ("channels:read", "groups:read", "im:read"),
     "conversations.open": "im:write",
     "users.info": "users:read",
     "users.list": "users:read",

@@ -31,6 +31,7 @@ from bot.sandbox.slack.content import (
 )
 from bot.sandbox.slack.home_tab import views_publish
 from bot.sandbox.slack.limits import view_problems
+from bot.sandbox.slack.members import channel_members
 from bot.sandbox.slack.records import SlackFile, SlackMessage
 from bot.sandbox.slack.state import SlackState
 
@@ -357,6 +358,7 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         "conversations.replies": replies,
         "conversations.history": history,
         "conversations.info": conversations_info,
+        "conversations.members": channel_members(config),
         "users.info": users_info,
         "users.list": users_list,
         "conversations.open": conversations_open,

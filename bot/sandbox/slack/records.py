@@ -38,6 +38,9 @@ class SlackConfig:
     channels: dict[str, str] = field(default_factory=lambda: {"C0SMSBRIDGE": "sms-bridge", "C0GENERAL": "general"})
     # Channels the app has not been invited to: conversations.info says is_member false.
     not_joined: set[str] = field(default_factory=set)
+    # Who is in each channel (conversations.members); a channel not named here has every
+    # member of the workspace, and the app unless it is in ``not_joined``.
+    members: dict[str, list[str]] = field(default_factory=dict)
     # Members of the workspace: id → full name (``real_name``), and the display names they
     # chose ("" when they chose none, as Piotr: clients then show the full name).
     users: dict[str, str] = field(

@@ -56,6 +56,7 @@ class HomeView:
     today_parts: int = 0
     mention: bool = True  # the setting in force
     mention_chosen: bool = False  # the person chose it (else the installation's default)
+    refused: str | None = None  # why the person sees no conversations (not on SMS_ALLOWED_USERS): all the tab says
 
 
 def waited(since: datetime, now: datetime) -> str:
@@ -152,6 +153,8 @@ def _settings(view: HomeView) -> list[dict[str, Any]]:
 
 def home_view(view: HomeView) -> dict[str, Any]:
     """The Home tab of ``view.user_id`` (a ``views.publish`` view)."""
+    if view.refused is not None:
+        return {"type": "home", "callback_id": "mprofi_home", "blocks": sections(escape(view.refused))}
     divider = {"type": "divider"}
     blocks = [*_mine(view), divider, *_waiting(view), divider, *_today(view), divider, *_settings(view)]
     return {"type": "home", "callback_id": "mprofi_home", "blocks": blocks}
