@@ -8,13 +8,14 @@ held in Python at once.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, Row, and_, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.campaign_models import Campaign, CampaignRow, RowKind
+from storage.campaign_models import Campaign, CampaignRow, CampaignState, RowKind
 from storage.models import Message
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "delete_rows",
     "queued_messages",
     "add_messages",
+    "expire_dry_run",
+    "cancel_scheduled",
 ]
 
 
@@ -44,12 +47,16 @@ async def add_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Non
         await session.execute(insert(CampaignRow), list(rows))
 
 
-async def move_state(session: AsyncSession, campaign_id: int, *, from_states: Collection[str], to: str, **values: Any) -> bool:
-    """Move a campaign on only from one of ``from_states``: of two presses of one button,
-    one wins and the other finds the state already moved. True when this one moved it."""
+async def move_state(
+    session: AsyncSession, campaign_id: int, *, from_states: Collection[str], to: str, shown_plain: bool | None = None, **values: Any
+) -> bool:
+    """Move a campaign on only from one of ``from_states`` (and, given ``shown_plain``, only
+    while its texts are still as the pressed message showed them): of two presses of one
+    button, one wins and the other finds the campaign already moved. True when this one moved it."""
+    same = () if shown_plain is None else (Campaign.plain.is_(shown_plain),)
     result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]  # an UPDATE's result is a CursorResult
         update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.state.in_(list(from_states)))
+        .where(Campaign.id == campaign_id, Campaign.state.in_(list(from_states)), *same)
         .values(state=to, **values)
         .execution_options(synchronize_session=False)
     )
@@ -57,13 +64,16 @@ async def move_state(session: AsyncSession, campaign_id: int, *, from_states: Co
 
 
 async def mark_duplicates(session: AsyncSession, campaign_id: int) -> int:
-    """Every line whose number an earlier line has already: a duplicate (the first one
-    stays what it was). How many."""
+    """Every line of a number but the one kept: a duplicate. The number's first line that
+    can be sent is kept (else its first line), so a broken first line does not leave the
+    number with nothing. How many."""
     earlier = aliased(CampaignRow)
-    first = select(func.min(earlier.id)).where(earlier.campaign_id == campaign_id, earlier.phone == CampaignRow.phone).scalar_subquery()
+    same = (earlier.campaign_id == campaign_id, earlier.phone == CampaignRow.phone)
+    first_valid = select(func.min(earlier.id)).where(*same, earlier.kind == RowKind.VALID).scalar_subquery()
+    first = select(func.min(earlier.id)).where(*same).scalar_subquery()
     result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]  # an UPDATE's result is a CursorResult
         update(CampaignRow)
-        .where(CampaignRow.campaign_id == campaign_id, CampaignRow.phone.is_not(None), CampaignRow.id > first)
+        .where(CampaignRow.campaign_id == campaign_id, CampaignRow.phone.is_not(None), CampaignRow.id != func.coalesce(first_valid, first))
         .values(kind=RowKind.DUPLICATE)
         .execution_options(synchronize_session=False)
     )
@@ -72,7 +82,7 @@ async def mark_duplicates(session: AsyncSession, campaign_id: int) -> int:
 
 async def counts(session: AsyncSession, campaign_id: int) -> dict[str, int]:
     """Lines by kind, and of the valid ones: ``parts``, ``plain_parts``, ``unicode`` (texts
-    that need utf-8) and ``unicode_parts`` (their parts)."""
+    that need utf-8), ``unicode_parts`` (their parts) and ``abroad`` (numbers outside Poland)."""
     by_kind = select(CampaignRow.kind, func.count()).where(CampaignRow.campaign_id == campaign_id).group_by(CampaignRow.kind)
     found = {str(kind): int(n) for kind, n in (await session.execute(by_kind)).all()}
     sums = select(
@@ -80,9 +90,17 @@ async def counts(session: AsyncSession, campaign_id: int) -> dict[str, int]:
         func.coalesce(func.sum(CampaignRow.plain_parts), 0),
         func.coalesce(func.sum(case((CampaignRow.unicode, 1), else_=0)), 0),
         func.coalesce(func.sum(case((CampaignRow.unicode, CampaignRow.parts), else_=0)), 0),
+        func.coalesce(func.sum(case((CampaignRow.phone.like("+48%"), 0), else_=1)), 0),
     ).where(CampaignRow.campaign_id == campaign_id, CampaignRow.kind == RowKind.VALID)
-    parts, plain, unicode, unicode_parts = (await session.execute(sums)).one()
-    return {**found, "parts": int(parts), "plain_parts": int(plain), "unicode": int(unicode), "unicode_parts": int(unicode_parts)}
+    parts, plain, unicode, unicode_parts, abroad = (await session.execute(sums)).one()
+    return {
+        **found,
+        "parts": int(parts),
+        "plain_parts": int(plain),
+        "unicode": int(unicode),
+        "unicode_parts": int(unicode_parts),
+        "abroad": int(abroad),
+    }
 
 
 async def samples(session: AsyncSession, campaign_id: int, *, limit: int = 3) -> Sequence[Row[str | None, str]]:
@@ -227,3 +245,27 @@ async def queued_messages(session: AsyncSession, dispatch_id: int, size: int) ->
     """Messages of the campaign that a refused call (nothing accepted) left to send again."""
     query = select(Message).where(Message.dispatch_id == dispatch_id, Message.status == "queued").order_by(Message.id).limit(size)
     return (await session.scalars(query)).all()
+
+
+async def expire_dry_run(session: AsyncSession, campaign_id: int, *, made_before: datetime) -> bool:
+    """A dry run (``ready``) read before ``made_before`` is over: cancelled, marked expired, so
+    retention clears its lines like a finished campaign's. True when this call expired it."""
+    result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]  # an UPDATE's result is a CursorResult
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.state == CampaignState.READY, Campaign.created_at < made_before)
+        .values(state=CampaignState.CANCELLED, detail="expired")
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+async def cancel_scheduled(session: AsyncSession, campaign_id: int, *, now: datetime, by: str) -> bool:
+    """A scheduled campaign whose time has not come yet (nothing of it has gone): cancelled.
+    True when this call cancelled it."""
+    result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]  # an UPDATE's result is a CursorResult
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.state == CampaignState.SENDING, Campaign.send_at > now)
+        .values(state=CampaignState.CANCELLED, sent_by=by)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)

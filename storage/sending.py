@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.campaign_models import Campaign, CampaignRow, CampaignState, RowKind
 from storage.kinds import MessageStatus
 from storage.models import Conversation, Dispatch, Message, OptOut
 from storage.privacy import number_hash
@@ -26,6 +27,25 @@ def _counted(since: datetime) -> tuple[ColumnElement[bool], ...]:
 async def sent_by_user_since(session: AsyncSession, user_id: str, since: datetime) -> int:
     """SMS a person sent (or queued) since ``since``, from threads and /sms alike."""
     query = select(func.count()).select_from(Message).where(*_counted(since), Message.author == user_id)
+    return int(await session.scalar(query) or 0) + await _campaigns_to_come(session, since, Campaign.sent_by == user_id)
+
+
+async def _campaigns_to_come(session: AsyncSession, since: datetime, whose: ColumnElement[bool]) -> int:
+    """Lines of campaigns being sent (now, or within the hour) that have no message yet:
+    their messages are made a batch at a time, so two campaigns pressed close together
+    would otherwise both pass the limit."""
+    query = (
+        select(func.count())
+        .select_from(CampaignRow)
+        .join(Campaign, Campaign.id == CampaignRow.campaign_id)
+        .where(
+            whose,
+            Campaign.state == CampaignState.SENDING,
+            or_(Campaign.send_at.is_(None), Campaign.send_at < since + timedelta(hours=2)),
+            CampaignRow.kind == RowKind.VALID,
+            CampaignRow.message_id.is_(None),
+        )
+    )
     return int(await session.scalar(query) or 0)
 
 
@@ -34,7 +54,7 @@ async def sent_by_channel_since(session: AsyncSession, channel_id: str, since: d
     from_dispatches = select(func.count()).select_from(Message).join(Dispatch, Message.dispatch_id == Dispatch.id)
     sent = int(await session.scalar(from_dispatches.where(*_counted(since), Dispatch.channel_id == channel_id)) or 0)
     replies = select(func.count()).select_from(Message).where(*_counted(since), Message.slack_channel == channel_id)
-    return sent + int(await session.scalar(replies) or 0)
+    return sent + int(await session.scalar(replies) or 0) + await _campaigns_to_come(session, since, Campaign.channel_id == channel_id)
 
 
 async def opted_out_among(session: AsyncSession, numbers: Sequence[str]) -> set[str]:

@@ -7,11 +7,14 @@ import csv
 import io
 import logging
 import tempfile
+from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge import quiet_hours
+from bot.bridge.campaign_progress import expire_if_old
+from bot.bridge.campaign_reading import with_date
 from bot.bridge.context import Context
 from bot.bridge.posts import post_once, upload_once
 from bot.bridge.spreadsheets import inert
@@ -33,8 +36,10 @@ RESULT_CHUNK = 2000  # lines read from the database at a time while the CSV is w
 async def picture_of(ctx: Context, session: AsyncSession, campaign: Campaign) -> CampaignPicture:
     """Everything the campaign's message shows now."""
     figures = campaign.figures or {}
+    now = utcnow()
     if campaign.state in (CampaignState.SENDING, CampaignState.SENT) and "counts" in figures:
         # Sending: the lines' kinds are settled, only the messages' statuses move.
+        held = figures.get("held_until")
         return CampaignPicture(
             campaign_id=campaign.id,
             user_id=campaign.user_id,
@@ -46,13 +51,18 @@ async def picture_of(ctx: Context, session: AsyncSession, campaign: Campaign) ->
             statuses=await dispatches.status_counts(session, campaign.dispatch_id) if campaign.dispatch_id is not None else None,
             send_at=campaign.send_at,
             sent_by=campaign.sent_by,
+            stopped=figures.get("stopped"),
+            held_until=datetime.fromisoformat(str(held)) if held and campaign.state == CampaignState.SENDING else None,
+            waiting=campaign.state == CampaignState.SENDING and campaign.send_at is not None and campaign.send_at > now,
         )
     counts = await campaigns.counts(session, campaign.id)
-    samples = [
-        (str(phone), transliterate(text) if campaign.plain else text) for phone, text in await campaigns.samples(session, campaign.id)
-    ]
+    today = now.astimezone(ctx.config.zone).strftime("%d.%m.%Y")
+    samples = []
+    for phone, stored in await campaigns.samples(session, campaign.id):
+        text = with_date(stored, today)
+        samples.append((str(phone), transliterate(text) if campaign.plain else text))
     invalid = [(line, problem or "") for line, problem in await campaigns.first_problems(session, campaign.id, RowKind.INVALID)]
-    quiet = quiet_hours.inside(ctx.config, utcnow())
+    quiet = quiet_hours.inside(ctx.config, now)
     return CampaignPicture(
         campaign_id=campaign.id,
         user_id=campaign.user_id,
@@ -69,6 +79,8 @@ async def picture_of(ctx: Context, session: AsyncSession, campaign: Campaign) ->
         detail=campaign.detail,
         send_at=campaign.send_at,
         sent_by=campaign.sent_by,
+        expired=campaign.state == CampaignState.CANCELLED and campaign.detail == "expired",
+        abroad=counts.get("abroad", 0),
     )
 
 
@@ -79,6 +91,9 @@ async def render_campaign(ctx: Context, job: Job) -> None:
         campaign = await session.get(Campaign, campaign_id)
         if campaign is None:
             return
+        if await expire_if_old(session, campaign):  # a dry run past its week: shown as expired
+            await session.commit()
+            await session.refresh(campaign)
         with use_language(ctx.config.language):
             payload = campaign_message(await picture_of(ctx, session, campaign), zone=ctx.config.zone)
         await session.commit()  # reads done: no transaction stays open across Slack calls
@@ -141,11 +156,15 @@ async def campaign_results(ctx: Context, job: Job) -> None:
             out = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
             writer = csv.writer(out, delimiter=";")
             with use_language(ctx.config.language):
+                today = utcnow().astimezone(ctx.config.zone).strftime("%d.%m.%Y")
+                reason = (campaign.figures or {}).get("stopped")
+                stopped = _("not sent: sending stopped ({reason})").format(reason=str(reason).rstrip(".")) if reason else None
                 writer.writerow(_header(columns))
                 after = 0
                 while chunk := await campaigns.result_rows(session, campaign.id, after, RESULT_CHUNK):
-                    for _row_id, _line, phone, cells, text, kind, problem, parts, status, status_at in chunk:
-                        shown = status or _not_sent(kind)
+                    for _row_id, _line, phone, cells, stored, kind, problem, parts, status, status_at in chunk:
+                        text = with_date(stored, today)
+                        shown = status or (stopped if kind == RowKind.VALID and stopped else _not_sent(kind))
                         at = status_at.astimezone(ctx.config.zone).strftime("%Y-%m-%d %H:%M:%S") if status_at else ""
                         found = cells or {}
                         line = [*(found.get(c, "") for c in columns), phone or "", text, parts, shown, at, problem or ""]

@@ -2,15 +2,20 @@
 each text rendered and counted, duplicates and opt-outs marked, then the dry run posted.
 
 Nothing is sent here. A read that stopped half-way starts again from a clean slate.
+``{date}`` is the day the text goes, not the day the file was read: the stored text holds
+a mark in its place (:func:`with_date` fills it), and its parts are counted with today's
+date, which is as long as any other. A dry run nobody acts on expires after
+``DRY_RUN_DAYS`` (a redraw is queued for then), and retention then clears its lines.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+from datetime import timedelta
 from typing import Any
 
-from bot.bridge.campaign_progress import queue_campaign_render
+from bot.bridge.campaign_progress import DRY_RUN_DAYS, queue_campaign_render
 from bot.bridge.context import Context
 from bot.i18n import _, use_language
 from bot.slack import files
@@ -23,12 +28,18 @@ from storage.models import Job, utcnow
 from storage.sending import opted_out_among
 from storage.templates import template_by_name
 
-__all__ = ["read_campaign", "MAX_FILE_BYTES", "CHUNK"]
+__all__ = ["read_campaign", "MAX_FILE_BYTES", "CHUNK", "DATE_MARK", "with_date"]
 
 logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # 100,000 lines with a few columns are about 5 MB
 CHUNK = 1000  # lines stored per insert (and per commit)
+DATE_MARK = "\ue000"  # where {date} goes in a stored text (a private-use character no cell keeps)
+
+
+def with_date(text: str, day: str) -> str:
+    """A stored text with ``{date}`` filled in (``day`` as ``dd.mm.yyyy``)."""
+    return text.replace(DATE_MARK, day)
 
 
 class _Refused(Exception):
@@ -92,8 +103,10 @@ async def read_campaign(ctx: Context, job: Job) -> None:
                 raise _Refused(str(exc)) from None
             agent = await ctx.directory.profile_name(campaign.user_id) or await ctx.directory.user_name(campaign.user_id)
             today = utcnow().astimezone(ctx.config.zone).strftime("%d.%m.%Y")
-            builtins = {"agent": agent, "date": today}
-            await _store_lines(ctx, campaign.id, template, found.lines, builtins, needs_names=_needs_names(template, found.columns))
+            builtins = {"agent": agent, "date": DATE_MARK}
+            await _store_lines(
+                ctx, campaign.id, template, found.lines, builtins, needs_names=_needs_names(template, found.columns), today=today
+            )
     except _Refused as exc:
         async with ctx.sessions() as session, session.begin():
             if await campaigns.move_state(
@@ -107,6 +120,7 @@ async def read_campaign(ctx: Context, job: Job) -> None:
         figures = {"columns": list(found.columns), "phone_column": found.phone_column, "date": today}
         if await campaigns.move_state(session, campaign.id, from_states=(CampaignState.READING,), to=CampaignState.READY, figures=figures):
             await queue_campaign_render(session, campaign.id)
+            await queue_campaign_render(session, campaign.id, at=utcnow() + timedelta(days=DRY_RUN_DAYS, minutes=1))  # expires it
     ctx.wake_workers()
     logger.info("campaign %s: file read", campaign.id)
 
@@ -119,26 +133,26 @@ def _needs_names(template: str, columns: tuple[str, ...]) -> bool:
 
 
 async def _store_lines(
-    ctx: Context, campaign_id: int, template: str, lines: Any, builtins: dict[str, str | None], *, needs_names: bool
+    ctx: Context, campaign_id: int, template: str, lines: Any, builtins: dict[str, str | None], *, needs_names: bool, today: str
 ) -> None:
     chunk: list[CsvLine] = []
     for line in lines:
         chunk.append(line)
         if len(chunk) >= CHUNK:
-            await _store_chunk(ctx, campaign_id, template, chunk, builtins, needs_names=needs_names)
+            await _store_chunk(ctx, campaign_id, template, chunk, builtins, needs_names=needs_names, today=today)
             chunk = []
     if chunk:
-        await _store_chunk(ctx, campaign_id, template, chunk, builtins, needs_names=needs_names)
+        await _store_chunk(ctx, campaign_id, template, chunk, builtins, needs_names=needs_names, today=today)
 
 
 async def _store_chunk(
-    ctx: Context, campaign_id: int, template: str, chunk: list[CsvLine], builtins: dict[str, str | None], *, needs_names: bool
+    ctx: Context, campaign_id: int, template: str, chunk: list[CsvLine], builtins: dict[str, str | None], *, needs_names: bool, today: str
 ) -> None:
     phones = [line.phone for line in chunk if line.phone is not None]
     async with ctx.sessions() as session, session.begin():
         opted = await opted_out_among(session, phones)
         names = await contacts.names_of(session, phones) if needs_names and phones else {}
-        rows = [_row(campaign_id, template, line, builtins, names, opted) for line in chunk]
+        rows = [_row(campaign_id, template, line, builtins, names, opted, today) for line in chunk]
         await campaigns.add_rows(session, rows)
 
 
@@ -149,7 +163,7 @@ def _key(column: str) -> str:
 
 
 def _row(
-    campaign_id: int, template: str, line: CsvLine, builtins: dict[str, str | None], names: dict[str, str], opted: set[str]
+    campaign_id: int, template: str, line: CsvLine, builtins: dict[str, str | None], names: dict[str, str], opted: set[str], today: str
 ) -> dict[str, Any]:
     row: dict[str, Any] = {
         "campaign_id": campaign_id,
@@ -173,10 +187,11 @@ def _row(
     if values.get("name") and not values.get("first_name"):
         values["first_name"] = first_name(values["name"])
     rendered = render(template, values)
-    text = rendered.text.strip()
+    stored = rendered.text.strip()
+    text = with_date(stored, today)  # counted as it would go today: any day's date is as long
     plain = transliterate(text)  # what the phone reads without utf-8: once per line, it is the slow part
     unicode = plain != text
-    row |= {"text": text, "parts": analyze(text, utf8=unicode).parts, "plain_parts": analyze(plain).parts, "unicode": unicode}
+    row |= {"text": stored, "parts": analyze(text, utf8=unicode).parts, "plain_parts": analyze(plain).parts, "unicode": unicode}
     if rendered.missing:
         return {**row, "kind": RowKind.MISSING, "problem": ", ".join(rendered.missing)}
     if not text:

@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge import policy, quiet_hours
-from bot.bridge.campaign_progress import queue_campaign_render
+from bot.bridge.campaign_progress import expire_if_old, queue_campaign_render
 from bot.bridge.context import Context
 from bot.i18n import _, figure, ngettext
 from bot.slack import files
@@ -81,8 +82,18 @@ class Campaigns:
             return _("That time has already passed; pick a time in the future.")
         return quiet_hours.scheduled_refusal(self.ctx.config, send_at)
 
-    async def send(self, campaign_id: int, *, user_id: str, send_at: datetime | None = None) -> str:
-        """*Send* (or a time from *Schedule*): once, however many times it is pressed."""
+    async def send(self, campaign_id: int, *, user_id: str, shown_plain: bool | None = None, send_at: datetime | None = None) -> str:
+        """*Send*: what the person who pressed reads, sent or not."""
+        return (await self.schedule(campaign_id, user_id=user_id, send_at=send_at, shown_plain=shown_plain))[1]
+
+    async def schedule(
+        self, campaign_id: int, *, user_id: str, send_at: datetime | None, shown_plain: bool | None = None
+    ) -> tuple[bool, str]:
+        """*Send* (or a time from *Schedule*): once, however many times it is pressed, and
+        only the texts the pressed message showed (``shown_plain``: with or without Polish
+        letters). A scheduled campaign stays here until its time (its first batch's job
+        waits for it), so opt-outs are checked and it can be cancelled until then.
+        (Whether it goes, and the sentence for the person who pressed.)"""
         ctx = self.ctx
         if send_at is not None:
             refusal = self.schedule_refusal(send_at)
@@ -96,19 +107,22 @@ class Campaigns:
                 else None
             )
         if refusal:
-            return refusal
+            return False, refusal
         async with ctx.sessions() as session:
             campaign = await session.get(Campaign, campaign_id)
-            if campaign is None or campaign.state != CampaignState.READY:
-                return _not_ready(campaign)
+            refusal = await self._stale(session, campaign, shown_plain)
+            if refusal or campaign is None:
+                await session.commit()
+                ctx.wake_workers()
+                return False, refusal or _not_ready(campaign)
             counted = await campaigns.counts(session, campaign.id)
             valid = counted.get("valid", 0)
             await session.commit()
         if not valid:
-            return _("Nothing to send: no line of the file can be sent.")
+            return False, _("Nothing to send: no line of the file can be sent.")
         refusal = await policy.over_limit(ctx, user_id=user_id, channel_id=campaign.channel_id, adding=valid)
         if refusal:
-            return refusal
+            return False, refusal
         try:
             async with ctx.sessions() as session, session.begin():
                 dispatch = Dispatch(
@@ -132,6 +146,7 @@ class Campaigns:
                     campaign.id,
                     from_states=(CampaignState.READY,),
                     to=CampaignState.SENDING,
+                    shown_plain=shown_plain,
                     dispatch_id=dispatch.id,
                     send_at=send_at,
                     sent_by=user_id,
@@ -139,36 +154,70 @@ class Campaigns:
                 )
                 if not moved:
                     raise _PressedTwice
-                enqueue(session, kind=JobKind.CAMPAIGN_SEND, lane=Lane.MPROFI, dispatch_id=dispatch.id)
+                enqueue(session, kind=JobKind.CAMPAIGN_SEND, lane=Lane.MPROFI, dispatch_id=dispatch.id, run_after=send_at)
                 await queue_campaign_render(session, campaign.id)
-        except (IntegrityError, _PressedTwice):  # pressed twice at once: the other press sends it
-            return _("This campaign is already being sent; nothing is sent twice.")
+                if send_at is not None:  # the message shows *Cancel* until then, and no longer after
+                    await queue_campaign_render(session, campaign.id, at=send_at)
+        except (IntegrityError, _PressedTwice):  # pressed twice at once (or the texts changed meanwhile)
+            return False, await self._why_not(campaign_id, shown_plain)
         ctx.wake_workers()
         if send_at is not None:
-            return ngettext(
-                "Scheduled: {n} SMS goes at {time}. Progress shows in the thread.",
-                "Scheduled: {n} SMS go at {time}. Progress shows in the thread.",
+            return True, ngettext(
+                "Scheduled: {n} SMS goes at {time}. Until then Cancel in the thread stops it.",
+                "Scheduled: {n} SMS go at {time}. Until then Cancel in the thread stops it.",
                 valid,
             ).format(n=figure(valid), time=send_at.astimezone(ctx.config.zone).strftime("%d.%m.%Y %H:%M"))
-        return ngettext("Sending {n} SMS. Progress shows in the thread.", "Sending {n} SMS. Progress shows in the thread.", valid).format(
-            n=figure(valid)
-        )
+        return True, ngettext(
+            "Sending {n} SMS. Progress shows in the thread.", "Sending {n} SMS. Progress shows in the thread.", valid
+        ).format(n=figure(valid))
 
-    async def toggle_plain(self, campaign_id: int, *, user_id: str) -> str | None:
-        """*Remove Polish letters* (or *Keep Polish letters*): the dry run is drawn again."""
+    async def _why_not(self, campaign_id: int, shown_plain: bool | None) -> str:
+        """Why a press that lost to another did nothing."""
+        answer = _("This campaign is already being sent; nothing is sent twice.")
         async with self.ctx.sessions() as session, session.begin():
-            campaign = await session.get(Campaign, campaign_id, with_for_update=True)
-            if campaign is None or campaign.state != CampaignState.READY:
-                return _not_ready(campaign)
-            campaign.plain = not campaign.plain
-            await queue_campaign_render(session, campaign.id)
+            campaign = await session.get(Campaign, campaign_id)
+            if campaign is not None and campaign.state == CampaignState.READY:
+                answer = await self._stale(session, campaign, shown_plain) or _changed()
         self.ctx.wake_workers()
+        return answer
+
+    async def toggle_plain(self, campaign_id: int, *, user_id: str, shown_plain: bool | None = None) -> str | None:
+        """*Remove Polish letters* (or *Keep Polish letters*): the dry run is drawn again.
+        Pressed on a message that no longer shows the texts as they are, it changes nothing."""
+        async with self.ctx.sessions() as session, session.begin():
+            campaign = await session.get(Campaign, campaign_id)
+            refusal = await self._stale(session, campaign, shown_plain)
+            if refusal is None and campaign is not None:
+                was = campaign.plain if shown_plain is None else shown_plain
+                if await campaigns.move_state(
+                    session, campaign.id, from_states=(CampaignState.READY,), to=CampaignState.READY, shown_plain=was, plain=not was
+                ):
+                    await queue_campaign_render(session, campaign.id)
+                else:
+                    refusal = _changed()
+                    await queue_campaign_render(session, campaign.id)
+        self.ctx.wake_workers()
+        return refusal
+
+    async def _stale(self, session: AsyncSession, campaign: Campaign | None, shown_plain: bool | None) -> str | None:
+        """Why a press of the dry run's buttons does nothing: the campaign moved on, the dry
+        run expired, or the message pressed no longer shows the texts as they are (then it
+        is drawn again). None when the press may go ahead."""
+        if campaign is not None and await expire_if_old(session, campaign):
+            return _expired()
+        if campaign is None or campaign.state != CampaignState.READY:
+            return _not_ready(campaign)
+        if shown_plain is not None and shown_plain != campaign.plain:
+            await queue_campaign_render(session, campaign.id)
+            return _changed()
         return None
 
     async def check_numbers(self, campaign_id: int, *, user_id: str) -> str | None:
         """*Check numbers first (HLR)*: one paid check of the valid numbers, once."""
         async with self.ctx.sessions() as session, session.begin():
             campaign = await session.get(Campaign, campaign_id)
+            if campaign is not None and await expire_if_old(session, campaign):
+                return _expired()
             if campaign is None or campaign.state != CampaignState.READY or (campaign.figures or {}).get("hlr"):
                 return (
                     _not_ready(campaign)
@@ -186,11 +235,22 @@ class Campaigns:
         return None
 
     async def cancel(self, campaign_id: int, *, user_id: str) -> str:
+        """*Cancel*: a dry run, or a scheduled campaign whose time has not come."""
         async with self.ctx.sessions() as session, session.begin():
             campaign = await session.get(Campaign, campaign_id)
-            if campaign is None or not await campaigns.move_state(
+            if campaign is not None and await expire_if_old(session, campaign):
+                return _expired()
+            if campaign is None:
+                return _not_ready(campaign)
+            if await campaigns.move_state(
                 session, campaign.id, from_states=(CampaignState.READY,), to=CampaignState.CANCELLED, sent_by=user_id
             ):
+                pass
+            elif await campaigns.cancel_scheduled(session, campaign.id, now=utcnow(), by=user_id):
+                dispatch = await session.get(Dispatch, campaign.dispatch_id)
+                if dispatch is not None:
+                    dispatch.state = "done"
+            else:
                 return _not_ready(campaign)
             await queue_campaign_render(session, campaign.id)
         self.ctx.wake_workers()
@@ -205,6 +265,14 @@ class Campaigns:
             enqueue(session, kind=JobKind.CAMPAIGN_RESULTS, lane=Lane.SLACK, payload={"campaign": campaign.id})
         self.ctx.wake_workers()
         return _("The results CSV will be in the thread in a moment.")
+
+
+def _expired() -> str:
+    return _("This dry run expired after 7 days; share the file again to send it.")
+
+
+def _changed() -> str:
+    return _("The campaign's message changed after you saw it; look at it again and press once more.")
 
 
 def _not_ready(campaign: Campaign | None) -> str:

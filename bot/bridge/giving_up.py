@@ -13,6 +13,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
+from bot.bridge.campaign_stops import CAMPAIGN_KINDS, campaign_given_up
 from bot.bridge.context import Context
 from bot.bridge.outcomes import queue_outcome_reply
 from bot.bridge.posts import post_once
@@ -49,6 +50,8 @@ async def end_job(ctx: Context, job: Job, reason: str, *, tries: tuple[int, str]
             await _outbound_not_sent(ctx, job, _shown(reason, tries))
         elif job.kind == JobKind.SEND_BULK:
             await _batch_not_sent(ctx, job, _shown(reason, tries))
+        elif job.kind in CAMPAIGN_KINDS:
+            await campaign_given_up(ctx, job, _shown(reason, tries))
     except Exception as exc:  # noqa: BLE001 - the place itself is refused, or Slack is down: the log and the count remain
         logger.error("job %s: not even a plain note could be posted: %s", job.id, exc)
     if await give_up(ctx.sessions, job.id, error=f"given up: {reason}", attempts=job.attempts):

@@ -14,6 +14,7 @@ from storage import campaigns
 from storage.campaign_models import Campaign, CampaignRow, CampaignState, RowKind
 from storage.models import Message, utcnow
 from storage.privacy import erase_number, held_about, remove_old_texts
+from storage.sending import sent_by_channel_since, sent_by_user_since
 
 
 def _row(campaign_id: int, line: int, phone: str | None, kind: str = RowKind.VALID, **extra: Any) -> dict[str, Any]:
@@ -121,3 +122,35 @@ async def test_forgetting_a_number_removes_its_campaign_lines_and_retention_blan
         assert counts["campaign_lines"] == 1
         [(line, text, cells)] = (await session.execute(select(CampaignRow.line, CampaignRow.text, CampaignRow.cells))).all()
         assert (line, text, cells) == (3, "[removed]", None)
+
+
+async def test_the_first_line_that_can_be_sent_is_kept_among_a_numbers_lines(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session, session.begin():
+        campaign = await _campaign(session)
+        rows = [
+            _row(campaign.id, 2, "+48600100200", RowKind.MISSING, problem="data"),
+            _row(campaign.id, 3, "+48600100200"),
+            _row(campaign.id, 4, "+48600100200"),
+            _row(campaign.id, 5, "+48600100201", RowKind.INVALID),
+            _row(campaign.id, 6, "+48600100201", RowKind.MISSING),
+        ]
+        await campaigns.add_rows(session, rows)
+        assert await campaigns.mark_duplicates(session, campaign.id) == 3
+        kinds = (await session.execute(select(CampaignRow.line, CampaignRow.kind).order_by(CampaignRow.line))).all()
+        assert [tuple(k) for k in kinds] == [(2, "duplicate"), (3, "valid"), (4, "duplicate"), (5, "invalid"), (6, "duplicate")]
+
+
+async def test_lines_of_a_campaign_being_sent_count_against_the_hourly_limits_before_their_messages_exist(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session, session.begin():
+        campaign = await _campaign(session)
+        await campaigns.add_rows(session, [_row(campaign.id, n, f"+4860010{n:04d}") for n in range(2, 7)])
+        since = utcnow() - timedelta(hours=1)
+        assert await sent_by_user_since(session, "U2", since) == 0  # a dry run counts nothing
+        await campaigns.move_state(session, campaign.id, from_states=(CampaignState.READY,), to=CampaignState.SENDING, sent_by="U2")
+        assert await sent_by_user_since(session, "U2", since) == 5 and await sent_by_channel_since(session, "C1", since) == 5
+        await campaigns.move_state(
+            session, campaign.id, from_states=(CampaignState.SENDING,), to=CampaignState.SENDING, send_at=utcnow() + timedelta(days=1)
+        )
+        assert await sent_by_user_since(session, "U2", since) == 0  # scheduled for tomorrow: not this hour's

@@ -23,6 +23,7 @@ __all__ = [
     "CampaignPicture",
     "campaign_message",
     "schedule_form",
+    "version",
 ]
 
 CAMPAIGN_SEND = "campaign_send"
@@ -57,18 +58,29 @@ class CampaignPicture:
     statuses: dict[str, int] | None = None  # the messages by status, once sending began
     send_at: datetime | None = None
     sent_by: str | None = None
+    stopped: str | None = None  # why sending stopped before every line went
+    held_until: datetime | None = None  # the quiet hours hold the rest until then
+    waiting: bool = False  # scheduled, and its time has not come: it can still be cancelled
+    expired: bool = False  # a dry run nobody acted on, over after a week
+    abroad: int = 0  # valid numbers outside Poland (they cost more)
+
+
+def version(plain: bool) -> str:
+    """What the texts look like as a message shows them, carried in its buttons' values:
+    a press from a message that no longer shows the campaign's texts is refused."""
+    return "plain" if plain else "utf"
 
 
 def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 2900)}}
 
 
-def _button(action_id: str, label: str, campaign_id: int, **extra: Any) -> dict[str, Any]:
+def _button(action_id: str, label: str, campaign_id: int, plain: bool = False, **extra: Any) -> dict[str, Any]:
     return {
         "type": "button",
         "action_id": action_id,
         "text": {"type": "plain_text", "text": label[:75]},
-        "value": str(campaign_id),
+        "value": f"{campaign_id}:{version(plain)}",
         **extra,
     }
 
@@ -154,6 +166,12 @@ def _dry_run(picture: CampaignPicture) -> list[dict[str, Any]]:
     hlr = _hlr_line(picture.hlr)
     if hlr:
         facts.append(hlr)
+    if picture.abroad:
+        facts.append(
+            ngettext(
+                "{n} number is outside Poland: it costs more.", "{n} numbers are outside Poland: they cost more.", picture.abroad
+            ).format(n=figure(picture.abroad))
+        )
     if picture.quiet:
         facts.append(_("⚠️ Sending now would fall inside the quiet hours ({hours}): schedule it for later.").format(hours=picture.quiet))
     blocks.append(_section("\n".join(facts)))
@@ -170,11 +188,17 @@ def _dry_run(picture: CampaignPicture) -> list[dict[str, Any]]:
                 CAMPAIGN_SEND,
                 ngettext("Send {n} SMS", "Send {n} SMS", valid).format(n=figure(valid)),
                 picture.campaign_id,
+                picture.plain,
                 style="primary",
                 confirm=confirm,
             ),
-            _button(CAMPAIGN_SCHEDULE, _("Schedule…"), picture.campaign_id),
-            _button(CAMPAIGN_PLAIN, _("Keep Polish letters") if picture.plain else _("Remove Polish letters"), picture.campaign_id),
+            _button(CAMPAIGN_SCHEDULE, _("Schedule…"), picture.campaign_id, picture.plain),
+            _button(
+                CAMPAIGN_PLAIN,
+                _("Keep Polish letters") if picture.plain else _("Remove Polish letters"),
+                picture.campaign_id,
+                picture.plain,
+            ),
         ]
         if not picture.hlr:
             paid = {
@@ -204,14 +228,19 @@ def _progress(picture: CampaignPicture, zone: tzinfo) -> list[dict[str, Any]]:
     failed = statuses.get("failed", 0) + statuses.get("not_delivered", 0) + statuses.get("error", 0)
     uncertain = statuses.get("uncertain", 0)
     waiting = max(0, total - sum(statuses.values())) + statuses.get("queued", 0) + statuses.get("sending", 0)
-    if picture.state == "sent" and picture.send_at is not None:
-        state = _("all handed over; mProfi sends them as scheduled, at {time}. The results CSV is in this thread.").format(
-            time=when(picture.send_at, zone)
+    if picture.state == "sent" and picture.stopped:
+        state = _("sending stopped: {reason} The lines not sent are marked in the results CSV, in this thread.").format(
+            reason=escape(picture.stopped.rstrip(".") + ".")
         )
+        waiting = 0  # nothing more goes
     elif picture.state == "sent":
         state = _("all handed over; the results CSV is in this thread.")
-    elif picture.send_at is not None:
-        state = _("scheduled for {time}; mProfi sends at that time.").format(time=when(picture.send_at, zone))
+    elif picture.waiting and picture.send_at is not None:
+        state = _("scheduled for {time}; the bridge sends it then (opt-outs are checked then). Until then it can be cancelled.").format(
+            time=when(picture.send_at, zone)
+        )
+    elif picture.held_until is not None:
+        state = _("held for the quiet hours; the rest goes at {time}.").format(time=when(picture.held_until, zone))
     else:
         state = _("sending…")
     by = _(" (sent by <@{user}>)").format(user=escape(picture.sent_by)) if picture.sent_by else ""
@@ -232,6 +261,8 @@ def _progress(picture: CampaignPicture, zone: tzinfo) -> list[dict[str, Any]]:
     blocks = [_section(_title(picture) + by + ": " + state), _section("\n".join(lines))]
     if picture.state == "sent":
         blocks.append({"type": "actions", "elements": [_button(CAMPAIGN_RESULTS, _("Results CSV"), picture.campaign_id)]})
+    elif picture.waiting:
+        blocks.append({"type": "actions", "elements": [_button(CAMPAIGN_CANCEL, _("Cancel"), picture.campaign_id)]})
     return blocks
 
 
@@ -241,6 +272,10 @@ def campaign_message(picture: CampaignPicture, *, zone: tzinfo) -> dict[str, Any
         blocks = [_section(_title(picture) + ": " + _("reading the file…"))]
     elif picture.state == "failed":
         blocks = [_section(_title(picture) + ": " + escape(picture.detail or _("the file cannot be used.")))]
+    elif picture.state == "cancelled" and picture.expired:
+        blocks = [
+            _section(_title(picture) + ": " + _("this dry run expired after 7 days and nothing was sent; share the file again to send it."))
+        ]
     elif picture.state == "cancelled":
         blocks = [_section(_title(picture) + ": " + _("cancelled; nothing was sent."))]
     elif picture.state in ("sending", "sent"):
@@ -251,12 +286,12 @@ def campaign_message(picture: CampaignPicture, *, zone: tzinfo) -> dict[str, Any
     return {"text": fallback(text), "blocks": blocks}
 
 
-def schedule_form(*, campaign_id: int, channel_id: str, timezone: str) -> dict[str, Any]:
-    """The modal that asks when the campaign goes."""
+def schedule_form(*, campaign_id: int, channel_id: str, shown: str = "") -> dict[str, Any]:
+    """The modal that asks when the campaign goes (``shown``: the pressed message's :func:`version`)."""
     return {
         "type": "modal",
         "callback_id": CAMPAIGN_SCHEDULE_FORM,
-        "private_metadata": f"{campaign_id}|{channel_id}",
+        "private_metadata": f"{campaign_id}|{channel_id}|{shown}",
         "title": {"type": "plain_text", "text": _("Schedule campaign")[:24]},
         "submit": {"type": "plain_text", "text": _("Schedule")[:24]},
         "close": {"type": "plain_text", "text": _("Cancel")[:24]},

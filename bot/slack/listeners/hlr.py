@@ -98,6 +98,9 @@ async def handle_mention(event: dict[str, Any], *, bridge: Bridge) -> None:
     if files and campaigns.is_campaign(str(event.get("text") or "")):  # "@app campaign <text>" + a CSV: a dry run, nothing paid
         await campaigns.handle_campaign_mention(event, files[0], bridge=bridge)
         return
+    if not files and campaigns.asks_for_campaign(str(event.get("text") or "")):  # the CSV forgotten: say how
+        await campaigns.handle_campaign_without_file(event, bridge=bridge)
+        return
     if files and _CONTACTS_WORD.search(str(event.get("text") or "")):  # "@app contacts" + a CSV: names, not numbers to check
         user, channel = str(event.get("user") or ""), str(event.get("channel") or "")
         if bridge.may_send(user_id=user, channel_id=channel):  # names decide where "/sms <name>" goes

@@ -68,3 +68,12 @@ async def test_without_the_word_a_csv_is_still_an_hlr_check() -> None:
     bridge = FakeBridge()
     await mention("<@U0BOT> check these", bridge)
     assert bridge.other == ["hlr"] and bridge.campaigns.started == []
+
+
+async def test_the_word_campaign_without_a_file_is_answered_privately_and_punctuation_after_it_is_dropped() -> None:
+    bridge = FakeBridge()
+    event = {"user": "U0ANNA", "channel": "C0GENERAL", "ts": "10.2", "text": "<@U0BOT> kampania Dzień dobry", "files": []}
+    await within_slack_time(hlr.handle_mention(event, bridge=cast("Bridge", bridge)))
+    assert len(bridge.told) == 1 and bridge.told[0].startswith("Share the CSV in the same message as the mention")
+    await mention("<@U0BOT> kampania: Dzień dobry {imię}", bridge)
+    assert bridge.campaigns.started[0]["typed"] == "Dzień dobry {imię}"
