@@ -21,7 +21,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, utcnow
 
-__all__ = ["Campaign", "CampaignRow", "RowKind", "CampaignState"]
+__all__ = ["Campaign", "CampaignRow", "RowKind", "CampaignState", "DATE_MARK"]
+
+DATE_MARK = "\ue000"  # where {date} goes in a line's stored text: the send day fills it (a private-use character no cell keeps)
 
 
 class RowKind:

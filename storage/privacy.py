@@ -22,7 +22,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.campaign_models import Campaign, CampaignRow
+from storage.campaign_models import DATE_MARK, Campaign, CampaignRow
 from storage.kinds import AuditKind, MessageStatus
 from storage.models import (
     Attachment,
@@ -131,7 +131,7 @@ async def held_about(session: AsyncSession, phone: str) -> dict[str, Any]:
         "survey_notifications": [_row(s) for s in surveys],
         "audit_log": [_row(a) for a in audit],
         "campaign_lines": [
-            _row(line)
+            {**_row(line), "text": (line.text or "").replace(DATE_MARK, "{date}")}
             for line in (await session.scalars(select(CampaignRow).where(CampaignRow.phone == phone).order_by(CampaignRow.id))).all()
         ],
         "mentioned_in": mentioned,

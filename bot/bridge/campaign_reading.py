@@ -23,7 +23,7 @@ from bot.sms.campaign_csv import CampaignFileError, CsvLine, open_campaign_csv
 from bot.sms.templates import TemplateSyntaxError, first_name, key_of, render, variables
 from bot.sms.text import SMS_MAX_CHARS, analyze, transliterate
 from storage import campaigns, contacts
-from storage.campaign_models import Campaign, CampaignState, RowKind
+from storage.campaign_models import DATE_MARK, Campaign, CampaignState, RowKind
 from storage.models import Job, utcnow
 from storage.sending import opted_out_among
 from storage.templates import template_by_name
@@ -34,7 +34,6 @@ logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # 100,000 lines with a few columns are about 5 MB
 CHUNK = 1000  # lines stored per insert (and per commit)
-DATE_MARK = "\ue000"  # where {date} goes in a stored text (a private-use character no cell keeps)
 
 
 def with_date(text: str, day: str) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import campaigns
-from storage.campaign_models import Campaign, CampaignRow, CampaignState, RowKind
+from storage.campaign_models import DATE_MARK, Campaign, CampaignRow, CampaignState, RowKind
 from storage.models import Message, utcnow
 from storage.privacy import erase_number, held_about, remove_old_texts
 from storage.sending import sent_by_channel_since, sent_by_user_since
@@ -154,3 +154,14 @@ async def test_lines_of_a_campaign_being_sent_count_against_the_hourly_limits_be
             session, campaign.id, from_states=(CampaignState.SENDING,), to=CampaignState.SENDING, send_at=utcnow() + timedelta(days=1)
         )
         assert await sent_by_user_since(session, "U2", since) == 0  # scheduled for tomorrow: not this hour's
+
+
+async def test_an_export_shows_where_the_send_day_goes_not_the_mark(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session, session.begin():
+        campaign = await _campaign(session)
+        await campaigns.add_rows(session, [_row(campaign.id, 2, "+48600100200", text=f"Wizyta {DATE_MARK} o 10:00")])
+    async with sessions() as session:
+        held = await held_about(session, "+48600100200")
+    [line] = held["campaign_lines"]
+    assert line["text"] == "Wizyta {date} o 10:00"
+    assert DATE_MARK not in json.dumps(held, ensure_ascii=False)
