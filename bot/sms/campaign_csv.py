@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bot.i18n import _
+from bot.i18n import _, figure
 from bot.sms.numbers import InvalidNumber, PhoneE164, normalize
 from bot.sms.templates import key_of
 
@@ -163,7 +163,7 @@ def _cells(text: str, delimiter: str) -> list[str] | None:
     try:
         return next(csv.reader([text], delimiter=delimiter, strict=True), [])
     except csv.Error as exc:
-        if "unexpected end of data" in str(exc):
+        if "unexpected end of data" in str(exc):  # untranslated: the csv module's own words, matched
             return None
         return next(csv.reader([text], delimiter=delimiter), [])  # "x"y and the like: read as Excel would
 
@@ -172,7 +172,7 @@ def _lines(stream: io.TextIOWrapper, header: list[str], phone_at: int, delimiter
     read = 0
     for number, text in enumerate(_physical_lines(stream), start=offset + 1):
         if text is None:
-            problem = _("the line is longer than {n} characters; it was not read").format(n=f"{LINE_LIMIT:,}")
+            problem = _("the line is longer than {n} characters; it was not read").format(n=figure(LINE_LIMIT))
             yield CsvLine(line=number, phone=None, problem=problem, cells={})
             continue
         if not text.strip():
@@ -190,7 +190,7 @@ def _lines(stream: io.TextIOWrapper, header: list[str], phone_at: int, delimiter
             yield CsvLine(
                 line=number,
                 phone=None,
-                problem=_("the file has more than {n} lines; this one and the rest were not read").format(n=f"{MAX_LINES:,}"),
+                problem=_("the file has more than {n} lines; this one and the rest were not read").format(n=figure(MAX_LINES)),
                 cells={},
             )
             return
