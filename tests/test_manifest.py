@@ -54,7 +54,7 @@ EVENTS: dict[str, tuple[list[str], list[str]]] = {
 OTHER_NEEDS = {
     "files:read": ("bot/slack/files.py", "url_private", "files shared in Slack are downloaded with the bot token"),
     "chat:write.public": (
-        "bot/bridge/sms.py",
+        "bot/bridge/dispatch_progress.py",
         "channel=dispatch.channel_id",
         "/sms (and /hlr) post their progress in the channel they were typed in, which the app may not have joined",
     ),
