@@ -9,7 +9,11 @@ batch; a batch that may have reached mProfi is never sent again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge import policy
 from bot.bridge.context import Context
@@ -18,7 +22,7 @@ from bot.bridge.models import RetryLater
 from bot.bridge.refusals import mprofi_sentence
 from bot.bridge.statuses import first_status_check
 from bot.i18n import _
-from bot.mprofi import AuthenticationError, MProfiError, NotSentError, OutgoingSms, RetryableError, UncertainError
+from bot.mprofi import AuthenticationError, BulkResult, MProfiError, NotSentError, OutgoingSms, RetryableError, UncertainError
 from bot.sms.numbers import PhoneE164, recipient_digits
 from bot.sms.text import analyze, wire_encoding
 from storage import dispatches
@@ -27,7 +31,7 @@ from storage.kinds import AuditKind, JobKind, Lane, MessageStatus
 from storage.models import Dispatch, Job
 from storage.queue import enqueue
 
-__all__ = ["send_bulk", "goes_as_unicode"]
+__all__ = ["send_bulk", "goes_as_unicode", "record_answers"]
 
 logger = logging.getLogger(__name__)
 
@@ -102,41 +106,37 @@ async def send_bulk(ctx: Context, job: Job) -> None:
             unsent = (MessageStatus.QUEUED, MessageStatus.SENDING)
             said = exc.message if isinstance(exc, NotSentError) else mprofi_sentence(exc, sending=True)  # it says nothing went
             await dispatches.set_all(session, dispatch.id, MessageStatus.FAILED, where=unsent, detail=said)
-            outcomes = {row_id: (None, f"{MessageStatus.FAILED}: {exc.message}") for row_id in ids}
+            outcomes: dict[int, tuple[int | None, str]] = {row_id: (None, f"{MessageStatus.FAILED}: {exc.message}") for row_id in ids}
         except (UncertainError, MProfiError) as exc:
             status = MessageStatus.UNCERTAIN if isinstance(exc, UncertainError) else MessageStatus.FAILED
             await dispatches.set_batch(session, ids, status, detail=exc.message)
             outcomes = {row_id: (None, f"{status}: {exc.message}") for row_id in ids}
         else:
-            changes: list[dict[str, Any]] = []
-            check_at = first_status_check(ctx, dispatch.send_at)
-            for entry, row in zip(result.entries, batch, strict=True):
-                if entry.ok:
-                    changes.append(
-                        {
-                            "id": row.id,
-                            "mprofi_id": entry.id,
-                            "status": MessageStatus.ACCEPTED,
-                            "status_detail": None,
-                            "next_poll_at": check_at,
-                        }
-                    )
-                else:
-                    code = entry.error_code or _("error")
-                    reason = f"{code} {entry.error_text or ''}".strip()
-                    changes.append(
-                        {"id": row.id, "mprofi_id": None, "status": MessageStatus.FAILED, "status_detail": reason, "next_poll_at": None}
-                    )
-            await dispatches.record_batch(session, changes)
-            outcomes = {
-                c["id"]: (c["mprofi_id"], str(c["status"]) + (f": {c['status_detail']}" if c["status_detail"] else "")) for c in changes
-            }
+            outcomes = await record_answers(session, result, ids, check_at=first_status_check(ctx, dispatch.send_at))
         await record_many(session, [_audited(dispatch, recipient, *outcomes[recipient[0]]) for recipient in recipients])
         await dispatches.count_outcomes(session, dispatch)
         enqueue(session, kind=JobKind.SEND_BULK, lane=Lane.MPROFI, dispatch_id=dispatch.id)
         await queue_progress(session, dispatch)
         await session.commit()
     ctx.wake_workers()
+
+
+async def record_answers(
+    session: AsyncSession, result: BulkResult, ids: Sequence[int], *, check_at: datetime | None
+) -> dict[int, tuple[int | None, str]]:
+    """Store what mProfi answered for each entry of one ``sendbulk/`` call (its answers
+    come in the input's order), and return each row's mProfi id and outcome for the audit log."""
+    changes: list[dict[str, Any]] = []
+    for entry, row_id in zip(result.entries, ids, strict=True):
+        if entry.ok:
+            changes.append(
+                {"id": row_id, "mprofi_id": entry.id, "status": MessageStatus.ACCEPTED, "status_detail": None, "next_poll_at": check_at}
+            )
+        else:
+            reason = f"{entry.error_code or _('error')} {entry.error_text or ''}".strip()
+            changes.append({"id": row_id, "mprofi_id": None, "status": MessageStatus.FAILED, "status_detail": reason, "next_poll_at": None})
+    await dispatches.record_batch(session, changes)
+    return {c["id"]: (c["mprofi_id"], str(c["status"]) + (f": {c['status_detail']}" if c["status_detail"] else "")) for c in changes}
 
 
 def _audited(dispatch: Dispatch, recipient: tuple[int, str, int, str], mprofi_id: int | None, outcome: str) -> dict[str, Any]:

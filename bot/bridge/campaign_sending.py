@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge import quiet_hours
+from bot.bridge.bulk_send import record_answers
 from bot.bridge.campaign_progress import queue_campaign_render
 from bot.bridge.campaign_reading import with_date
 from bot.bridge.context import Context
@@ -209,28 +210,7 @@ async def _send(ctx: Context, session: AsyncSession, campaign: Campaign, dispatc
         await dispatches.set_batch(session, ids, status, detail=exc.message)
         outcomes = {i: (None, f"{status}: {exc.message}") for i in ids}
     else:
-        check_at = first_status_check(ctx, None)
-        changes: list[dict[str, Any]] = []
-        for entry, message in zip(result.entries, batch, strict=True):
-            if entry.ok:
-                changes.append(
-                    {
-                        "id": message.id,
-                        "mprofi_id": entry.id,
-                        "status": MessageStatus.ACCEPTED,
-                        "status_detail": None,
-                        "next_poll_at": check_at,
-                    }
-                )
-            else:
-                reason = f"{entry.error_code or _('error')} {entry.error_text or ''}".strip()
-                changes.append(
-                    {"id": message.id, "mprofi_id": None, "status": MessageStatus.FAILED, "status_detail": reason, "next_poll_at": None}
-                )
-        await dispatches.record_batch(session, changes)
-        outcomes = {
-            c["id"]: (c["mprofi_id"], str(c["status"]) + (f": {c['status_detail']}" if c["status_detail"] else "")) for c in changes
-        }
+        outcomes = await record_answers(session, result, [message.id for message in batch], check_at=first_status_check(ctx, None))
     await record_many(
         session,
         [
