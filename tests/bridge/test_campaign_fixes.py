@@ -99,7 +99,7 @@ async def test_a_send_running_into_the_quiet_hours_waits_for_their_end_and_says_
         ctx.config = dataclasses.replace(ctx.config, quiet_hours=f"{now:%H:00}-{(now + timedelta(hours=2)):%H:00}")
         return await real(entries)
 
-    ctx.mprofi.send_bulk = then_quiet  # type: ignore[method-assign, assignment]
+    ctx.mprofi.send_bulk = then_quiet  # type: ignore[method-assign, assignment]  # the real call, with the clock moved into the quiet hours after it
     await Campaigns(ctx).send(campaign.id, user_id=ANNA)
     await run_jobs(ctx)
     assert len(sim.messages) == 2 and "held for the quiet hours; the rest goes at" in shown(slack, message)
@@ -149,7 +149,7 @@ async def test_a_refused_key_stops_the_campaign_and_the_csv_says_which_lines_did
     async def refused(entries: Any) -> Any:
         raise AuthenticationError("bad key")
 
-    ctx.mprofi.send_bulk = refused  # type: ignore[method-assign, assignment]
+    ctx.mprofi.send_bulk = refused  # type: ignore[method-assign, assignment]  # mProfi refusing the key on this call only
     await Campaigns(ctx).send(campaign.id, user_id=ANNA)
     await run_jobs(ctx)
     text = shown(slack, message)

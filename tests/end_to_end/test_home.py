@@ -4,6 +4,7 @@ taken, and the follow-up mention setting ticked in the tab deciding who is menti
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -171,8 +172,12 @@ async def test_a_new_wait_republishes_the_tab_of_everyone_who_opened_it(stack: S
     await stack.until(lambda: "Waiting for us (1)" in home(stack, ANNA) and "Waiting for us (1)" in home(stack, PIOTR), what="tabs")
 
     await open_thread(stack, "48600100201")  # a new SMS: a new wait on everyone's list
+
+    def two_waiting(user: str) -> bool:
+        return "Waiting for us (2)" in home(stack, user)
+
     for user in (ANNA, PIOTR):
-        await stack.until(lambda u=user: "Waiting for us (2)" in home(stack, u), what=f"the new wait on {user}'s tab")  # type: ignore[misc]
+        await stack.until(functools.partial(two_waiting, user), what=f"the new wait on {user}'s tab")
     await stack.drain()
     assert publishes(stack, ANNA) == 2 and publishes(stack, PIOTR) == 2  # once opened, once for the new wait
     assert stack.slack.home_of("U0KASIA") is None  # she never opened it
