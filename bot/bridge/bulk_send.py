@@ -133,7 +133,8 @@ async def record_answers(
                 {"id": row_id, "mprofi_id": entry.id, "status": MessageStatus.ACCEPTED, "status_detail": None, "next_poll_at": check_at}
             )
         else:
-            reason = f"{entry.error_code or _('error')} {entry.error_text or ''}".strip()
+            code = entry.error_code or _("error")
+            reason = f"{code} {entry.error_text or ''}".strip()
             changes.append({"id": row_id, "mprofi_id": None, "status": MessageStatus.FAILED, "status_detail": reason, "next_poll_at": None})
     await dispatches.record_batch(session, changes)
     return {c["id"]: (c["mprofi_id"], str(c["status"]) + (f": {c['status_detail']}" if c["status_detail"] else "")) for c in changes}
