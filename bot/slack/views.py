@@ -11,6 +11,7 @@ from bot.sms.text import SMS_MAX_CHARS, analyze, needs_utf8
 
 __all__ = [
     "SMS_FORM",
+    "live_text_input",
     "TEXT_ACTION",
     "TEMPLATE_ACTION",
     "PICKER_MOST",
@@ -58,6 +59,21 @@ def text_hint(text: str, encoding_choice: str = "auto") -> str:
     return line
 
 
+def live_text_input(action_id: str, text: str | None = None) -> dict[str, Any]:
+    """A message's text field that tells the app as it is typed, so its hint (characters,
+    parts, encoding) follows; ``text`` is put in when given."""
+    field: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "multiline": True,
+        "max_length": 1000,
+        "dispatch_action_config": {"trigger_actions_on": ["on_character_entered"]},
+    }
+    if text:
+        field["initial_value"] = text
+    return field
+
+
 def sms_form(
     *,
     channel_id: str,
@@ -70,15 +86,7 @@ def sms_form(
 ) -> dict[str, Any]:
     """The modal ``/sms`` opens with no arguments; with ``templates`` (id, name), a picker
     that puts one's ``text`` in the text field (its block changes, so the new text shows)."""
-    message: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": TEXT_ACTION,
-        "multiline": True,
-        "max_length": 1000,
-        "dispatch_action_config": {"trigger_actions_on": ["on_character_entered"]},
-    }
-    if text:
-        message["initial_value"] = text
+    message = live_text_input(TEXT_ACTION, text)
     form: dict[str, Any] = {
         "type": "modal",
         "callback_id": SMS_FORM,

@@ -18,7 +18,7 @@ from typing import Any
 from bot.i18n import _, figure, ngettext
 from bot.slack.blocks.markup import clip, escape, plain_clip, when
 from bot.slack.blocks.sms import sms_confirm
-from bot.slack.views import PICKER_MOST, text_hint
+from bot.slack.views import PICKER_MOST, live_text_input, text_hint
 
 __all__ = [
     "TEMPLATES_LIST",
@@ -157,15 +157,9 @@ def templates_list(
 def template_form(*, channel_id: str, template: TemplateRow | None = None, hint: str | None = None) -> dict[str, Any]:
     """Add (``template`` None) or edit one template: name, text with its live hint, and Remove."""
     name: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "max_length": 40}
-    text: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": TEXT_ACTION,
-        "multiline": True,
-        "max_length": 1000,
-        "dispatch_action_config": {"trigger_actions_on": ["on_character_entered"]},
-    }
+    text = live_text_input(TEXT_ACTION, template[2] if template is not None else None)
     if template is not None:
-        name["initial_value"], text["initial_value"] = template[1], template[2]
+        name["initial_value"] = template[1]
     blocks: list[dict[str, Any]] = [
         {
             "type": "input",
@@ -250,15 +244,7 @@ def reply_form(
     initial = next((o for o in options if o["value"] == str(chosen)), None)
     if initial is not None:
         picker["initial_option"] = initial
-    message: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": REPLY_TEXT_ACTION,
-        "multiline": True,
-        "max_length": 1000,
-        "dispatch_action_config": {"trigger_actions_on": ["on_character_entered"]},
-    }
-    if text:
-        message["initial_value"] = text
+    message = live_text_input(REPLY_TEXT_ACTION, text)
     pick: dict[str, Any] = {
         "type": "input",
         "block_id": "pick",
