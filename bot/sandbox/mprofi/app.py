@@ -2,9 +2,10 @@
 
 ``create_simulator_app(state)`` returns a Starlette app; serve it on loopback and point
 ``MPROFI_API_URL`` at ``http://127.0.0.1:PORT/1.0/``. Each call goes through the same
-gate (queued fault, body kind, key, documented parameters) before its handler, so a
-client that sends anything the spec does not describe is refused as the real service
-would refuse it. Control routes under ``/_sim/`` steer the simulator from outside.
+gate (queued or standing fault, body kind, key, documented parameters) before its
+handler, so a client that sends anything the spec does not describe is refused as the
+real service would refuse it; ``config.answer_delay_seconds`` slows every call down.
+Control routes under ``/_sim/`` steer the simulator from outside, never slowed or faulted.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ _API: tuple[tuple[str, str, Handler, str], ...] = (
 
 
 async def _fault_before(state: SimulatorState, fault: str | None) -> Response | None:
-    """The answer a queued fault gives instead of the real one (None: go on)."""
+    """The answer a queued or standing fault gives instead of the real one (None: go on)."""
     if fault == "429":
         return JSONResponse({"detail": "Request was throttled."}, status_code=429, headers={"Retry-After": "1"})
     if fault == "503":
@@ -67,6 +68,11 @@ def _endpoint(state: SimulatorState, rules_name: str, handler: Handler) -> Calla
     rules = ENDPOINTS[rules_name]
 
     async def run(request: Request) -> Response:
+        if state.config.answer_delay_seconds > 0:
+            # The request has arrived in full (read before waiting, so a caller that
+            # gives up meanwhile does not stop it), and only then is the server slow.
+            await request.body()
+            await asyncio.sleep(state.config.answer_delay_seconds)
         fault = state.take_fault(rules.name)
         early = await _fault_before(state, fault)
         if early is not None:

@@ -54,6 +54,10 @@ class SimulatorConfig:
     # HLR bulk: seconds until a report is ready (None → only when a test says so).
     hlr_report_seconds: float | None = 0.0
     hang_seconds: float = 5.0
+    # "Slow answers": every API call waits this long once its request has arrived, then
+    # is carried out as usual, even if the caller gave up meanwhile (as a slow server
+    # does). The /_sim/ control routes never wait.
+    answer_delay_seconds: float = 0.0
     own_number: str = "48664400100"
 
 

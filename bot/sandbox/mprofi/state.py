@@ -59,6 +59,9 @@ class SimulatorState:
         self.survey_notifications: list[tuple[dict[str, Any], DeliveryAttempt]] = []
         self.requests: list[tuple[str, str]] = []  # (endpoint, auth style)
         self._faults: dict[str, deque[FaultKind]] = {}
+        # A fault every API call answers while set (an outage switched on and off by
+        # hand), after any queued one; None: the service is well.
+        self.standing_fault: FaultKind | None = None
         self._next_id = 1000
         self._next_incoming = 1
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -121,11 +124,12 @@ class SimulatorState:
         self._faults.setdefault(endpoint.strip("/"), deque()).extend([kind] * count)
 
     def take_fault(self, endpoint: str) -> FaultKind | None:
+        """The fault this call answers: a queued one first (it counts down), else the standing one."""
         for name in (endpoint.strip("/"), "*"):
             queue = self._faults.get(name)
             if queue:
                 return queue.popleft()
-        return None
+        return self.standing_fault
 
     # ---- messages and statuses ---------------------------------------------------
 
@@ -147,7 +151,13 @@ class SimulatorState:
         self.outcomes[recipient.removeprefix("+")] = status
 
     def set_status(self, message_id: int, status: str) -> SimMessage:
-        """Move a message to ``status`` (any spelling) and PUSH it when configured."""
+        """Move a message to ``status`` (any spelling) and PUSH it when configured.
+
+        The PUSH goes now or never: with ``config.push_url`` None (PUSH switched off)
+        the change is only recorded, and setting the URL again later does not send the
+        changes made meanwhile; as with mProfi, a PUSH not sent is not sent, and the
+        client learns of them only by asking status/.
+        """
         message = self.messages[message_id]
         message.status = status
         message.ts = now()

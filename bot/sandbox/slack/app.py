@@ -8,6 +8,8 @@ A command's or button's ``response_url`` answers as Slack's webhooks do: ``ok`` 
 success, HTTP 400 with the error as plain text (``no_text``, ``invalid_blocks``) else.
 The ``response_url`` of an action on a message acts on that message when asked:
 ``replace_original`` replaces it (a new version), ``delete_original`` deletes it.
+A fault queued with ``state.fail(...)``, else ``state.standing_fault``, answers a Web
+API call in place of the method; response_url posts and file downloads are never faulted.
 """
 
 from __future__ import annotations

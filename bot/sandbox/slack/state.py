@@ -1,8 +1,8 @@
 """What the Slack emulator remembers: one workspace, its channels, messages and files.
 
 Tests and the demo read it to see what Slack showed (``thread(...)``,
-``calls_to(...)``, ``pings_anywhere()``) and steer it (``fail(...)``, ``refuse(...)``,
-``user_says(...)``; the people's side lives in :mod:`bot.sandbox.slack.people`).
+``calls_to(...)``, ``pings_anywhere()``) and steer it (``fail(...)``, ``standing_fault``,
+``refuse(...)``, ``user_says(...)``; the people's side lives in :mod:`bot.sandbox.slack.people`).
 """
 
 from __future__ import annotations
@@ -70,6 +70,10 @@ class SlackState(People, Interactions, AppHome):
         self.home_views: dict[str, str] = {}  # person → their Home tab's view id (views.publish)
         self.home_publishes: list[tuple[str, str]] = []  # (person, view id) of every views.publish taken
         self.faults: dict[str, deque[Fault]] = {}
+        # A fault every Web API call answers while set (a rate limit or an outage switched
+        # on and off by hand), after any queued one. Not response_url posts or file
+        # downloads: those are not Web API methods.
+        self.standing_fault: Fault | None = None
         self.refusals: list[Refusal] = []
         self._post_buckets: dict[str, tuple[float, float]] = {}
         self._manifest: tuple[Path | None, tuple[list[str] | None, dict[str, bool]]] | None = None
@@ -122,8 +126,9 @@ class SlackState(People, Interactions, AppHome):
         queue.extend(Fault(status=status, error=error, retry_after=retry_after) for _ in range(times))
 
     def take_fault(self, method: str) -> Fault | None:
+        """The fault this call answers: a queued one first (it counts down), else the standing one."""
         queue = self.faults.get(method)
-        return queue.popleft() if queue else None
+        return queue.popleft() if queue else self.standing_fault
 
     def refuse(
         self, error: str, *, method: str | None = None, channel: str | None = None, times: int | None = 1, needed: str | None = None
