@@ -14,6 +14,7 @@ A deleted message is gone: ``chat.update``, ``reactions.*`` and
 
 from __future__ import annotations
 
+import mimetypes
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -266,9 +267,9 @@ def build_methods(state: SlackState) -> dict[str, Method]:
         length = int(params.get("length") or 0)
         if not filename or length <= 0:
             raise SlackError("invalid_arguments")
-        file = SlackFile(
-            id=state.next_id("F"), name=filename, title=filename, content=b"", mimetype="application/octet-stream", user=config.bot_user_id
-        )
+        # Slack tells the type from the file's name (and contents); the uploader does not say it.
+        mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        file = SlackFile(id=state.next_id("F"), name=filename, title=filename, content=b"", mimetype=mimetype, user=config.bot_user_id)
         state.files[file.id] = file
         return {"file_id": file.id, "upload_url": f"{config.public_url}/upload/v1/{file.id}"}
 
