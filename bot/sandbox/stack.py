@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from starlette.types import ASGIApp
 
 from bot.app import create_app
 from bot.config import Settings
@@ -67,10 +68,13 @@ class SandboxStack:
         app_process: bool = False,
         socket_mode: bool = False,
         public_endpoint: bool = True,
+        wrap: Callable[[str, ASGIApp], ASGIApp] | None = None,
     ) -> None:
         """``socket_mode``: Slack talks to the app over its WebSocket, not /slack/events.
         ``public_endpoint=False``: nothing calls the app at all (Socket Mode, inbound
         through the catch-up poller, statuses by PULL), as an install behind a firewall.
+        ``wrap(name, app)``: each server's ASGI app ("mprofi", "slack", the in-process
+        "app") goes through it before it is served, as the console's timeline records them.
         """
         self.sim = SimulatorState(simulator or SimulatorConfig(status_step_seconds=status_step_seconds))
         self.sim.config.webhook_token = WEBHOOK_TOKEN
@@ -90,6 +94,7 @@ class SandboxStack:
         self._sim_requests: _InFlight | None = None  # the app's calls mProfi is answering
         self._app_requests: _InFlight | None = None  # requests the in-process app is answering
         self._engine: AsyncEngine | None = None  # drain()'s own reader of the queue
+        self._wrap = wrap or (lambda name, app: app)
 
     def settings(self) -> Settings:
         keys = self.sim.config.keys
@@ -127,12 +132,12 @@ class SandboxStack:
         return Settings(_env_file=None, **values)
 
     async def start(self) -> None:
-        self._sim_requests = _InFlight(create_simulator_app(self.sim))
+        self._sim_requests = _InFlight(self._wrap("mprofi", create_simulator_app(self.sim)))
         simulator = LoopbackServer(self._sim_requests, lifespan="off")
         await simulator.start()
         self._servers.append(simulator)
         self.mprofi_url = simulator.url
-        emulator = LoopbackServer(create_slack_emulator(self.slack), lifespan="off")
+        emulator = LoopbackServer(self._wrap("slack", create_slack_emulator(self.slack)), lifespan="off")
         await emulator.start()
         self._servers.append(emulator)
         self.slack.config.public_url = emulator.url
@@ -141,7 +146,7 @@ class SandboxStack:
             await self.process.start()
             self.app_url = self.process.url
         else:
-            self._app_requests = _InFlight(create_app(self.settings()))
+            self._app_requests = _InFlight(self._wrap("app", create_app(self.settings())))
             app = LoopbackServer(self._app_requests, lifespan="on")
             await app.start()
             self._servers.append(app)
@@ -168,7 +173,7 @@ class SandboxStack:
 
     async def mprofi_up(self) -> None:
         """mProfi answers again, on the same port, with the same state."""
-        self._sim_requests = _InFlight(create_simulator_app(self.sim))
+        self._sim_requests = _InFlight(self._wrap("mprofi", create_simulator_app(self.sim)))
         self._servers[0] = LoopbackServer(self._sim_requests, port=self._servers[0].port, lifespan="off")
         await self._servers[0].start()
 
