@@ -189,6 +189,19 @@ def _run_demo(args: argparse.Namespace) -> int:
     return asyncio.run(run_demo(out=sys.stdout, language=language))
 
 
+def _run_sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox.console.run import run_sandbox
+
+    language = args.language or os.environ.get("BOT_LANGUAGE", "").strip().lower() or "pl"
+    if language not in LANGUAGES:
+        print(f"BOT_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {language!r}", file=sys.stderr)
+        return 2
+    if not 0 < args.port < 65536:
+        print(f"--port must be between 1 and 65535, not {args.port}", file=sys.stderr)
+        return 2
+    return asyncio.run(run_sandbox(out=sys.stdout, port=args.port, open_browser=args.open, language=language))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mprofi-slack", description="The mProfi.pl SMS gateway inside Slack.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -212,6 +225,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="play a scripted conversation on loopback, no accounts needed")
     demo.add_argument("--language", choices=LANGUAGES, default=None, help="pl or en (default: BOT_LANGUAGE, else pl)")
     demo.set_defaults(run=_run_demo)
+
+    sandbox = commands.add_parser("sandbox", help="the bridge on loopback with a web console: be the phones and the team at once")
+    sandbox.add_argument("--port", type=int, default=8000, help="the console's port on 127.0.0.1 (default 8000)")
+    sandbox.add_argument("--open", action="store_true", help="open the console in a browser")
+    sandbox.add_argument(
+        "--language", choices=LANGUAGES, default=None, help="the bridge's language, pl or en (default: BOT_LANGUAGE, else pl)"
+    )
+    sandbox.set_defaults(run=_run_sandbox)
 
     sim = commands.add_parser("simulator", help="run the local mProfi simulator")
     sim.add_argument("--host", default="127.0.0.1")

@@ -1,0 +1,356 @@
+// The sandbox console: places what the server drew (already escaped) and sends what a
+// person does. No framework and no build step; the server does the thinking.
+"use strict";
+
+const view = { channel: null, thread: null, user: "U0ANNA", modalKey: null, timelineVersion: 0, shown: new Map() };
+const $ = (selector, root = document) => root.querySelector(selector);
+const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
+
+function toast(message) {
+  const box = $("#toast");
+  box.textContent = message;
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.hidden = true; }, 6000);
+}
+
+async function post(name, body) {
+  const form = body instanceof FormData;
+  const headers = { "X-Console": "1" };
+  if (!form) headers["Content-Type"] = "application/json";
+  const response = await fetch("/api/" + name, { method: "POST", headers, body: form ? body : JSON.stringify(body) });
+  let answer = {};
+  try { answer = await response.json(); } catch (ignored) { answer = {}; }
+  refresh();
+  if (!response.ok) {
+    toast(answer.error || "The console could not do that (HTTP " + response.status + ").");
+    throw new Error(answer.error || String(response.status));
+  }
+  return answer;
+}
+
+// Put `html` in `element` only when it changed, keeping a list scrolled to its end there.
+function place(element, key, html) {
+  if (view.shown.get(key) === html) return;
+  const atEnd = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
+  element.innerHTML = html;
+  view.shown.set(key, html);
+  if (atEnd) element.scrollTop = element.scrollHeight;
+}
+
+// ---- drawing ---------------------------------------------------------------------------
+
+function drawPhones(phones) {
+  const holder = $("#phones");
+  const wanted = new Set(phones.map((p) => p.digits));
+  $$(".phone", holder).forEach((card) => { if (!wanted.has(card.dataset.phone)) card.remove(); });
+  for (const phone of phones) {
+    let card = $(`.phone[data-phone="${phone.digits}"]`, holder);
+    if (!card) {
+      card = $("#phone-template").content.firstElementChild.cloneNode(true);
+      card.dataset.phone = phone.digits;
+      $(".number", card).textContent = phone.display;
+      holder.appendChild(card);
+    }
+    place($(".phone-log", card), "log:" + phone.digits, phone.log);
+    const survey = $(".phone-survey", card);
+    survey.hidden = phone.surveys.length === 0;
+    const select = $("select[name=survey]", survey);
+    const options = phone.surveys.map((s) => s.id + ":" + s.name).join("|");
+    if (select.dataset.options !== options) {
+      const chosen = select.value;
+      select.replaceChildren(...phone.surveys.map((s) => new Option(s.name, String(s.id))));
+      if (chosen) select.value = chosen;
+      select.dataset.options = options;
+    }
+    const current = phone.surveys.find((s) => String(s.id) === select.value) || phone.surveys[0];
+    $(".question", survey).textContent = current ? (current.question ? "Survey question: " + current.question : "Survey: every question answered") : "";
+  }
+}
+
+function drawSwitches(switches) {
+  for (const side of ["mProfi", "Slack"]) {
+    const box = side === "mProfi" ? $("#mprofi-switches") : $("#slack-switches");
+    for (const item of switches.filter((s) => s.side === side)) {
+      let input = $(`input[data-switch="${item.name}"]`, box);
+      if (!input) {
+        const label = document.createElement("label");
+        label.className = "switch";
+        input = document.createElement("input");
+        input.type = "checkbox";
+        input.dataset.switch = item.name;
+        const name = document.createElement("span");
+        name.textContent = item.label;
+        const what = document.createElement("small");
+        what.textContent = item.what;
+        label.append(input, name, what);
+        box.appendChild(label);
+      }
+      input.checked = item.on;
+    }
+  }
+}
+
+function drawSlack(state) {
+  view.channel = state.channel;
+  const tabs = $("#channel-tabs");
+  if (tabs.childElementCount !== state.channels.length) {
+    tabs.replaceChildren(...state.channels.map((c) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.channelTab = c.id;
+      button.textContent = "#" + c.name;
+      return button;
+    }));
+  }
+  $$("button", tabs).forEach((b) => b.classList.toggle("active", b.dataset.channelTab === state.channel));
+  const teammate = $("#teammate");
+  if (teammate.options.length !== state.teammates.length) {
+    teammate.replaceChildren(...state.teammates.map((t) => new Option(t.name, t.id)));
+    teammate.value = view.user;
+  }
+  const name = state.channels.find((c) => c.id === state.channel).name;
+  $("#channel-text").placeholder = `Message #${name}, or a command: /sms 600100200 Dzień dobry · /hlr 600100200 · /survey list · @mprofi-bridge …`;
+  place($("#messages"), "messages:" + state.channel, state.messages);
+  place($("#private"), "private", state.private);
+  const pane = $("#thread-pane");
+  if (state.thread) {
+    pane.hidden = false;
+    place($("#thread"), "thread:" + state.thread.ts, state.thread.html);
+  } else {
+    pane.hidden = true;
+    view.thread = null;
+  }
+  $(".slack-body").classList.toggle("with-thread", !pane.hidden);
+  const layer = $("#modal-layer");
+  if (!state.modal) {
+    layer.hidden = true;
+    view.modalKey = null;
+  } else if (state.modal.key !== view.modalKey) {
+    $("#modal").innerHTML = state.modal.html;
+    view.modalKey = state.modal.key;
+    layer.hidden = false;
+  }
+}
+
+function cell(text, className) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (className) td.className = className;
+  return td;
+}
+
+function drawTimeline(entries) {
+  const body = $("#timeline");
+  const scroller = $(".timeline-scroll");
+  const atEnd = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
+  for (const entry of entries) {
+    let row = $(`tr.entry[data-entry="${entry.id}"]`, body);
+    if (!row) {
+      row = document.createElement("tr");
+      row.className = "entry";
+      row.dataset.entry = entry.id;
+      body.appendChild(row);
+    }
+    const status = entry.status === null ? "…" : String(entry.status);
+    const verdict = entry.status === null ? "" : entry.status >= 400 ? "bad" : "good";
+    const when = new Date(entry.at).toLocaleTimeString();
+    row.replaceChildren(
+      cell(when), cell(entry.source + " → " + entry.target), cell(entry.method), cell(entry.path),
+      cell(status, verdict), cell(entry.duration_ms === null ? "" : Math.round(entry.duration_ms)),
+    );
+  }
+  while (body.childElementCount > 600) body.firstElementChild.remove();
+  if (atEnd) scroller.scrollTop = scroller.scrollHeight;
+}
+
+async function showExchange(row) {
+  const next = row.nextElementSibling;
+  if (next && next.classList.contains("detail")) { next.remove(); return; }
+  const response = await fetch("/api/timeline/" + row.dataset.entry);
+  const entry = await response.json();
+  const tr = document.createElement("tr");
+  tr.className = "detail";
+  const td = document.createElement("td");
+  td.colSpan = 6;
+  const parts = [["Request " + (entry.request_type || ""), entry.request_body], ["Response " + (entry.response_type || ""), entry.response_body]];
+  if (entry.error) parts.push(["Error", entry.error]);
+  for (const [title, text] of parts) {
+    const h = document.createElement("h4");
+    h.textContent = title;
+    const pre = document.createElement("pre");
+    pre.textContent = text || "(empty)";
+    td.append(h, pre);
+  }
+  tr.appendChild(td);
+  row.after(tr);
+}
+
+// ---- keeping up ------------------------------------------------------------------------
+
+let loading = null;
+let again = false;
+
+async function load() {
+  const query = new URLSearchParams({ user: view.user });
+  if (view.channel) query.set("channel", view.channel);
+  if (view.thread) query.set("thread", view.thread);
+  const [state, timeline] = await Promise.all([
+    fetch("/api/state?" + query).then((r) => r.json()),
+    fetch("/api/timeline?since=" + view.timelineVersion).then((r) => r.json()),
+  ]);
+  drawPhones(state.phones);
+  drawSwitches(state.switches);
+  drawSlack(state);
+  drawTimeline(timeline.entries);
+  view.timelineVersion = timeline.version;
+  document.body.dataset.version = String(state.version);
+}
+
+function refresh() {
+  if (loading) { again = true; return loading; }
+  loading = load().catch((error) => console.error(error)).finally(() => {
+    loading = null;
+    if (again) { again = false; refresh(); }
+  });
+  return loading;
+}
+
+function listen() {
+  const events = new EventSource("/api/events");
+  const live = $("#live");
+  events.addEventListener("change", () => refresh());
+  events.onopen = () => { live.textContent = "live"; live.classList.remove("off"); };
+  events.onerror = () => { live.textContent = "reconnecting…"; live.classList.add("off"); };
+}
+
+// ---- what a person does ----------------------------------------------------------------
+
+function modalValues(form) {
+  const values = {};
+  for (const field of $$("[name]", form)) {
+    if (field.disabled) continue;
+    if (field.type === "checkbox") {
+      values[field.name] = values[field.name] || [];
+      if (field.checked) values[field.name].push(field.value);
+    } else if (field.type === "radio") {
+      if (field.checked) values[field.name] = field.value;
+    } else if (field.multiple) {
+      values[field.name] = Array.from(field.selectedOptions).map((o) => o.value);
+    } else {
+      values[field.name] = field.value;
+    }
+  }
+  return values;
+}
+
+function onMessage(element) {
+  const message = element.closest("[data-msg]");
+  if (!message) return null;
+  return { user: view.user, channel: message.dataset.channel, ts: message.dataset.ts || null, private: message.dataset.private || null,
+    block: element.dataset.block, action: element.dataset.action };
+}
+
+document.addEventListener("click", (event) => {
+  const target = event.target.closest("button, tr.entry");
+  if (!target) return;
+  if (target.matches("tr.entry")) { showExchange(target); return; }
+  if (target.dataset.openThread) { view.thread = target.dataset.openThread; refresh(); return; }
+  if (target.dataset.channelTab) { view.channel = target.dataset.channelTab; view.thread = null; refresh(); return; }
+  if (target.id === "close-thread") { view.thread = null; refresh(); return; }
+  if (target.classList.contains("remove-phone")) { post("phones/remove", { digits: target.closest(".phone").dataset.phone }).catch(() => {}); return; }
+  if (target.dataset.modal === "close") {
+    post("modal/close", { view: target.closest("form.modal").dataset.view }).catch(() => {});
+    return;
+  }
+  if (target.dataset.kind === "button") {
+    if (target.dataset.url) window.open(target.dataset.url, "_blank", "noopener");
+    if (target.dataset.confirm && !window.confirm(target.dataset.confirm)) return;
+    const modal = target.closest("form.modal");
+    if (modal) {
+      post("modal/press", { view: modal.dataset.view, block: target.dataset.block, action: target.dataset.action }).catch(() => {});
+      return;
+    }
+    const action = onMessage(target);
+    if (action) post("act", action).catch(() => {});
+  }
+});
+
+document.addEventListener("change", (event) => {
+  const target = event.target;
+  if (target.dataset.switch) {
+    post("switches", { name: target.dataset.switch, on: target.checked }).catch(() => {});
+  } else if (target.id === "teammate") {
+    view.user = target.value;
+    refresh();
+  } else if (target.name === "survey") {
+    refresh();
+  } else if (target.matches("select[data-kind]") && !target.closest("form.modal") && target.value) {
+    const action = onMessage(target);
+    if (action) post("act", { ...action, value: target.value }).catch(() => {});
+  }
+});
+
+let typing = null;
+document.addEventListener("input", (event) => {
+  const field = event.target;
+  const form = field.closest("form.modal");
+  if (!form || field.dataset.dispatch !== "1") return;
+  clearTimeout(typing);
+  typing = setTimeout(() => {
+    post("modal/type", { view: form.dataset.view, values: modalValues(form), block: field.dataset.block, action: field.dataset.action }).catch(() => {});
+  }, 400);
+});
+
+async function sent(form, action) {
+  const button = $("button[type=submit]", form);
+  if (button) button.disabled = true;
+  try {
+    await action();
+    return true;
+  } catch (ignored) {
+    return false;
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  event.preventDefault();
+  if (form.id === "add-phone") {
+    if (await sent(form, () => post("phones/add", { number: $("#new-phone").value }))) form.reset();
+  } else if (form.classList.contains("phone-compose")) {
+    const data = new FormData(form);
+    data.set("digits", form.closest(".phone").dataset.phone);
+    if (await sent(form, () => post("phones/text", data))) { form.text.value = ""; form.image.value = ""; }
+  } else if (form.classList.contains("phone-survey")) {
+    const body = { digits: form.closest(".phone").dataset.phone, survey: form.survey.value, answer: form.answer.value };
+    if (await sent(form, () => post("phones/survey", body))) form.answer.value = "";
+  } else if (form.id === "channel-compose" || form.id === "thread-compose") {
+    const thread = form.id === "thread-compose";
+    const text = thread ? $("#thread-text") : $("#channel-text");
+    const file = thread ? $("#thread-file") : $("#channel-file");
+    const data = new FormData();
+    data.set("user", view.user);
+    data.set("channel", view.channel);
+    data.set("text", text.value);
+    if (thread && view.thread) data.set("thread", view.thread);
+    if (file.files.length) data.set("file", file.files[0]);
+    if (await sent(form, () => post("say", data))) { text.value = ""; file.value = ""; }
+  } else if (form.matches("form.modal")) {
+    await sent(form, () => post("modal/submit", { view: form.dataset.view, values: modalValues(form) }));
+  }
+});
+
+document.addEventListener("keydown", (event) => {
+  // Enter sends, Shift+Enter breaks the line: as in Slack's composer.
+  const field = event.target;
+  if (event.key === "Enter" && !event.shiftKey && field.tagName === "TEXTAREA" && field.closest(".compose")) {
+    event.preventDefault();
+    field.closest("form").requestSubmit();
+  }
+});
+
+listen();
+refresh();
