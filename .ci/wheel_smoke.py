@@ -111,6 +111,33 @@ async def main(bin_dir: Path, database_url: str) -> None:
         if code not in (0, -signal.SIGTERM):  # uvicorn ends by re-raising the signal it shut down for
             raise SystemExit(f"serve exited {code} on SIGTERM")
         step("serve stopped cleanly on SIGTERM")
+    await sandbox(str(bin_dir / "mprofi-slack"))
+
+
+async def sandbox(command: str) -> None:
+    """``mprofi-slack sandbox`` from the wheel: its page and assets are in the package."""
+    port = free_port()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    process = await asyncio.create_subprocess_exec(
+        command, "sandbox", "--port", str(port), env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+        if f"http://127.0.0.1:{port}/" not in line:
+            raise SystemExit(f"sandbox printed {line!r}, not its address")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10.0) as http:
+            for path in ("/", "/static/console.js", "/static/console.css", "/api/state"):
+                answer = await http.get(path)
+                if answer.status_code != 200 or not answer.content:
+                    raise SystemExit(f"the sandbox console answered {answer.status_code} for {path}")
+        step("sandbox serves its console page, script and styles from the wheel")
+    finally:
+        process.send_signal(signal.SIGINT)
+        code = await asyncio.wait_for(process.wait(), 30)
+    if code != 0:
+        raise SystemExit(f"sandbox exited {code} on Ctrl+C")
+    step("sandbox stopped cleanly on Ctrl+C")
 
 
 if __name__ == "__main__":
