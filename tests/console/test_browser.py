@@ -185,3 +185,21 @@ def test_a_modal_opens_takes_what_is_typed_and_closes(chromium: Any, sandbox: Ru
 
     _until(chromium, lambda d: not _one(d, "#modal-layer").is_displayed(), "the modal closed")
     _until(chromium, lambda d: "Jan z magazynu" in _one(d, "#messages").text, "the name on the card")
+
+
+def test_a_phone_invited_to_a_survey_answers_its_questions(chromium: Any, sandbox: RunningConsole) -> None:
+    _open(chromium, sandbox)
+    _one(chromium, "#new-phone").send_keys("600 100 204")
+    _one(chromium, "#add-phone button[type=submit]").click()
+    survey = '.phone[data-phone="48600100204"] .phone-survey'
+    _one(chromium, '.phone[data-phone="48600100204"]')
+    assert not _one(chromium, survey).is_displayed()  # not invited yet
+
+    _one(chromium, "#channel-text").send_keys("/survey start 1 600100204")
+    _one(chromium, "#channel-compose button[type=submit]").click()
+    _until(chromium, lambda d: "Czy poleciłbyś nas znajomym?" in _text(d, survey), "the survey's first question on the phone")
+    _one(chromium, f"{survey} input[name=answer]").send_keys("tak")
+    _one(chromium, f"{survey} button[type=submit]").click()
+
+    _until(chromium, lambda d: "Ocena obsługi 1-5" in _text(d, survey), "the second question")
+    _until(chromium, lambda d: "/mprofi/surveys" in _text(d, "#timeline"), "mProfi's survey notification to the bridge")

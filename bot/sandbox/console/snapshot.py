@@ -91,14 +91,16 @@ def _phone_log(session: ConsoleSession, digits: str) -> str:
 
 
 def _surveys(session: ConsoleSession, digits: str) -> list[dict[str, Any]]:
+    """The active surveys this phone was invited to (``/survey start``) and has not finished,
+    each with its next question."""
     found = []
     for survey in session.stack.sim.surveys.values():
-        if not survey.active:
+        response = survey.responses.get(digits)
+        if not survey.active or response is None:
             continue
-        answers = survey.responses.get(digits, {}).get("answers", [])
-        step = len(answers)
-        question = survey.questions[step] if step < len(survey.questions) else None
-        found.append({"id": survey.id, "name": survey.name, "question": question})
+        step = len(response.get("answers", []))
+        if step < len(survey.questions):
+            found.append({"id": survey.id, "name": survey.name, "question": survey.questions[step]})
     return found
 
 

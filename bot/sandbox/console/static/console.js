@@ -64,7 +64,7 @@ function drawPhones(phones) {
       select.dataset.options = options;
     }
     const current = phone.surveys.find((s) => String(s.id) === select.value) || phone.surveys[0];
-    $(".question", survey).textContent = current ? (current.question ? "Survey question: " + current.question : "Survey: every question answered") : "";
+    $(".question", survey).textContent = current ? "Survey question: " + current.question : "";
   }
 }
 
