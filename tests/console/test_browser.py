@@ -202,4 +202,9 @@ def test_a_phone_invited_to_a_survey_answers_its_questions(chromium: Any, sandbo
     _one(chromium, f"{survey} button[type=submit]").click()
 
     _until(chromium, lambda d: "Ocena obsługi 1-5" in _text(d, survey), "the second question")
-    _until(chromium, lambda d: "/mprofi/surveys" in _text(d, "#timeline"), "mProfi's survey notification to the bridge")
+    _until(
+        chromium,
+        lambda d: [line for line in _text(d, "#timeline").splitlines() if "/mprofi/surveys" in line and "\t200\t" in line],
+        "mProfi's survey notification accepted by the bridge",
+    )
+    assert not [line for line in _text(chromium, "#timeline").splitlines() if "/mprofi/surveys" in line and "\t401\t" in line]

@@ -63,7 +63,7 @@ async def console_running(
         async with stack:
             for secret in _secrets(stack):
                 timeline.add_secret(secret)
-            stack.sim.config.survey_webhook_url = stack.app_url + "/mprofi/surveys"
+            stack.sim.config.survey_webhook_url = f"{stack.app_url}/mprofi/surveys?token={WEBHOOK_TOKEN}"
             session = ConsoleSession(stack)
             app = create_console_app(session, timeline)
             server = LoopbackServer(app, port=port, lifespan="on")
