@@ -15,12 +15,14 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from bot.sandbox.console.session import MAX_UPLOAD, ConsoleError, ConsoleSession, Upload
 from bot.sandbox.console.snapshot import snapshot
@@ -28,12 +30,23 @@ from bot.sandbox.console.timeline import Timeline
 
 __all__ = ["create_console_app"]
 
-STATIC = StaticFiles(packages=[("bot.sandbox.console", "static")])
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
+
+
+class _Assets(StaticFiles):
+    """The page's files from the package, each with the page's security headers (a script is never sniffed)."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers.update(HEADERS)
+        return response
+
+
+STATIC = _Assets(packages=[("bot.sandbox.console", "static")])
 Action = Callable[[Request, ConsoleSession], Awaitable[dict[str, Any] | None]]
 
 
@@ -60,18 +73,22 @@ async def _fields(request: Request) -> dict[str, Any]:
         raise ConsoleError(f"that file is too big for the sandbox: at most {MAX_UPLOAD // 1024 // 1024} MB")
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         fields: dict[str, Any] = {}
-        async with request.form(max_files=1, max_fields=20) as form:  # closes the spooled upload
-            for name, value in form.multi_items():
-                if isinstance(value, UploadFile):
-                    content = await value.read()
-                    if content:
-                        fields[name] = Upload(value.filename or "file", content, value.content_type or "application/octet-stream")
-                else:
-                    fields[name] = value
+        try:
+            async with request.form(max_files=1, max_fields=20) as form:  # closes the spooled upload
+                for name, value in form.multi_items():
+                    if isinstance(value, UploadFile):
+                        content = await value.read()
+                        if content:
+                            fields[name] = Upload(value.filename or "file", content, value.content_type or "application/octet-stream")
+                    else:
+                        fields[name] = value
+        except HTTPException as refused:  # Starlette's multipart limits: two files, no boundary, a field over 1 MB
+            hint = ": send one file at a time" if "files" in str(refused.detail).lower() else ""
+            raise ConsoleError(f"the form could not be read ({refused.detail}){hint}") from None
         return fields
     try:
         data = json.loads(await request.body() or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         raise ConsoleError("the request is not JSON") from None
     if not isinstance(data, dict):
         raise ConsoleError("the request must be a JSON object")
@@ -164,8 +181,13 @@ def _actions() -> dict[str, Action]:
 
     async def switch(request: Request, session: ConsoleSession) -> None:
         fields = await _fields(request)
+        on = fields.get("on", False)
+        if isinstance(on, str) and on.lower() in ("true", "false"):  # as a form sends it
+            on = on.lower() == "true"
+        if not isinstance(on, bool):
+            raise ConsoleError("on must be true or false")  # "false" is a true value to bool()
         try:
-            await session.switches.set(_text(fields, "name"), bool(fields.get("on")))
+            await session.switches.set(_text(fields, "name"), on)
         except ValueError as unknown:
             raise ConsoleError(str(unknown)) from None
         session.touch()
@@ -191,9 +213,7 @@ def create_console_app(session: ConsoleSession, timeline: Timeline) -> Starlette
     closing = asyncio.Event()  # set when the console stops: open event streams end
 
     async def page(request: Request) -> Response:
-        response = await STATIC.get_response("index.html", request.scope)
-        response.headers.update(HEADERS)
-        return response
+        return await STATIC.get_response("index.html", request.scope)
 
     async def state(request: Request) -> Response:
         query = request.query_params
@@ -269,9 +289,18 @@ def create_console_app(session: ConsoleSession, timeline: Timeline) -> Starlette
         Mount("/static", STATIC),
     ]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])]
-    app = Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: _refused})
     app.state.closing = closing  # set it before stopping the server: open event streams end
     return app
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such address, a wrong method) in the actions' JSON shape."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 400
+    words = {404: "there is nothing at this address", 405: f"this address does not take a {request.method} request"}
+    detail = words.get(status, exc.detail if isinstance(exc, HTTPException) else str(exc))
+    headers = exc.headers if isinstance(exc, HTTPException) else None
+    return JSONResponse({"error": detail}, status_code=status, headers=headers)
 
 
 def _file_response(content: bytes, mimetype: str, name: str) -> Response:

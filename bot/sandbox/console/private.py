@@ -26,23 +26,34 @@ class Private:
     hook: str
     answer: dict[str, Any] | None
     at: float = field(default_factory=time.time)
+    source: str | None = None  # a click's: the key of the private answer clicked on
 
 
 def private_posts(slack: SlackState, privates: Sequence[Private]) -> list[dict[str, Any]]:
     """Every private answer, oldest first, each with its ``key`` (what a click names),
     its ``user`` and ``channel``: ephemeral messages, and each command's or click's answer
-    with its response_url posts (a post replacing or deleting the one before it)."""
+    with its response_url posts (a post replacing or deleting the one before it; a click's,
+    the answer clicked on)."""
     found: list[dict[str, Any]] = []
     for index, entry in enumerate(slack.ephemeral):
         found.append({"key": f"e{index}", "user": entry["user"], "channel": entry["channel"], "typed": "", **_post(entry)})
     for index, private in enumerate(privates):
         posts: list[dict[str, Any]] = [_post(private.answer)] if private.answer else []
+        clicked = next((post for post in found if post["key"] == private.source), None) if private.source else None
         for payload in slack.hook_posts(private.hook):
-            if payload.get("delete_original"):
+            replacing = str(payload.get("replace_original")).lower() == "true"
+            if clicked is not None and (payload.get("delete_original") or replacing):
+                # As in Slack: a click's response_url replaces or deletes the message clicked on.
+                if payload.get("delete_original"):
+                    found.remove(clicked)
+                    clicked = None
+                else:
+                    clicked.update(_post(payload))
+            elif payload.get("delete_original"):
                 posts = posts[:-1]
-            elif str(payload.get("replace_original")).lower() == "true" and posts:
+            elif replacing and posts:
                 posts[-1] = _post(payload)
-            elif str(payload.get("replace_original")).lower() != "true":
+            elif not replacing:
                 posts.append(_post(payload))
         for number, post in enumerate(posts):
             typed = private.typed if number == 0 else ""

@@ -69,6 +69,8 @@ class ConsoleSession:
 
     def add_phone(self, typed: str) -> str:
         """Put a phone on the desk; its number in mProfi's digits (``48…``)."""
+        if len(typed.strip()) > 40:  # the number's own error would repeat all of it back
+            raise ConsoleError("that is too long for a phone number: type it as 600 100 200 or +48 600 100 200")
         try:
             digits = recipient_digits(normalize(typed))
         except InvalidNumber as problem:
@@ -108,9 +110,13 @@ class ConsoleSession:
         survey = self.stack.sim.surveys.get(survey_id)
         if survey is None:
             raise ConsoleError(f"mProfi has no survey {survey_id}")
+        if not survey.active:
+            raise ConsoleError(f"“{survey.name}” is not running: mProfi takes no answers to it")
         if not answer.strip():
             raise ConsoleError("type the answer first")
-        done = survey.responses.get(sender, {}).get("answers", [])
+        if sender not in survey.responses:
+            raise ConsoleError(f"this phone was not invited to “{survey.name}”: invite it with /survey start {survey_id} {sender} first")
+        done = survey.responses[sender].get("answers", [])
         if len(done) >= len(survey.questions):
             raise ConsoleError(f"this phone has answered every question of “{survey.name}” already")
         self.stack.sim.answer_survey(survey_id, sender, answer.strip())
@@ -200,20 +206,22 @@ class ConsoleSession:
         else:
             element = self.element_of(self._private_blocks(private), "ephemeral", block_id, action_id)
         kind = element.get("type", "button")
-        if kind == "button":
-            response, hook = await slack.press_button(element, user=user, channel=channel, message_ts=ts)
-        elif kind == "users_select":
-            if not value:
-                raise ConsoleError("choose someone first")
-            response, hook = await slack.select_user(element, user=user, channel=channel, message_ts=ts, chosen=value)
-        elif kind in ("static_select", "overflow"):
-            if not value:
-                raise ConsoleError("choose an option first")
-            response, hook = await slack.choose_option(element, value, user=user, channel=channel, message_ts=ts)
-        else:
+        if kind not in ("button", "users_select", "static_select", "overflow"):
             raise ConsoleError(f"the console cannot use a {kind} yet")
+        if kind != "button" and not value:
+            raise ConsoleError("choose someone first" if kind == "users_select" else "choose an option first")
+        try:
+            if kind == "button":
+                response, hook = await slack.press_button(element, user=user, channel=channel, message_ts=ts)
+            elif kind == "users_select":
+                response, hook = await slack.select_user(element, user=user, channel=channel, message_ts=ts, chosen=str(value))
+            else:
+                response, hook = await slack.choose_option(element, str(value), user=user, channel=channel, message_ts=ts)
+        except ValueError as refused:  # what Slack's client never sends: an option not offered, a stranger
+            raise ConsoleError(f"Slack would not send this: {refused}") from None
         self._refused(response.status_code, "the click")
-        self.private.append(Private(user, channel, "", hook, None))
+        # A click on a private answer: what its response_url says replaces (or removes) that answer.
+        self.private.append(Private(user, channel, "", hook, None, source=private if ts is None else None))
         self.touch()
 
     def _private_blocks(self, key: str | None) -> list[Any]:
@@ -294,6 +302,9 @@ class ConsoleSession:
         modal = self._modal(view_id)
         slack = self.stack.slack
         element = self.element_of(slack.views[view_id].get("blocks"), view_id, block_id, action_id)
-        response = await slack.press_button_in_view(view_id, element, user=modal.user)
+        try:
+            response = await slack.press_button_in_view(view_id, element, user=modal.user)
+        except ValueError as refused:  # not a button: Slack's client has nothing to press there
+            raise ConsoleError(f"Slack would not send this: {refused}") from None
         self._refused(response.status_code, "the click")
         self.touch()
