@@ -208,3 +208,85 @@ def test_a_phone_invited_to_a_survey_answers_its_questions(chromium: Any, sandbo
         "mProfi's survey notification accepted by the bridge",
     )
     assert not [line for line in _text(chromium, "#timeline").splitlines() if "/mprofi/surveys" in line and "\t401\t" in line]
+
+
+def _modal_field(driver: Any, name: str) -> Any:
+    return _one(driver, f'#modal form.modal [name="{name}"]')
+
+
+def test_the_sms_form_keeps_what_is_typed_while_the_app_updates_it(chromium: Any, sandbox: RunningConsole) -> None:
+    """The form's live hint comes from the app redrawing the modal: what the person typed stays,
+    after the hint and after the app's errors, and the form then sends to both numbers."""
+    _open(chromium, sandbox)
+    _one(chromium, "#channel-text").send_keys("/sms")
+    _one(chromium, "#channel-compose button[type=submit]").click()
+    _one(chromium, "#modal form.modal")
+    numbers = _modal_field(chromium, "recipients/value")
+    hint_before = _text(chromium, "#modal form.modal")
+    numbers.send_keys("12")
+    text_name = _one(chromium, '#modal form.modal [data-dispatch="1"]').get_attribute("name")
+    _modal_field(chromium, text_name).send_keys("Zapraszamy jutro od 9:00")
+
+    _until(chromium, lambda d: "24 " in _text(d, "#modal form.modal") and _text(d, "#modal form.modal") != hint_before, "the hint counting")
+    assert _modal_field(chromium, "recipients/value").get_attribute("value") == "12"
+    assert _modal_field(chromium, text_name).get_attribute("value") == "Zapraszamy jutro od 9:00"
+
+    _one(chromium, "#modal button[data-modal=submit]").click()
+    _until(chromium, lambda d: _css(d, "#modal .bk-error"), "the app's error beside the numbers")
+    assert _modal_field(chromium, text_name).get_attribute("value") == "Zapraszamy jutro od 9:00"
+    field = _modal_field(chromium, "recipients/value")
+    field.clear()
+    field.send_keys("600100200, 600100201")
+    _one(chromium, "#modal button[data-modal=submit]").click()
+
+    text = "Zapraszamy jutro od 9:00"
+    _until(chromium, lambda d: text in _phone_log(d, PHONE) and text in _phone_log(d, OTHER), "the text on both phones")
+
+
+def _open_thread_of(driver: Any, number: str) -> None:
+    """Open the thread whose card names ``number`` (found and clicked in one step)."""
+    script = """
+        for (const card of document.querySelectorAll('#messages .msg')) {
+          const button = card.querySelector('[data-open-thread]');
+          if (button && card.innerText.includes(arguments[0])) { button.click(); return true; }
+        }
+        return false;"""
+    _until(driver, lambda d: d.execute_script(script, number), f"the thread of {number}")
+
+
+def test_channels_and_threads_switch_back_and_forth(chromium: Any, sandbox: RunningConsole) -> None:
+    """Each pane shows what was asked for, even when it was drawn before, and a reply goes
+    to the thread the page shows; a teammate mentioned in a thread keeps the reply inside."""
+    _open(chromium, sandbox)
+    _phone_texts(chromium, PHONE, "Pierwszy klient")
+    _until(chromium, lambda d: "+48 600 100 200" in _text(d, "#messages"), "the first thread")
+    _phone_texts(chromium, OTHER, "Drugi klient")
+    _until(chromium, lambda d: "+48 600 100 201" in _text(d, "#messages"), "the second thread")
+
+    _click(chromium, '[data-channel-tab="C0GENERAL"]')
+    _until(chromium, lambda d: "+48 600 100 200" not in _text(d, "#messages"), "#general")
+    _click(chromium, '[data-channel-tab="C0SMSBRIDGE"]')
+    _until(chromium, lambda d: "+48 600 100 201" in _text(d, "#messages"), "#sms-bridge again")
+
+    for number, own, other in [("+48 600 100 200", "Pierwszy", "Drugi"), ("+48 600 100 201", "Drugi", "Pierwszy")] * 2:
+        _open_thread_of(chromium, number)
+
+        def only_its_own(d: Any, own: str = own, other: str = other) -> bool:
+            return own in _text(d, "#thread") and other not in _text(d, "#thread")
+
+        _until(chromium, only_its_own, number)
+        _one(chromium, "#close-thread").click()
+
+    _open_thread_of(chromium, "+48 600 100 200")
+    _until(chromium, lambda d: "Pierwszy klient" in _text(d, "#thread"), "the first thread again")
+    _one(chromium, "#thread-text").send_keys("Odpowiedź dla pierwszego")
+    _one(chromium, "#thread-compose button[type=submit]").click()
+    _until(chromium, lambda d: "Odpowiedź dla pierwszego" in _phone_log(d, PHONE), "the reply on the first phone")
+    assert "Odpowiedź dla pierwszego" not in _phone_log(chromium, OTHER)
+
+    _one(chromium, "#thread-text").send_keys("@piotr zerknij proszę")
+    _one(chromium, "#thread-compose button[type=submit]").click()
+    _until(chromium, lambda d: "zerknij" in _text(d, "#thread"), "the note in the thread")
+    assert sandbox.console is not None
+    sandbox.call(sandbox.console.stack.drain())  # whatever the bridge does with it is done
+    assert "zerknij" not in _phone_log(chromium, PHONE)  # a mention keeps it inside the team

@@ -141,7 +141,8 @@ def _actions() -> dict[str, Action]:
     async def say(request: Request, session: ConsoleSession) -> None:
         fields = await _fields(request)
         text, user, channel = _text(fields, "text", ""), _text(fields, "user"), _text(fields, "channel")
-        if text.strip().startswith("/") and _optional(fields, "thread") is None and _upload(fields, "file") is None:
+        # Slack's composer runs a slash command typed in a thread too (as the channel's).
+        if text.strip().startswith("/") and _upload(fields, "file") is None:
             await session.command(user, channel, text)
         else:
             await session.say(user, channel, text, thread_ts=_optional(fields, "thread"), upload=_upload(fields, "file"))

@@ -38,9 +38,11 @@ def private_posts(slack: SlackState, privates: Sequence[Private]) -> list[dict[s
     for index, entry in enumerate(slack.ephemeral):
         found.append({"key": f"e{index}", "user": entry["user"], "channel": entry["channel"], "typed": "", **_post(entry)})
     for index, private in enumerate(privates):
-        posts: list[dict[str, Any]] = [_post(private.answer)] if private.answer else []
+        # Each post keeps the number it came with (the answer 0, the n-th response_url
+        # post n), so a key stays what it was when one before it is deleted.
+        posts: list[tuple[int, dict[str, Any]]] = [(0, _post(private.answer))] if private.answer else []
         clicked = next((post for post in found if post["key"] == private.source), None) if private.source else None
-        for payload in slack.hook_posts(private.hook):
+        for ordinal, payload in enumerate(slack.hook_posts(private.hook), start=1):
             replacing = str(payload.get("replace_original")).lower() == "true"
             if clicked is not None and (payload.get("delete_original") or replacing):
                 # As in Slack: a click's response_url replaces or deletes the message clicked on.
@@ -52,12 +54,12 @@ def private_posts(slack: SlackState, privates: Sequence[Private]) -> list[dict[s
             elif payload.get("delete_original"):
                 posts = posts[:-1]
             elif replacing and posts:
-                posts[-1] = _post(payload)
+                posts[-1] = (ordinal, _post(payload))
             elif not replacing:
-                posts.append(_post(payload))
-        for number, post in enumerate(posts):
-            typed = private.typed if number == 0 else ""
-            found.append({"key": f"p{index}.{number}", "user": private.user, "channel": private.channel, "typed": typed, **post})
+                posts.append((ordinal, _post(payload)))
+        for ordinal, post in posts:
+            typed = private.typed if ordinal == 0 or post is posts[0][1] else ""
+            found.append({"key": f"p{index}.{ordinal}", "user": private.user, "channel": private.channel, "typed": typed, **post})
     return found
 
 

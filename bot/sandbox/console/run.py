@@ -30,7 +30,7 @@ __all__ = ["Console", "console_running", "run_sandbox"]
 # the stack turn them off, a person trying the product should see them.
 PRODUCT = {name: Settings.model_fields[name].default for name in ("send_delay_seconds", "status_style")}
 SANDBOX = {
-    "worker_idle_seconds": 0.2,  # an idle sandbox stays quiet on a laptop
+    "worker_idle_seconds": Settings.model_fields["worker_idle_seconds"].default,  # production's pace (the stack's tests use less)
     "mprofi_status_recheck_minutes": 0.5,  # with PUSH off, states still come within 30 s
 }
 
@@ -71,10 +71,12 @@ async def console_running(
             try:
                 yield Console(stack, session, timeline, server)
             finally:
-                app.state.closing.set()
-                await asyncio.sleep(0.6)  # an event stream notices within its 0.5 s wait
-                await server.stop()
-                await session.switches.all_off()  # mProfi back up, so the app stops cleanly
+                try:
+                    app.state.closing.set()
+                    await asyncio.sleep(0.6)  # an event stream notices within its 0.5 s wait
+                    await server.stop()
+                finally:
+                    await session.switches.all_off()  # mProfi back up, so the app stops cleanly
 
 
 def _secrets(stack: SandboxStack) -> list[str]:

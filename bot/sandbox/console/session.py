@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from bot.sandbox.console.mentions import rich_elements
 from bot.sandbox.console.private import Private, private_posts
 from bot.sandbox.console.switches import Switches
 from bot.sandbox.slack.elements import with_block_ids
@@ -144,10 +145,17 @@ class ConsoleSession:
         if not text.strip() and upload is None:
             raise ConsoleError("type a message or choose a file first")
         files = [slack.share_file(user, upload.name, upload.content, upload.mimetype)] if upload else None
-        mention = text.strip().startswith(MENTION)
-        if mention:
+        rich = rich_elements(text, slack.config)
+        if text.strip().startswith(MENTION):
             rest = text.strip().removeprefix(MENTION).strip()
             _, response = await slack.user_mentions_bot(channel, user, rest, files=files, thread_ts=thread_ts)
+        elif rich is not None:
+            message, _, response = await slack.user_says(channel, user, thread_ts=thread_ts, files=files, rich=rich)
+            if any(e.get("user_id") == slack.config.bot_user_id for e in rich) and response.status_code < 400:
+                # Slack sends an app_mention as well whenever the app is mentioned.
+                event = {**message.as_event(), "type": "app_mention", "event_ts": message.ts}
+                event.pop("subtype", None)
+                response = await slack.deliver(slack.envelope(event))
         else:
             _, _, response = await slack.user_says(channel, user, text or None, thread_ts=thread_ts, files=files)
         self._refused(response.status_code, "the message")

@@ -8,11 +8,11 @@ page's script only places it.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.sandbox.console.private import private_posts
 from bot.sandbox.console.render_blocks import files_html, message_html, reactions_html
@@ -27,12 +27,14 @@ from bot.sms.numbers import display
 __all__ = ["snapshot"]
 
 BOT_NAME = "mprofi-bridge"
+ZONE = ZoneInfo("Europe/Warsaw")
 
 
 def _clock(moment: float | datetime) -> str:
-    if isinstance(moment, datetime):
-        return moment.astimezone().strftime("%H:%M:%S")
-    return time.strftime("%H:%M:%S", time.localtime(moment))
+    """A time as the sandbox's people read it: in their zone (Europe/Warsaw), as the app writes them."""
+    if not isinstance(moment, datetime):
+        moment = datetime.fromtimestamp(moment, UTC)
+    return moment.astimezone(ZONE).strftime("%H:%M:%S")
 
 
 def _names(session: ConsoleSession) -> dict[str, Any]:
@@ -152,9 +154,8 @@ def _thread(session: ConsoleSession, channel: str, thread_ts: str, names: Mappin
 
 def _private(session: ConsoleSession, user: str, channel: str, names: Mapping[str, Any]) -> str:
     shown = []
-    for post in private_posts(session.stack.slack, session.private)[-40:]:
-        if post["user"] != user or post["channel"] != channel:
-            continue
+    mine = [post for post in private_posts(session.stack.slack, session.private) if post["user"] == user and post["channel"] == channel]
+    for post in mine[-8:]:
         typed = f'<div class="typed">{escape(post["typed"])}</div>' if post["typed"] else ""
         note = "posted to the channel" if post["in_channel"] else "Only visible to you"
         body = message_html(text=post["text"], blocks=with_block_ids(post["blocks"], "ephemeral") or None, **names)
@@ -163,14 +164,16 @@ def _private(session: ConsoleSession, user: str, channel: str, names: Mapping[st
             f'{typed}<div class="msg-head"><span class="who">{BOT_NAME}</span> <span class="note">{note}</span></div>'
             f'<div class="msg-body">{body}</div></div>'
         )
-    return "".join(shown[-8:])
+    return "".join(shown)
 
 
-def _modal(session: ConsoleSession, names: Mapping[str, Any]) -> dict[str, Any] | None:
+def _modal(session: ConsoleSession, user: str, names: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The top modal of ``user`` (a window Slack shows to the person who opened it only)."""
     session.refresh_modals()
-    if not session.modals:
+    theirs = [modal for modal in session.modals if modal.user == user]
+    if not theirs:
         return None
-    modal = session.modals[-1]
+    modal = theirs[-1]
     slack = session.stack.slack
     view = slack.views[modal.view_id]
     errors = slack.view_errors(modal.view_id)
@@ -194,7 +197,7 @@ def snapshot(session: ConsoleSession, *, channel: str, thread: str | None, user:
         "messages": _channel(session, channel, names),
         "thread": {"ts": thread, "html": thread_html} if thread_html else None,
         "private": _private(session, user, channel, names),
-        "modal": _modal(session, names),
+        "modal": _modal(session, user, names),
         "switches": [
             {"name": s.name, "side": s.side, "label": s.label, "what": s.what, "on": s.name in session.switches.on} for s in SWITCHES
         ],

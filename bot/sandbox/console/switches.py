@@ -7,6 +7,7 @@ fault exactly as it would meet the real service's.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from bot.sandbox.slack.records import Fault
@@ -31,7 +32,8 @@ SWITCHES: tuple[Switch, ...] = (
         "mprofi_refuse",
         "mProfi",
         "Refuse connections",
-        "mProfi's API is down: replies and /sms wait and are retried; nothing is sent twice or lost.",
+        "mProfi's API is down: new calls are refused and retried later; a call cut off mid-way is shown as uncertain, "
+        "with Send again, never resent by itself. No request reaches mProfi, so the timeline shows none.",
     ),
     Switch(
         "mprofi_5xx",
@@ -73,6 +75,7 @@ class Switches:
         self.stack = stack
         self.on: set[str] = set()
         self._push_url: str | None = None
+        self._lock = asyncio.Lock()  # one change at a time: stopping and starting mProfi takes a while
 
     def known(self, name: str) -> bool:
         return any(switch.name == name for switch in SWITCHES)
@@ -81,12 +84,15 @@ class Switches:
         """Turn ``name`` on or off (doing nothing when it already is)."""
         if not self.known(name):
             raise ValueError(f"there is no switch {name!r}")
-        if on == (name in self.on):
-            return
-        if on:
-            self.on.add(name)
-        else:
-            self.on.discard(name)
+        async with self._lock:
+            if on != (name in self.on):
+                await self._apply(name, on)
+                if on:
+                    self.on.add(name)
+                else:
+                    self.on.discard(name)
+
+    async def _apply(self, name: str, on: bool) -> None:
         sim, slack = self.stack.sim, self.stack.slack
         if name == "mprofi_refuse":
             await (self.stack.mprofi_down() if on else self.stack.mprofi_up())

@@ -2,7 +2,8 @@
 // person does. No framework and no build step; the server does the thinking.
 "use strict";
 
-const view = { channel: null, thread: null, user: "U0ANNA", modalKey: null, timelineVersion: 0, shown: new Map() };
+const view = { channel: null, thread: null, user: "U0ANNA", modal: null, timelineVersion: 0, pending: false };
+const placed = new WeakMap(); // element → the HTML last put in it
 const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
 
@@ -30,11 +31,15 @@ async function post(name, body) {
 }
 
 // Put `html` in `element` only when it changed, keeping a list scrolled to its end there.
-function place(element, key, html) {
-  if (view.shown.get(key) === html) return;
+// A menu someone has open inside is not pulled from under them: the redraw waits until
+// it loses focus.
+function place(element, html) {
+  if (placed.get(element) === html) return;
+  const focused = document.activeElement;
+  if (focused && focused.tagName === "SELECT" && element.contains(focused)) { view.pending = true; return; }
   const atEnd = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
   element.innerHTML = html;
-  view.shown.set(key, html);
+  placed.set(element, html);
   if (atEnd) element.scrollTop = element.scrollHeight;
 }
 
@@ -52,7 +57,7 @@ function drawPhones(phones) {
       $(".number", card).textContent = phone.display;
       holder.appendChild(card);
     }
-    place($(".phone-log", card), "log:" + phone.digits, phone.log);
+    place($(".phone-log", card), phone.log);
     const survey = $(".phone-survey", card);
     survey.hidden = phone.surveys.length === 0;
     const select = $("select[name=survey]", survey);
@@ -111,25 +116,58 @@ function drawSlack(state) {
   }
   const name = state.channels.find((c) => c.id === state.channel).name;
   $("#channel-text").placeholder = `Message #${name}, or a command: /sms 600100200 Dzień dobry · /hlr 600100200 · /survey list · @mprofi-bridge …`;
-  place($("#messages"), "messages:" + state.channel, state.messages);
-  place($("#private"), "private", state.private);
+  place($("#messages"), state.messages);
+  place($("#private"), state.private);
   const pane = $("#thread-pane");
   if (state.thread) {
     pane.hidden = false;
-    place($("#thread"), "thread:" + state.thread.ts, state.thread.html);
+    place($("#thread"), state.thread.html);
   } else {
     pane.hidden = true;
     view.thread = null;
   }
   $(".slack-body").classList.toggle("with-thread", !pane.hidden);
+  drawModal(state.modal);
+}
+
+// A modal the app updated keeps what the person typed in every input it still shows
+// (same block and action: Slack's rule), and the cursor where it was.
+function drawModal(modal) {
   const layer = $("#modal-layer");
-  if (!state.modal) {
+  if (!modal) {
     layer.hidden = true;
-    view.modalKey = null;
-  } else if (state.modal.key !== view.modalKey) {
-    $("#modal").innerHTML = state.modal.html;
-    view.modalKey = state.modal.key;
-    layer.hidden = false;
+    view.modal = null;
+    return;
+  }
+  if (view.modal && view.modal.key === modal.key) return;
+  const holder = $("#modal");
+  const before = $("form.modal", holder);
+  const kept = before && view.modal && view.modal.view === modal.view ? modalValues(before) : null;
+  const focused = document.activeElement && before && before.contains(document.activeElement) ? document.activeElement : null;
+  const focusName = focused ? focused.name : null;
+  const caret = focused && typeof focused.selectionStart === "number" ? [focused.selectionStart, focused.selectionEnd] : null;
+  holder.innerHTML = modal.html;
+  view.modal = modal;
+  layer.hidden = false;
+  const form = $("form.modal", holder);
+  if (kept && form) restoreValues(form, kept);
+  if (focusName && form) {
+    const again = form.elements.namedItem(focusName);
+    if (again && again.focus) {
+      again.focus();
+      if (caret && typeof again.setSelectionRange === "function") again.setSelectionRange(caret[0], caret[1]);
+    }
+  }
+}
+
+function restoreValues(form, values) {
+  for (const field of $$("[name]", form)) {
+    if (!(field.name in values) || field.disabled) continue;
+    const value = values[field.name];
+    if (field.type === "checkbox") field.checked = value.includes(field.value);
+    else if (field.type === "radio") field.checked = value === field.value;
+    else if (field.multiple) Array.from(field.options).forEach((o) => { o.selected = value.includes(o.value); });
+    else if (field.type !== "file") field.value = value;
   }
 }
 
@@ -291,18 +329,31 @@ document.addEventListener("change", (event) => {
   }
 });
 
+// An input that dispatches actions tells the app when Slack would: as characters are
+// typed (after a pause), or when Enter is pressed (the default).
+function dispatchFromModal(field) {
+  const form = field.closest("form.modal");
+  post("modal/type", { view: form.dataset.view, values: modalValues(form), block: field.dataset.block, action: field.dataset.action }).catch(() => {});
+}
+
 let typing = null;
 document.addEventListener("input", (event) => {
   const field = event.target;
-  const form = field.closest("form.modal");
-  if (!form || field.dataset.dispatch !== "1") return;
+  if (!field.closest("form.modal") || field.dataset.dispatch !== "1") return;
+  if (!(field.dataset.trigger || "").includes("on_character_entered")) return;
   clearTimeout(typing);
-  typing = setTimeout(() => {
-    post("modal/type", { view: form.dataset.view, values: modalValues(form), block: field.dataset.block, action: field.dataset.action }).catch(() => {});
-  }, 400);
+  typing = setTimeout(() => dispatchFromModal(field), 400);
 });
 
+document.addEventListener("focusout", () => {
+  if (view.pending) { view.pending = false; setTimeout(refresh, 0); }
+});
+
+// One sending at a time per form: a second Enter or click while the first is on its
+// way sends nothing (the same SMS twice would cost twice).
 async function sent(form, action) {
+  if (form.dataset.busy) return false;
+  form.dataset.busy = "1";
   const button = $("button[type=submit]", form);
   if (button) button.disabled = true;
   try {
@@ -311,6 +362,7 @@ async function sent(form, action) {
   } catch (ignored) {
     return false;
   } finally {
+    delete form.dataset.busy;
     if (button) button.disabled = false;
   }
 }
@@ -344,11 +396,19 @@ document.addEventListener("submit", async (event) => {
 });
 
 document.addEventListener("keydown", (event) => {
-  // Enter sends, Shift+Enter breaks the line: as in Slack's composer.
   const field = event.target;
-  if (event.key === "Enter" && !event.shiftKey && field.tagName === "TEXTAREA" && field.closest(".compose")) {
+  if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+  // Enter sends, Shift+Enter breaks the line: as in Slack's composer.
+  if (field.tagName === "TEXTAREA" && field.closest(".compose")) {
     event.preventDefault();
     field.closest("form").requestSubmit();
+    return;
+  }
+  // In a modal, Enter never submits the form (Slack's neither): it tells the app when
+  // the input asks for that, and otherwise does nothing.
+  if (field.tagName === "INPUT" && field.closest("form.modal")) {
+    event.preventDefault();
+    if (field.dataset.dispatch === "1" && (field.dataset.trigger || "on_enter_pressed").includes("on_enter_pressed")) dispatchFromModal(field);
   }
 });
 
