@@ -192,7 +192,8 @@ function drawTimeline(entries) {
     }
     const status = entry.status === null ? "…" : String(entry.status);
     const verdict = entry.status === null ? "" : entry.status >= 400 ? "bad" : "good";
-    const when = new Date(entry.at).toLocaleTimeString();
+    // The sandbox's people live in Warsaw: the same clock as the channel and the phones.
+    const when = new Date(entry.at).toLocaleTimeString("en-GB", { timeZone: "Europe/Warsaw" });
     row.replaceChildren(
       cell(when), cell(entry.source + " → " + entry.target), cell(entry.method), cell(entry.path),
       cell(status, verdict), cell(entry.duration_ms === null ? "" : Math.round(entry.duration_ms)),
