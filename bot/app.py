@@ -13,10 +13,9 @@ import dataclasses
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -48,6 +47,9 @@ from bot.webhooks.routes import WebhookConfig, webhook_routes
 from storage import make_engine, make_sessionmaker
 from storage.db import is_postgres
 from storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 __all__ = ["build_bridge", "create_app"]
 
@@ -244,6 +246,9 @@ async def _connect_socket_mode(bolt: AsyncApp, app_token: str) -> AsyncSocketMod
     WebSocket URL is asked for here, where a refusal can still be told. Once connected,
     slack_sdk reconnects by itself when Slack asks for a refresh or the line drops.
     """
+    # Imported here: an app served over HTTP never needs the WebSocket client.
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
     handler = AsyncSocketModeHandler(bolt, app_token)
     try:
         handler.client.wss_uri = await handler.client.issue_new_wss_url()

@@ -1,7 +1,8 @@
 """The daily volume chart of ``/sms stats``: messages in and out per day, as bars in a PNG.
 
 Drawn with Pillow and its built-in font (nothing is downloaded); the size does not
-grow with the counts, only a little with the days (at most 90 pairs of bars).
+grow with the counts, only a little with the days (at most 90 pairs of bars). Pillow is
+imported when a chart is drawn, not when the bridge starts: most bridges never draw one.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import date
-
-from PIL import Image, ImageDraw, ImageFont
 
 __all__ = ["IN_COLOUR", "OUT_COLOUR", "volume_png"]
 
@@ -36,6 +35,8 @@ def volume_png(days: Sequence[date], inbound: Sequence[int], outbound: Sequence[
 
     ``labels`` name the two series in the legend (in the report's language).
     """
+    from PIL import Image, ImageDraw, ImageFont
+
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default()

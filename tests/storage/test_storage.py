@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import repository
 from storage.kinds import JobKind, Lane
-from storage.migrate import current_revision, head_revision, upgrade
+from storage.migrate import HEAD_REVISION, current_revision, head_revision, upgrade
 from storage.models import Base, Message, utcnow
 from storage.pace import hold_until, take_turn
 from storage.queue import claim, complete, enqueue, give_up, jobs_given_up, pending_count, renew, retry_failed, retry_later
 
 
 async def test_migrations_reach_head_and_match_the_models(engine: AsyncEngine) -> None:
+    assert head_revision() == HEAD_REVISION, "a new migration moves storage.migrate.HEAD_REVISION too"
     assert await current_revision(engine) == head_revision()
     await upgrade(engine)  # a second start migrates nothing and fails nothing
     async with engine.connect() as connection:
