@@ -168,7 +168,7 @@ def create_app(settings: Settings) -> Starlette:
             poll_statuses=True,  # PULL: the only way; PUSH: the safety net for lost pushes
             catch_up_every=settings.catchup_interval_seconds,
             remind_every=min(15.0, max(settings.worker_idle_seconds, 1.0)),  # snoozes end on the minute, give or take
-            retention_every=600.0 if settings.retention_days > 0 else 0.0,  # the pass itself is daily
+            retention_every=600.0,  # how often to ask: texts go daily (RETENTION_DAYS), finished jobs hourly
             max_attempts=settings.job_max_attempts,
             give_up_hours=settings.job_give_up_hours,
         )

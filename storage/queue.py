@@ -13,7 +13,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -274,3 +274,24 @@ async def drop_held(session: AsyncSession, *, kind: JobKind, message_id: int | N
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+
+
+async def prune_finished(
+    sessions: async_sessionmaker[AsyncSession], *, done_before: datetime, failed_before: datetime, batch: int = 5000
+) -> int:
+    """Delete finished jobs: those done before ``done_before``, and those given up before
+    ``failed_before`` (kept longer: ``mprofi-slack retry`` and /healthz read them). A few
+    thousand rows a transaction, so the queue's writers never wait long for the table."""
+    finished = or_(
+        and_(Job.failed_at.is_(None), Job.done_at < done_before),
+        and_(Job.failed_at.is_not(None), Job.failed_at < failed_before),
+    )
+    removed = 0
+    while True:
+        async with sessions() as session, session.begin():
+            chosen = select(Job.id).where(Job.done_at.is_not(None), finished).limit(batch)
+            result = await session.execute(delete(Job).where(Job.id.in_(chosen.scalar_subquery())))
+        count = int(result.rowcount or 0)  # type: ignore[attr-defined]  # a DELETE's result is a CursorResult
+        removed += count
+        if count < batch:
+            return removed

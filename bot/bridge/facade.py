@@ -28,6 +28,7 @@ from bot.bridge import (
     hlr,
     home,
     inbound,
+    job_pruning,
     jobs,
     notices,
     opt_out_list,
@@ -293,6 +294,10 @@ class Bridge:
     async def remove_old_texts(self, now: datetime | None = None) -> dict[str, int] | None:
         """One ``RETENTION_DAYS`` pass if one is due (the workers call this)."""
         return await retention.remove_old_texts(self.ctx, now or utcnow())
+
+    async def prune_finished_jobs(self, now: datetime | None = None) -> int | None:
+        """One pass removing finished jobs, if one is due (the workers call this)."""
+        return await job_pruning.prune_finished_jobs(self.ctx, now or utcnow())
 
     # ---- health and jobs -----------------------------------------------------------
 

@@ -193,7 +193,8 @@ class Workers:
             await asyncio.sleep(self._catch_up_every)
 
     async def _retention_loop(self) -> None:
-        """Asks often whether a daily pass is due; the pass itself runs once a day, on one replica."""
+        """Asks often whether a pass is due: removing old texts (daily, with ``RETENTION_DAYS``) and
+        finished jobs (hourly, always); each pass runs on one replica."""
         while not self._stopping.is_set():
             try:
                 await self._bridge.remove_old_texts()
@@ -201,6 +202,12 @@ class Workers:
                 raise
             except Exception:
                 logger.exception("removing old texts failed")
+            try:
+                await self._bridge.prune_finished_jobs()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("pruning finished jobs failed")
             await asyncio.sleep(self._retention_every)
 
     async def _remind_loop(self) -> None:
