@@ -290,3 +290,34 @@ def test_channels_and_threads_switch_back_and_forth(chromium: Any, sandbox: Runn
     assert sandbox.console is not None
     sandbox.call(sandbox.console.stack.drain())  # whatever the bridge does with it is done
     assert "zerknij" not in _phone_log(chromium, PHONE)  # a mention keeps it inside the team
+
+
+def test_a_template_made_in_its_window_fills_the_sms_form_when_picked(chromium: Any, sandbox: RunningConsole) -> None:
+    """A choice in a modal's menu tells the app at once (Slack's dispatch_action), and what the
+    app puts back in the form shows."""
+    _open(chromium, sandbox)
+    _one(chromium, "#channel-text").send_keys("/sms templates")
+    _one(chromium, "#channel-compose button[type=submit]").click()
+    _click(chromium, '#modal button[data-kind=button][data-action][data-block="add"]')
+    _until(chromium, lambda d: _css(d, '#modal [name="name/value"]'), "the template form")
+    _modal_field(chromium, "name/value").send_keys("dostawa")
+    text_field = _one(chromium, '#modal form.modal textarea[name^="text"]')
+    text_field.send_keys("Paczka wyjdzie jutro rano.")
+    _one(chromium, "#modal button[data-modal=submit]").click()
+    _until(chromium, lambda d: "dostawa" in _text(d, "#modal"), "the template in the list")
+    _one(chromium, "#modal button[data-modal=close]").click()
+    _until(chromium, lambda d: not _one(d, "#modal-layer").is_displayed(), "the list closed")
+
+    _one(chromium, "#channel-text").send_keys("/sms")
+    _one(chromium, "#channel-compose button[type=submit]").click()
+    picker = _one(chromium, '#modal select[name^="template/"]')
+    from selenium.webdriver.support.ui import Select
+
+    Select(picker).select_by_visible_text("#dostawa")
+    _until(
+        chromium,
+        lambda d: d.execute_script(
+            "return Array.from(document.querySelectorAll('#modal textarea')).some(t => t.value.includes('Paczka wyjdzie jutro rano.'))"
+        ),
+        "the template's text in the message field",
+    )

@@ -18,7 +18,8 @@ from bot.sandbox.slack.records import SlackConfig
 
 __all__ = ["rich_elements"]
 
-_TOKEN = re.compile(r"(?<![\w@#])([@#])([\w.\-]+)")
+# Not inside a word, an address or a link (``a@b.pl``, ``https://x.pl/#top``, ``/@name``).
+_TOKEN = re.compile(r"(?<![\w@#/:`])([@#])([\w.\-]+)")
 BROADCASTS = ("here", "channel", "everyone")
 
 

@@ -54,7 +54,7 @@ def private_posts(slack: SlackState, privates: Sequence[Private]) -> list[dict[s
             elif payload.get("delete_original"):
                 posts = posts[:-1]
             elif replacing and posts:
-                posts[-1] = (ordinal, _post(payload))
+                posts[-1] = (posts[-1][0], _post(payload))  # the same message, redrawn: its key stays
             elif not replacing:
                 posts.append((ordinal, _post(payload)))
         for ordinal, post in posts:

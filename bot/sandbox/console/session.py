@@ -25,7 +25,6 @@ __all__ = ["ConsoleError", "ConsoleSession", "Upload"]
 WebhookFormat = Literal["standard", "3cx", "mms"]
 FORMATS: tuple[WebhookFormat, ...] = ("standard", "3cx", "mms")
 MAX_UPLOAD = 10 * 1024 * 1024
-MENTION = "@mprofi-bridge"  # typed first, the message mentions the app (as Slack's composer makes it)
 
 
 class ConsoleError(ValueError):
@@ -146,10 +145,7 @@ class ConsoleSession:
             raise ConsoleError("type a message or choose a file first")
         files = [slack.share_file(user, upload.name, upload.content, upload.mimetype)] if upload else None
         rich = rich_elements(text, slack.config)
-        if text.strip().startswith(MENTION):
-            rest = text.strip().removeprefix(MENTION).strip()
-            _, response = await slack.user_mentions_bot(channel, user, rest, files=files, thread_ts=thread_ts)
-        elif rich is not None:
+        if rich is not None:
             message, _, response = await slack.user_says(channel, user, thread_ts=thread_ts, files=files, rich=rich)
             if any(e.get("user_id") == slack.config.bot_user_id for e in rich) and response.status_code < 400:
                 # Slack sends an app_mention as well whenever the app is mentioned.
@@ -253,8 +249,10 @@ class ConsoleSession:
             self._view_hashes[view_id] = current
             if view_id in self._closed:
                 continue
+            # A window belongs to the person it opened for, whoever acted since (an update keeps it theirs).
+            owner = next((m.user for m in self.modals if m.view_id == view_id), self._actor)
             self.modals = [m for m in self.modals if m.view_id != view_id]
-            self.modals.append(Modal(view_id, self._actor, current))
+            self.modals.append(Modal(view_id, owner, current))
             self.touch()
 
     def _modal(self, view_id: str) -> Modal:

@@ -2,7 +2,7 @@
 // person does. No framework and no build step; the server does the thinking.
 "use strict";
 
-const view = { channel: null, thread: null, user: "U0ANNA", modal: null, timelineVersion: 0, pending: false };
+const view = { channel: null, thread: null, user: "U0ANNA", modal: null, timelineVersion: 0, pending: false, selectAt: 0, saved: {} };
 const placed = new WeakMap(); // element → the HTML last put in it
 const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
@@ -31,12 +31,18 @@ async function post(name, body) {
 }
 
 // Put `html` in `element` only when it changed, keeping a list scrolled to its end there.
-// A menu someone has open inside is not pulled from under them: the redraw waits until
-// it loses focus.
+// A menu someone has just opened inside is not pulled from under them: the redraw waits
+// until it loses focus, or a few seconds at most.
+const MENU_GRACE_MS = 4000;
 function place(element, html) {
   if (placed.get(element) === html) return;
   const focused = document.activeElement;
-  if (focused && focused.tagName === "SELECT" && element.contains(focused)) { view.pending = true; return; }
+  const waited = Date.now() - view.selectAt;
+  if (focused && focused.tagName === "SELECT" && element.contains(focused) && waited < MENU_GRACE_MS) {
+    view.pending = true;
+    setTimeout(refresh, MENU_GRACE_MS - waited + 50);
+    return;
+  }
   const atEnd = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
   element.innerHTML = html;
   placed.set(element, html);
@@ -134,15 +140,19 @@ function drawSlack(state) {
 // (same block and action: Slack's rule), and the cursor where it was.
 function drawModal(modal) {
   const layer = $("#modal-layer");
+  const holder = $("#modal");
+  const before = $("form.modal", holder);
   if (!modal) {
+    // Another teammate chosen: their screen has no window; what was typed waits for the way back.
+    if (before && view.modal) view.saved[view.modal.view] = modalValues(before);
+    holder.replaceChildren();
     layer.hidden = true;
     view.modal = null;
     return;
   }
   if (view.modal && view.modal.key === modal.key) return;
-  const holder = $("#modal");
-  const before = $("form.modal", holder);
-  const kept = before && view.modal && view.modal.view === modal.view ? modalValues(before) : null;
+  const kept = before && view.modal && view.modal.view === modal.view ? modalValues(before) : view.saved[modal.view] || null;
+  delete view.saved[modal.view];
   const focused = document.activeElement && before && before.contains(document.activeElement) ? document.activeElement : null;
   const focusName = focused ? focused.name : null;
   const caret = focused && typeof focused.selectionStart === "number" ? [focused.selectionStart, focused.selectionEnd] : null;
@@ -231,6 +241,7 @@ let loading = null;
 let again = false;
 
 async function load() {
+  const asked = { channel: view.channel, thread: view.thread, user: view.user };
   const query = new URLSearchParams({ user: view.user });
   if (view.channel) query.set("channel", view.channel);
   if (view.thread) query.set("thread", view.thread);
@@ -240,7 +251,10 @@ async function load() {
   ]);
   drawPhones(state.phones);
   drawSwitches(state.switches);
-  drawSlack(state);
+  // A person who opened another thread, channel or teammate while this was on its way
+  // sees that one: an answer to the old question must not undo their click.
+  if (asked.channel === view.channel && asked.thread === view.thread && asked.user === view.user) drawSlack(state);
+  else again = true;
   drawTimeline(timeline.entries);
   view.timelineVersion = timeline.version;
   document.body.dataset.version = String(state.version);
@@ -299,6 +313,7 @@ document.addEventListener("click", (event) => {
   if (target.id === "close-thread") { view.thread = null; refresh(); return; }
   if (target.classList.contains("remove-phone")) { post("phones/remove", { digits: target.closest(".phone").dataset.phone }).catch(() => {}); return; }
   if (target.dataset.modal === "close") {
+    clearTimeout(typing);
     post("modal/close", { view: target.closest("form.modal").dataset.view }).catch(() => {});
     return;
   }
@@ -324,8 +339,16 @@ document.addEventListener("change", (event) => {
     refresh();
   } else if (target.name === "survey") {
     refresh();
-  } else if (target.matches("select[data-kind]") && !target.closest("form.modal") && target.value) {
+  } else if (target.closest("form.modal")) {
+    // A choice in an input that dispatches actions tells the app when it is made
+    // (text fields tell it as Slack's trigger says: see "input" and "keydown").
+    if (target.dataset.dispatch === "1" && !target.dataset.trigger) {
+      clearTimeout(typing);
+      dispatchFromModal(target);
+    }
+  } else if (target.matches("select[data-kind]") && target.value) {
     const action = onMessage(target);
+    target.blur(); // the pane may redraw now: the choice is made
     if (action) post("act", { ...action, value: target.value }).catch(() => {});
   }
 });
@@ -348,6 +371,10 @@ document.addEventListener("input", (event) => {
 
 document.addEventListener("focusout", () => {
   if (view.pending) { view.pending = false; setTimeout(refresh, 0); }
+});
+
+document.addEventListener("focusin", (event) => {
+  if (event.target.tagName === "SELECT") view.selectAt = Date.now();
 });
 
 // One sending at a time per form: a second Enter or click while the first is on its
@@ -392,6 +419,7 @@ document.addEventListener("submit", async (event) => {
     if (file.files.length) data.set("file", file.files[0]);
     if (await sent(form, () => post("say", data))) { text.value = ""; file.value = ""; }
   } else if (form.matches("form.modal")) {
+    clearTimeout(typing);
     await sent(form, () => post("modal/submit", { view: form.dataset.view, values: modalValues(form) }));
   }
 });
