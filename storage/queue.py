@@ -161,6 +161,15 @@ async def renew(sessions: async_sessionmaker[AsyncSession], job: Job, *, lease: 
         return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
 
+async def release(sessions: async_sessionmaker[AsyncSession], job_id: int, *, attempts: int | None = None) -> bool:
+    """Give back a job this run will not finish (the process is stopping): another worker
+    may take it at once, instead of when the lease runs out and the conversation's lane
+    has waited that long. Its ``attempts`` stay counted: it did start."""
+    async with sessions() as session, session.begin():
+        result = await session.execute(update(Job).where(_this_run(job_id, attempts)).values(locked_until=None))
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+
+
 async def give_up(sessions: async_sessionmaker[AsyncSession], job_id: int, *, error: str, attempts: int | None = None) -> bool:
     """End a job that will never succeed: done (the jobs after it go on) and marked failed."""
     now = utcnow()

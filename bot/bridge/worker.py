@@ -20,7 +20,7 @@ from bot.bridge.posts import SLACK_REFUSED, refused
 from bot.slack.errors import SlackUnavailable, is_permanent, slack_error
 from storage.kinds import Lane
 from storage.models import Job, utcnow
-from storage.queue import claim, complete, renew, retry_later
+from storage.queue import claim, complete, release, renew, retry_later
 
 __all__ = ["Workers", "backoff"]
 
@@ -87,9 +87,13 @@ class Workers:
         if self._retention_every > 0:
             self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 2.0) -> None:
+        """Stop; a job under way gets ``grace`` seconds to finish, then is cancelled and handed back."""
         self._stopping.set()
         self._bridge.wake_workers()
+        running = [task for task in self._tasks if task.get_name().startswith("worker-")]
+        if running:
+            await asyncio.wait(running, timeout=grace)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -124,6 +128,9 @@ class Workers:
             prefix = SLACK_REFUSED if refused(exc) else "Slack failed"
             await self._retry(job, _slack_delay(exc, job.attempts), f"{prefix}: {slack_error(exc)}")
         except asyncio.CancelledError:
+            # Stopping mid-job: hand it back now rather than leave its lane held until the lease runs out.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(release(self._bridge.sessions, job.id, attempts=job.attempts))
             raise
         except Exception as exc:  # any failure: keep the job, try again later
             logger.debug("job %s (%s) failed", job.id, job.kind, exc_info=True)

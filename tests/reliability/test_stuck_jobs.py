@@ -107,3 +107,17 @@ async def test_after_a_crash_a_claimed_job_runs_again_within_seconds(make_stack:
         # Claimed by the killed worker, then once more by the restarted app: no more, no fewer.
         posts = await stored(stack, select(Job.attempts).where(Job.kind == JobKind.POST_INBOUND, Job.done_at.is_not(None)).order_by(Job.id))
         assert posts == [1, 2]
+
+
+async def test_a_graceful_restart_mid_job_hands_the_job_back_at_once(make_stack: StackFactory) -> None:
+    """SIGTERM while a post hangs: the stopping app gives the job back, so the conversation's
+    lane is not held until the lease (here a minute) runs out."""
+    async with make_stack(app_process=True, settings={"worker_lease_seconds": 60.0}) as stack:
+        parent = await open_thread(stack)
+        stack.slack.fail("chat.postMessage", HANG, retry_after=30)  # the next post hangs, doing nothing
+        await stack.phone_texts(NUMBER, "W trakcie restartu")
+        await stack.until(lambda: not stack.slack.faults.get("chat.postMessage"), what="the post that hangs, under way")
+        await stack.restart_app(kill=False)
+        await stack.until(
+            lambda: [r for r in stack.replies(parent) if "W trakcie restartu" in r.text], timeout=20, what="the SMS after the restart"
+        )
