@@ -3,7 +3,9 @@
 Prints a table (with the targets each figure is held against) and writes the figures
 as JSON to ``bench/results.json``. ``--quick`` runs each measurement briefly (the
 test suite's smoke test uses it); PostgreSQL is measured when ``BENCH_DATABASE_URL``
-or ``TEST_DATABASE_URL`` names a server where databases may be created.
+or ``TEST_DATABASE_URL`` names a server where databases may be created. The hot paths
+are measured again on a database pre-filled with 100,000 messages (``--big`` adds one of
+1,000,000, which takes several minutes more) and held against the empty one of the same run.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TypedDict
 
-from bench import campaign, scenarios
+from bench import campaign, prefill, scenarios
 from bot.sandbox.postgres import scratch_database
 
 
@@ -32,6 +34,8 @@ class Plan(TypedDict):
     ceiling: tuple[float, int, int]  # slack_ceiling(): posts a second, burst, messages
     numbers: int
     campaign_rows: int  # lines of the campaign CSV (measured beside a 1,000-line baseline)
+    grown: int  # messages of the pre-filled database the hot paths are measured on again
+    grown_duration: float  # seconds of fixed load on it
 
 
 FULL: Plan = {
@@ -42,6 +46,8 @@ FULL: Plan = {
     "ceiling": (1.0, 2, 60),
     "numbers": 10_000,
     "campaign_rows": 100_000,
+    "grown": 100_000,
+    "grown_duration": 5.0,
 }
 QUICK: Plan = {
     "duration": 1.0,
@@ -51,7 +57,10 @@ QUICK: Plan = {
     "ceiling": (20.0, 2, 10),
     "numbers": 1_000,
     "campaign_rows": 2_000,
+    "grown": 2_000,
+    "grown_duration": 1.0,
 }
+BIG = 1_000_000  # --big: the year of a busy team
 
 
 def machine() -> dict[str, Any]:
@@ -76,7 +85,24 @@ async def database(kind: str) -> AsyncIterator[str]:
         yield url
 
 
-async def run(quick: bool) -> dict[str, Any]:
+async def grown(kind: str, size: int, plan: Plan) -> dict[str, Any]:
+    """The hot paths on a database that already holds ``size`` messages."""
+    async with database(kind) as url:
+        filled = await prefill.prefill(url, messages=size)
+        # Latency first: the fixed load leaves thousands of Slack posts queued at Slack's
+        # pace, which a later measurement on the same database would wait behind.
+        latency = await scenarios.latency(url, samples=plan["samples"])
+        ingest = await scenarios.ingest(
+            url,
+            duration=plan["grown_duration"],
+            offered=plan["offered"],
+            connections=plan["connections"],
+            saturate=False,
+        )
+    return {"prefill": filled, "ingest": ingest, "latency": latency}
+
+
+async def run(quick: bool, big: bool = False) -> dict[str, Any]:
     plan = QUICK if quick else FULL
     kinds = ["sqlite"] + (["postgresql"] if os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") else [])
     results: dict[str, Any] = {"machine": machine(), "quick": quick, "databases": kinds}
@@ -91,6 +117,8 @@ async def run(quick: bool) -> dict[str, Any]:
             results[f"latency_{kind}"] = await scenarios.latency(url, samples=plan["samples"])
         async with database(kind) as url:
             results[f"bulk_{kind}"] = await scenarios.bulk_sms(url, numbers=plan["numbers"])
+        for size in [plan["grown"], *([BIG] if big else [])]:
+            results[f"grown_{kind}_{size}"] = await grown(kind, size, plan)
     async with database("sqlite") as baseline, database("sqlite") as full:
         results["campaign_sqlite"] = await campaign.campaign((baseline, full), rows=plan["campaign_rows"])
     rate, burst, messages = plan["ceiling"]
@@ -102,6 +130,41 @@ async def run(quick: bool) -> dict[str, Any]:
 
 def _check(ok: bool) -> str:
     return "yes" if ok else "NO"
+
+
+def _ratio(value: float, base: float) -> float:
+    return value / base if base else 0.0
+
+
+def _grown_rows(results: dict[str, Any], kind: str) -> list[tuple[str, str, str, str]]:
+    """Each pre-filled database's figures beside the empty one's (same run, same load)."""
+    rows = []
+    empty_ingest, empty_latency = results[f"ingest_{kind}"]["fixed"], results[f"latency_{kind}"]
+    for key in sorted(k for k in results if k.startswith(f"grown_{kind}_")):
+        measured = results[key]
+        size = measured["prefill"]["messages"]
+        fixed = measured["ingest"]["fixed"]
+        p50, p99 = _ratio(fixed["p50_ms"], empty_ingest["p50_ms"]), _ratio(fixed["p99_ms"], empty_ingest["p99_ms"])
+        rows.append(
+            (
+                f"ingest {kind}, {fixed['offered_rate']:.0f} req/s, {size:,} messages already",
+                f"p50 {fixed['p50_ms']} ms ({p50:.2f}× empty), p99 {fixed['p99_ms']} ms ({p99:.2f}×), {fixed['errors']} errors",
+                "≤ 1.2× empty",
+                _check(p50 <= 1.2 and p99 <= 1.2 and fixed["errors"] == 0 and measured["ingest"]["durable"]),
+            )
+        )
+        for path, label in (("webhook_to_slack", "webhook → Slack post"), ("slack_to_mprofi", "Slack reply → mProfi send/")):
+            now, before = measured["latency"][path], empty_latency[path]
+            ratio = _ratio(now["p50_ms"], before["p50_ms"])
+            rows.append(
+                (
+                    f"{label}, {kind}, {size:,} messages already",
+                    f"p50 {now['p50_ms']} ms ({ratio:.2f}× empty), p99 {now['p99_ms']} ms",
+                    "p50 ≤ 1.2× empty",
+                    _check(ratio <= 1.2),
+                )
+            )
+    return rows
 
 
 def table(results: dict[str, Any]) -> str:
@@ -157,6 +220,7 @@ def table(results: dict[str, Any]) -> str:
                 _check(bulk["mprofi_calls"] <= 20 and bulk["wall_s"] <= 10 and bulk["peak_rss_mb"] <= 200),
             )
         )
+        rows += _grown_rows(results, kind)
         rows.append(
             (
                 f"memory {kind}: idle / peak under ingest",
@@ -216,9 +280,10 @@ def table(results: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="run every measurement briefly (smoke test)")
+    parser.add_argument("--big", action="store_true", help=f"measure the hot paths on a database of {BIG:,} messages too")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results.json"), help="where the JSON goes")
     args = parser.parse_args()
-    results = asyncio.run(run(args.quick))
+    results = asyncio.run(run(args.quick, args.big))
     m = results["machine"]
     print(f"machine: {m['cpus']} CPUs, {m['cpu']}, Python {m['python']}; {results['total_s']} s in all{' (quick)' if args.quick else ''}")
     print(table(results))

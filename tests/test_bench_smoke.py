@@ -30,6 +30,9 @@ def test_every_benchmark_runs_briefly_and_writes_its_figures(tmp_path: Path) -> 
         assert figures[f"ingest_{kind}"]["saturation"]["requests_ok"] > 0
         assert figures[f"latency_{kind}"]["webhook_to_slack"]["samples"] > 0
         assert figures[f"bulk_{kind}"]["mprofi_calls"] >= 1
+        grown = figures[f"grown_{kind}_2000"]  # the hot paths again, on a database that already holds messages
+        assert grown["prefill"]["messages"] == 2000 and grown["ingest"]["durable"] is True
+        assert grown["latency"]["webhook_to_slack"]["samples"] > 0
     assert figures["slack_ceiling"]["in_order"] is True
     assert figures["campaign_sqlite"]["full"]["sendbulk_calls"] >= 1  # the campaign was sent, not only read
     assert "measure" in result.stdout and "bare Starlette + uvicorn" in result.stdout
