@@ -177,10 +177,14 @@ def _select(element: Mapping[str, Any], block_id: str, names: Names, disabled: b
     )
 
 
-def _choices(element: Mapping[str, Any], block_id: str, names: Names, disabled: bool, extra: str = "") -> str:
-    """Checkboxes or radio buttons: one input per option, each carrying the control's attributes."""
-    kind = str(element.get("type"))
-    box = "checkbox" if kind == "checkboxes" else "radio"
+def _choices(element: Mapping[str, Any], block_id: str, names: Names, disabled: bool) -> str:
+    return choices_html(element, _control_attrs(str(element.get("type")), block_id, element), names, disabled=disabled)
+
+
+def choices_html(element: Mapping[str, Any], attrs: str, names: Names, *, disabled: bool = False) -> str:
+    """Checkboxes or radio buttons: one input per option, each carrying ``attrs`` (the
+    control's data attributes, and in a modal its ``name``), those shown chosen checked."""
+    box = "checkbox" if element.get("type") == "checkboxes" else "radio"
     chosen = _chosen(element)
     off = " disabled" if disabled else ""
     items = []
@@ -192,8 +196,8 @@ def _choices(element: Mapping[str, Any], block_id: str, names: Names, disabled: 
         note = names.html(option.get("description"))
         note_html = f' <small class="bk-option-note">{note}</small>' if note else ""
         items.append(
-            f'<label class="bk-choice"><input type="{box}" {_control_attrs(kind, block_id, element)}{extra} value="{attr(value)}"'
-            f"{checked}{off}> {names.html(option.get('text'))}{note_html}</label>"
+            f'<label class="bk-choice"><input type="{box}" {attrs} value="{attr(value)}"{checked}{off}> '
+            f"{names.html(option.get('text'))}{note_html}</label>"
         )
     return f'<div class="bk-choices">{"".join(items)}</div>'
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from bot.sandbox.console.render_blocks import SELECTS, Names, blocks_html, options_html
+from bot.sandbox.console.render_blocks import SELECTS, Names, blocks_html, choices_html, options_html
 from bot.sandbox.console.render_text import attr
 from bot.sandbox.slack.elements import STATE_KEYS, with_block_ids
 
@@ -80,25 +80,6 @@ def _text_input(kind: str, element: Mapping[str, Any], attrs: str, names: Names)
     return f'<input type="{_TEXT_TYPES[kind]}" class="bk-text-input" {attrs}{extra} value="{attr(initial)}">'
 
 
-def _choices(kind: str, element: Mapping[str, Any], attrs: str, names: Names) -> str:
-    box = "checkbox" if kind == "checkboxes" else "radio"
-    initial = element.get("initial_options") if kind == "checkboxes" else [element.get("initial_option")]
-    chosen = {str(o.get("value")) for o in initial or [] if isinstance(o, Mapping)}
-    items = []
-    for option in element.get("options") or []:
-        if not isinstance(option, Mapping):
-            continue
-        value = str(option.get("value") or "")
-        checked = " checked" if value in chosen else ""
-        note = names.html(option.get("description"))
-        note_html = f' <small class="bk-option-note">{note}</small>' if note else ""
-        items.append(
-            f'<label class="bk-choice"><input type="{box}" {attrs} value="{attr(value)}"{checked}> '
-            f"{names.html(option.get('text'))}{note_html}</label>"
-        )
-    return f'<div class="bk-choices">{"".join(items)}</div>'
-
-
 def _local_minute(seconds: Any, zone: tzinfo) -> str:
     if not isinstance(seconds, int) or isinstance(seconds, bool):
         return ""
@@ -123,7 +104,7 @@ def input_html(block: Mapping[str, Any], block_id: str, names: Names, *, zone: t
             flags += " disabled"
         return f'<select class="bk-select" {attrs}{flags}>{first}{options_html(element, names)}</select>'
     if kind in ("checkboxes", "radio_buttons"):
-        return _choices(kind, element, attrs, names)
+        return choices_html(element, attrs, names)
     if kind in _PICKERS:
         box, key = _PICKERS[kind]
         initial = element.get(key)
