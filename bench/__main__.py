@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TypedDict
 
-from bench import campaign, prefill, scenarios
+from bench import campaign, channels, prefill, scenarios
 from bot.sandbox.postgres import scratch_database
 
 
@@ -36,6 +36,8 @@ class Plan(TypedDict):
     campaign_rows: int  # lines of the campaign CSV (measured beside a 1,000-line baseline)
     grown: int  # messages of the pre-filled database the hot paths are measured on again
     grown_duration: float  # seconds of fixed load on it
+    channels: tuple[int, int]  # many_channels(): channels, SMS into each
+    flood: tuple[int, float]  # flooded_channel(): probes of the quiet channel, SMS a second into the flooded one
 
 
 FULL: Plan = {
@@ -48,6 +50,8 @@ FULL: Plan = {
     "campaign_rows": 100_000,
     "grown": 100_000,
     "grown_duration": 5.0,
+    "channels": (50, 15),
+    "flood": (12, 20.0),
 }
 QUICK: Plan = {
     "duration": 1.0,
@@ -59,6 +63,8 @@ QUICK: Plan = {
     "campaign_rows": 2_000,
     "grown": 2_000,
     "grown_duration": 1.0,
+    "channels": (5, 2),
+    "flood": (2, 10.0),
 }
 BIG = 1_000_000  # --big: the year of a busy team
 
@@ -119,6 +125,12 @@ async def run(quick: bool, big: bool = False) -> dict[str, Any]:
             results[f"bulk_{kind}"] = await scenarios.bulk_sms(url, numbers=plan["numbers"])
         for size in [plan["grown"], *([BIG] if big else [])]:
             results[f"grown_{kind}_{size}"] = await grown(kind, size, plan)
+        count, per_channel = plan["channels"]
+        async with database(kind) as url:
+            results[f"channels_{kind}"] = await channels.many_channels(url, channels=count, per_channel=per_channel)
+        probes, flood_rate = plan["flood"]
+        async with database(kind) as url:
+            results[f"flooded_{kind}"] = await channels.flooded_channel(url, samples=probes, flood_rate=flood_rate)
     async with database("sqlite") as baseline, database("sqlite") as full:
         results["campaign_sqlite"] = await campaign.campaign((baseline, full), rows=plan["campaign_rows"])
     rate, burst, messages = plan["ceiling"]
@@ -165,6 +177,28 @@ def _grown_rows(results: dict[str, Any], kind: str) -> list[tuple[str, str, str,
                 )
             )
     return rows
+
+
+def _channel_rows(results: dict[str, Any], kind: str) -> list[tuple[str, str, str, str]]:
+    """Slack's pace is per channel: many at once, and a quiet one beside a flooded one."""
+    many, flooded = results[f"channels_{kind}"], results[f"flooded_{kind}"]
+    return [
+        (
+            f"{many['channels']} channels posting at once, {kind}",
+            f"{many['aggregate_rate']} posts/s = {many['share_of_allowed']:.1%} of allowed ({many['allowed_rate']:g}/s; "
+            f"{many['share_with_start']:.1%} counting the {many['last_first_post_s']} s to start them all), "
+            f"{many['responses_429']} × 429, in order: {many['in_order']}",
+            "≥ 95%, no 429",
+            _check(many["share_of_allowed"] >= 0.95 and many["responses_429"] == 0 and many["in_order"]),
+        ),
+        (
+            f"quiet channel's webhook → Slack while another is flooded, {kind}",
+            f"p50 {flooded['flooded_p50_ms']} ms ({flooded['ratio']}× idle {flooded['idle_p50_ms']} ms), "
+            f"{flooded['flood_sms']} SMS flooding, {flooded['responses_429']} × 429",
+            "p50 ≤ 1.2× idle",
+            _check((flooded["ratio"] or 99) <= 1.2),
+        ),
+    ]
 
 
 def table(results: dict[str, Any]) -> str:
@@ -221,6 +255,7 @@ def table(results: dict[str, Any]) -> str:
             )
         )
         rows += _grown_rows(results, kind)
+        rows += _channel_rows(results, kind)
         rows.append(
             (
                 f"memory {kind}: idle / peak under ingest",

@@ -25,6 +25,7 @@ __all__ = [
     "claim",
     "complete",
     "retry_later",
+    "postpone",
     "renew",
     "give_up",
     "retry_failed",
@@ -139,6 +140,18 @@ async def retry_later(
             update(Job)
             .where(_this_run(job_id, attempts))
             .values(run_after=utcnow() + timedelta(seconds=delay), locked_until=None, last_error=error[:2000])
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+
+
+async def postpone(sessions: async_sessionmaker[AsyncSession], job_id: int, *, delay: float, attempts: int) -> bool:
+    """Put a job back until ``delay`` seconds from now without counting this run as a try:
+    it stopped before doing anything (its Slack channel's turn was still to come)."""
+    async with sessions() as session, session.begin():
+        result = await session.execute(
+            update(Job)
+            .where(_this_run(job_id, attempts))
+            .values(run_after=utcnow() + timedelta(seconds=delay), locked_until=None, attempts=attempts - 1)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 

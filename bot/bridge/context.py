@@ -7,7 +7,6 @@ them all without a loop.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -16,6 +15,7 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.bridge.work_signal import WorkSignal
 from bot.mprofi import MProfiClient
 from bot.slack.directory import SlackDirectory
 from bot.slack.timezones import UserTimezones
@@ -95,7 +95,7 @@ class Context:
     route_clients: Mapping[str, MProfiClient] = field(default_factory=dict)
     directory: SlackDirectory = field(init=False)  # names for mentions in what goes to a phone, cached
     timezones: UserTimezones = field(init=False)
-    work_ready: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    work: WorkSignal = field(init=False, default_factory=WorkSignal)
 
     def __post_init__(self) -> None:
         self.directory = SlackDirectory(self.slack)
@@ -107,4 +107,4 @@ class Context:
 
     def wake_workers(self) -> None:
         """New work was committed: an idle worker takes it now, not at its next look."""
-        self.work_ready.set()
+        self.work.notify()

@@ -7,7 +7,6 @@ itself lives in one module per feature, over a shared :class:`Context`.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +45,7 @@ from bot.bridge import (
 )
 from bot.bridge.context import BridgeConfig, Context
 from bot.bridge.models import HlrRequest, InboundSms, Received, Recipient, SmsAccepted, SmsRequest, StatusUpdate, SurveyRequest
+from bot.bridge.work_signal import WorkSignal
 from bot.mprofi import MProfiClient
 from bot.slack.directory import SlackDirectory
 from bot.sms.audit_query import AuditQuery
@@ -100,8 +100,8 @@ class Bridge:
         return self.ctx.directory
 
     @property
-    def work_ready(self) -> asyncio.Event:
-        return self.ctx.work_ready
+    def work(self) -> WorkSignal:
+        return self.ctx.work
 
     def wake_workers(self) -> None:
         self.ctx.wake_workers()

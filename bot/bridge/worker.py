@@ -18,13 +18,21 @@ from bot.bridge.giving_up import end_job
 from bot.bridge.models import RetryLater
 from bot.bridge.posts import SLACK_REFUSED, refused
 from bot.slack.errors import SlackUnavailable, is_permanent, slack_error
-from storage.kinds import Lane
+from bot.slack.pacing import ChannelBusy, defer_when_busy
+from storage.kinds import JobKind, Lane
 from storage.models import Job, utcnow
-from storage.queue import claim, complete, release, renew, retry_later
+from storage.queue import claim, complete, postpone, release, renew, retry_later
 
 __all__ = ["Workers", "backoff"]
 
 logger = logging.getLogger(__name__)
+
+
+# Kinds that resume where they stopped (each post committed as it lands): put off while
+# their channel waits for its turn, they lose nothing and post nothing twice.
+RESUMABLE = frozenset({JobKind.POST_INBOUND, JobKind.NOTICE})
+# Back this much before the kept turn: the job is claimed again in time for it.
+_LEAD_SECONDS = 0.05
 
 
 def backoff(attempts: int, *, cap: float = 300.0) -> float:
@@ -62,6 +70,7 @@ class Workers:
         retention_every: float = 0.0,
         max_attempts: int = 200,
         give_up_hours: float = 24.0,
+        pace_patience: float = 0.25,
     ) -> None:
         self._bridge = bridge
         self._count = count
@@ -73,6 +82,7 @@ class Workers:
         self._retention_every = retention_every
         self._max_attempts = max_attempts
         self._give_up_after = timedelta(hours=give_up_hours)
+        self._patience = pace_patience
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
 
@@ -90,7 +100,7 @@ class Workers:
     async def stop(self, grace: float = 2.0) -> None:
         """Stop; a job under way gets ``grace`` seconds to finish, then is cancelled and handed back."""
         self._stopping.set()
-        self._bridge.wake_workers()
+        self._bridge.work.notify_all()
         running = [task for task in self._tasks if task.get_name().startswith("worker-")]
         if running:
             await asyncio.wait(running, timeout=grace)
@@ -102,10 +112,7 @@ class Workers:
         self._tasks = []
 
     async def _wait_for_work(self) -> None:
-        ready = self._bridge.work_ready
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(ready.wait(), self._idle)
-        ready.clear()
+        await self._bridge.work.wait(self._idle)
 
     async def run_once(self) -> bool:
         """Claim and run one job; False when there was none. Tests call this directly."""
@@ -114,7 +121,12 @@ class Workers:
             return False
         keeper = asyncio.create_task(self._keep_lease(job), name=f"lease-{job.id}")
         try:
-            await self._bridge.run_job(job)
+            with defer_when_busy(job.id, self._patience) if job.kind in RESUMABLE else contextlib.nullcontext():
+                await self._bridge.run_job(job)
+        except ChannelBusy as exc:  # nothing posted: the worker takes other work until the channel's turn
+            delay = max(0.0, exc.wait - _LEAD_SECONDS)
+            await postpone(self._bridge.sessions, job.id, delay=delay, attempts=job.attempts)
+            asyncio.get_running_loop().call_later(delay, self._bridge.wake_workers)
         except RetryLater as exc:
             delay = exc.delay if exc.delay is not None else backoff(job.attempts)
             await self._retry(job, delay, str(exc), log=logging.INFO)
@@ -171,7 +183,9 @@ class Workers:
     async def _run(self, number: int) -> None:
         while not self._stopping.is_set():
             try:
-                if not await self.run_once():
+                if await self.run_once():
+                    self._bridge.wake_workers()  # there may be more: pass the word on to an idle worker
+                else:
                     await self._wait_for_work()
             except asyncio.CancelledError:
                 raise

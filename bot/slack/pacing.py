@@ -9,14 +9,23 @@ refused) and the post is tried again.
 ``ChannelPacer`` keeps the pace within one process. Replicas share one pace through
 the database instead (:class:`SharedPacer`, its turns kept by :mod:`storage.pace`);
 both fit :class:`Pacer`.
+
+A queued job need not wait for its channel's turn where it stands: inside
+:func:`defer_when_busy` a post whose turn is further off than the job's patience
+raises :class:`ChannelBusy` instead. The turn stays kept for that job, the worker
+puts the job back until then and takes other work meanwhile, so a flooded channel
+never holds the workers that a quiet channel needs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError
@@ -26,12 +35,49 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.pace import hold_until, take_turn
 
-__all__ = ["CallObserver", "ChannelPacer", "SharedPacer", "PacedWebClient", "Pacer", "retry_after"]
+__all__ = ["CallObserver", "ChannelBusy", "ChannelPacer", "SharedPacer", "PacedWebClient", "Pacer", "defer_when_busy", "retry_after"]
 
 logger = logging.getLogger(__name__)
 
 # Methods that put a message into a channel: these are limited per channel.
 PACED_METHODS = frozenset({"chat.postMessage", "files.completeUploadExternal"})
+# A file's upload is three calls: only a plain message is put off, never a half-done upload.
+DEFERRABLE_METHODS = frozenset({"chat.postMessage"})
+
+
+class ChannelBusy(Exception):
+    """The channel's next turn is ``wait`` seconds off: do other work and come back then.
+
+    Nothing was posted; the turn is kept for the job that asked (see :func:`defer_when_busy`).
+    """
+
+    def __init__(self, channel: str, wait: float) -> None:
+        super().__init__(f"channel {channel} has its next turn in {wait:.2f} s")
+        self.channel = channel
+        self.wait = wait
+
+
+@dataclass(frozen=True)
+class _Patience:
+    holder: int
+    seconds: float
+
+
+_PATIENCE: ContextVar[_Patience | None] = ContextVar("slack_pacing_patience", default=None)
+
+
+@contextlib.contextmanager
+def defer_when_busy(holder: int, patience: float) -> Iterator[None]:
+    """Within this block a message post waits at most ``patience`` seconds for its turn;
+    a later turn is kept for ``holder`` (a job's id) and :class:`ChannelBusy` is raised.
+
+    Only for work that resumes where it stopped: everything before the post runs again.
+    """
+    token = _PATIENCE.set(_Patience(holder, patience))
+    try:
+        yield
+    finally:
+        _PATIENCE.reset(token)
 
 
 def retry_after(exc: SlackApiError, default: float = 1.0) -> float:
@@ -56,52 +102,75 @@ class Pacer(Protocol):
     async def pause(self, channel: str, seconds: float) -> None:
         """Slack said 429: nobody posts to ``channel`` for ``seconds``."""
 
+    async def turn(self, channel: str, holder: int, patience: float) -> float:
+        """Seconds until ``holder``'s turn at ``channel`` (the one kept for it, else the next).
+        A turn further off than ``patience`` stays kept for ``holder`` until it asks again."""
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
-    paused_until: float = 0.0
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+class _KeptTurns:
+    """Turns taken for jobs that went to do other work: each job's own when it comes back.
+
+    A turn come back to long after it passed is dropped (posting on it now could
+    burst), and so is the oldest when too many are kept (a job that never came back).
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._turns: dict[tuple[int, str], float] = {}
+        self._limit = limit
+
+    def take_back(self, holder: int, channel: str, *, now: float, stale: float) -> float | None:
+        turn = self._turns.pop((holder, channel), None)
+        return turn if turn is not None and turn >= now - stale else None
+
+    def keep(self, holder: int, channel: str, turn: float) -> None:
+        while len(self._turns) >= self._limit:
+            del self._turns[next(iter(self._turns))]
+        self._turns[(holder, channel)] = turn
 
 
 class ChannelPacer:
-    """A token bucket per channel: ``rate`` posts a second, up to ``burst`` at once."""
+    """``rate`` posts a second per channel, up to ``burst`` at once; turns handed out in order.
+
+    Kept as one moment per channel, the next free turn (the generic cell rate
+    algorithm, as :mod:`storage.pace` keeps it for replicas).
+    """
 
     def __init__(self, rate: float = 1.0, burst: int = 3, clock: Any = time.monotonic) -> None:
         self.rate = rate
         self.burst = max(1, burst)
+        self._interval = 1.0 / rate
         self._clock = clock
-        self._buckets: dict[str, _Bucket] = {}
+        self._next: dict[str, float] = {}
+        self._paused: dict[str, float] = {}
+        self._kept = _KeptTurns()
 
-    def _bucket(self, channel: str) -> _Bucket:
-        bucket = self._buckets.get(channel)
-        if bucket is None:
-            bucket = self._buckets[channel] = _Bucket(tokens=float(self.burst), updated=self._clock())
-        return bucket
+    def _take(self, channel: str, now: float) -> float:
+        floor = now - (self.burst - 1) * self._interval
+        turn = max(self._next.get(channel, floor), floor, self._paused.get(channel, 0.0))
+        self._next[channel] = turn + self._interval
+        return turn
 
     async def acquire(self, channel: str) -> None:
         """Wait for this channel's turn; callers are served first come, first served."""
-        bucket = self._bucket(channel)
-        async with bucket.lock:
-            while True:
-                now = self._clock()
-                if now < bucket.paused_until:
-                    await asyncio.sleep(bucket.paused_until - now)
-                    continue
-                bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated) * self.rate)
-                bucket.updated = now
-                if bucket.tokens >= 1.0:
-                    bucket.tokens -= 1.0
-                    return
-                await asyncio.sleep((1.0 - bucket.tokens) / self.rate)
+        while True:
+            wait = self._take(channel, self._clock()) - self._clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if self._clock() >= self._paused.get(channel, 0.0):
+                return
 
     async def pause(self, channel: str, seconds: float) -> None:
         """Slack said 429: nobody posts to this channel for ``seconds``."""
-        bucket = self._bucket(channel)
-        bucket.paused_until = max(bucket.paused_until, self._clock() + seconds)
-        bucket.tokens = 1.0  # one post may go the moment the pause ends
-        bucket.updated = bucket.paused_until
+        self._paused[channel] = max(self._paused.get(channel, 0.0), self._clock() + seconds)
+
+    async def turn(self, channel: str, holder: int, patience: float) -> float:
+        now: float = self._clock()
+        turn = self._kept.take_back(holder, channel, now=now, stale=self.burst * self._interval)
+        if turn is None or turn < self._paused.get(channel, 0.0):
+            turn = self._take(channel, now)
+        if turn - now > patience:
+            self._kept.keep(holder, channel, turn)
+        return turn - now
 
 
 class CallObserver(Protocol):
@@ -146,7 +215,7 @@ class PacedWebClient(AsyncWebClient):
         channel = _channel_of(kwargs) if api_method in PACED_METHODS else None
         for attempt in range(self.rate_limit_retries + 1):
             if channel:
-                await self.pacer.acquire(channel)
+                await self._wait_for_turn(api_method, channel)
             try:
                 return await self._observed_call(api_method, **kwargs)
             except SlackApiError as exc:
@@ -160,6 +229,18 @@ class PacedWebClient(AsyncWebClient):
                 else:
                     await asyncio.sleep(wait)
         raise AssertionError("unreachable")
+
+    async def _wait_for_turn(self, api_method: str, channel: str) -> None:
+        """Wait for the channel's turn, or (in :func:`defer_when_busy`) raise :class:`ChannelBusy` when it is far."""
+        patience = _PATIENCE.get()
+        if patience is None or api_method not in DEFERRABLE_METHODS:
+            await self.pacer.acquire(channel)
+            return
+        wait = await self.pacer.turn(channel, patience.holder, patience.seconds)
+        if wait > patience.seconds:
+            raise ChannelBusy(channel, wait)
+        if wait > 0:
+            await asyncio.sleep(wait)
 
 
 def _channel_of(kwargs: dict[str, Any]) -> str | None:
@@ -184,6 +265,9 @@ class SharedPacer:
         self._sessions = sessions
         self._interval = 1.0 / rate
         self._burst = max(1, burst)
+        # Kept in this process: a job put off here and taken up by another replica takes a
+        # new turn there (this one passes unused: the channel is a little slower, never faster).
+        self._kept = _KeptTurns()
 
     async def acquire(self, channel: str) -> None:
         turn = await take_turn(self._sessions, channel, now=time.time(), interval=self._interval, burst=self._burst)
@@ -193,3 +277,12 @@ class SharedPacer:
 
     async def pause(self, channel: str, seconds: float) -> None:
         await hold_until(self._sessions, channel, time.time() + seconds)
+
+    async def turn(self, channel: str, holder: int, patience: float) -> float:
+        now = time.time()
+        turn = self._kept.take_back(holder, channel, now=now, stale=self._burst * self._interval)
+        if turn is None:
+            turn = await take_turn(self._sessions, channel, now=now, interval=self._interval, burst=self._burst)
+        if turn - now > patience:
+            self._kept.keep(holder, channel, turn)
+        return turn - now
