@@ -176,7 +176,9 @@ async def loaded_latency(database_url: str, *, rate: float, duration: float, sen
         headers = {"Authorization": WEBHOOK_TOKEN}
         url = stack.app_url + "/mprofi/incoming"
         phones = [f"4860055{n:04d}" for n in range(senders)]
-        await asyncio.gather(*(stack.http.post(url, json={"sender": p, "recipient": "1", "message": "open"}, headers=headers) for p in phones))
+        await asyncio.gather(
+            *(stack.http.post(url, json={"sender": p, "recipient": "1", "message": "open"}, headers=headers) for p in phones)
+        )
         await stack.until(lambda: len([c for c in stack.slack.calls if c.method == "chat.postMessage"]) >= 2 * senders, timeout=60)
         await asyncio.sleep(1.0)
         sent_at: dict[str, float] = {}
@@ -196,7 +198,7 @@ async def loaded_latency(database_url: str, *, rate: float, duration: float, sen
         await asyncio.gather(*tasks)
 
         def arrived() -> dict[str, float]:
-            found = {}
+            found: dict[str, float] = {}
             for call in stack.slack.calls:
                 text = str(call.params.get("text")) if call.method == "chat.postMessage" else ""
                 probe = text[text.find("load probe") :] if "load probe" in text else ""

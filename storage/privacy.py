@@ -14,6 +14,7 @@ import hmac
 import json
 import re
 import secrets
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,9 +46,21 @@ _MAY_STILL_GO = (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.HELD
 ERASED = "[erased]"
 
 
+# Made once per installation and never changed: read once per database (engine), not per card.
+_SALTS: weakref.WeakKeyDictionary[Any, bytes] = weakref.WeakKeyDictionary()
+
+
 async def _salt(session: AsyncSession) -> bytes:
+    engine = session.get_bind()
+    known = _SALTS.get(engine)
+    if known is not None:
+        return known
     found = await session.get(InstallKey, SALT_KEY)
+    if found is not None and not session.info.get(SALT_KEY):  # a salt this session made counts once committed
+        _SALTS[engine] = bytes.fromhex(found.value)
+        return _SALTS[engine]
     if found is None:
+        session.info[SALT_KEY] = True
         try:
             async with session.begin_nested():
                 session.add(InstallKey(name=SALT_KEY, value=secrets.token_hex(32)))

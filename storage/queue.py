@@ -23,6 +23,7 @@ from storage.models import Job, Message, utcnow
 __all__ = [
     "enqueue",
     "claim",
+    "claim_next",
     "complete",
     "retry_later",
     "postpone",
@@ -94,27 +95,47 @@ async def claim(
     now: datetime | None = None,
 ) -> Job | None:
     """Lease the oldest runnable job at the head of its (conversation, lane) line."""
+    job, _more = await claim_next(sessions, lanes=lanes, lease=lease, now=now)
+    return job
+
+
+async def claim_next(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    lanes: tuple[str, ...],
+    lease: timedelta,
+    now: datetime | None = None,
+) -> tuple[Job | None, bool]:
+    """:func:`claim`, and whether another job may be runnable too (an idle worker may take it).
+
+    One transaction: the candidates, then the lease taken and the row read back in one
+    ``UPDATE … RETURNING``.
+    """
     now = now or utcnow()
     runnable = select(Job.id).where(claimable(now), Job.lane.in_(lanes)).order_by(Job.id)
     async with sessions() as session:
         if session.get_bind().dialect.name == "postgresql":
-            # Concurrent claimers (workers, replicas) each lock a different row.
+            # Concurrent claimers (workers, replicas) each lock a different row. Locking a
+            # second row to learn of it would hide it from them: say there may be more.
             candidates = (await session.scalars(runnable.limit(1).with_for_update(skip_locked=True, of=Job))).all()
+            more = bool(candidates)
         else:
             # SQLite: the transaction began with BEGIN IMMEDIATE, so claimers take turns.
-            candidates = (await session.scalars(runnable.limit(1))).all()
+            candidates = (await session.scalars(runnable.limit(2))).all()
+            more = len(candidates) > 1
         if not candidates:
             await session.rollback()
-            return None
-        job_id = candidates[0]
-        await session.execute(
+            return None, False
+        taken = await session.scalars(
             update(Job)
-            .where(Job.id == job_id, Job.done_at.is_(None), or_(Job.locked_until.is_(None), Job.locked_until < now))
+            .where(Job.id == candidates[0], Job.done_at.is_(None), or_(Job.locked_until.is_(None), Job.locked_until < now))
             .values(locked_until=now + lease, attempts=Job.attempts + 1)
-            .execution_options(synchronize_session=False)
+            .returning(Job)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
+        job = taken.one_or_none()
         await session.commit()
-        return await session.get(Job, job_id, populate_existing=True)
+        return job, more
 
 
 def _this_run(job_id: int, attempts: int | None) -> Any:

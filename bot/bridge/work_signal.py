@@ -2,8 +2,8 @@
 
 Waking every worker for one new job sends them all to claim it: one wins, the rest
 each run an empty claim, and on SQLite those queue for the write lock in front of the
-winner's own commits. A signal wakes one idle worker; a worker that found a job passes
-the signal on, so a backlog still brings every worker out.
+winner's own commits. A signal wakes one idle worker; a worker whose claim saw another
+job ready passes the signal on, so a backlog still brings every worker out.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from bot.slack.errors import SlackUnavailable, is_permanent, slack_error
 from bot.slack.pacing import ChannelBusy, defer_when_busy
 from storage.kinds import JobKind, Lane
 from storage.models import Job, utcnow
-from storage.queue import claim, complete, postpone, release, renew, retry_later
+from storage.queue import claim_next, complete, postpone, release, renew, retry_later
 
 __all__ = ["Workers", "backoff"]
 
@@ -116,7 +116,9 @@ class Workers:
 
     async def run_once(self) -> bool:
         """Claim and run one job; False when there was none. Tests call this directly."""
-        job = await claim(self._bridge.sessions, lanes=(Lane.SLACK, Lane.MPROFI), lease=self._lease)
+        job, more = await claim_next(self._bridge.sessions, lanes=(Lane.SLACK, Lane.MPROFI), lease=self._lease)
+        if more:
+            self._bridge.wake_workers()  # another job is ready too: an idle worker takes it
         if job is None:
             return False
         keeper = asyncio.create_task(self._keep_lease(job), name=f"lease-{job.id}")
@@ -183,9 +185,7 @@ class Workers:
     async def _run(self, number: int) -> None:
         while not self._stopping.is_set():
             try:
-                if await self.run_once():
-                    self._bridge.wake_workers()  # there may be more: pass the word on to an idle worker
-                else:
+                if not await self.run_once():
                     await self._wait_for_work()
             except asyncio.CancelledError:
                 raise
