@@ -26,10 +26,13 @@ async def queue_card(session: AsyncSession, conversation_id: int) -> None:
         enqueue(session, kind=JobKind.RENDER_CARD, lane=Lane.SLACK, conversation_id=conversation_id)
 
 
-async def queue_cards(session: AsyncSession, conversation_ids: set[int]) -> None:
-    """:func:`queue_card` for many conversations at once (an inbound batch): two statements, not 2 × n."""
+async def queue_cards(session: AsyncSession, conversation_ids: set[int]) -> set[int]:
+    """:func:`queue_card` for many conversations at once (an inbound batch): two statements, not 2 × n.
+
+    Returns the conversations whose card was not already waiting: only their Slack line may
+    be free now (a waiting card is work still queued in it, ahead of anything added now)."""
     if not conversation_ids:
-        return
+        return set()
     waiting = await conversations_with_waiting_job(session, JobKind.RENDER_CARD, conversation_ids)
     now = utcnow()
     rows = [
@@ -37,6 +40,7 @@ async def queue_cards(session: AsyncSession, conversation_ids: set[int]) -> None
         for cid in sorted(conversation_ids - waiting)
     ]
     await add_jobs(session, rows)
+    return conversation_ids - waiting
 
 
 async def queue_cards_of_phone(session: AsyncSession, phone: str) -> None:

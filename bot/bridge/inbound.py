@@ -196,7 +196,8 @@ async def receive_many(ctx: Context, everything: list[InboundSms]) -> list[Recei
             notice = await consent.on_inbound(ctx, session, sms, message_id=ids[index], now=now)
             if notice:
                 enqueue(session, kind=JobKind.NOTICE, lane=Lane.SLACK, conversation_id=conversations[sms.sender], payload={"text": notice})
-        await queue_cards(session, touched)
+        # Lines already busy need no worker woken: whoever runs their work goes on to this.
+        free_lines = await queue_cards(session, touched)
         stored = {
             fresh[index]: Received(message_id=ids[index], conversation_id=conversations[sms.sender], repeat_of=repeat_of[index])
             for index, sms in enumerate(batch)
@@ -206,7 +207,7 @@ async def receive_many(ctx: Context, everything: list[InboundSms]) -> list[Recei
                 message_id=message_id, conversation_id=conversations[everything[index].sender], repeat_of=None, new=False
             )
         received = [stored[index] for index in range(len(everything))]
-    if batch:
+    if batch and free_lines:
         ctx.wake_workers()
     for sms, item in zip(everything, received, strict=True):
         logger.info(

@@ -18,7 +18,7 @@ from bot.bridge.giving_up import end_job
 from bot.bridge.models import RetryLater
 from bot.bridge.posts import SLACK_REFUSED, refused
 from bot.slack.errors import SlackUnavailable, is_permanent, slack_error
-from bot.slack.pacing import ChannelBusy, defer_when_busy
+from bot.slack.pacing import ChannelBusy, PacedWebClient, defer_when_busy
 from storage.kinds import JobKind, Lane
 from storage.models import Job, utcnow
 from storage.queue import claim_next, complete, postpone, release, renew, retry_later
@@ -28,9 +28,14 @@ __all__ = ["Workers", "backoff"]
 logger = logging.getLogger(__name__)
 
 
-# Kinds that resume where they stopped (each post committed as it lands): put off while
-# their channel waits for its turn, they lose nothing and post nothing twice.
-RESUMABLE = frozenset({JobKind.POST_INBOUND, JobKind.NOTICE})
+# Kinds that resume where they stopped (each post committed as it lands, what comes
+# before it only reads or does again what is already done): put off while their
+# channel waits for its turn, they lose nothing and post nothing twice. Other kinds
+# (a /sms's progress, a report) are rare in a busy channel and wait where they stand.
+RESUMABLE = frozenset({JobKind.POST_INBOUND, JobKind.NOTICE, JobKind.RENDER_STATUS, JobKind.RENDER_CARD})
+# Of those, the kinds that always post (a card or a status line is mostly edited in place):
+# put off before they run when their channel is known to be busy.
+ALWAYS_POST = frozenset({JobKind.POST_INBOUND, JobKind.NOTICE})
 # Back this much before the kept turn: the job is claimed again in time for it.
 _LEAD_SECONDS = 0.05
 
@@ -83,6 +88,10 @@ class Workers:
         self._max_attempts = max_attempts
         self._give_up_after = timedelta(hours=give_up_hours)
         self._patience = pace_patience
+        # Which channel each conversation posts in, learnt when one of its jobs had to wait
+        # for its turn (a conversation never moves): the next job of a busy channel is put
+        # off before it runs, without reading what it would have posted.
+        self._channel_of: dict[int, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
 
@@ -123,11 +132,20 @@ class Workers:
             return False
         keeper = asyncio.create_task(self._keep_lease(job), name=f"lease-{job.id}")
         try:
+            if job.kind in ALWAYS_POST:
+                await self._put_off_if_busy(job)
             with defer_when_busy(job.id, self._patience) if job.kind in RESUMABLE else contextlib.nullcontext():
                 await self._bridge.run_job(job)
         except ChannelBusy as exc:  # nothing posted: the worker takes other work until the channel's turn
+            if job.conversation_id is not None:
+                if len(self._channel_of) > 10_000:
+                    self._channel_of.clear()
+                self._channel_of[job.conversation_id] = exc.channel
             delay = max(0.0, exc.wait - _LEAD_SECONDS)
-            await postpone(self._bridge.sessions, job.id, delay=delay, attempts=job.attempts)
+            if exc.after_refusal:  # Slack said 429: a try like any other, counted towards giving up
+                await self._retry(job, delay, f"{SLACK_REFUSED}: ratelimited", log=logging.INFO)
+            else:
+                await postpone(self._bridge.sessions, job.id, delay=delay, attempts=job.attempts)
             asyncio.get_running_loop().call_later(delay, self._bridge.wake_workers)
         except RetryLater as exc:
             delay = exc.delay if exc.delay is not None else backoff(job.attempts)
@@ -157,6 +175,15 @@ class Workers:
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
         return True
+
+    async def _put_off_if_busy(self, job: Job) -> None:
+        """Raise :class:`ChannelBusy` before the job runs when its channel is known and far from its turn."""
+        channel = self._channel_of.get(job.conversation_id or 0)
+        slack = self._bridge.slack
+        if channel is not None and isinstance(slack, PacedWebClient):
+            wait = await slack.pacer.put_off(channel, job.id, self._patience)
+            if wait is not None:
+                raise ChannelBusy(channel, wait)
 
     async def _retry(self, job: Job, delay: float, error: str, *, log: int = logging.WARNING) -> None:
         """Try again later, unless the job has tried too often or for too long: then it ends, visibly."""

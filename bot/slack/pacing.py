@@ -41,20 +41,26 @@ logger = logging.getLogger(__name__)
 
 # Methods that put a message into a channel: these are limited per channel.
 PACED_METHODS = frozenset({"chat.postMessage", "files.completeUploadExternal"})
-# A file's upload is three calls: only a plain message is put off, never a half-done upload.
-DEFERRABLE_METHODS = frozenset({"chat.postMessage"})
+# Calls a job may be put off at. A file is put off at its last call: the bytes already
+# sent are left uncompleted (Slack drops them) and sent again when the job comes back.
+DEFERRABLE_METHODS = PACED_METHODS
+# A kept turn come back to this many intervals after it passed is given up for a fresh
+# one: posting on it so late could make a burst Slack refuses.
+STALE_INTERVALS = 5
 
 
 class ChannelBusy(Exception):
     """The channel's next turn is ``wait`` seconds off: do other work and come back then.
 
     Nothing was posted; the turn is kept for the job that asked (see :func:`defer_when_busy`).
+    ``after_refusal``: Slack answered 429 first, so the job did try (and counts it).
     """
 
-    def __init__(self, channel: str, wait: float) -> None:
+    def __init__(self, channel: str, wait: float, *, after_refusal: bool = False) -> None:
         super().__init__(f"channel {channel} has its next turn in {wait:.2f} s")
         self.channel = channel
         self.wait = wait
+        self.after_refusal = after_refusal
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,10 @@ class Pacer(Protocol):
         """Seconds until ``holder``'s turn at ``channel`` (the one kept for it, else the next).
         A turn further off than ``patience`` stays kept for ``holder`` until it asks again."""
 
+    async def put_off(self, channel: str, holder: int, patience: float) -> float | None:
+        """Before ``holder`` even starts: when ``channel``'s next turn is further off than
+        ``patience``, take one and keep it for ``holder``, and say how far off it is; else None."""
+
 
 class _KeptTurns:
     """Turns taken for jobs that went to do other work: each job's own when it comes back.
@@ -126,6 +136,14 @@ class _KeptTurns:
         while len(self._turns) >= self._limit:
             del self._turns[next(iter(self._turns))]
         self._turns[(holder, channel)] = turn
+
+    def has(self, holder: int, channel: str) -> bool:
+        return (holder, channel) in self._turns
+
+    def forget(self, channel: str) -> None:
+        """Slack paused the channel: every turn kept there is void (each job takes one after the pause)."""
+        for key in [key for key in self._turns if key[1] == channel]:
+            del self._turns[key]
 
 
 class ChannelPacer:
@@ -162,14 +180,25 @@ class ChannelPacer:
     async def pause(self, channel: str, seconds: float) -> None:
         """Slack said 429: nobody posts to this channel for ``seconds``."""
         self._paused[channel] = max(self._paused.get(channel, 0.0), self._clock() + seconds)
+        self._kept.forget(channel)
 
     async def turn(self, channel: str, holder: int, patience: float) -> float:
         now: float = self._clock()
-        turn = self._kept.take_back(holder, channel, now=now, stale=self.burst * self._interval)
+        turn = self._kept.take_back(holder, channel, now=now, stale=STALE_INTERVALS * self._interval)
         if turn is None or turn < self._paused.get(channel, 0.0):
             turn = self._take(channel, now)
         if turn - now > patience:
             self._kept.keep(holder, channel, turn)
+        return turn - now
+
+    async def put_off(self, channel: str, holder: int, patience: float) -> float | None:
+        now: float = self._clock()
+        floor = now - (self.burst - 1) * self._interval
+        free = max(self._next.get(channel, floor), floor, self._paused.get(channel, 0.0))
+        if self._kept.has(holder, channel) or free - now <= patience:
+            return None
+        turn = self._take(channel, now)
+        self._kept.keep(holder, channel, turn)
         return turn - now
 
 
@@ -215,7 +244,7 @@ class PacedWebClient(AsyncWebClient):
         channel = _channel_of(kwargs) if api_method in PACED_METHODS else None
         for attempt in range(self.rate_limit_retries + 1):
             if channel:
-                await self._wait_for_turn(api_method, channel)
+                await self._wait_for_turn(api_method, channel, after_refusal=attempt > 0)
             try:
                 return await self._observed_call(api_method, **kwargs)
             except SlackApiError as exc:
@@ -230,7 +259,7 @@ class PacedWebClient(AsyncWebClient):
                     await asyncio.sleep(wait)
         raise AssertionError("unreachable")
 
-    async def _wait_for_turn(self, api_method: str, channel: str) -> None:
+    async def _wait_for_turn(self, api_method: str, channel: str, *, after_refusal: bool = False) -> None:
         """Wait for the channel's turn, or (in :func:`defer_when_busy`) raise :class:`ChannelBusy` when it is far."""
         patience = _PATIENCE.get()
         if patience is None or api_method not in DEFERRABLE_METHODS:
@@ -238,7 +267,7 @@ class PacedWebClient(AsyncWebClient):
             return
         wait = await self.pacer.turn(channel, patience.holder, patience.seconds)
         if wait > patience.seconds:
-            raise ChannelBusy(channel, wait)
+            raise ChannelBusy(channel, wait, after_refusal=after_refusal)
         if wait > 0:
             await asyncio.sleep(wait)
 
@@ -268,21 +297,39 @@ class SharedPacer:
         # Kept in this process: a job put off here and taken up by another replica takes a
         # new turn there (this one passes unused: the channel is a little slower, never faster).
         self._kept = _KeptTurns()
+        # The next free turn of each channel as this process last saw it: other replicas may
+        # have moved it on since, so it only ever says "busy" too seldom, never too often.
+        self._seen: dict[str, float] = {}
+
+    async def _take(self, channel: str, now: float) -> float:
+        turn = await take_turn(self._sessions, channel, now=now, interval=self._interval, burst=self._burst)
+        self._seen[channel] = turn + self._interval
+        return turn
 
     async def acquire(self, channel: str) -> None:
-        turn = await take_turn(self._sessions, channel, now=time.time(), interval=self._interval, burst=self._burst)
+        turn = await self._take(channel, time.time())
         wait = turn - time.time()
         if wait > 0:
             await asyncio.sleep(wait)
 
     async def pause(self, channel: str, seconds: float) -> None:
+        self._kept.forget(channel)
+        self._seen[channel] = max(self._seen.get(channel, 0.0), time.time() + seconds)
         await hold_until(self._sessions, channel, time.time() + seconds)
 
     async def turn(self, channel: str, holder: int, patience: float) -> float:
         now = time.time()
-        turn = self._kept.take_back(holder, channel, now=now, stale=self._burst * self._interval)
+        turn = self._kept.take_back(holder, channel, now=now, stale=STALE_INTERVALS * self._interval)
         if turn is None:
-            turn = await take_turn(self._sessions, channel, now=now, interval=self._interval, burst=self._burst)
+            turn = await self._take(channel, now)
         if turn - now > patience:
             self._kept.keep(holder, channel, turn)
         return turn - now
+
+    async def put_off(self, channel: str, holder: int, patience: float) -> float | None:
+        now = time.time()
+        if self._kept.has(holder, channel) or self._seen.get(channel, 0.0) - now <= patience:
+            return None
+        turn = await self._take(channel, now)
+        self._kept.keep(holder, channel, turn)  # near after all (another replica posted less): the post takes it back
+        return turn - now if turn - now > patience else None
