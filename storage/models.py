@@ -98,6 +98,15 @@ class Base(DeclarativeBase):
 
 
 WAITING_WHERE = "waiting_since IS NOT NULL AND reminded_at IS NULL AND snoozed_until IS NULL"
+# The Home tab's lists (who waits, reminded or not; each person's own): a year of closed
+# conversations is in neither index.
+HOME_WAITING_WHERE = "waiting_since IS NOT NULL"
+OWNED_WHERE = "owner IS NOT NULL"
+
+
+def _where(condition: str) -> dict[str, Any]:
+    """A partial index's condition, for both databases."""
+    return {"sqlite_where": sql_text(condition), "postgresql_where": sql_text(condition)}
 
 
 class Conversation(Base):
@@ -132,6 +141,8 @@ class Conversation(Base):
         Index("ix_conversations_phone", "phone"),  # a number's conversations in every channel (routing)
         # The reminders' look every few seconds: only waits not yet reminded or snoozed.
         Index("ix_conversations_waiting", "waiting_since", sqlite_where=sql_text(WAITING_WHERE), postgresql_where=sql_text(WAITING_WHERE)),
+        Index("ix_conversations_home_waiting", "channel_id", "waiting_since", **_where(HOME_WAITING_WHERE)),
+        Index("ix_conversations_owner", "owner", **_where(OWNED_WHERE)),
     )
 
 

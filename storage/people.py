@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, or_, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.kinds import ConversationState
-from storage.models import Contact, Conversation
+from storage.models import HOME_WAITING_WHERE, Contact, Conversation
 from storage.people_models import HomeMark, PersonSettings
 
 __all__ = [
@@ -227,16 +228,12 @@ def _last_at() -> ColumnElement[Any]:
 
 
 async def _listed(
-    session: AsyncSession, where: tuple[ColumnElement[bool], ...], order: tuple[Any, ...], limit: int
+    session: AsyncSession, where: tuple[ColumnElement[bool] | Any, ...], order: tuple[Any, ...], limit: int
 ) -> tuple[list[HomeConversation], int]:
     last_at = _last_at().label("last_at")
-    rows = await session.execute(
-        select(Conversation, Contact.name, last_at)
-        .outerjoin(Contact, Contact.phone == Conversation.phone)
-        .where(*where)
-        .order_by(*order)
-        .limit(limit)
-    )
+    listed = select(Conversation, Contact.name, last_at).outerjoin(Contact, Contact.phone == Conversation.phone)
+    counted = select(func.count()).select_from(Conversation)
+    rows = await session.execute(listed.where(*where).order_by(*order).limit(limit))
     found = [
         HomeConversation(
             conversation_id=c.id,
@@ -251,7 +248,7 @@ async def _listed(
         )
         for c, name, at in rows.all()
     ]
-    total = await session.scalar(select(func.count()).select_from(Conversation).where(*where))
+    total = await session.scalar(counted.where(*where))
     return found, int(total or 0)
 
 
@@ -266,7 +263,7 @@ async def my_conversations(
 async def waiting_for_us(session: AsyncSession, *, limit: int, channels: Collection[str]) -> tuple[list[HomeConversation], int]:
     """Conversations in ``channels`` whose customer waits for an answer, the longest waiting first, and how many."""
     where = (
-        Conversation.waiting_since.is_not(None),
+        sql_text(HOME_WAITING_WHERE),  # spelled as the partial index is, so both databases use it
         Conversation.state.in_(_WAITING),
         Conversation.snoozed_until.is_(None),
         Conversation.channel_id.in_(set(channels)),

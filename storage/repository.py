@@ -164,7 +164,10 @@ async def inbound_to_match(session: AsyncSession, *, key: str, phone: str, text:
             Message.direction == "in",
             Message.phone == phone,
             Message.text == text,
-            Message.origin_key.is_(None),
+            # Not "origin_key IS NULL": SQLite would read that through origin_key's unique
+            # index, which holds every message without a key (a full scan in disguise); the
+            # number and the time narrow it to a handful through ix_messages_phone_created.
+            func.coalesce(Message.origin_key, "") == "",
             Message.created_at >= earliest,
             Message.created_at <= latest,
         )
