@@ -47,13 +47,13 @@ FULL: Plan = {
     "offered": 200.0,
     "connections": 64,
     "samples": 40,
-    "ceiling": (1.0, 2, 40),
+    "ceiling": (1.0, 2, 30),
     "numbers": 10_000,
     "campaign_rows": 50_000,  # --big: 100,000
     "grown": 100_000,
     "grown_duration": 5.0,
     "channels": (50, 12),
-    "flood": (10, 20.0),
+    "flood": (8, 20.0),
     "query_repeat": 200,
 }
 QUICK: Plan = {
@@ -306,8 +306,8 @@ def table(results: dict[str, Any]) -> str:
             (
                 f"memory {kind}: idle / peak under ingest",
                 f"{ingest['idle_rss_mb']} MB / {ingest['peak_rss_mb']} MB",
-                "idle ≤ 150 MB",
-                _check(ingest["idle_rss_mb"] <= 150),
+                "idle ≤ 80 MB",
+                _check(ingest["idle_rss_mb"] <= 80),
             )
         )
     for kind in ("sqlite",):
