@@ -10,6 +10,7 @@ nothing by itself; the team is shown that it may want to opt out.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ NEVER_KEYWORDS = frozenset({"NIE", "TAK"})
 _NOT_WORD = re.compile(r"[^\w]+")
 
 
+@functools.lru_cache(maxsize=256)  # one SMS is folded for several checks: the work is done once
 def fold(text: str) -> str:
     """Upper case, no accents (Ł too), words separated by one space, punctuation gone."""
     decomposed = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
@@ -32,18 +34,23 @@ def fold(text: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", plain).upper().replace("_", " ").split())
 
 
+@functools.lru_cache(maxsize=16)  # the configured words do not change while the app runs
+def _tables(configured: frozenset[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Folded form → the word as configured (what the notice shows); and the same without spaces."""
+    words = {fold(word): word for word in sorted(configured) if fold(word) and fold(word) not in NEVER_KEYWORDS}
+    return words, {key.replace(" ", ""): value for key, value in words.items()}
+
+
 def _words(configured: Iterable[str]) -> dict[str, str]:
-    """Folded form → the word as configured (what the notice shows)."""
-    return {fold(word): word for word in configured if fold(word) and fold(word) not in NEVER_KEYWORDS}
+    return _tables(frozenset(configured))[0]
 
 
 def keyword(text: str, configured: Iterable[str]) -> str | None:
     """The configured word that the whole message is, if it is one (``STOPSMS`` = ``STOP SMS``)."""
-    words = _words(configured)
+    words, glued = _tables(frozenset(configured))
     folded = fold(text)
     if folded in words:
         return words[folded]
-    glued = {key.replace(" ", ""): value for key, value in words.items()}
     return glued.get(folded.replace(" ", "")) if folded else None
 
 
