@@ -45,7 +45,9 @@ async def _plans(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
     return plans
 
 
-async def test_the_home_tabs_lists_read_only_the_conversations_they_show(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_the_home_tabs_lists_read_only_the_conversations_they_show(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     async def waiting(session: AsyncSession) -> None:
         await people.waiting_for_us(session, limit=10, channels={"C0SMSBRIDGE"})
 
