@@ -16,10 +16,11 @@ import sys
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 from bot.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
@@ -60,6 +61,16 @@ def _mo_bytes(catalog: Catalog) -> bytes:
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     return buffer.getvalue()
+
+
+def _compiled(mo: bytes) -> dict[Any, Any]:
+    """What a ``.mo`` says, message by message: its bytes also name the Babel that wrote
+    them, and a newer Babel must not make an unchanged catalog look stale."""
+
+    def frozen(value: Any) -> Any:
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    return {(message.context, frozen(message.id)): frozen(message.string) for message in read_mo(io.BytesIO(mo)) if message.id}
 
 
 def _po_bytes(catalog: Catalog) -> bytes:
@@ -104,7 +115,7 @@ def check(source: Path = SOURCE_DIR) -> list[str]:
             if message.id and message.id in wanted:
                 problems += [f"{language}: {problem}" for problem in _message_problems(message)]
         mo = _po_path(language).with_suffix(".mo")
-        if not mo.exists() or mo.read_bytes() != _mo_bytes(catalog):
+        if not mo.exists() or _compiled(mo.read_bytes()) != _compiled(_mo_bytes(catalog)):
             problems.append(f"{language}: {mo.name} is not compiled from the current .po (run: python -m bot.i18n.catalogs update)")
     return problems
 

@@ -57,7 +57,7 @@ class ChannelBusy(Exception):
     """
 
     def __init__(self, channel: str, wait: float, *, after_refusal: bool = False) -> None:
-        super().__init__(f"channel {channel} has its next turn in {wait:.2f} s")
+        super().__init__(f"channel {channel} has its next turn in {wait:.2f} s")  # untranslated: logs only
         self.channel = channel
         self.wait = wait
         self.after_refusal = after_refusal
