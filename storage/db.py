@@ -5,6 +5,7 @@ No module-level engine: the app (or a test) makes one per database and disposes 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import event
@@ -12,13 +13,15 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage import sqlite_thread
+
 __all__ = ["async_url", "make_engine", "make_sessionmaker", "DEFAULT_DATABASE_URL", "is_sqlite", "is_postgres"]
 
 DEFAULT_DATABASE_URL = "sqlite:///mprofi-slack.db"
 
 
 def async_url(url: str) -> URL:
-    """Pick the async driver for a plain URL: aiosqlite for SQLite, asyncpg for PostgreSQL.
+    """Pick the async driver for a plain URL: aiosqlite's dialect for SQLite, asyncpg for PostgreSQL.
 
     A URL that cannot be read is refused without repeating it: it may hold a password.
     """
@@ -61,7 +64,8 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncE
     target = async_url(url)
     connect_args: dict[str, Any] = {}
     if target.get_backend_name() == "sqlite":
-        connect_args["timeout"] = 30
+        # Our own thread per connection: one trip to it per statement (aiosqlite makes three or four).
+        kwargs.setdefault("async_creator", functools.partial(sqlite_thread.connect, target.database or ":memory:", timeout=30))
         # One connection, handed out first come, first served: SQLite takes one writer
         # at a time anyway, and queueing here is far cheaper than SQLite's busy-wait
         # sleeps. Nothing holds a transaction across a network call, so turns are short.

@@ -1,0 +1,202 @@
+"""SQLite for asyncio with one thread hop per statement.
+
+SQLAlchemy's aiosqlite adapter makes three or four trips to the driver's thread for
+every statement (open a cursor, execute, fetch, close), and each trip is a wake-up of
+that thread and then of the event loop. Here the connection owns one thread and a
+statement is a single trip: executed, fetched and closed in the thread, its rows
+handed back at once. The shape is aiosqlite's, which SQLAlchemy's dialect drives
+(``create_async_engine(..., async_creator=...)``), so nothing above the driver
+changes. Rows come back whole, a server-side cursor too: nothing here streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+__all__ = ["ThreadedConnection", "connect"]
+
+T = TypeVar("T")
+_Job = tuple["asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]]
+_Outcome = tuple[Any, int, int | None, list[Any]]  # description, rowcount, lastrowid, rows
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():  # its caller was cancelled; the statement ran all the same
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+def _serve(jobs: queue.SimpleQueue[_Job | None]) -> None:
+    while (job := jobs.get()) is not None:
+        future, function, args = job
+        try:
+            result, error = function(*args), None
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+            result, error = None, exc
+        try:
+            future.get_loop().call_soon_threadsafe(_settle, future, result, error)
+        except RuntimeError:  # the loop has closed: no one is waiting any more
+            pass
+
+
+def _execute(raw: sqlite3.Connection, sql: str, parameters: Sequence[Any] | None) -> _Outcome:
+    cursor = raw.cursor()
+    try:
+        cursor.execute(sql, parameters or ())
+        rows = cursor.fetchall() if cursor.description else []
+        return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+    finally:
+        cursor.close()
+
+
+def _execute_many(raw: sqlite3.Connection, sql: str, rows: Iterable[Sequence[Any]]) -> _Outcome:
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(sql, rows)
+        found = cursor.fetchall() if cursor.description else []
+        return cursor.description, cursor.rowcount, cursor.lastrowid, found
+    finally:
+        cursor.close()
+
+
+class _Cursor:
+    """What SQLAlchemy's adapter asks of an aiosqlite cursor; the rows are already here."""
+
+    def __init__(self, connection: ThreadedConnection) -> None:
+        self._connection = connection
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self.arraysize = 1
+        self._rows: list[Any] = []
+
+    async def __aenter__(self) -> _Cursor:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+    def _keep(self, outcome: _Outcome) -> _Cursor:
+        self.description, self.rowcount, self.lastrowid, self._rows = outcome
+        return self
+
+    async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> _Cursor:
+        return self._keep(await self._connection.run(_execute, self._connection.raw, sql, parameters))
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> _Cursor:
+        return self._keep(await self._connection.run(_execute_many, self._connection.raw, sql, list(rows)))
+
+    async def fetchone(self) -> Any:
+        return self._rows.pop(0) if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        count = size or self.arraysize
+        taken, self._rows = self._rows[:count], self._rows[count:]
+        return taken
+
+    async def fetchall(self) -> list[Any]:
+        taken, self._rows = self._rows, []
+        return taken
+
+    async def close(self) -> None:
+        self._rows = []
+
+
+class _Tasks:
+    """aiosqlite's ``_tx`` queue, which SQLAlchemy's adapter uses to set the isolation level."""
+
+    def __init__(self, connection: ThreadedConnection) -> None:
+        self._connection = connection
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any], Callable[[], Any]]) -> None:
+        future, function = item
+        self._connection.submit(future, function)
+
+
+class ThreadedConnection:
+    """One ``sqlite3`` connection and the one thread that uses it."""
+
+    def __init__(self, raw: sqlite3.Connection, jobs: queue.SimpleQueue[_Job | None], thread: threading.Thread) -> None:
+        self.raw = raw
+        self._jobs = jobs
+        self._thread = thread
+        self._closed = False
+        self._tx = _Tasks(self)
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        return self.raw
+
+    @property
+    def _connection(self) -> sqlite3.Connection | None:
+        return None if self._closed else self.raw
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self.raw.isolation_level
+
+    def submit(self, future: asyncio.Future[Any], function: Callable[..., Any], *args: Any) -> None:
+        if self._closed:
+            raise ValueError("Connection closed")
+        self._jobs.put((future, function, args))
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self.submit(future, function, *args)
+        return await future
+
+    def cursor(self) -> _Cursor:
+        return _Cursor(self)
+
+    async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> _Cursor:
+        return await self.cursor().execute(sql, parameters)
+
+    async def commit(self) -> None:
+        await self.run(self.raw.commit)
+
+    async def rollback(self) -> None:
+        await self.run(self.raw.rollback)
+
+    async def create_function(self, *args: Any, **kwargs: Any) -> None:
+        await self.run(lambda: self.raw.create_function(*args, **kwargs))
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            await self.run(self.raw.close)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """End the thread without waiting for it (SQLAlchemy's terminate)."""
+        if not self._closed:
+            self._closed = True
+            self._jobs.put(None)
+
+
+async def connect(database: str, *, timeout: float = 30.0) -> ThreadedConnection:
+    """Open ``database`` in a thread of its own, which alone will ever touch it."""
+    jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+    thread = threading.Thread(target=_serve, args=(jobs,), name="sqlite", daemon=True)
+    thread.start()
+    future: asyncio.Future[sqlite3.Connection] = asyncio.get_running_loop().create_future()
+
+    def _open() -> sqlite3.Connection:
+        return sqlite3.connect(database, timeout=timeout, isolation_level=None, check_same_thread=False)
+
+    jobs.put((future, _open, ()))
+    try:
+        raw = await future
+    except BaseException:
+        jobs.put(None)
+        raise
+    return ThreadedConnection(raw, jobs, thread)

@@ -1,0 +1,132 @@
+"""The SQLite driver: one thread per connection, one trip to it per statement, and
+everything SQLAlchemy relies on (errors, rollbacks, savepoints, streaming, closing)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage import sqlite_thread
+from storage.db import make_engine, make_sessionmaker
+from storage.migrate import upgrade
+from storage.models import Conversation
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    made = make_engine(f"sqlite:///{tmp_path / 'driver.db'}")
+    await upgrade(made)
+    yield made
+    await made.dispose()
+
+
+def _count_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    trips: list[str] = []
+    submit = sqlite_thread.ThreadedConnection.submit
+
+    def counted(self: sqlite_thread.ThreadedConnection, future: Any, function: Callable[..., Any], *args: Any) -> None:
+        trips.append(getattr(function, "__name__", "?"))
+        submit(self, future, function, *args)
+
+    monkeypatch.setattr(sqlite_thread.ThreadedConnection, "submit", counted)
+    return trips
+
+
+async def test_a_statement_is_one_trip_to_the_thread(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))  # the connection is open: only statements count from here
+        trips = _count_trips(monkeypatch)
+        rows = (await connection.execute(text("SELECT value FROM json_each('[1,2,3]')"))).all()
+        assert [row[0] for row in rows] == [1, 2, 3]
+        assert trips == ["_execute"]  # executed, fetched and closed in one go (aiosqlite: cursor, execute, fetch, close)
+        await connection.rollback()
+
+
+async def test_writes_commit_and_a_refused_row_leaves_the_connection_usable(engine: AsyncEngine) -> None:
+    sessions = make_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        session.add(Conversation(phone="+48600100200", channel_id="C1"))
+    with pytest.raises(IntegrityError):
+        async with sessions() as session, session.begin():
+            session.add(Conversation(phone="+48600100200", channel_id="C1"))  # the same number twice
+    async with sessions() as session, session.begin():
+        session.add(Conversation(phone="+48600100201", channel_id="C1"))
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Conversation)) == 2
+
+
+async def test_a_rolled_back_savepoint_keeps_the_rest(engine: AsyncEngine) -> None:
+    sessions = make_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        session.add(Conversation(phone="+48600100200", channel_id="C1"))
+        await session.flush()
+        nested = await session.begin_nested()
+        session.add(Conversation(phone="+48600100201", channel_id="C1"))
+        await session.flush()
+        await nested.rollback()
+    async with sessions() as session:
+        phones = (await session.scalars(select(Conversation.phone))).all()
+    assert phones == ["+48600100200"]
+
+
+async def test_streamed_rows_and_many_rows_at_once(engine: AsyncEngine) -> None:
+    sessions = make_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        session.add_all([Conversation(phone=f"+4860010{n:04d}", channel_id="C1") for n in range(250)])
+    async with sessions() as session:
+        streamed = [row.phone async for row in await session.stream(select(Conversation.phone).order_by(Conversation.id))]
+    assert len(streamed) == 250 and streamed[0] == "+48600100000"
+
+
+async def test_a_cancelled_statement_does_not_break_the_connection(engine: AsyncEngine) -> None:
+    sessions = make_sessionmaker(engine)
+
+    async def slow() -> None:
+        async with sessions() as session:
+            await session.execute(
+                text("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 3000000) SELECT count(*) FROM n")
+            )
+
+    task = asyncio.create_task(slow())
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with sessions() as session:
+        assert await session.scalar(text("SELECT 41 + 1")) == 42
+
+
+async def test_an_error_comes_back_as_sqlite_s_own(tmp_path: Path) -> None:
+    connection = await sqlite_thread.connect(str(tmp_path / "raw.db"))
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="no such table"):
+            await connection.execute("SELECT * FROM nowhere")
+        cursor = await connection.execute("SELECT 7")
+        assert await cursor.fetchall() == [(7,)]
+    finally:
+        await connection.close()
+    with pytest.raises(ValueError, match="closed"):
+        await connection.execute("SELECT 1")
+
+
+async def test_disposing_of_the_engine_ends_its_threads(tmp_path: Path) -> None:
+    before = {t.ident for t in threading.enumerate() if t.name == "sqlite"}
+    made = make_engine(f"sqlite:///{tmp_path / 'ends.db'}")
+    async with made.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+    assert {t.ident for t in threading.enumerate() if t.name == "sqlite"} - before
+    await made.dispose()
+    for _ in range(100):
+        if not {t.ident for t in threading.enumerate() if t.name == "sqlite"} - before:
+            break
+        await asyncio.sleep(0.01)
+    assert not {t.ident for t in threading.enumerate() if t.name == "sqlite"} - before
