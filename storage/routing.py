@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Conversation, Dispatch, Message
+from storage.models import Conversation, Dispatch, Message, utcnow
 
-__all__ = ["Placed", "lock_conversations_of", "lock_numbers", "last_sent_channels"]
+__all__ = ["Placed", "lock_conversations_of", "lock_numbers", "last_sent_channels", "open_conversations"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +78,17 @@ async def last_sent_channels(session: AsyncSession, phones: Collection[str], *, 
         if channel:
             found[phone] = channel  # the latest wins
     return found
+
+
+async def open_conversations(session: AsyncSession, homes: dict[str, str]) -> None:
+    """A new conversation for each number (phone → channel) in one statement.
+
+    One that another transaction opened meanwhile (a ``/sms`` to the same number) is
+    left as it is: the unique key (channel, phone) decides, and the caller reads them back.
+    """
+    if not homes:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    rows = [{"channel_id": channel, "phone": phone, "state": "new", "created_at": now} for phone, channel in homes.items()]
+    await session.execute(insert(Conversation).on_conflict_do_nothing(index_elements=["channel_id", "phone"]), rows)

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bridge.context import BridgeConfig
 from bot.bridge.models import InboundSms
-from storage import repository
 from storage import routing as routing_store
 
 __all__ = ["place_conversations", "sending_home", "ANSWER_DAYS"]
@@ -43,15 +42,15 @@ async def place_conversations(
         new = phones - found.keys()
     if new:  # create them (once, even under races), then lock those too
         sent = await routing_store.last_sent_channels(session, new, since=now - timedelta(days=ANSWER_DAYS))
+        homes: dict[str, str] = {}
         for sms in batch:
-            if sms.sender in new:
-                new.discard(sms.sender)  # its first SMS of the batch decides
+            if sms.sender in new and sms.sender not in homes:  # its first SMS of the batch decides
                 answered = sent.get(sms.sender)
                 if answered in config.conversation_channels:
-                    channel = answered
+                    homes[sms.sender] = answered
                 else:
-                    channel = config.routes.channel_for(recipient=sms.recipient, text=sms.text) or config.channel_id
-                await repository.get_or_create_conversation(session, channel_id=channel, phone=sms.sender)
+                    homes[sms.sender] = config.routes.channel_for(recipient=sms.recipient, text=sms.text) or config.channel_id
+        await routing_store.open_conversations(session, homes)
         found |= await routing_store.lock_conversations_of(session, phones - found.keys())
     return {phone: (chosen.id, chosen.caught_up_at) for phone, chosen in ((p, _latest(rows)) for p, rows in found.items())}
 
