@@ -202,7 +202,11 @@ def _grown_rows(results: dict[str, Any], kind: str) -> list[tuple[str, str, str,
                 _check(ratios[worst] <= 1.2),
             )
         )
-        for path, label in (("webhook_to_slack", "webhook → Slack post"), ("slack_to_mprofi", "Slack reply → mProfi send/")):
+        for path, label in (
+            ("webhook_to_slack", "webhook → Slack post"),
+            ("slack_to_mprofi", "Slack reply → mProfi send/"),
+            ("push_status", "PUSH status applied"),
+        ):
             now, before = measured["latency"][path], empty_latency[path]
             ratio = _ratio(now["p50_ms"], before["p50_ms"])
             rows.append(
@@ -278,6 +282,14 @@ def table(results: dict[str, Any]) -> str:
             (
                 f"Slack reply → mProfi send/, {kind}",
                 f"p50 {latency['slack_to_mprofi']['p50_ms']} ms, p99 {latency['slack_to_mprofi']['p99_ms']} ms",
+                "",
+                "",
+            )
+        )
+        rows.append(
+            (
+                f"PUSH status applied (request → answer), {kind}",
+                f"p50 {latency['push_status']['p50_ms']} ms, p99 {latency['push_status']['p99_ms']} ms",
                 "",
                 "",
             )

@@ -46,11 +46,14 @@ def _figures(result: LoadResult) -> dict[str, Any]:
     }
 
 
+SENDERS = 1_000  # numbers the ingest load comes from: new conversations are part of it
+
+
 def _webhook(port: int, path: str = "/mprofi/incoming") -> Any:
     headers = {"Content-Type": "application/json", "Authorization": WEBHOOK_TOKEN}
 
     def make(index: int) -> bytes:
-        body = json.dumps({"sender": f"48600{index % 50:06d}", "recipient": "48664400100", "message": f"bench {index}"})
+        body = json.dumps({"sender": f"48600{index % SENDERS:06d}", "recipient": "48664400100", "message": f"bench {index}"})
         return build_request("127.0.0.1", port, path, body.encode(), headers)
 
     return make
@@ -155,6 +158,7 @@ async def latency(database_url: str, *, samples: int) -> dict[str, Any]:
             sent = await stack.until(sent_out, timeout=30)
             outbound.append((sent.created_at - said_at).total_seconds())
             await asyncio.sleep(0.02)
+        pushed = await _push_statuses(stack, [m for m in stack.sim.messages.values() if m.text.startswith("reply probe")])
     return {
         "webhook_to_slack": {
             "p50_ms": round(percentile(inbound, 0.5) * 1000, 1),
@@ -166,7 +170,27 @@ async def latency(database_url: str, *, samples: int) -> dict[str, Any]:
             "p99_ms": round(percentile(outbound, 0.99) * 1000, 1),
             "samples": samples,
         },
+        "push_status": {
+            "p50_ms": round(percentile(pushed, 0.5) * 1000, 1),
+            "p99_ms": round(percentile(pushed, 0.99) * 1000, 1),
+            "samples": len(pushed),
+        },
     }
+
+
+async def _push_statuses(stack: SandboxStack, sent: list[SimMessage]) -> list[float]:
+    """mProfi's PUSH of *delivered* for each sent message, one at a time: its request until
+    the answer, which comes once the status is stored (the Slack line is redrawn after)."""
+    took: list[float] = []
+    url = stack.app_url + "/mprofi/status"
+    for message in sent:
+        body = {"id": message.id, "status": "delivered", "ts": datetime.now(UTC).isoformat(), "reference": message.reference}
+        started = time.monotonic()
+        answer = await stack.http.post(url, json=body, headers={"Authorization": WEBHOOK_TOKEN})
+        took.append(time.monotonic() - started)
+        assert answer.status_code == 200 and answer.json()["applied"] == 1, answer.text
+        await asyncio.sleep(0.02)
+    return took
 
 
 async def loaded_latency(database_url: str, *, rate: float, duration: float, senders: int = 50) -> dict[str, Any]:
