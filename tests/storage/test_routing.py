@@ -62,3 +62,21 @@ async def test_sms_typed_outside_conversation_channels_joins_the_numbers_last_co
         assert await sending_home(CONFIG, session, "C0GENERAL", NUMBER) == "C0SALES"
         assert await sending_home(CONFIG, session, "C0SERVICE", NUMBER) == "C0SERVICE"  # typed where conversations live
         assert await sending_home(CONFIG, session, "C0GENERAL", "+48600100999") == "C0BRIDGE1"  # no conversation yet
+
+
+async def test_a_batch_of_new_numbers_opens_each_conversation_once_beside_one_opened_meanwhile(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    others = [f"+4860020{n:04d}" for n in range(40)]
+    async with sessions() as session, session.begin():  # one of them was opened meanwhile by a /sms
+        await repository.get_or_create_conversation(session, channel_id="C0BRIDGE1", phone=others[0])
+    batch = [InboundSms(sender=SenderId(phone), recipient="48664400100", text="Dzień dobry", via="standard") for phone in others]
+    batch.append(InboundSms(sender=SenderId(others[1]), recipient="48500100200", text="again", via="standard"))
+    async with sessions() as session, session.begin():
+        placed = await place_conversations(CONFIG, session, batch, now=utcnow())
+    assert set(placed) == set(others)
+    for phone in others:
+        assert await channels_of(sessions, phone) == ["C0BRIDGE1"]  # its first SMS of the batch decided, once
+    async with sessions() as session:
+        ids = {phone: cid for phone, cid in (await session.execute(select(Conversation.phone, Conversation.id))).all()}
+    assert {phone: conversation_id for phone, (conversation_id, _) in placed.items()} == {p: ids[p] for p in others}
