@@ -92,7 +92,11 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncE
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
             # Take the write lock up front: a read that later writes cannot deadlock.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            driver = connection.connection.driver_connection
+            if isinstance(driver, sqlite_thread.ThreadedConnection):
+                driver.begin_with_next("BEGIN IMMEDIATE")  # sent with the first statement
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

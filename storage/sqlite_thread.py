@@ -6,7 +6,9 @@ that thread and then of the event loop. Here the connection owns one thread and 
 statement is a single trip: executed, fetched and closed in the thread, its rows
 handed back at once. The shape is aiosqlite's, which SQLAlchemy's dialect drives
 (``create_async_engine(..., async_creator=...)``), so nothing above the driver
-changes. Rows come back whole, a server-side cursor too: nothing here streams.
+changes. A transaction's ``BEGIN`` travels with its first statement, and ending a
+transaction that is not open (the pool's rollback of every connection handed back)
+costs nothing. Rows come back whole, a server-side cursor's too: nothing here streams.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ __all__ = ["ThreadedConnection", "connect"]
 
 T = TypeVar("T")
 _Job = tuple["asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]]
-_Outcome = tuple[Any, int, int | None, list[Any]]  # description, rowcount, lastrowid, rows
+_Outcome = tuple[Any, int, int | None, list[Any], bool]  # description, rowcount, lastrowid, rows, in a transaction
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
@@ -47,22 +49,26 @@ def _serve(jobs: queue.SimpleQueue[_Job | None]) -> None:
             pass
 
 
-def _execute(raw: sqlite3.Connection, sql: str, parameters: Sequence[Any] | None) -> _Outcome:
+def _execute(raw: sqlite3.Connection, sql: str, parameters: Sequence[Any] | None, begin: str | None = None) -> _Outcome:
     cursor = raw.cursor()
     try:
+        if begin:
+            cursor.execute(begin)
         cursor.execute(sql, parameters or ())
         rows = cursor.fetchall() if cursor.description else []
-        return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+        return cursor.description, cursor.rowcount, cursor.lastrowid, rows, raw.in_transaction
     finally:
         cursor.close()
 
 
-def _execute_many(raw: sqlite3.Connection, sql: str, rows: Iterable[Sequence[Any]]) -> _Outcome:
+def _execute_many(raw: sqlite3.Connection, sql: str, rows: Iterable[Sequence[Any]], begin: str | None = None) -> _Outcome:
     cursor = raw.cursor()
     try:
+        if begin:
+            cursor.execute(begin)
         cursor.executemany(sql, rows)
         found = cursor.fetchall() if cursor.description else []
-        return cursor.description, cursor.rowcount, cursor.lastrowid, found
+        return cursor.description, cursor.rowcount, cursor.lastrowid, found, raw.in_transaction
     finally:
         cursor.close()
 
@@ -84,15 +90,19 @@ class _Cursor:
     async def __aexit__(self, *_exc: object) -> None:
         return None
 
-    def _keep(self, outcome: _Outcome) -> _Cursor:
-        self.description, self.rowcount, self.lastrowid, self._rows = outcome
+    async def _keep(self, statement: Callable[..., _Outcome], sql: str, parameters: Any) -> _Cursor:
+        connection = self._connection
+        begin = connection.take_begin()
+        connection.maybe_in_transaction = True  # until the thread says otherwise (a cancelled wait never hears)
+        outcome = await connection.run(statement, connection.raw, sql, parameters, begin)
+        self.description, self.rowcount, self.lastrowid, self._rows, connection.maybe_in_transaction = outcome
         return self
 
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> _Cursor:
-        return self._keep(await self._connection.run(_execute, self._connection.raw, sql, parameters))
+        return await self._keep(_execute, sql, parameters)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> _Cursor:
-        return self._keep(await self._connection.run(_execute_many, self._connection.raw, sql, list(rows)))
+        return await self._keep(_execute_many, sql, list(rows))
 
     async def fetchone(self) -> Any:
         return self._rows.pop(0) if self._rows else None
@@ -130,6 +140,8 @@ class ThreadedConnection:
         self._thread = thread
         self._closed = False
         self._tx = _Tasks(self)
+        self._begin: str | None = None
+        self.maybe_in_transaction = False
 
     @property
     def _conn(self) -> sqlite3.Connection:
@@ -153,6 +165,17 @@ class ThreadedConnection:
         self.submit(future, function, *args)
         return await future
 
+    def begin_with_next(self, statement: str = "BEGIN IMMEDIATE") -> None:
+        """Open the transaction in the same trip as its first statement, not a trip of its own.
+
+        A transaction that ends before any statement never began, so its end costs no trip either.
+        """
+        self._begin = statement
+
+    def take_begin(self) -> str | None:
+        begin, self._begin = self._begin, None
+        return begin
+
     def cursor(self) -> _Cursor:
         return _Cursor(self)
 
@@ -160,10 +183,17 @@ class ThreadedConnection:
         return await self.cursor().execute(sql, parameters)
 
     async def commit(self) -> None:
-        await self.run(self.raw.commit)
+        await self._end(self.raw.commit)
 
     async def rollback(self) -> None:
-        await self.run(self.raw.rollback)
+        await self._end(self.raw.rollback)
+
+    async def _end(self, how: Callable[[], None]) -> None:
+        """End the transaction; one that never sent a statement, or none at all (the pool's
+        rollback when a connection comes back), costs no trip."""
+        if self.take_begin() is None and self.maybe_in_transaction:
+            await self.run(how)
+            self.maybe_in_transaction = False
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         await self.run(lambda: self.raw.create_function(*args, **kwargs))

@@ -130,3 +130,30 @@ async def test_disposing_of_the_engine_ends_its_threads(tmp_path: Path) -> None:
             break
         await asyncio.sleep(0.01)
     assert not {t.ident for t in threading.enumerate() if t.name == "sqlite"} - before
+
+
+async def test_a_transaction_begins_with_its_first_statement_and_ends_only_when_open(
+    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+        await connection.commit()
+        trips = _count_trips(monkeypatch)
+        async with connection.begin():
+            pass  # began and ended without a statement: nothing to send
+        assert trips == []
+        async with connection.begin():
+            await connection.execute(text("SELECT count(*) FROM conversations"))
+            assert trips == ["_execute"]  # BEGIN IMMEDIATE went with it
+            other = sqlite3.connect(tmp_path / "driver.db", timeout=0, isolation_level=None)
+            try:
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute("BEGIN IMMEDIATE")  # the write lock is held from the first statement on
+            finally:
+                other.close()
+        assert trips == ["_execute", "commit"]
+    assert trips == ["_execute", "commit"]  # the pool's rollback of the connection handed back: nothing open, no trip
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+        await connection.execute(text("SELECT 2"))
+    assert trips[2:] == ["_execute", "_execute", "rollback"]  # an open transaction handed back is rolled back
