@@ -44,7 +44,7 @@ def _queries(messages: int) -> dict[str, Callable[[AsyncSession], Awaitable[Any]
         "repeat check: fingerprints": lambda s: repository.first_inbound_by_fingerprint(
             s, fingerprints={f"{last - 2:064x}"[-64:]}, since=now - timedelta(days=400)
         ),
-        "card: its facts": lambda s: conversations.card_facts(s, 4),
+        "card: its facts": lambda s: conversations.card_facts(s, 4, phone=PHONE),
         "Home: waiting for us": lambda s: people.waiting_for_us(s, limit=10, channels={CHANNEL}),
         "Home: my conversations": lambda s: people.my_conversations(s, "U0ANNA", limit=10, channels={CHANNEL}),
     }

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.kinds import ConversationState, MessageStatus
 from storage.models import Contact, Conversation, Message, OptOut
+from storage.privacy import number_hash
+from storage.privacy_models import ForgottenOptOut
 from storage.sending import opt_out_of
 
 __all__ = [
@@ -258,30 +260,43 @@ class CardFacts:
     count: int
 
 
-async def card_facts(session: AsyncSession, conversation_id: int) -> CardFacts | None:
-    conversation = await session.get(Conversation, conversation_id, populate_existing=True)
-    if conversation is None:
-        return None
-    contact = await session.get(Contact, conversation.phone)
+async def card_facts(session: AsyncSession, conversation_id: int, *, phone: str | None = None) -> CardFacts | None:
+    """Two statements: the conversation with its name, opt-out and counts, then its last
+    messages. ``phone`` (the conversation's, when the caller has it) lets the first also
+    find the opt-out of a number erased while opted out; without it that takes a third."""
 
-    def last(direction: str) -> Any:
-        return (
-            select(Message)
-            .where(Message.conversation_id == conversation_id, Message.direction == direction, Message.kind != "note")
-            .order_by(Message.id.desc())
-            .limit(1)
-        )
+    def latest(direction: str) -> Any:
+        mine = (Message.conversation_id == Conversation.id) & (Message.direction == direction) & (Message.kind != "note")
+        return select(Message.id).where(mine).order_by(Message.id.desc()).limit(1).scalar_subquery()
 
-    count = await session.scalar(
-        select(func.count()).select_from(Message).where(Message.conversation_id == conversation_id, Message.kind != "note")
+    count = select(func.count()).select_from(Message).where(Message.conversation_id == Conversation.id, Message.kind != "note")
+    query = (
+        select(Conversation, Contact.name, OptOut, count.scalar_subquery(), latest("in"), latest("out"), ForgottenOptOut)
+        .outerjoin(Contact, Contact.phone == Conversation.phone)
+        .outerjoin(OptOut, OptOut.phone == Conversation.phone)
+        .where(Conversation.id == conversation_id)
+        .execution_options(populate_existing=True)
     )
+    hashed = await number_hash(session, phone) if phone is not None else None
+    query = query.outerjoin(ForgottenOptOut, ForgottenOptOut.phone_hash == (hashed or ""))
+    row = (await session.execute(query)).one_or_none()
+    if row is None:
+        return None
+    conversation, name, opt_out, messages, last_in, last_out, forgotten = row
+    if opt_out is None:
+        if hashed is None or phone != conversation.phone:  # the erased number's record not looked for yet
+            opt_out = await opt_out_of(session, conversation.phone)
+        elif forgotten is not None:
+            opt_out = OptOut(phone=conversation.phone, word=forgotten.word, at=forgotten.at, by=None)
+    wanted = [i for i in (last_in, last_out) if i is not None]
+    found = {m.id: m for m in (await session.scalars(select(Message).where(Message.id.in_(wanted)))).all()} if wanted else {}
     return CardFacts(
         conversation=conversation,
-        name=contact.name if contact else None,
-        opt_out=await opt_out_of(session, conversation.phone),  # an erased number's hash too
-        last_in=await session.scalar(last("in")),
-        last_out=await session.scalar(last("out")),
-        count=int(count or 0),
+        name=name,
+        opt_out=opt_out,
+        last_in=found.get(last_in) if last_in is not None else None,
+        last_out=found.get(last_out) if last_out is not None else None,
+        count=int(messages or 0),
     )
 
 

@@ -78,8 +78,8 @@ def card_view(ctx: Context, facts: CardFacts) -> CardView:
     )
 
 
-async def _card(ctx: Context, session: AsyncSession, conversation_id: int) -> dict[str, Any] | None:
-    facts = await conversations.card_facts(session, conversation_id)
+async def _card(ctx: Context, session: AsyncSession, conversation: Conversation) -> dict[str, Any] | None:
+    facts = await conversations.card_facts(session, conversation.id, phone=conversation.phone)
     await session.commit()  # reads done: no transaction stays open across Slack calls
     return conversation_card(card_view(ctx, facts)) if facts is not None else None
 
@@ -92,7 +92,7 @@ async def ensure_thread(ctx: Context, session: AsyncSession, conversation: Conve
     lost answer finds the card it already posted instead of opening a second thread.
     """
     if conversation.thread_ts is None:
-        payload = await _card(ctx, session, conversation.id)
+        payload = await _card(ctx, session, conversation)
         assert payload is not None
         conversation.thread_ts = await post_once(
             ctx.slack, key=f"thread:{conversation.id}", job=job, channel=conversation.channel_id, **payload
@@ -155,7 +155,7 @@ async def render_card(ctx: Context, job: Job) -> None:
             await ensure_thread(ctx, session, conversation, job)
             return
         thread_ts, channel, drawn = conversation.thread_ts, conversation.channel_id, conversation.card_hash
-        payload = await _card(ctx, session, conversation.id)
+        payload = await _card(ctx, session, conversation)
         if payload is None or card_digest(payload) == drawn:
             return  # it shows this already (a redraw queued by a change the card does not show)
         try:
