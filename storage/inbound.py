@@ -47,7 +47,8 @@ async def touch_conversations(
     session: AsyncSession, ids: Collection[int], *, inbound_at: datetime, caught_up: Collection[int] = ()
 ) -> None:
     """When each conversation last heard from its phone (and last had a message caught up)."""
-    await session.execute(update(Conversation).where(Conversation.id.in_(set(ids))).values(last_inbound_at=inbound_at))
+    if ids:
+        await session.execute(update(Conversation).where(Conversation.id.in_(set(ids))).values(last_inbound_at=inbound_at))
     if caught_up:
         await session.execute(update(Conversation).where(Conversation.id.in_(set(caught_up))).values(caught_up_at=inbound_at))
 

@@ -187,7 +187,9 @@ async def receive_many(ctx: Context, everything: list[InboundSms]) -> list[Recei
         ]
         await inbound_store.add_jobs(session, jobs)
         caught_up = {conversations[sms.sender] for sms in batch if sms.via in CAUGHT_UP}
-        await inbound_store.touch_conversations(session, conversations.values(), inbound_at=now, caught_up=caught_up)
+        # Those that moved on have their last_inbound_at already (after_inbound).
+        unmoved = set(conversations.values()) - set(before)
+        await inbound_store.touch_conversations(session, unmoved, inbound_at=now, caught_up=caught_up)
         for index, sms in enumerate(batch):
             if sms.left_out:  # said in the thread, right under the MMS it belonged to
                 parts = "; ".join(sms.left_out)
@@ -292,7 +294,7 @@ async def post_inbound(ctx: Context, job: Job) -> None:
         conversation = await session.get(Conversation, message.conversation_id)
         assert conversation is not None
         first = await session.get(Message, message.repeat_of_id) if message.repeat_of_id is not None else None
-        attachments = await repository.attachments_of(session, message.id)
+        attachments = await repository.attachments_of(session, message.id) if message.kind == "mms" else []  # only an MMS has files
         await session.commit()  # reads done: no transaction stays open across Slack calls
         phone = PhoneE164(conversation.phone)
         thread_ts = await ensure_thread(ctx, session, conversation, job)
