@@ -10,13 +10,11 @@
 - ``dispatches``: one ``/sms`` (or its form) and what became of each recipient.
 - ``opt_outs``: numbers that texted STOP; nothing is sent to them.
 - ``hlr_checks``: one ``/hlr`` (single or bulk) and how far it got.
-- ``survey_threads``: the thread where each survey's answers are posted.
-- ``survey_notifications``: every call to ``/mprofi/surveys``, kept as received.
+- ``survey_threads``, ``survey_notifications``: each survey's thread; every call to ``/mprofi/surveys``.
 - ``contacts``: a name (and tags) for a number, one per E.164 number.
 
-Idempotency lives in unique keys: a phone has one conversation per channel, a Slack
-message (channel + ts) produces at most one outgoing message, an mProfi id maps to
-one message.
+Idempotency lives in unique keys: a phone has one conversation per channel, a Slack message
+(channel + ts) produces at most one outgoing message, an mProfi id maps to one message.
 """
 
 from __future__ import annotations
@@ -99,9 +97,10 @@ class Base(DeclarativeBase):
 
 WAITING_WHERE = "waiting_since IS NOT NULL AND reminded_at IS NULL AND snoozed_until IS NULL"
 # The Home tab's lists (who waits, reminded or not; each person's own): a year of closed
-# conversations is in neither index.
+# conversations is in neither index. A claim looks only at jobs still open.
 HOME_WAITING_WHERE = "waiting_since IS NOT NULL"
 OWNED_WHERE = "owner IS NOT NULL"
+OPEN_JOB_WHERE = "done_at IS NULL"
 
 
 def _where(condition: str) -> dict[str, Any]:
@@ -261,6 +260,7 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_pending", "done_at", "run_after"),
         Index("ix_jobs_lane_order", "conversation_id", "lane", "id"),
+        Index("ix_jobs_lane_open", "conversation_id", "lane", "id", **_where(OPEN_JOB_WHERE)),  # a claim's "first in its line?"
     )
 
 

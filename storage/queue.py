@@ -13,7 +13,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -49,16 +49,21 @@ conversation's line, so it holds back nothing behind it."""
 
 
 def claimable(now: datetime) -> ColumnElement[bool]:
-    """Due, unfinished, not leased, and first in its (conversation, lane) line."""
-    earlier = aliased(Job)
-    blocked = exists().where(
-        earlier.conversation_id == Job.conversation_id,
-        earlier.lane == Job.lane,
-        earlier.id < Job.id,
-        earlier.done_at.is_(None),
+    """Due, unfinished, not leased, and first in its (conversation, lane) line.
+
+    "First" is asked as the line's lowest open id, a subquery run per candidate through
+    ``ix_jobs_lane_open``: written as NOT EXISTS, PostgreSQL without statistics (a new
+    server, a queue grown faster than autovacuum looks) joined every open job with every
+    other instead (110 ms for 2,000 queued jobs, against 1 ms).
+    """
+    line = aliased(Job)
+    first_open = (
+        select(func.min(line.id))
+        .where(line.conversation_id == Job.conversation_id, line.lane == Job.lane, line.done_at.is_(None))
+        .scalar_subquery()
     )
     free = or_(Job.locked_until.is_(None), Job.locked_until < now)
-    return and_(Job.done_at.is_(None), Job.run_after <= now, free, ~blocked)
+    return and_(Job.done_at.is_(None), Job.run_after <= now, free, or_(Job.conversation_id.is_(None), first_open == Job.id))
 
 
 def enqueue(

@@ -11,15 +11,17 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import people, repository
-from storage.models import utcnow
+from storage.inbound import add_jobs
+from storage.models import Conversation, Job, utcnow
+from storage.queue import claimable
 
 
-async def _plans(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], run: Any) -> list[str]:
-    """The plan of every SELECT that ``run`` sends, as text."""
+async def _plans(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], run: Any, *, seqscan: bool = False) -> list[str]:
+    """The plan of every SELECT that ``run`` sends, as text (PostgreSQL's as it would run, with ``seqscan``)."""
     statements: list[tuple[str, Any]] = []
 
     def keep(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
@@ -36,7 +38,7 @@ async def _plans(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
     postgres = engine.dialect.name == "postgresql"
     plans = []
     async with engine.connect() as connection:
-        if postgres:
+        if postgres and not seqscan:
             await connection.exec_driver_sql("SET enable_seqscan = off")  # tiny tables: ask what an index could do
         for statement, parameters in statements:
             explain = "EXPLAIN (FORMAT JSON) " if postgres else "EXPLAIN QUERY PLAN "
@@ -73,3 +75,30 @@ async def test_the_catch_ups_twin_is_found_by_number_and_time(engine: AsyncEngin
     assert any(name in by_key for name in keyed), by_key
     assert not any(name in by_number for name in keyed), by_number  # it holds every message without a key
     assert "ix_messages_phone_created" in by_number or "ix_messages_created_at" in by_number, by_number  # a few minutes of one number
+
+
+async def test_a_claim_asks_each_job_s_line_through_its_index_even_without_statistics(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """A queue that grew faster than autovacuum looks (a fresh server's first burst): 1,000
+    lines, each with a job put off and one waiting behind it, never analysed."""
+    now = utcnow()
+    async with sessions() as session, session.begin():
+        conversations = [Conversation(channel_id="C1", phone=f"+4860010{n:04d}", state="new", created_at=now) for n in range(1000)]
+        session.add_all(conversations)
+        await session.flush()
+        rows = []
+        for conversation in conversations:
+            later = now + timedelta(minutes=5)
+            rows.append({"kind": "post_inbound", "lane": "slack", "conversation_id": conversation.id, "run_after": later, "attempts": 0})
+            rows.append({"kind": "render_card", "lane": "slack", "conversation_id": conversation.id, "run_after": now, "attempts": 0})
+        await add_jobs(session, [{**row, "created_at": now} for row in rows])
+
+    async def claim(session: AsyncSession) -> None:
+        await session.execute(select(Job.id).where(claimable(utcnow()), Job.lane.in_(("slack",))).order_by(Job.id).limit(2))
+
+    [plan] = await _plans(engine, sessions, claim, seqscan=True)
+    assert "ix_jobs_lane_open" in plan, plan
+    if engine.dialect.name == "postgresql":  # looked up per job with its line's keys, not joined with every open job
+        assert '"Join Type": "Anti"' not in plan and "Join Filter" not in plan, plan
+        assert "conversation_id = jobs.conversation_id" in plan, plan
