@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,10 +32,12 @@ async def lock_numbers(session: AsyncSession, phones: Collection[str]) -> None:
     Row locks guard conversations that exist; a number with none yet has no row to
     lock, so two first messages at once could each open one — in two channels, if the
     routes send them apart. Taken in one order, so two batches never wait on each other."""
-    if session.get_bind().dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql" or not phones:
         return
-    for key in sorted({int.from_bytes(hashlib.sha256(phone.encode()).digest()[:8], "big", signed=True) for phone in phones}):
-        await session.execute(select(func.pg_advisory_xact_lock(key)))
+    keys = sorted({int.from_bytes(hashlib.sha256(phone.encode()).digest()[:8], "big", signed=True) for phone in phones})
+    # One statement for them all (a batch of new numbers took one round trip each): the
+    # array is read in its order, so the locks are still taken one by one, smallest first.
+    await session.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"), {"keys": keys})
 
 
 async def lock_conversations_of(session: AsyncSession, phones: Collection[str], *, lock: bool = True) -> dict[str, list[Placed]]:
