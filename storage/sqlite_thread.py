@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 __all__ = ["ThreadedConnection", "connect"]
 
 T = TypeVar("T")
-_Job = tuple["asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]]
+_Job = tuple["asyncio.Future[Any] | None", Callable[..., Any], tuple[Any, ...]]
 _Outcome = tuple[Any, int, int | None, list[Any], bool]  # description, rowcount, lastrowid, rows, in a transaction
 
 
@@ -43,6 +43,8 @@ def _serve(jobs: queue.SimpleQueue[_Job | None]) -> None:
             result, error = function(*args), None
         except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
             result, error = None, exc
+        if future is None:  # nobody waits for this one (closing on the way out)
+            continue
         try:
             future.get_loop().call_soon_threadsafe(_settle, future, result, error)
         except RuntimeError:  # the loop has closed: no one is waiting any more
@@ -207,10 +209,18 @@ class ThreadedConnection:
             self.stop()
 
     def stop(self) -> None:
-        """End the thread without waiting for it (SQLAlchemy's terminate)."""
+        """Close the connection and end the thread, without waiting (SQLAlchemy's terminate,
+        e.g. of a connection whose task was cancelled mid-transaction). The close, after
+        whatever is still queued, rolls back what is open: left to the garbage collector, a
+        transaction would keep SQLite's write lock from every other connection meanwhile."""
         if not self._closed:
             self._closed = True
+            self._jobs.put((None, self.raw.close, ()))
             self._jobs.put(None)
+
+    def __del__(self) -> None:
+        if hasattr(self, "_jobs"):
+            self.stop()  # its thread ends with it
 
 
 async def connect(database: str, *, timeout: float = 30.0) -> ThreadedConnection:

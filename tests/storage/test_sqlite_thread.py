@@ -157,3 +157,23 @@ async def test_a_transaction_begins_with_its_first_statement_and_ends_only_when_
         await connection.execute(text("SELECT 1"))
         await connection.execute(text("SELECT 2"))
     assert trips[2:] == ["_execute", "_execute", "rollback"]  # an open transaction handed back is rolled back
+
+
+async def test_a_terminated_connection_gives_up_the_write_lock_at_once(tmp_path: Path) -> None:
+    """SQLAlchemy terminates a connection whose task was cancelled mid-transaction: its
+    transaction must end then, not when the garbage collector gets to it."""
+    path = tmp_path / "terminated.db"
+    connection = await sqlite_thread.connect(str(path))
+    await connection.execute("CREATE TABLE t (n INTEGER)")
+    connection.begin_with_next("BEGIN IMMEDIATE")
+    await connection.execute("INSERT INTO t VALUES (1)")  # the write lock is held from here
+    connection.stop()
+    connection._thread.join(timeout=5)
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # no "database is locked": the lock went with the connection
+        assert other.execute("SELECT count(*) FROM t").fetchone() == (0,)  # and what was open was rolled back
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert not connection._thread.is_alive()
