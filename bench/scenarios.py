@@ -26,6 +26,7 @@ from bot.sandbox.slack import SlackConfig
 from bot.sandbox.slack.records import SlackCall
 from bot.sandbox.stack import WEBHOOK_TOKEN, SandboxStack
 from storage import make_engine, make_sessionmaker
+from storage.migrate import upgrade
 from storage.models import Message
 
 __all__ = ["ingest", "bare_ingest", "latency", "loaded_latency", "slack_ceiling", "bulk_sms", "AS_DEPLOYED"]
@@ -74,7 +75,14 @@ async def ingest(database_url: str, *, duration: float, offered: float, connecti
     Slack is paced as in production (one post a second per channel), so the workers
     post in the background at Slack's speed while the webhooks are measured.
     The database may hold messages already (a pre-filled one): only the new ones count.
+    It is migrated first, so the idle memory is a restarted replica's (a database at the
+    newest revision: Alembic not loaded).
     """
+    engine = make_engine(database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
     async with SandboxStack(database_url, app_process=True, settings={**AS_DEPLOYED, "slack_posts_per_second": 1.0}) as stack:
         assert stack.process is not None
         port = stack.process.port
@@ -84,13 +92,21 @@ async def ingest(database_url: str, *, duration: float, offered: float, connecti
         make = _webhook(port)
         warm = await closed_loop("127.0.0.1", port, make, connections=4, duration=min(1.0, duration / 2))
         fixed = await open_loop("127.0.0.1", port, make, rate=offered, duration=duration)
+        cpu_before = stack.process.cpu_seconds()
         saturated = await closed_loop("127.0.0.1", port, make, connections=connections, duration=duration) if saturate else None
+        cpu = stack.process.cpu_seconds() - cpu_before
         loaded = stack.process.memory()
         durable = await _stored(database_url) - already
         answered = warm.ok + fixed.ok + (saturated.ok if saturated else 0)
         return {
             "fixed": {"offered_rate": offered, **_figures(fixed)},
-            "saturation": {"connections": connections, **_figures(saturated)} if saturated else None,
+            "saturation": {
+                "connections": connections,
+                **_figures(saturated),
+                "cpu_us_per_webhook": round(cpu / saturated.ok * 1e6) if saturated.ok else None,
+            }
+            if saturated
+            else None,
             "durable": durable == answered,
             "stored": durable,
             "answered_200": answered,
@@ -216,6 +232,8 @@ async def loaded_latency(database_url: str, *, rate: float, duration: float, sen
             await stack.http.post(url, json=body, headers=headers)
 
         tasks = []
+        assert stack.process is not None
+        cpu_before = stack.process.cpu_seconds()
         for index in range(total):
             await asyncio.sleep(max(0.0, started + index / rate - time.monotonic()))
             tasks.append(asyncio.create_task(one(index)))
@@ -231,6 +249,8 @@ async def loaded_latency(database_url: str, *, rate: float, duration: float, sen
             return found
 
         await stack.until(lambda: len(arrived()) >= total, timeout=60)
+        await stack.drain(timeout=60)  # the last cards drawn too
+        cpu = stack.process.cpu_seconds() - cpu_before  # the app's, for each SMS from its webhook to its card
         seconds = [at - sent_at[text] for text, at in arrived().items()]
     return {
         "rate": rate,
@@ -238,6 +258,7 @@ async def loaded_latency(database_url: str, *, rate: float, duration: float, sen
         "p50_ms": round(percentile(seconds, 0.5) * 1000, 1),
         "p99_ms": round(percentile(seconds, 0.99) * 1000, 1),
         "max_ms": round(max(seconds) * 1000, 1),
+        "cpu_ms_per_sms": round(cpu / total * 1000, 2),
     }
 
 

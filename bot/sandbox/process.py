@@ -110,6 +110,15 @@ class AppProcess:
             pass
         return figures
 
+    def cpu_seconds(self) -> float:
+        """CPU time the process has used so far, user and system (Linux ``/proc``; 0 elsewhere)."""
+        try:
+            with open(f"/proc/{self.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     async def __aenter__(self) -> AppProcess:
         await self.start()
         return self
