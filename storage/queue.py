@@ -9,6 +9,7 @@ keeps a thread's messages in order and lets only one job open a thread.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -325,21 +326,35 @@ async def drop_held(session: AsyncSession, *, kind: JobKind, message_id: int | N
 
 
 async def prune_finished(
-    sessions: async_sessionmaker[AsyncSession], *, done_before: datetime, failed_before: datetime, batch: int = 5000
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    done_before: datetime,
+    failed_before: datetime,
+    batch: int = 500,
+    pause: float = 0.1,
+    budget: float = 300.0,
 ) -> int:
     """Delete finished jobs: those done before ``done_before``, and those given up before
-    ``failed_before`` (kept longer: ``mprofi-slack retry`` and /healthz read them). A few
-    thousand rows a transaction, so the queue's writers never wait long for the table."""
+    ``failed_before`` (kept longer: ``mprofi-slack retry`` and /healthz read them).
+
+    A few hundred rows a transaction and ``pause`` seconds between them, for at most
+    ``budget`` seconds a pass: a backlog of a million rows (a first pass after an upgrade)
+    then takes minutes, leaving SQLite's one writer to the webhooks and workers nine
+    tenths of the time, instead of holding it for half a minute; what is left goes next pass.
+    """
     finished = or_(
         and_(Job.failed_at.is_(None), Job.done_at < done_before),
         and_(Job.failed_at.is_not(None), Job.failed_at < failed_before),
     )
     removed = 0
+    loop = asyncio.get_running_loop()
+    stop_at = loop.time() + budget
     while True:
         async with sessions() as session, session.begin():
             chosen = select(Job.id).where(Job.done_at.is_not(None), finished).limit(batch)
             result = await session.execute(delete(Job).where(Job.id.in_(chosen.scalar_subquery())))
         count = int(result.rowcount or 0)  # type: ignore[attr-defined]  # a DELETE's result is a CursorResult
         removed += count
-        if count < batch:
+        if count < batch or loop.time() >= stop_at:
             return removed
+        await asyncio.sleep(pause)
