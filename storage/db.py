@@ -6,6 +6,7 @@ No module-level engine: the app (or a test) makes one per database and disposes 
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
 from sqlalchemy import event
@@ -37,6 +38,8 @@ def async_url(url: str) -> URL:
         ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
+        if parsed.query:
+            raise ValueError("DATABASE_URL for SQLite takes no options after ?: write sqlite:///path/to/file.db")
         return parsed.set(drivername="sqlite+aiosqlite")
     if backend == "postgresql":
         query = dict(parsed.query)
@@ -65,7 +68,9 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncE
     connect_args: dict[str, Any] = {}
     if target.get_backend_name() == "sqlite":
         # Our own thread per connection: one trip to it per statement (aiosqlite makes three or four).
-        kwargs.setdefault("async_creator", functools.partial(sqlite_thread.connect, target.database or ":memory:", timeout=30))
+        # The path is made absolute now, as SQLAlchemy's own driver does: a later chdir changes nothing.
+        path = os.path.abspath(target.database) if target.database and target.database != ":memory:" else ":memory:"
+        kwargs.setdefault("async_creator", functools.partial(sqlite_thread.connect, path, timeout=30))
         # One connection, handed out first come, first served: SQLite takes one writer
         # at a time anyway, and queueing here is far cheaper than SQLite's busy-wait
         # sleeps. Nothing holds a transaction across a network call, so turns are short.

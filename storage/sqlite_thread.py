@@ -8,12 +8,14 @@ handed back at once. The shape is aiosqlite's, which SQLAlchemy's dialect drives
 (``create_async_engine(..., async_creator=...)``), so nothing above the driver
 changes. A transaction's ``BEGIN`` travels with its first statement, and ending a
 transaction that is not open (the pool's rollback of every connection handed back)
-costs nothing. Rows come back whole, a server-side cursor's too: nothing here streams.
+costs nothing. Rows come back whole, a server-side cursor's too: nothing here streams,
+so what a streamed query reads is held at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import queue
 import sqlite3
 import threading
@@ -43,12 +45,12 @@ def _serve(jobs: queue.SimpleQueue[_Job | None]) -> None:
             result, error = function(*args), None
         except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
             result, error = None, exc
-        if future is None:  # nobody waits for this one (closing on the way out)
-            continue
-        try:
-            future.get_loop().call_soon_threadsafe(_settle, future, result, error)
-        except RuntimeError:  # the loop has closed: no one is waiting any more
-            pass
+        if future is not None:  # None: nobody waits for this one (closing on the way out)
+            try:
+                future.get_loop().call_soon_threadsafe(_settle, future, result, error)
+            except RuntimeError:  # the loop has closed: no one is waiting any more
+                pass
+        del job, future, result, error  # a big result set is not kept until the next job
 
 
 def _execute(raw: sqlite3.Connection, sql: str, parameters: Sequence[Any] | None, begin: str | None = None) -> _Outcome:
@@ -84,7 +86,7 @@ class _Cursor:
         self.rowcount = -1
         self.lastrowid: int | None = None
         self.arraysize = 1
-        self._rows: list[Any] = []
+        self._rows: collections.deque[Any] = collections.deque()
 
     async def __aenter__(self) -> _Cursor:
         return self
@@ -97,7 +99,8 @@ class _Cursor:
         begin = connection.take_begin()
         connection.maybe_in_transaction = True  # until the thread says otherwise (a cancelled wait never hears)
         outcome = await connection.run(statement, connection.raw, sql, parameters, begin)
-        self.description, self.rowcount, self.lastrowid, self._rows, connection.maybe_in_transaction = outcome
+        self.description, self.rowcount, self.lastrowid, rows, connection.maybe_in_transaction = outcome
+        self._rows = collections.deque(rows)
         return self
 
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> _Cursor:
@@ -107,30 +110,33 @@ class _Cursor:
         return await self._keep(_execute_many, sql, list(rows))
 
     async def fetchone(self) -> Any:
-        return self._rows.pop(0) if self._rows else None
+        return self._rows.popleft() if self._rows else None
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
-        count = size or self.arraysize
-        taken, self._rows = self._rows[:count], self._rows[count:]
-        return taken
+        rows = self._rows
+        return [rows.popleft() for _ in range(min(size or self.arraysize, len(rows)))]
 
     async def fetchall(self) -> list[Any]:
-        taken, self._rows = self._rows, []
+        taken, self._rows = list(self._rows), collections.deque()
         return taken
 
     async def close(self) -> None:
-        self._rows = []
+        self._rows.clear()
 
 
 class _Tasks:
-    """aiosqlite's ``_tx`` queue, which SQLAlchemy's adapter uses to set the isolation level."""
+    """aiosqlite's ``_tx`` queue, which SQLAlchemy's adapter uses to set the isolation level
+    (made when asked for, so the connection holds no cycle and is closed as soon as it is dropped)."""
 
     def __init__(self, connection: ThreadedConnection) -> None:
         self._connection = connection
 
     def put_nowait(self, item: tuple[asyncio.Future[Any], Callable[[], Any]]) -> None:
         future, function = item
-        self._connection.submit(future, function)
+        try:
+            self._connection.submit(future, function)
+        except ValueError as exc:  # closed: answered as the adapter expects of a lost connection
+            future.set_exception(sqlite3.OperationalError(str(exc)))
 
 
 class ThreadedConnection:
@@ -141,9 +147,12 @@ class ThreadedConnection:
         self._jobs = jobs
         self._thread = thread
         self._closed = False
-        self._tx = _Tasks(self)
         self._begin: str | None = None
         self.maybe_in_transaction = False
+
+    @property
+    def _tx(self) -> _Tasks:
+        return _Tasks(self)
 
     @property
     def _conn(self) -> sqlite3.Connection:
@@ -193,7 +202,8 @@ class ThreadedConnection:
     async def _end(self, how: Callable[[], None]) -> None:
         """End the transaction; one that never sent a statement, or none at all (the pool's
         rollback when a connection comes back), costs no trip."""
-        if self.take_begin() is None and self.maybe_in_transaction:
+        self.take_begin()  # never sent: nothing began
+        if self.maybe_in_transaction:
             await self.run(how)
             self.maybe_in_transaction = False
 

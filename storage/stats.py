@@ -156,8 +156,9 @@ async def _last_before(session: AsyncSession, conversation_ids: list[int], start
 async def waits(session: AsyncSession, start: datetime, end: datetime) -> AsyncIterator[Wait]:
     """Every wait that began in ``[start, end)`` and was answered before ``end``, streamed.
 
-    The period's messages are read once, in conversation order, a row at a time: memory
-    holds one conversation's open wait, whatever the table's size.
+    The period's messages are read once, in conversation order, and folded as they come
+    (on PostgreSQL a page at a time; SQLite's driver hands the period's four small columns
+    over at once): only one conversation's open wait is kept.
     """
     period = (Message.created_at >= start, Message.created_at < end, Message.conversation_id.is_not(None))
     talked = await session.scalars(select(Message.conversation_id).where(*period, Message.direction == "in", _real()).distinct())

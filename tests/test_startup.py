@@ -239,6 +239,7 @@ async def test_a_metrics_address_already_taken(slack: SlackState, tmp_path: Path
             "postgresql://bridge:s3cr@t-pass@127.0.0.1:5432/bridge",
             "DATABASE_URL has more than one @ before the host; write an @ in the password as %40.",
         ),
+        ("sqlite:///bridge.db?mode=ro&pass=1", "DATABASE_URL for SQLite takes no options after ?: write sqlite:///path/to/file.db"),
     ],
 )
 async def test_a_database_url_that_cannot_be_read_is_told_without_its_password(tmp_path: Path, url: str, line: str) -> None:

@@ -177,3 +177,17 @@ async def test_a_terminated_connection_gives_up_the_write_lock_at_once(tmp_path:
     finally:
         other.close()
     assert not connection._thread.is_alive()
+
+
+async def test_the_file_is_the_one_named_when_the_engine_was_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    made = make_engine("sqlite:///relative.db")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # a later change of directory must not move the database
+    try:
+        async with made.connect() as connection:
+            await connection.execute(text("CREATE TABLE t (n INTEGER)"))
+            await connection.commit()
+    finally:
+        await made.dispose()
+    assert (tmp_path / "relative.db").exists() and not (tmp_path / "elsewhere" / "relative.db").exists()
