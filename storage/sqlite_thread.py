@@ -53,18 +53,26 @@ def _serve(jobs: queue.SimpleQueue[_Job | None]) -> None:
         del job, future, result, error  # a big result set is not kept until the next job
 
 
-def _execute(raw: sqlite3.Connection, sql: str, parameters: Any, begin: str | None = None, many: bool = False) -> _Outcome:
-    """One statement (``many``: once per row of ``parameters``), its rows fetched, its cursor closed."""
+def _execute(raw: sqlite3.Connection, sql: str, parameters: Sequence[Any] | None, begin: str | None = None) -> _Outcome:
     cursor = raw.cursor()
     try:
         if begin:
             cursor.execute(begin)
-        if many:
-            cursor.executemany(sql, parameters)
-        else:
-            cursor.execute(sql, parameters or ())
+        cursor.execute(sql, parameters or ())
         rows = cursor.fetchall() if cursor.description else []
         return cursor.description, cursor.rowcount, cursor.lastrowid, rows, raw.in_transaction
+    finally:
+        cursor.close()
+
+
+def _execute_many(raw: sqlite3.Connection, sql: str, rows: Iterable[Sequence[Any]], begin: str | None = None) -> _Outcome:
+    cursor = raw.cursor()
+    try:
+        if begin:
+            cursor.execute(begin)
+        cursor.executemany(sql, rows)
+        found = cursor.fetchall() if cursor.description else []
+        return cursor.description, cursor.rowcount, cursor.lastrowid, found, raw.in_transaction
     finally:
         cursor.close()
 
@@ -86,20 +94,20 @@ class _Cursor:
     async def __aexit__(self, *_exc: object) -> None:
         return None
 
-    async def _keep(self, sql: str, parameters: Any, *, many: bool = False) -> _Cursor:
+    async def _keep(self, statement: Callable[..., _Outcome], sql: str, parameters: Any) -> _Cursor:
         connection = self._connection
         begin = connection.take_begin()
         connection.maybe_in_transaction = True  # until the thread says otherwise (a cancelled wait never hears)
-        outcome = await connection.run(_execute, connection.raw, sql, parameters, begin, many)
+        outcome = await connection.run(statement, connection.raw, sql, parameters, begin)
         self.description, self.rowcount, self.lastrowid, rows, connection.maybe_in_transaction = outcome
         self._rows = collections.deque(rows)
         return self
 
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> _Cursor:
-        return await self._keep(sql, parameters)
+        return await self._keep(_execute, sql, parameters)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> _Cursor:
-        return await self._keep(sql, list(rows), many=True)
+        return await self._keep(_execute_many, sql, list(rows))
 
     async def fetchone(self) -> Any:
         return self._rows.popleft() if self._rows else None
