@@ -112,6 +112,13 @@ async def _play(stack: SandboxStack, emit: Callable[..., None], where: str) -> N
     seen: set[str] = set()
     while True:
         now = set(stack.slack.messages[(answer.channel, answer.ts)].reactions)
+        if len(now) > 1:  # caught between the new reaction going on and the old one coming off
+
+            def swapped() -> bool:
+                return len(stack.slack.messages[(answer.channel, answer.ts)].reactions) <= 1
+
+            await stack.until(swapped, what="the reaction swap")  # untranslated: a timeout's text
+            continue
         if now != seen:
             worn = ":".join(sorted(now)) or _("(nothing)")
             emit("  " + _("Slack │ Anna's reply now wears :{reactions}:").format(reactions=worn))
