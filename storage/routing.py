@@ -35,9 +35,10 @@ async def lock_numbers(session: AsyncSession, phones: Collection[str]) -> None:
     if session.get_bind().dialect.name != "postgresql" or not phones:
         return
     keys = sorted({int.from_bytes(hashlib.sha256(phone.encode()).digest()[:8], "big", signed=True) for phone in phones})
-    # One statement for them all (a batch of new numbers took one round trip each): the
-    # array is read in its order, so the locks are still taken one by one, smallest first.
-    await session.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"), {"keys": keys})
+    # One statement for them all (a batch of new numbers took one round trip each). The
+    # ORDER BY is what keeps the order: PostgreSQL calls a volatile function in the select
+    # list after sorting, so the locks are taken one by one, smallest first.
+    await session.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k"), {"keys": keys})
 
 
 async def lock_conversations_of(session: AsyncSession, phones: Collection[str], *, lock: bool = True) -> dict[str, list[Placed]]:

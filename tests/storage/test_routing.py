@@ -4,8 +4,9 @@ when its first two messages arrive at once and the routes would send them apart.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.bridge.context import BridgeConfig
@@ -14,6 +15,7 @@ from bot.bridge.routing import place_conversations, sending_home
 from bot.sms.numbers import SenderId
 from bot.sms.routes import read_routes
 from storage import repository
+from storage import routing as routing_store
 from storage.models import Conversation, utcnow
 
 NUMBER = "+48600100200"
@@ -80,3 +82,30 @@ async def test_a_batch_of_new_numbers_opens_each_conversation_once_beside_one_op
     async with sessions() as session:
         ids = {phone: cid for phone, cid in (await session.execute(select(Conversation.phone, Conversation.id))).all()}
     assert {phone: conversation_id for phone, (conversation_id, _) in placed.items()} == {p: ids[p] for p in others}
+
+
+async def test_new_numbers_are_locked_smallest_key_first(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Two batches that share numbers queue on the same first lock instead of each holding
+    one the other waits for: while the larger key is held elsewhere, the smaller is held."""
+    async with sessions() as probe:
+        if probe.get_bind().dialect.name != "postgresql":
+            return  # SQLite has one writer at a time: there is no lock to order
+    phones = [f"+4860010{n:04d}" for n in range(20)]
+    keys = {phone: int.from_bytes(hashlib.sha256(phone.encode()).digest()[:8], "big", signed=True) for phone in phones}
+    largest = max(phones, key=keys.__getitem__)
+    held_keys = "SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = :pid"
+    async with sessions() as holder, sessions() as batch:
+        await routing_store.lock_numbers(holder, [largest])
+        pid = await batch.scalar(text("SELECT pg_backend_pid()"))
+        waiting = asyncio.create_task(routing_store.lock_numbers(batch, list(reversed(phones))))
+        async with sessions() as watcher:
+            for _ in range(200):
+                held = set((await watcher.scalars(text(held_keys), {"pid": pid})).all())
+                if len(held) == len(phones) - 1:
+                    break
+                await asyncio.sleep(0.02)
+        assert not waiting.done()
+        assert held == {keys[phone] for phone in phones if phone != largest}
+        await holder.rollback()
+        await asyncio.wait_for(waiting, 10)
+        await batch.rollback()
