@@ -240,8 +240,17 @@ async def connect(database: str, *, timeout: float = 30.0) -> ThreadedConnection
     thread.start()
     future: asyncio.Future[sqlite3.Connection] = asyncio.get_running_loop().create_future()
 
+    # No transaction of sqlite3's own: the dialect sends BEGIN. Python 3.12 added
+    # ``autocommit`` and said its default will change, so it is named where it exists.
+    options: dict[str, Any] = {}
+    if hasattr(sqlite3, "LEGACY_TRANSACTION_CONTROL"):
+        options["autocommit"] = sqlite3.LEGACY_TRANSACTION_CONTROL
+
     def _open() -> sqlite3.Connection:
-        return sqlite3.connect(database, timeout=timeout, isolation_level=None, check_same_thread=False)
+        connection: sqlite3.Connection = sqlite3.connect(
+            database, timeout=timeout, isolation_level=None, check_same_thread=False, **options
+        )
+        return connection
 
     jobs.put((future, _open, ()))
     try:
