@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -41,6 +41,8 @@ __all__ = [
     "HELD_UNTIL",
     "release_held",
     "drop_held",
+    "prune_finished",
+    "Pruned",
 ]
 
 HELD_UNTIL = datetime(9999, 1, 1, tzinfo=UTC)
@@ -325,6 +327,11 @@ async def drop_held(session: AsyncSession, *, kind: JobKind, message_id: int | N
     return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
 
+class Pruned(NamedTuple):
+    removed: int
+    cleared: bool  # False: the pass ran out of time with finished jobs left
+
+
 async def prune_finished(
     sessions: async_sessionmaker[AsyncSession],
     *,
@@ -333,14 +340,15 @@ async def prune_finished(
     batch: int = 500,
     pause: float = 0.1,
     budget: float = 300.0,
-) -> int:
+) -> Pruned:
     """Delete finished jobs: those done before ``done_before``, and those given up before
     ``failed_before`` (kept longer: ``mprofi-slack retry`` and /healthz read them).
 
     A few hundred rows a transaction and ``pause`` seconds between them, for at most
     ``budget`` seconds a pass: a backlog of a million rows (a first pass after an upgrade)
     then takes minutes, leaving SQLite's one writer to the webhooks and workers nine
-    tenths of the time, instead of holding it for half a minute; what is left goes next pass.
+    tenths of the time, instead of holding it for half a minute; what is left goes next pass
+    (``Pruned.cleared`` is False).
     """
     finished = or_(
         and_(Job.failed_at.is_(None), Job.done_at < done_before),
@@ -355,6 +363,8 @@ async def prune_finished(
             result = await session.execute(delete(Job).where(Job.id.in_(chosen.scalar_subquery())))
         count = int(result.rowcount or 0)  # type: ignore[attr-defined]  # a DELETE's result is a CursorResult
         removed += count
-        if count < batch or loop.time() >= stop_at:
-            return removed
+        if count < batch:
+            return Pruned(removed, cleared=True)
+        if loop.time() >= stop_at:
+            return Pruned(removed, cleared=False)
         await asyncio.sleep(pause)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from bot.bridge import job_pruning
@@ -42,3 +43,19 @@ async def test_another_replica_pruning_now_is_left_alone(ctx: Context) -> None:
     await _done_job(ctx, timedelta(days=2))
     assert await job_pruning.prune_finished_jobs(ctx, now) is None
     assert len(await rows(ctx, Job)) == 1
+
+
+async def test_a_backlog_too_big_for_one_pass_goes_on_at_the_next_look(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pass that runs out of time leaves the hour's mark where it was, so the rest goes
+    at the next look (minutes), not an hour later."""
+    for _ in range(3):
+        await _done_job(ctx, timedelta(days=2))
+    monkeypatch.setattr(job_pruning, "BUDGET", 0.0)
+    monkeypatch.setattr(job_pruning, "BATCH", 1)
+    now = utcnow()
+    assert await job_pruning.prune_finished_jobs(ctx, now) == 1
+    assert await job_pruning.prune_finished_jobs(ctx, now + timedelta(minutes=1)) == 1
+    monkeypatch.setattr(job_pruning, "BUDGET", 300.0)
+    assert await job_pruning.prune_finished_jobs(ctx, now + timedelta(minutes=2)) == 1
+    assert await rows(ctx, Job) == []
+    assert await job_pruning.prune_finished_jobs(ctx, now + timedelta(minutes=3)) is None  # cleared: the next pass in an hour

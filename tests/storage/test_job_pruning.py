@@ -42,7 +42,7 @@ async def test_done_jobs_go_after_a_day_and_given_up_ones_after_thirty(sessions:
     )
     now = utcnow()
     removed = await prune_finished(sessions, done_before=now - timedelta(days=1), failed_before=now - timedelta(days=30))
-    assert removed == 2
+    assert removed == (2, True)
     async with sessions() as session:
         left = set((await session.scalars(select(Job.id))).all())
     assert left == {ids["pending"], ids["done_recent"], ids["failed_recent"]}
@@ -52,7 +52,7 @@ async def test_many_finished_jobs_go_in_batches(sessions: async_sessionmaker[Asy
     await _jobs(sessions, **{f"done{n}": ("done", timedelta(days=3)) for n in range(23)}, waiting=("pending", None))
     now = utcnow()
     removed = await prune_finished(sessions, done_before=now - timedelta(days=1), failed_before=now, batch=5, pause=0)
-    assert removed == 23
+    assert removed == (23, True)
     async with sessions() as session:
         assert len((await session.scalars(select(Job.id))).all()) == 1
 
@@ -62,8 +62,8 @@ async def test_a_pass_stops_at_its_budget_and_the_next_goes_on(sessions: async_s
     await _jobs(sessions, **{f"done{n}": ("done", timedelta(days=3)) for n in range(12)})
     now = utcnow()
     first = await prune_finished(sessions, done_before=now - timedelta(days=1), failed_before=now, batch=5, pause=0, budget=0)
-    assert first == 5  # one batch, then the budget was spent
+    assert first == (5, False)  # one batch, then the budget was spent
     second = await prune_finished(sessions, done_before=now - timedelta(days=1), failed_before=now, batch=5, pause=0)
-    assert second == 7
+    assert second == (7, True)
     async with sessions() as session:
         assert (await session.scalars(select(Job.id))).all() == []
