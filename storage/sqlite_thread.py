@@ -8,29 +8,43 @@ handed back at once. The shape is aiosqlite's, which SQLAlchemy's dialect drives
 (``create_async_engine(..., async_creator=...)``), so nothing above the driver
 changes. A transaction's ``BEGIN`` travels with its first statement, and ending a
 transaction that is not open (the pool's rollback of every connection handed back)
-costs nothing. Rows come back whole, a server-side cursor's too: nothing here streams,
-so what a streamed query reads is held at once.
+costs nothing. A read's first rows come back with it; a longer one stays open in the
+thread and hands over a page a trip, so a streamed query holds a page, not its result.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 __all__ = ["ThreadedConnection", "connect"]
 
 T = TypeVar("T")
 _Job = tuple["asyncio.Future[Any] | None", Callable[..., Any], tuple[Any, ...]]
-_Outcome = tuple[Any, int, int | None, list[Any], bool]  # description, rowcount, lastrowid, rows, in a transaction
 
 
-def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+PAGE = 1000  # rows a trip hands over; a longer read keeps its statement open in the thread
+
+
+class _Outcome(NamedTuple):
+    description: Any
+    rowcount: int
+    lastrowid: int | None
+    rows: list[Any]
+    in_transaction: bool
+    more: sqlite3.Cursor | None  # a read with rows still to come, open in the thread
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None, jobs: queue.SimpleQueue[_Job | None]) -> None:
     if future.done():  # its caller was cancelled; the statement ran all the same
+        if isinstance(result, _Outcome) and result.more is not None:
+            jobs.put((None, result.more.close, ()))  # closed where it was opened
         return
     if error is not None:
         future.set_exception(error)
@@ -47,38 +61,48 @@ def _serve(jobs: queue.SimpleQueue[_Job | None]) -> None:
             result, error = None, exc
         if future is not None:  # None: nobody waits for this one (closing on the way out)
             try:
-                future.get_loop().call_soon_threadsafe(_settle, future, result, error)
+                future.get_loop().call_soon_threadsafe(_settle, future, result, error, jobs)
             except RuntimeError:  # the loop has closed: no one is waiting any more
                 pass
         del job, future, result, error  # a big result set is not kept until the next job
 
 
-def _execute(raw: sqlite3.Connection, sql: str, parameters: Sequence[Any] | None, begin: str | None = None) -> _Outcome:
+def _execute(raw: sqlite3.Connection, sql: str, parameters: Any, begin: str | None, many: bool) -> _Outcome:
+    """Run one statement (or one per row of ``parameters``, ``many``) and take its first rows.
+
+    A plain ``SELECT`` hands over at most :data:`PAGE` rows and stays open for the rest, so
+    a streamed read (``session.stream``) holds a page at a time, not the whole result."""
     cursor = raw.cursor()
     try:
         if begin:
             cursor.execute(begin)
-        cursor.execute(sql, parameters or ())
-        rows = cursor.fetchall() if cursor.description else []
-        return cursor.description, cursor.rowcount, cursor.lastrowid, rows, raw.in_transaction
-    finally:
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters or ())
+        paged = not many and sql.lstrip()[:6].upper() == "SELECT"
+        rows = (cursor.fetchmany(PAGE) if paged else cursor.fetchall()) if cursor.description else []
+        outcome = _Outcome(cursor.description, cursor.rowcount, cursor.lastrowid, rows, raw.in_transaction, None)
+    except BaseException:
         cursor.close()
+        raise
+    if paged and len(rows) == PAGE:
+        return outcome._replace(more=cursor)
+    cursor.close()
+    return outcome
 
 
-def _execute_many(raw: sqlite3.Connection, sql: str, rows: Iterable[Sequence[Any]], begin: str | None = None) -> _Outcome:
-    cursor = raw.cursor()
-    try:
-        if begin:
-            cursor.execute(begin)
-        cursor.executemany(sql, rows)
-        found = cursor.fetchall() if cursor.description else []
-        return cursor.description, cursor.rowcount, cursor.lastrowid, found, raw.in_transaction
-    finally:
+def _rest(cursor: sqlite3.Cursor, size: int | None) -> tuple[list[Any], bool]:
+    """The next ``size`` rows of an open read (None: all of them), and whether it is done."""
+    rows = cursor.fetchall() if size is None else cursor.fetchmany(size)
+    done = size is None or len(rows) < size
+    if done:
         cursor.close()
+    return rows, done
 
 
 class _Cursor:
-    """What SQLAlchemy's adapter asks of an aiosqlite cursor; the rows are already here."""
+    """What SQLAlchemy's adapter asks of an aiosqlite cursor; the first rows are already here."""
 
     def __init__(self, connection: ThreadedConnection) -> None:
         self._connection = connection
@@ -87,6 +111,7 @@ class _Cursor:
         self.lastrowid: int | None = None
         self.arraysize = 1
         self._rows: collections.deque[Any] = collections.deque()
+        self._more: sqlite3.Cursor | None = None
 
     async def __aenter__(self) -> _Cursor:
         return self
@@ -94,34 +119,62 @@ class _Cursor:
     async def __aexit__(self, *_exc: object) -> None:
         return None
 
-    async def _keep(self, statement: Callable[..., _Outcome], sql: str, parameters: Any) -> _Cursor:
+    async def _keep(self, sql: str, parameters: Any, many: bool) -> _Cursor:
+        self._drop_more()
         connection = self._connection
         begin = connection.take_begin()
         connection.maybe_in_transaction = True  # until the thread says otherwise (a cancelled wait never hears)
-        outcome = await connection.run(statement, connection.raw, sql, parameters, begin)
-        self.description, self.rowcount, self.lastrowid, rows, connection.maybe_in_transaction = outcome
+        outcome = await connection.run(_execute, connection.raw, sql, parameters, begin, many)
+        self.description, self.rowcount, self.lastrowid, rows, connection.maybe_in_transaction, self._more = outcome
         self._rows = collections.deque(rows)
         return self
 
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> _Cursor:
-        return await self._keep(_execute, sql, parameters)
+        return await self._keep(sql, parameters, many=False)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> _Cursor:
-        return await self._keep(_execute_many, sql, list(rows))
+        return await self._keep(sql, list(rows), many=True)
+
+    async def _fill(self, wanted: int | None) -> None:
+        """Fetch from the open read until ``wanted`` rows are here (None: every row)."""
+        more = self._more
+        if more is None or (wanted is not None and len(self._rows) >= wanted):
+            return
+        size = None if wanted is None else max(PAGE, wanted - len(self._rows))
+        rows, done = await self._connection.run(_rest, more, size)
+        self._rows.extend(rows)
+        if done:
+            self._more = None
 
     async def fetchone(self) -> Any:
+        await self._fill(1)
         return self._rows.popleft() if self._rows else None
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
+        size = size or self.arraysize
+        await self._fill(size)
         rows = self._rows
-        return [rows.popleft() for _ in range(min(size or self.arraysize, len(rows)))]
+        return [rows.popleft() for _ in range(min(size, len(rows)))]
 
     async def fetchall(self) -> list[Any]:
+        await self._fill(None)
         taken, self._rows = list(self._rows), collections.deque()
         return taken
 
+    def _drop_more(self) -> None:
+        """Close a read left unfinished, in its thread, without waiting."""
+        more, self._more = self._more, None
+        if more is not None:
+            with contextlib.suppress(ValueError):  # the connection is closed, and the read with it
+                self._connection.submit(None, more.close)
+
     async def close(self) -> None:
         self._rows.clear()
+        self._drop_more()
+
+    def __del__(self) -> None:
+        if getattr(self, "_more", None) is not None:
+            self._drop_more()
 
 
 class _Tasks:
@@ -166,7 +219,7 @@ class ThreadedConnection:
     def isolation_level(self) -> str | None:
         return self.raw.isolation_level
 
-    def submit(self, future: asyncio.Future[Any], function: Callable[..., Any], *args: Any) -> None:
+    def submit(self, future: asyncio.Future[Any] | None, function: Callable[..., Any], *args: Any) -> None:
         if self._closed:
             raise ValueError("Connection closed")
         self._jobs.put((future, function, args))

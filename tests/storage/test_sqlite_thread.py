@@ -87,6 +87,35 @@ async def test_streamed_rows_and_many_rows_at_once(engine: AsyncEngine) -> None:
     assert len(streamed) == 250 and streamed[0] == "+48600100000"
 
 
+async def test_a_long_read_comes_a_page_a_trip(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A streamed read holds a page at a time, not its whole result; a plain read gets the
+    rest in one more trip; a stream left half-read is closed and the connection goes on."""
+    monkeypatch.setattr(sqlite_thread, "PAGE", 100)
+    many = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1050) SELECT x FROM n"
+    sessions = make_sessionmaker(engine)
+    async with sessions() as session:
+        await session.execute(text("SELECT 1"))
+        trips = _count_trips(monkeypatch)
+        result = await session.stream(text("SELECT x FROM (" + many + ")"))
+        pages = [len(partition) async for partition in result.partitions(100)]
+        assert pages == [100] * 10 + [50]
+        assert trips == ["_execute"] + ["_rest"] * 10  # a page a trip, as they were read
+
+        trips.clear()
+        rows = (await session.execute(text("SELECT x FROM (" + many + ")"))).all()
+        assert len(rows) == 1050 and trips == ["_execute", "_rest"]
+
+        trips.clear()
+        half = await session.stream(text("SELECT x FROM (" + many + ")"))
+        assert len(await half.fetchmany(150)) == 150
+        await half.close()
+        assert trips == ["_execute", "_rest", "close"]
+    async with sessions() as session, session.begin():
+        session.add(Conversation(phone="+48600100200", channel_id="C1"))  # nothing left open holds the writer back
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Conversation)) == 1
+
+
 async def test_a_cancelled_statement_does_not_break_the_connection(engine: AsyncEngine) -> None:
     sessions = make_sessionmaker(engine)
 
