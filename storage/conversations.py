@@ -20,7 +20,7 @@ from storage.kinds import ConversationState, MessageStatus
 from storage.models import Contact, Conversation, Message, OptOut
 from storage.privacy import number_hash
 from storage.privacy_models import ForgottenOptOut
-from storage.sending import opt_out_of
+from storage.sending import forgotten_opt_out, opt_out_of
 
 __all__ = [
     "CardFacts",
@@ -287,7 +287,7 @@ async def card_facts(session: AsyncSession, conversation_id: int, *, phone: str 
         if hashed is None or phone != conversation.phone:  # the erased number's record not looked for yet
             opt_out = await opt_out_of(session, conversation.phone)
         elif forgotten is not None:
-            opt_out = OptOut(phone=conversation.phone, word=forgotten.word, at=forgotten.at, by=None)
+            opt_out = forgotten_opt_out(conversation.phone, forgotten)
     wanted = [i for i in (last_in, last_out) if i is not None]
     found = {m.id: m for m in (await session.scalars(select(Message).where(Message.id.in_(wanted)))).all()} if wanted else {}
     return CardFacts(

@@ -14,7 +14,15 @@ from storage.models import Conversation, Dispatch, Message, OptOut
 from storage.privacy import number_hash
 from storage.privacy_models import ForgottenOptOut
 
-__all__ = ["channel_of_dispatch", "channel_sent_from", "opt_out_of", "opted_out_among", "sent_by_channel_since", "sent_by_user_since"]
+__all__ = [
+    "channel_of_dispatch",
+    "channel_sent_from",
+    "forgotten_opt_out",
+    "opt_out_of",
+    "opted_out_among",
+    "sent_by_channel_since",
+    "sent_by_user_since",
+]
 
 # Outgoing rows that cost nothing: refused before sending, waiting for Send, or cancelled.
 _NOT_SENT = (MessageStatus.FAILED, MessageStatus.HELD, MessageStatus.CANCELLED)
@@ -82,7 +90,12 @@ async def opt_out_of(session: AsyncSession, phone: str) -> OptOut | None:
     if found is not None:
         return found
     forgotten = await session.get(ForgottenOptOut, await number_hash(session, phone))
-    return OptOut(phone=phone, word=forgotten.word, at=forgotten.at, by=None) if forgotten is not None else None
+    return forgotten_opt_out(phone, forgotten) if forgotten is not None else None
+
+
+def forgotten_opt_out(phone: str, forgotten: ForgottenOptOut) -> OptOut:
+    """An unsaved opt-out row made from an erased number's record (its word and when)."""
+    return OptOut(phone=phone, word=forgotten.word, at=forgotten.at, by=None)
 
 
 async def channel_sent_from(session: AsyncSession, message: Message) -> str | None:
