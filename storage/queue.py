@@ -14,7 +14,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -51,7 +51,7 @@ never due until :func:`release_held` gives it a time. Such a job stays out of it
 conversation's line, so it holds back nothing behind it."""
 
 
-def claimable(now: datetime) -> ColumnElement[bool]:
+def claimable(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     """Due, unfinished, not leased, and first in its (conversation, lane) line.
 
     "First" is asked as the line's lowest open id, a subquery run per candidate through
@@ -67,6 +67,20 @@ def claimable(now: datetime) -> ColumnElement[bool]:
     )
     free = or_(Job.locked_until.is_(None), Job.locked_until < now)
     return and_(Job.done_at.is_(None), Job.run_after <= now, free, or_(Job.conversation_id.is_(None), first_open == Job.id))
+
+
+# The claim's statements, built once: a worker claims after every job, and building the
+# expression (and its cache key) each time cost more than running it.
+_RUNNABLE = select(Job.id).where(claimable(bindparam("now")), Job.lane.in_(bindparam("lanes", expanding=True))).order_by(Job.id)
+_FIRST_UNLOCKED = _RUNNABLE.limit(1).with_for_update(skip_locked=True, of=Job)
+_FIRST_TWO = _RUNNABLE.limit(2)
+_LEASE = (
+    update(Job)
+    .where(Job.id == bindparam("job_id"), Job.done_at.is_(None), or_(Job.locked_until.is_(None), Job.locked_until < bindparam("now")))
+    .values(locked_until=bindparam("until"), attempts=Job.attempts + 1)
+    .returning(Job)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
 
 
 def enqueue(
@@ -120,27 +134,20 @@ async def claim_next(
     ``UPDATE … RETURNING``.
     """
     now = now or utcnow()
-    runnable = select(Job.id).where(claimable(now), Job.lane.in_(lanes)).order_by(Job.id)
     async with sessions() as session:
         if session.get_bind().dialect.name == "postgresql":
             # Concurrent claimers (workers, replicas) each lock a different row. Locking a
             # second row to learn of it would hide it from them: say there may be more.
-            candidates = (await session.scalars(runnable.limit(1).with_for_update(skip_locked=True, of=Job))).all()
+            candidates = (await session.scalars(_FIRST_UNLOCKED, {"now": now, "lanes": lanes})).all()
             more = bool(candidates)
         else:
             # SQLite: the transaction began with BEGIN IMMEDIATE, so claimers take turns.
-            candidates = (await session.scalars(runnable.limit(2))).all()
+            candidates = (await session.scalars(_FIRST_TWO, {"now": now, "lanes": lanes})).all()
             more = len(candidates) > 1
         if not candidates:
             await session.rollback()
             return None, False
-        taken = await session.scalars(
-            update(Job)
-            .where(Job.id == candidates[0], Job.done_at.is_(None), or_(Job.locked_until.is_(None), Job.locked_until < now))
-            .values(locked_until=now + lease, attempts=Job.attempts + 1)
-            .returning(Job)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        )
+        taken = await session.scalars(_LEASE, {"job_id": candidates[0], "now": now, "until": now + lease})
         job = taken.one_or_none()
         await session.commit()
         return job, more
