@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.kinds import ConversationState, MessageStatus
@@ -230,7 +230,10 @@ async def set_last_hlr(session: AsyncSession, results: dict[str, dict[str, Any]]
 
 async def set_card_digest(session: AsyncSession, conversation_id: int, digest: str) -> None:
     """Remember what the card shows now (see :func:`bot.bridge.threads.card_digest`)."""
-    await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(card_hash=digest))
+    await session.execute(_SET_CARD_DIGEST, {"conversation_id": conversation_id, "digest": digest})
+
+
+_SET_CARD_DIGEST = update(Conversation).where(Conversation.id == bindparam("conversation_id")).values(card_hash=bindparam("digest"))
 
 
 async def conversation_ids_of_phones(session: AsyncSession, phones: Collection[str]) -> set[int]:
@@ -260,26 +263,34 @@ class CardFacts:
     count: int
 
 
-async def card_facts(session: AsyncSession, conversation_id: int, *, phone: str | None = None) -> CardFacts | None:
-    """Two statements: the conversation with its name, opt-out and counts, then its last
-    messages. ``phone`` (the conversation's, when the caller has it) lets the first also
-    find the opt-out of a number erased while opted out; without it that takes a third."""
+def _card_facts() -> tuple[Select[Any], Select[Any]]:
+    """The card's two statements, built once: a card is drawn after every SMS in or out."""
 
     def latest(direction: str) -> Any:
         mine = (Message.conversation_id == Conversation.id) & (Message.direction == direction) & (Message.kind != "note")
         return select(Message.id).where(mine).order_by(Message.id.desc()).limit(1).scalar_subquery()
 
     count = select(func.count()).select_from(Message).where(Message.conversation_id == Conversation.id, Message.kind != "note")
-    query = (
+    facts = (
         select(Conversation, Contact.name, OptOut, count.scalar_subquery(), latest("in"), latest("out"), ForgottenOptOut)
         .outerjoin(Contact, Contact.phone == Conversation.phone)
         .outerjoin(OptOut, OptOut.phone == Conversation.phone)
-        .where(Conversation.id == conversation_id)
+        .outerjoin(ForgottenOptOut, ForgottenOptOut.phone_hash == bindparam("phone_hash"))
+        .where(Conversation.id == bindparam("conversation_id"))
         .execution_options(populate_existing=True)
     )
+    return facts, select(Message).where(Message.id.in_(bindparam("ids", expanding=True)))
+
+
+_CARD_FACTS, _MESSAGES = _card_facts()
+
+
+async def card_facts(session: AsyncSession, conversation_id: int, *, phone: str | None = None) -> CardFacts | None:
+    """Two statements: the conversation with its name, opt-out and counts, then its last
+    messages. ``phone`` (the conversation's, when the caller has it) lets the first also
+    find the opt-out of a number erased while opted out; without it that takes a third."""
     hashed = await number_hash(session, phone) if phone is not None else None
-    query = query.outerjoin(ForgottenOptOut, ForgottenOptOut.phone_hash == (hashed or ""))
-    row = (await session.execute(query)).one_or_none()
+    row = (await session.execute(_CARD_FACTS, {"conversation_id": conversation_id, "phone_hash": hashed or ""})).one_or_none()
     if row is None:
         return None
     conversation, name, opt_out, messages, last_in, last_out, forgotten = row
@@ -289,7 +300,7 @@ async def card_facts(session: AsyncSession, conversation_id: int, *, phone: str 
         elif forgotten is not None:
             opt_out = forgotten_opt_out(conversation.phone, forgotten)
     wanted = [i for i in (last_in, last_out) if i is not None]
-    found = {m.id: m for m in (await session.scalars(select(Message).where(Message.id.in_(wanted)))).all()} if wanted else {}
+    found = {m.id: m for m in (await session.scalars(_MESSAGES, {"ids": wanted})).all()} if wanted else {}
     return CardFacts(
         conversation=conversation,
         name=name,

@@ -161,9 +161,17 @@ def _this_run(job_id: int, attempts: int | None) -> Any:
     return and_(Job.id == job_id, Job.done_at.is_(None), Job.attempts == attempts)
 
 
+# Built once, as the claim is: every job ends here.
+_DONE = update(Job).where(Job.id == bindparam("job_id"), Job.done_at.is_(None)).values(done_at=bindparam("at"), locked_until=None)
+_DONE_BY_THIS_RUN = _DONE.where(Job.attempts == bindparam("this_run"))
+
+
 async def complete(sessions: async_sessionmaker[AsyncSession], job_id: int, *, attempts: int | None = None) -> bool:
     async with sessions() as session, session.begin():
-        result = await session.execute(update(Job).where(_this_run(job_id, attempts)).values(done_at=utcnow(), locked_until=None))
+        if attempts is None:
+            result = await session.execute(_DONE, {"job_id": job_id, "at": utcnow()})
+        else:
+            result = await session.execute(_DONE_BY_THIS_RUN, {"job_id": job_id, "at": utcnow(), "this_run": attempts})
         return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
 

@@ -156,7 +156,10 @@ async def render_card(ctx: Context, job: Job) -> None:
             return
         thread_ts, channel, drawn = conversation.thread_ts, conversation.channel_id, conversation.card_hash
         payload = await _card(ctx, session, conversation)
-        if payload is None or card_digest(payload) == drawn:
+        if payload is None:
+            return
+        digest = card_digest(payload)
+        if digest == drawn:
             return  # it shows this already (a redraw queued by a change the card does not show)
         try:
             await ctx.slack.chat_update(channel=channel, ts=thread_ts, **payload)
@@ -166,7 +169,7 @@ async def render_card(ctx: Context, job: Job) -> None:
             # Someone deleted the card: the thread's replies remain and still work.
             logger.warning("the card of conversation %s is gone from Slack (%s); not drawn again", job.conversation_id, slack_error(exc))
             return
-        await conversations.set_card_digest(session, conversation.id, card_digest(payload))
+        await conversations.set_card_digest(session, conversation.id, digest)
         await session.commit()
 
 
