@@ -40,7 +40,7 @@ from bot.monitoring.mprofi_calls import ObservedTransport
 from bot.mprofi import MProfiClient
 from bot.mprofi.redact import install_httpx_redaction
 from bot.preflight import StartupRefused
-from bot.slack.app import build_bolt_app, build_web_client
+from bot.slack.app import build_bolt_app, build_web_client, share_connections
 from bot.slack.errors import slack_error
 from bot.slack.pacing import ChannelPacer, SharedPacer
 from bot.webhooks.routes import WebhookConfig, webhook_routes
@@ -157,6 +157,7 @@ def create_app(settings: Settings) -> Starlette:
         )
         bridge = build_bridge(settings, engine, sessions, http, monitor)
         slack = bridge.slack
+        slack_connections = share_connections(slack)
         # Without a signing secret (Socket Mode only) /slack/events refuses everything;
         # Bolt still gets a secret nobody knows rather than an empty one.
         bolt = build_bolt_app(bridge=bridge, client=slack, signing_secret=signing_secret or secrets.token_hex(32))
@@ -192,6 +193,7 @@ def create_app(settings: Settings) -> Starlette:
                 await socket_mode.close_async()
             await workers.stop()
             await bridge.close()
+            await slack_connections.close()
             await http.aclose()
             await engine.dispose()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
@@ -18,7 +19,7 @@ from bot.slack.retries import SafeConnectionErrorRetryHandler
 if TYPE_CHECKING:
     from bot.bridge import Bridge
 
-__all__ = ["build_bolt_app", "build_web_client"]
+__all__ = ["build_bolt_app", "build_web_client", "share_connections"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,21 @@ def build_web_client(
         retry_handlers=[SafeConnectionErrorRetryHandler()],
         observer=observer,
     )
+
+
+def share_connections(client: AsyncWebClient, *, keepalive: float = 4.0) -> aiohttp.ClientSession:
+    """Give ``client`` one pool of connections for all its calls; call it in the running loop
+    and close what it returns when the loop is done with it.
+
+    Without one, slack_sdk opens a session of its own for every call: a new TCP (and in
+    production TLS) connection per post. An idle connection is let go after ``keepalive``
+    seconds, before a server's usual five, so a post does not go out on a connection the
+    far side is closing (a post is not retried once sent: it might have arrived)."""
+    session = aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=client.timeout), connector=aiohttp.TCPConnector(keepalive_timeout=keepalive)
+    )
+    client.session = session
+    return session
 
 
 def build_bolt_app(*, bridge: Bridge, client: AsyncWebClient, signing_secret: str) -> AsyncApp:

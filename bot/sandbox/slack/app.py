@@ -74,7 +74,8 @@ def create_slack_emulator(state: SlackState) -> Starlette:
 
     async def api(request: Request) -> Response:
         name = request.path_params["method"]
-        call = SlackCall(method=name, params={}, token=None)
+        peer = request.client
+        call = SlackCall(method=name, params={}, token=None, connection=f"{peer.host}:{peer.port}" if peer else None)
         fault = state.take_fault(name)
         try:
             params = await _params(request)

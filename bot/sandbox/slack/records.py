@@ -86,6 +86,7 @@ class SlackCall:
     status: int = 200
     error: str | None = None
     at: float = field(default_factory=time.monotonic)
+    connection: str | None = None  # the caller's address and port: calls on one kept connection share it
 
 
 @dataclass
