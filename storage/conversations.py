@@ -233,7 +233,12 @@ async def set_card_digest(session: AsyncSession, conversation_id: int, digest: s
     await session.execute(_SET_CARD_DIGEST, {"conversation_id": conversation_id, "digest": digest})
 
 
-_SET_CARD_DIGEST = update(Conversation).where(Conversation.id == bindparam("conversation_id")).values(card_hash=bindparam("digest"))
+_SET_CARD_DIGEST = (
+    update(Conversation)
+    .where(Conversation.id == bindparam("conversation_id"))
+    .values(card_hash=bindparam("digest"))
+    .execution_options(synchronize_session=False)  # nothing reads the loaded row's digest after
+)
 
 
 async def conversation_ids_of_phones(session: AsyncSession, phones: Collection[str]) -> set[int]:

@@ -60,4 +60,4 @@ async def mark_answered(sessions: async_sessionmaker[AsyncSession], message_ids:
         return
     async with sessions() as session, session.begin():
         unanswered = Message.id.in_(set(message_ids)) & Message.answered_at.is_(None)
-        await session.execute(update(Message).where(unanswered).values(answered_at=at))
+        await session.execute(update(Message).where(unanswered).values(answered_at=at).execution_options(synchronize_session=False))

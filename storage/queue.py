@@ -162,7 +162,12 @@ def _this_run(job_id: int, attempts: int | None) -> Any:
 
 
 # Built once, as the claim is: every job ends here.
-_DONE = update(Job).where(Job.id == bindparam("job_id"), Job.done_at.is_(None)).values(done_at=bindparam("at"), locked_until=None)
+_DONE = (
+    update(Job)
+    .where(Job.id == bindparam("job_id"), Job.done_at.is_(None))
+    .values(done_at=bindparam("at"), locked_until=None)
+    .execution_options(synchronize_session=False)  # a session of its own: no loaded job to bring up to date
+)
 _DONE_BY_THIS_RUN = _DONE.where(Job.attempts == bindparam("this_run"))
 
 

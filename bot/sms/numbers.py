@@ -8,6 +8,7 @@ that the same phone always maps to the same conversation.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -177,8 +178,11 @@ def is_polish(number: PhoneE164) -> bool:
     return number.startswith("+" + POLAND_CC)
 
 
+@functools.lru_cache(maxsize=4096)
 def display(number: str) -> str:
-    """A number as a person reads it: ``+48 600 100 200``; a sender name (``ORANGE``) as it is."""
+    """A number as a person reads it: ``+48 600 100 200``; a sender name (``ORANGE``) as it is.
+
+    Remembered: every card and line drawn shows its number, and parsing one is not cheap."""
     try:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:
