@@ -8,6 +8,7 @@ enforces Slack's own limit (one a second, short bursts of three) with 429s.
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from typing import Any
 
@@ -118,7 +119,8 @@ async def _probe_quiet(stack: SandboxStack, samples: int, sender: str, phase: st
 async def flooded_channel(database_url: str, *, samples: int, flood_rate: float) -> dict[str, Any]:
     """A quiet channel's webhook → Slack latency, idle and while another channel is flooded.
 
-    The flood is new numbers texting one routed channel at ``flood_rate`` a second: two
+    The flood is new numbers texting one routed channel at ``flood_rate`` a second on
+    average, at random moments as independent customers do: two
     posts each (a thread and the SMS), far beyond the one a second that channel may
     post, so its backlog grows the whole time the quiet channel is probed.
     """
@@ -130,12 +132,17 @@ async def flooded_channel(database_url: str, *, samples: int, flood_rate: float)
         stop = asyncio.Event()
 
         async def flood() -> int:
+            # Independent customers: random gaps (Poisson arrivals, the same each run). On a
+            # fixed beat, every probe (1.1 s apart) fell on a flood webhook's instant, and the
+            # figure was that collision's rather than what a quiet channel usually sees.
+            arrivals = random.Random(2026)
             sent = 0
-            started = time.monotonic()
+            due = time.monotonic()
             while not stop.is_set():
                 await _text(stack, f"4870{sent:07d}", _number(0), f"flood {sent}")
                 sent += 1
-                await asyncio.sleep(max(0.0, started + sent / flood_rate - time.monotonic()))
+                due += arrivals.expovariate(flood_rate)
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
             return sent
 
         flooding = asyncio.create_task(flood())
