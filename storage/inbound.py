@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import Attachment, Conversation, Job, Message
@@ -59,5 +59,12 @@ async def mark_answered(sessions: async_sessionmaker[AsyncSession], message_ids:
     if not message_ids:
         return
     async with sessions() as session, session.begin():
-        unanswered = Message.id.in_(set(message_ids)) & Message.answered_at.is_(None)
-        await session.execute(update(Message).where(unanswered).values(answered_at=at).execution_options(synchronize_session=False))
+        await session.execute(_ANSWERED, {"ids": list(set(message_ids)), "at": at})
+
+
+_ANSWERED = (
+    update(Message)
+    .where(Message.id.in_(bindparam("ids", expanding=True)), Message.answered_at.is_(None))
+    .values(answered_at=bindparam("at"))
+    .execution_options(synchronize_session=False)  # a session of its own: nothing loaded to bring up to date
+)

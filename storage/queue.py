@@ -281,12 +281,16 @@ async def has_waiting_job(
 
 async def conversations_with_waiting_job(session: AsyncSession, kind: JobKind, conversation_ids: Collection[int]) -> set[int]:
     """Which of these conversations already have a job of ``kind`` no worker has picked up."""
-    rows = await session.scalars(
-        select(Job.conversation_id).where(
-            Job.kind == kind, Job.done_at.is_(None), Job.locked_until.is_(None), Job.conversation_id.in_(set(conversation_ids))
-        )
-    )
+    rows = await session.scalars(_WAITING_OF_KIND, {"kind": kind, "ids": list(set(conversation_ids))})
     return {int(cid) for cid in rows.all() if cid is not None}
+
+
+_WAITING_OF_KIND = select(Job.conversation_id).where(
+    Job.kind == bindparam("kind"),
+    Job.done_at.is_(None),
+    Job.locked_until.is_(None),
+    Job.conversation_id.in_(bindparam("ids", expanding=True)),
+)
 
 
 async def save_payload(session: AsyncSession, job_id: int, payload: dict[str, Any]) -> None:

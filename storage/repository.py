@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,17 +52,21 @@ async def get_or_create_conversation(session: AsyncSession, *, channel_id: str, 
 
 async def first_inbound_by_fingerprint(session: AsyncSession, *, fingerprints: set[str], since: datetime) -> dict[str, int]:
     """For each fingerprint, the first inbound message received after ``since`` (its id)."""
-    rows = await session.execute(
-        select(Message.fingerprint, func.min(Message.id))
-        .where(
-            Message.direction == "in",
-            Message.fingerprint.in_(fingerprints),
-            Message.created_at >= since,
-            Message.repeat_of_id.is_(None),
-        )
-        .group_by(Message.fingerprint)
-    )
+    rows = await session.execute(_FIRST_BY_FINGERPRINT, {"fingerprints": list(fingerprints), "since": since})
     return {str(key): int(first) for key, first in rows.all()}
+
+
+# Built once: every batch of webhooks asks it.
+_FIRST_BY_FINGERPRINT = (
+    select(Message.fingerprint, func.min(Message.id))
+    .where(
+        Message.direction == "in",
+        Message.fingerprint.in_(bindparam("fingerprints", expanding=True)),
+        Message.created_at >= bindparam("since"),
+        Message.repeat_of_id.is_(None),
+    )
+    .group_by(Message.fingerprint)
+)
 
 
 async def conversation_by_phone(session: AsyncSession, *, channel_id: str, phone: str) -> Conversation | None:

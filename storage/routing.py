@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,25 +41,29 @@ async def lock_numbers(session: AsyncSession, phones: Collection[str]) -> None:
     await session.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k"), {"keys": keys})
 
 
+# Built once: every batch of webhooks asks this.
+_FOUND = select(
+    Conversation.phone,
+    Conversation.id,
+    Conversation.channel_id,
+    Conversation.caught_up_at,
+    Conversation.last_inbound_at,
+    Conversation.last_outbound_at,
+    Conversation.created_at,
+).where(Conversation.phone.in_(bindparam("phones", expanding=True)))
+_LOCKED = _FOUND.order_by(Conversation.id).with_for_update()
+
+
 async def lock_conversations_of(session: AsyncSession, phones: Collection[str], *, lock: bool = True) -> dict[str, list[Placed]]:
     """Every conversation of these numbers, in any channel, locked until commit (``lock``).
 
     On PostgreSQL the rows are locked in id order (no deadlocks), so two transactions
     storing messages of one number take turns; SQLite lets one writer in at a time anyway.
     """
-    query = select(
-        Conversation.phone,
-        Conversation.id,
-        Conversation.channel_id,
-        Conversation.caught_up_at,
-        Conversation.last_inbound_at,
-        Conversation.last_outbound_at,
-        Conversation.created_at,
-    ).where(Conversation.phone.in_(phones))
-    if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.order_by(Conversation.id).with_for_update()
+    query = _LOCKED if lock and session.get_bind().dialect.name == "postgresql" else _FOUND
     found: dict[str, list[Placed]] = {}
-    for phone, conversation_id, channel, caught_up_at, inbound_at, outbound_at, created_at in (await session.execute(query)).all():
+    rows = (await session.execute(query, {"phones": list(phones)})).all()
+    for phone, conversation_id, channel, caught_up_at, inbound_at, outbound_at, created_at in rows:
         active = max(t for t in (inbound_at, outbound_at, created_at) if t is not None)
         found.setdefault(phone, []).append(Placed(int(conversation_id), channel, caught_up_at, active))
     return found
