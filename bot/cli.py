@@ -104,10 +104,8 @@ def _run_serve(args: argparse.Namespace) -> int:
     too_few_files = descriptor_warning(settings)
     if too_few_files:
         logging.getLogger("bot").warning(too_few_files)
-    app = create_app(settings)
-    _freeze_start_up()
     uvicorn.run(
-        app,
+        create_app(settings, freeze_start_up=True),
         host=args.host,
         port=args.port or settings.port,
         log_level=args.log_level,
@@ -119,21 +117,6 @@ def _run_serve(args: argparse.Namespace) -> int:
         **server_options(settings),
     )
     return 0
-
-
-def _freeze_start_up() -> None:
-    """Keep the garbage collector away from what start-up made and will never free.
-
-    Modules, classes and the ORM's mappers are most of a running bridge's objects; each
-    full collection walked them all again (60–80 ms, every webhook and post waiting
-    meanwhile). Frozen, a full collection walks only what came after."""
-    import gc
-
-    from sqlalchemy.orm import configure_mappers
-
-    configure_mappers()  # now, rather than at the first query, so they are frozen too
-    gc.collect()
-    gc.freeze()
 
 
 def _database_ready(settings: Settings) -> int:

@@ -67,7 +67,8 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncE
     target = async_url(url)
     connect_args: dict[str, Any] = {}
     if target.get_backend_name() == "sqlite":
-        # Our own thread per connection: one trip to it per statement (aiosqlite makes three or four).
+        # Our own thread per connection: one trip to it per statement (aiosqlite makes three or
+        # four), a long read a page a trip.
         # The path is made absolute now, as SQLAlchemy's own driver does: a later chdir changes nothing.
         path = os.path.abspath(target.database) if target.database and target.database != ":memory:" else ":memory:"
         kwargs.setdefault("async_creator", functools.partial(sqlite_thread.connect, path, timeout=30))

@@ -4,12 +4,14 @@ SQLAlchemy's aiosqlite adapter makes three or four trips to the driver's thread 
 every statement (open a cursor, execute, fetch, close), and each trip is a wake-up of
 that thread and then of the event loop. Here the connection owns one thread and a
 statement is a single trip: executed, fetched and closed in the thread, its rows
-handed back at once. The shape is aiosqlite's, which SQLAlchemy's dialect drives
+handed back with it. The shape is aiosqlite's, which SQLAlchemy's dialect drives
 (``create_async_engine(..., async_creator=...)``), so nothing above the driver
 changes. A transaction's ``BEGIN`` travels with its first statement, and ending a
 transaction that is not open (the pool's rollback of every connection handed back)
-costs nothing. A read's first rows come back with it; a longer one stays open in the
-thread and hands over a page a trip, so a streamed query holds a page, not its result.
+costs nothing. A read longer than a page stays open in the thread and hands over a
+page a trip, so a streamed query holds a page, not its result; the end of its
+transaction, or of the connection, closes it (an open read would keep its snapshot,
+and a connection closed under one would keep SQLite's write lock).
 """
 
 from __future__ import annotations
@@ -32,6 +34,40 @@ _Job = tuple["asyncio.Future[Any] | None", Callable[..., Any], tuple[Any, ...]]
 PAGE = 1000  # rows a trip hands over; a longer read keeps its statement open in the thread
 
 
+class _Raw(sqlite3.Connection):
+    """sqlite3's connection, knowing its reads still open; only its thread touches either."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.open_reads: set[sqlite3.Cursor] = set()
+
+
+def _close_read(cursor: sqlite3.Cursor) -> None:
+    cursor.close()
+    raw = cursor.connection
+    if isinstance(raw, _Raw):
+        raw.open_reads.discard(cursor)
+
+
+def _close_reads(raw: sqlite3.Connection) -> None:
+    """Close every read still open: ending a transaction or the connection under one
+    would leave its snapshot, or the write lock, held."""
+    if isinstance(raw, _Raw):
+        for cursor in list(raw.open_reads):
+            _close_read(cursor)
+
+
+def _finish(raw: sqlite3.Connection, how: Callable[[], None]) -> None:
+    """End the transaction (``how``: commit or rollback), its reads first."""
+    _close_reads(raw)
+    how()
+
+
+def _shut(raw: sqlite3.Connection) -> None:
+    _close_reads(raw)
+    raw.close()
+
+
 class _Outcome(NamedTuple):
     description: Any
     rowcount: int
@@ -44,7 +80,7 @@ class _Outcome(NamedTuple):
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None, jobs: queue.SimpleQueue[_Job | None]) -> None:
     if future.done():  # its caller was cancelled; the statement ran all the same
         if isinstance(result, _Outcome) and result.more is not None:
-            jobs.put((None, result.more.close, ()))  # closed where it was opened
+            jobs.put((None, _close_read, (result.more,)))  # closed where it was opened (or by the connection's close)
         return
     if error is not None:
         future.set_exception(error)
@@ -87,6 +123,8 @@ def _execute(raw: sqlite3.Connection, sql: str, parameters: Any, begin: str | No
         cursor.close()
         raise
     if paged and len(rows) == PAGE:
+        if isinstance(raw, _Raw):
+            raw.open_reads.add(cursor)
         return outcome._replace(more=cursor)
     cursor.close()
     return outcome
@@ -97,7 +135,7 @@ def _rest(cursor: sqlite3.Cursor, size: int | None) -> tuple[list[Any], bool]:
     rows = cursor.fetchall() if size is None else cursor.fetchmany(size)
     done = size is None or len(rows) < size
     if done:
-        cursor.close()
+        _close_read(cursor)
     return rows, done
 
 
@@ -112,6 +150,7 @@ class _Cursor:
         self.arraysize = 1
         self._rows: collections.deque[Any] = collections.deque()
         self._more: sqlite3.Cursor | None = None
+        self._cut_short = False
 
     async def __aenter__(self) -> _Cursor:
         return self
@@ -141,22 +180,34 @@ class _Cursor:
         if more is None or (wanted is not None and len(self._rows) >= wanted):
             return
         size = None if wanted is None else max(PAGE, wanted - len(self._rows))
-        rows, done = await self._connection.run(_rest, more, size)
+        try:
+            rows, done = await self._connection.run(_rest, more, size)
+        except asyncio.CancelledError:
+            self._drop_more()  # the page it was fetching is lost: the read cannot go on
+            self._cut_short = True
+            raise
         self._rows.extend(rows)
         if done:
             self._more = None
 
+    def _whole(self) -> None:
+        if self._cut_short:
+            raise sqlite3.ProgrammingError("a fetch of this read was cancelled: the rest of its rows are not here")
+
     async def fetchone(self) -> Any:
+        self._whole()
         await self._fill(1)
         return self._rows.popleft() if self._rows else None
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
+        self._whole()
         size = size or self.arraysize
         await self._fill(size)
         rows = self._rows
         return [rows.popleft() for _ in range(min(size, len(rows)))]
 
     async def fetchall(self) -> list[Any]:
+        self._whole()
         await self._fill(None)
         taken, self._rows = list(self._rows), collections.deque()
         return taken
@@ -165,8 +216,8 @@ class _Cursor:
         """Close a read left unfinished, in its thread, without waiting."""
         more, self._more = self._more, None
         if more is not None:
-            with contextlib.suppress(ValueError):  # the connection is closed, and the read with it
-                self._connection.submit(None, more.close)
+            with contextlib.suppress(ValueError):  # the connection is closed: its close took the read too
+                self._connection.submit(None, _close_read, more)
 
     async def close(self) -> None:
         self._rows.clear()
@@ -253,11 +304,12 @@ class ThreadedConnection:
         await self._end(self.raw.rollback)
 
     async def _end(self, how: Callable[[], None]) -> None:
-        """End the transaction; one that never sent a statement, or none at all (the pool's
+        """End the transaction, and any read still open in it (as PostgreSQL ends a
+        server-side cursor); one that never sent a statement, or none at all (the pool's
         rollback when a connection comes back), costs no trip."""
         self.take_begin()  # never sent: nothing began
         if self.maybe_in_transaction:
-            await self.run(how)
+            await self.run(_finish, self.raw, how)
             self.maybe_in_transaction = False
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
@@ -267,18 +319,20 @@ class ThreadedConnection:
         if self._closed:
             return
         try:
-            await self.run(self.raw.close)
+            await self.run(_shut, self.raw)
         finally:
             self.stop()
 
     def stop(self) -> None:
         """Close the connection and end the thread, without waiting (SQLAlchemy's terminate,
         e.g. of a connection whose task was cancelled mid-transaction). The close, after
-        whatever is still queued, rolls back what is open: left to the garbage collector, a
-        transaction would keep SQLite's write lock from every other connection meanwhile."""
+        whatever is still queued, closes the reads still open and rolls back what is open:
+        left to the garbage collector, a transaction would keep SQLite's write lock from
+        every other connection meanwhile (and sqlite3 does not close a connection that a
+        read still holds open)."""
         if not self._closed:
             self._closed = True
-            self._jobs.put((None, self.raw.close, ()))
+            self._jobs.put((None, _shut, (self.raw,)))
             self._jobs.put(None)
 
     def __del__(self) -> None:
@@ -301,7 +355,7 @@ async def connect(database: str, *, timeout: float = 30.0) -> ThreadedConnection
 
     def _open() -> sqlite3.Connection:
         connection: sqlite3.Connection = sqlite3.connect(
-            database, timeout=timeout, isolation_level=None, check_same_thread=False, **options
+            database, timeout=timeout, isolation_level=None, check_same_thread=False, factory=_Raw, **options
         )
         return connection
 

@@ -156,9 +156,8 @@ async def _last_before(session: AsyncSession, conversation_ids: list[int], start
 async def waits(session: AsyncSession, start: datetime, end: datetime) -> AsyncIterator[Wait]:
     """Every wait that began in ``[start, end)`` and was answered before ``end``, streamed.
 
-    The period's messages are read once, in conversation order, and folded as they come
-    (on PostgreSQL a page at a time; SQLite's driver hands the period's four small columns
-    over at once): only one conversation's open wait is kept.
+    The period's messages are read once, in conversation order, a page at a time, and
+    folded as they come: only one conversation's open wait is kept.
     """
     period = (Message.created_at >= start, Message.created_at < end, Message.conversation_id.is_not(None))
     talked = await session.scalars(select(Message.conversation_id).where(*period, Message.direction == "in", _real()).distinct())
@@ -171,15 +170,18 @@ async def waits(session: AsyncSession, start: datetime, end: datetime) -> AsyncI
     current: int | None = None
     previous: str | None = None
     opened: datetime | None = None
-    async for part in rows.partitions(2000):  # a page at a time: fewer round trips than a row at a time
-        for conversation_id, direction, created_at, author in part:
-            if conversation_id != current:
-                current, opened = conversation_id, None
-                previous = before.get(conversation_id) if conversation_id is not None else None
-            if direction == "in":
-                if previous != "in" and opened is None:
-                    opened = created_at
-            elif opened is not None:
-                yield Wait(started=opened, answered=created_at, by=author)
-                opened = None
-            previous = direction
+    try:
+        async for part in rows.partitions(2000):  # a page at a time: fewer round trips than a row at a time
+            for conversation_id, direction, created_at, author in part:
+                if conversation_id != current:
+                    current, opened = conversation_id, None
+                    previous = before.get(conversation_id) if conversation_id is not None else None
+                if direction == "in":
+                    if previous != "in" and opened is None:
+                        opened = created_at
+                elif opened is not None:
+                    yield Wait(started=opened, answered=created_at, by=author)
+                    opened = None
+                previous = direction
+    finally:
+        await rows.close()  # a caller that stops early does not leave the read open

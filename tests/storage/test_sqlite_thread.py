@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,8 @@ def _count_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     submit = sqlite_thread.ThreadedConnection.submit
 
     def counted(self: sqlite_thread.ThreadedConnection, future: Any, function: Callable[..., Any], *args: Any) -> None:
-        trips.append(getattr(function, "__name__", "?"))
+        name = getattr(function, "__name__", "?")
+        trips.append(args[1].__name__ if name == "_finish" else name)  # a transaction's end: commit or rollback
         submit(self, future, function, *args)
 
     monkeypatch.setattr(sqlite_thread.ThreadedConnection, "submit", counted)
@@ -109,11 +111,109 @@ async def test_a_long_read_comes_a_page_a_trip(engine: AsyncEngine, monkeypatch:
         half = await session.stream(text("SELECT x FROM (" + many + ")"))
         assert len(await half.fetchmany(150)) == 150
         await half.close()
-        assert trips == ["_execute", "_rest", "close"]
+        assert trips == ["_execute", "_rest", "_close_read"]
     async with sessions() as session, session.begin():
         session.add(Conversation(phone="+48600100200", channel_id="C1"))  # nothing left open holds the writer back
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Conversation)) == 1
+
+
+# A plain SELECT (a statement that starts WITH is read whole), longer than a page.
+LONG_READ = "SELECT x FROM (WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 5000) SELECT x FROM n)"
+
+
+async def _write_from_elsewhere(path: Path) -> None:
+    """A write from another connection that gives up at once if the lock is still held."""
+    other = sqlite3.connect(path, timeout=0.5, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO conversations (phone, channel_id, state, created_at) VALUES ('+48600999999', 'C1', 'new', '2026-01-01')")
+        other.execute("COMMIT")
+    finally:
+        other.close()
+
+
+async def test_a_stream_cut_short_by_cancellation_gives_up_the_write_lock(
+    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelled while fetching a page, a stream's connection is thrown away with its read
+    still open. sqlite3 does not close a connection a read still holds, so it kept
+    SQLite's write lock for as long as anything referred to that read: here, as in a
+    worker handing its cut-short job back, the cancellation being handled."""
+    rest = sqlite_thread._rest
+
+    def slow_rest(cursor: sqlite3.Cursor, size: int | None) -> tuple[list[Any], bool]:
+        time.sleep(0.3)
+        return rest(cursor, size)
+
+    monkeypatch.setattr(sqlite_thread, "_rest", slow_rest)
+    monkeypatch.setattr(sqlite_thread, "PAGE", 100)  # every partition after the first is a fetch
+    sessions = make_sessionmaker(engine)
+    reading = asyncio.Event()
+    wrote: list[bool] = []
+
+    async def write_soon() -> bool:
+        for _ in range(20):  # the close is queued behind the read's own work: a moment for the thread
+            try:
+                await _write_from_elsewhere(tmp_path / "driver.db")
+                return True
+            except sqlite3.OperationalError:
+                await asyncio.sleep(0.1)
+        return False
+
+    async def stream() -> None:
+        try:
+            async with sessions() as session:
+                result = await session.stream(text(LONG_READ))
+                async for _partition in result.partitions(100):
+                    reading.set()  # and on to the next page's fetch, where the cancellation lands
+        except asyncio.CancelledError:
+            wrote.append(await write_soon())
+            raise
+
+    task = asyncio.create_task(stream())
+    await asyncio.wait_for(reading.wait(), 10)
+    await asyncio.sleep(0.1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert wrote == [True], "the cancelled stream's connection still held the write lock"
+
+
+async def test_a_stream_left_open_ends_with_its_session(engine: AsyncEngine, tmp_path: Path) -> None:
+    """Ending the transaction ends its reads (as PostgreSQL's server-side cursors end), so
+    a stream nobody closed neither keeps its snapshot nor holds the connection's lock."""
+    sessions = make_sessionmaker(engine)
+    async with sessions() as session:
+        result = await session.stream(text(LONG_READ))
+        assert len(await result.fetchmany(10)) == 10
+    await _write_from_elsewhere(tmp_path / "driver.db")
+    async with sessions() as session:  # the pool's one connection goes on working
+        assert await session.scalar(select(func.count()).select_from(Conversation)) == 1
+
+
+async def test_a_cancelled_fetch_does_not_skip_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page whose fetch was cancelled is lost; the read says so rather than go on past it."""
+    rest = sqlite_thread._rest
+
+    def slow_rest(cursor: sqlite3.Cursor, size: int | None) -> tuple[list[Any], bool]:
+        time.sleep(0.3)
+        return rest(cursor, size)
+
+    monkeypatch.setattr(sqlite_thread, "_rest", slow_rest)
+    connection = await sqlite_thread.connect(str(tmp_path / "raw.db"))
+    try:
+        cursor = await connection.execute(LONG_READ)
+        assert len(await cursor.fetchmany(sqlite_thread.PAGE)) == sqlite_thread.PAGE
+        fetching = asyncio.create_task(cursor.fetchmany(10))
+        await asyncio.sleep(0.05)
+        fetching.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await fetching
+        with pytest.raises(sqlite3.ProgrammingError):
+            await cursor.fetchone()
+    finally:
+        await connection.close()
 
 
 async def test_a_cancelled_statement_does_not_break_the_connection(engine: AsyncEngine) -> None:
