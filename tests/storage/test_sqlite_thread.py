@@ -133,13 +133,8 @@ async def _write_from_elsewhere(path: Path) -> None:
         other.close()
 
 
-async def test_a_stream_cut_short_by_cancellation_gives_up_the_write_lock(
-    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Cancelled while fetching a page, a stream's connection is thrown away with its read
-    still open. sqlite3 does not close a connection a read still holds, so it kept
-    SQLite's write lock for as long as anything referred to that read: here, as in a
-    worker handing its cut-short job back, the cancellation being handled."""
+def _slow_page_fetches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each further page takes 0.3 s to fetch, so a cancellation can land during one."""
     rest = sqlite_thread._rest
 
     def slow_rest(cursor: sqlite3.Cursor, size: int | None) -> tuple[list[Any], bool]:
@@ -147,6 +142,16 @@ async def test_a_stream_cut_short_by_cancellation_gives_up_the_write_lock(
         return rest(cursor, size)
 
     monkeypatch.setattr(sqlite_thread, "_rest", slow_rest)
+
+
+async def test_a_stream_cut_short_by_cancellation_gives_up_the_write_lock(
+    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelled while fetching a page, a stream's connection is thrown away with its read
+    still open. sqlite3 does not close a connection a read still holds, so it kept
+    SQLite's write lock for as long as anything referred to that read: here, as in a
+    worker handing its cut-short job back, the cancellation being handled."""
+    _slow_page_fetches(monkeypatch)
     monkeypatch.setattr(sqlite_thread, "PAGE", 100)  # every partition after the first is a fetch
     sessions = make_sessionmaker(engine)
     reading = asyncio.Event()
@@ -194,13 +199,7 @@ async def test_a_stream_left_open_ends_with_its_session(engine: AsyncEngine, tmp
 
 async def test_a_cancelled_fetch_does_not_skip_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A page whose fetch was cancelled is lost; the read says so rather than go on past it."""
-    rest = sqlite_thread._rest
-
-    def slow_rest(cursor: sqlite3.Cursor, size: int | None) -> tuple[list[Any], bool]:
-        time.sleep(0.3)
-        return rest(cursor, size)
-
-    monkeypatch.setattr(sqlite_thread, "_rest", slow_rest)
+    _slow_page_fetches(monkeypatch)
     connection = await sqlite_thread.connect(str(tmp_path / "raw.db"))
     try:
         cursor = await connection.execute(LONG_READ)
